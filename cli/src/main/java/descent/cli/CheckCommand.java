@@ -1,0 +1,22 @@
+package descent.cli;
+
+import descent.compiler.Compiler;
+import descent.compiler.ir.Model;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "check", description = "Parses and type-checks a model; prints its diagnostics. Exit 0 when clean, 1 with errors.")
+final class CheckCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL", description = "the .descent file") Path model;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override public Integer call() {
+        Model m = Compiler.check(model);
+        spec.commandLine().getOut().printf("%s: ok (model %s: %d inputs, %d variables, %d outputs, %d train blocks)%n",
+                model, m.name(), m.inputs().size(), m.variables().size(), m.outputs().size(), m.trains().size());
+        return Main.OK;
+    }
+}

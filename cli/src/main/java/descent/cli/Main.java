@@ -1,0 +1,52 @@
+package descent.cli;
+
+import descent.runtime.DescentException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code descent} command. Exit codes (DESIGN.md): 0 ok, 1 user error (bad model, feed, file),
+ * 2 usage, 3 internal error. A user error is one clear message on stderr, never a stack trace.
+ */
+@Command(name = "descent", mixinStandardHelpOptions = true, version = "descent 0.1.0",
+        description = "Compiles TensorFlow-1-style training steps to JVM bytecode.",
+        subcommands = {CheckCommand.class, RunCommand.class, CompileCommand.class, InspectCommand.class})
+public final class Main implements Runnable {
+    public static final int OK = 0, USER_ERROR = 1, USAGE = 2, INTERNAL = 3;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() { spec.commandLine().usage(spec.commandLine().getErr()); throw new CommandLine.ParameterException(spec.commandLine(), "a command is required"); }
+
+    public static void main(String[] args) { System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true))); }
+
+    /** Runs the command line with the given streams; returns the exit code (used by tests, too). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExitCodeExceptionMapper(e -> e instanceof DescentException ? USER_ERROR : INTERNAL);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof DescentException de) {
+                err.println(de.getMessage().startsWith("descent:") || de.getMessage().contains(": error:")
+                        ? de.getMessage() : "descent: error: " + de.getMessage());
+                err.flush();
+                return USER_ERROR;
+            }
+            err.println("descent: internal error: " + e);
+            e.printStackTrace(err);
+            err.println("descent: this is a bug in Descent; please report it with the model file.");
+            err.flush();
+            return INTERNAL;
+        });
+        cl.setParameterExceptionHandler((e, a) -> {
+            err.println("descent: " + e.getMessage());
+            err.println("Try 'descent " + (e.getCommandLine().getCommandName().equals("descent") ? "" : e.getCommandLine().getCommandName() + " ")
+                    + "--help' for more information.");
+            err.flush();
+            return USAGE;
+        });
+        return cl.execute(args);
+    }
+}

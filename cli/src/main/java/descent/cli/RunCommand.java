@@ -1,0 +1,77 @@
+package descent.cli;
+
+import descent.compiler.Compiler;
+import descent.compiler.interp.Precision;
+import descent.compiler.interp.Session;
+import descent.compiler.ir.Model;
+import descent.runtime.DescentException;
+import descent.runtime.Npy;
+import descent.runtime.SafeTensors;
+import descent.runtime.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", description = {
+        "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and evaluates",
+        "the model; writes --fetch values as .npy and all variables to --save (SafeTensors).",
+        "Without --fetch, prints every declared output."})
+final class RunCommand implements Callable<Integer> {
+    enum Backend { compiled, interpreter }
+
+    @Parameters(paramLabel = "MODEL") Path model;
+    @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") Map<String, Path> feeds = new LinkedHashMap<>();
+    @Option(names = "--fetch", paramLabel = "NAME=FILE.npy", description = "write a value computed by the model") Map<String, Path> fetches = new LinkedHashMap<>();
+    @Option(names = "--restore", paramLabel = "CKPT.safetensors") Path restore;
+    @Option(names = "--save", paramLabel = "CKPT.safetensors") Path save;
+    @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
+    @Option(names = "--train", paramLabel = "NAME", description = "train block to run") String train;
+    @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1)") Integer steps;
+    @Option(names = "--backend", paramLabel = "B", description = "compiled or interpreter (default: interpreter in this version)") Backend backend;
+    @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override public Integer call() {
+        Model m = Compiler.check(model);
+        if (backend == Backend.compiled) {
+            throw new DescentException("the compiled backend is not available in this version; use --backend interpreter");
+        }
+        if (train != null || steps != null) {
+            if (train != null && m.trains().stream().noneMatch(t -> t.name().equals(train))) {
+                throw new DescentException("model " + m.name() + " has no train block `" + train + "`");
+            }
+            throw new DescentException("running train blocks is not available in this version; `descent run` evaluates"
+                    + " (omit --train and --steps)");
+        }
+        // Read and validate every file before anything is written.
+        Map<String, Tensor> feedValues = new LinkedHashMap<>();
+        feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
+        Session session = new Session(m, precision, seed);
+        if (restore != null) {
+            List<String> unknown = session.restore(SafeTensors.read(restore), restore.toString());
+            if (!unknown.isEmpty()) {
+                spec.commandLine().getErr().println("descent: warning: " + restore + " has values the model does not use: "
+                        + String.join(", ", unknown));
+            }
+        }
+        List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
+        Map<String, Tensor> values = names.isEmpty() ? Map.of() : session.evaluate(feedValues, names);
+        PrintWriter out = spec.commandLine().getOut();
+        if (fetches.isEmpty()) {
+            for (var e : values.entrySet()) out.println(e.getKey() + " = " + Format.tensor(e.getValue()));
+        } else {
+            for (var e : fetches.entrySet()) Npy.write(e.getValue(), values.get(e.getKey()));
+        }
+        if (save != null) SafeTensors.write(save, session.variables());
+        out.flush();
+        return Main.OK;
+    }
+}

@@ -1,0 +1,40 @@
+package descent.compiler;
+
+import descent.compiler.ast.Ast;
+import descent.compiler.ast.Parser;
+import descent.compiler.check.Checker;
+import descent.compiler.diag.Source;
+import descent.compiler.ir.Model;
+import descent.runtime.DescentException;
+import java.io.IOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** The front of the pipeline as one call per stage: text → AST → Model (typed graph IR). */
+public final class Compiler {
+    private Compiler() {}
+
+    public static Source read(Path file) {
+        try {
+            return new Source(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            throw new DescentException(file + ": no such file");
+        } catch (MalformedInputException e) {
+            throw new DescentException(file + ": not a UTF-8 text file");
+        } catch (IOException e) {
+            throw new DescentException(file + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    public static Ast.Program parse(Source source) { return Parser.parse(source); }
+
+    public static Model check(Source source) { return Checker.check(source, Parser.parse(source)); }
+
+    public static Model check(Path file) { return check(read(file)); }
+
+    /** Checks model text given inline (tests, the Java API); {@code name} appears in diagnostics. */
+    public static Model check(String name, String text) { return check(new Source(name, text)); }
+}

@@ -1,0 +1,333 @@
+package descent.compiler.check;
+
+import descent.compiler.ast.Ast;
+import descent.compiler.ast.Ast.*;
+import descent.compiler.diag.Diagnostics;
+import descent.compiler.diag.Source;
+import descent.compiler.diag.Span;
+import descent.compiler.ir.Aggregation;
+import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Dim;
+import descent.compiler.ir.GraphBuilder;
+import descent.compiler.ir.IrException;
+import descent.compiler.ir.Model;
+import descent.compiler.ir.Shape;
+import descent.compiler.ir.TensorType;
+import descent.compiler.ir.UnaryFn;
+import descent.runtime.DType;
+import descent.runtime.Initializer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stage 2: a parsed program to a typed, shaped {@link Model}. Resolves names, infers dtypes and shapes
+ * (through {@link GraphBuilder}), and reports every independent error it finds, one statement at a time.
+ */
+public final class Checker {
+    final GraphBuilder b = new GraphBuilder();
+    final Errors errors;
+    private final Diagnostics diags;
+    private final Map<String, Val> env = new LinkedHashMap<>();
+    private final Map<String, Span> definedAt = new HashMap<>();
+    private final List<Model.InputInfo> inputs = new ArrayList<>();
+    private final List<Model.VariableInfo> variables = new ArrayList<>();
+    private final Map<String, Integer> outputs = new LinkedHashMap<>();
+    private final List<Model.TrainInfo> trains = new ArrayList<>();
+    private final Ops ops = new Ops(this);
+
+    private Checker(Source source) {
+        this.diags = new Diagnostics(source);
+        this.errors = new Errors(diags);
+    }
+
+    /** Checks {@code program}; throws a CompileException with every diagnostic if anything is wrong. */
+    public static Model check(Source source, Program program) {
+        Checker c = new Checker(source);
+        Model m = c.run(program, defaultName(source.name()));
+        c.diags.throwIfAny();
+        return m;
+    }
+
+    private static String defaultName(String file) {
+        String base = file.replaceAll(".*[/\\\\]", "");
+        int dot = base.indexOf('.');
+        return dot > 0 ? base.substring(0, dot) : base;
+    }
+
+    private Model run(Program p, String fallbackName) {
+        for (Stmt s : p.statements()) {
+            try {
+                b.at(s.span());
+                statement(s);
+            } catch (Errors.Abort ignored) {
+                // Reported; go on with the next statement.
+            }
+        }
+        Map<String, Integer> names = new LinkedHashMap<>();
+        env.forEach((k, v) -> { if (v instanceof Val.Tensor t) names.put(k, t.node()); });
+        return new Model(p.modelName() != null ? p.modelName() : fallbackName, b.build(), inputs, variables, outputs,
+                names, trains);
+    }
+
+    private void statement(Stmt s) {
+        switch (s) {
+            case InputDecl d -> {
+                declare(d.name());
+                TensorType t = type(d.type(), true);
+                int id = b.input(d.name().name(), t);
+                b.name(id, d.name().name());
+                env.put(d.name().name(), new Val.Tensor(id));
+                inputs.add(new Model.InputInfo(d.name().name(), id, t, d.name().span()));
+            }
+            case VarDecl d -> {
+                declare(d.name());
+                TensorType t = type(d.type(), false);
+                Initializer init = Initializers.resolve(this, d, t);
+                boolean trainable = true;
+                for (Arg a : d.attributes()) {
+                    switch (a.keyword().name()) {
+                        case "trainable" -> trainable = bool(eval(a.value()), a.value().span(), "trainable");
+                        default -> errors.error(a.keyword().span(), "unknown variable attribute `" + a.keyword().name() + "`",
+                                "variables take `trainable=true|false`");
+                    }
+                }
+                int id = b.variable(d.name().name(), t);
+                b.name(id, d.name().name());
+                env.put(d.name().name(), new Val.Tensor(id));
+                variables.add(new Model.VariableInfo(d.name().name(), id, t, init, trainable, d.name().span()));
+            }
+            case Assign a -> {
+                Val v = eval(a.value());
+                bindTargets(a.targets(), v, a.value().span());
+            }
+            case OutputDecl o -> {
+                for (Ident id : o.names()) {
+                    Val v = env.get(id.name());
+                    if (v == null) {
+                        errors.error(id.span(), "undefined name `" + id.name() + "`", suggest(id.name()));
+                    } else if (!(v instanceof Val.Tensor t)) {
+                        errors.error(id.span(), "`" + id.name() + "` is " + Val.describe(v) + ", not a tensor",
+                                "outputs are tensors the model computes");
+                    } else if (outputs.containsKey(id.name())) {
+                        errors.error(id.span(), "`" + id.name() + "` is already an output", null);
+                    } else {
+                        outputs.put(id.name(), t.node());
+                    }
+                }
+            }
+            case TrainBlock t -> trains.add(new TrainResolver(this).resolve(t));
+            case ExprStmt e -> throw errors.fail(e.span(), "an expression on its own does nothing here",
+                    "assign it to a name: `y = ...`");
+        }
+    }
+
+    private void bindTargets(List<Ident> targets, Val v, Span valueSpan) {
+        if (targets.size() == 1) {
+            define(targets.get(0), v);
+            return;
+        }
+        if (!(v instanceof Val.Seq seq) || seq.items().size() != targets.size()) {
+            throw errors.fail(valueSpan, "cannot unpack " + Val.describe(v)
+                    + (v instanceof Val.Seq s ? " of " + s.items().size() + " values" : "") + " into " + targets.size() + " names",
+                    "the right side must give exactly one value per name");
+        }
+        for (int i = 0; i < targets.size(); i++) define(targets.get(i), seq.items().get(i));
+    }
+
+    private void define(Ident id, Val v) {
+        declare(id);
+        if (v instanceof Val.Tensor t && b.node(t.node()).name() == null) b.name(t.node(), id.name());
+        env.put(id.name(), v);
+    }
+
+    private void declare(Ident id) {
+        String n = id.name();
+        if (Ops.isBuiltin(n)) {
+            throw errors.fail(id.span(), "`" + n + "` is a built-in function and cannot be redefined", "choose another name");
+        }
+        if (env.containsKey(n)) {
+            Span first = definedAt.get(n);
+            throw errors.fail(id.span(), "`" + n + "` is already defined" + (first != null ? " at " + first : ""),
+                    "every name is defined once; choose a new name");
+        }
+        definedAt.put(n, id.span());
+    }
+
+    Set<String> topLevelNames() { return env.keySet(); }
+
+    // ---- types
+
+    private TensorType type(TypeExpr t, boolean allowSymbolic) {
+        List<Dim> dims = new ArrayList<>();
+        for (DimExpr d : t.dims()) {
+            if (d.isSymbolic()) {
+                if (!allowSymbolic) {
+                    throw errors.fail(d.span(), "variable shapes must be static, but `" + d.symbol() + "` is symbolic",
+                            "symbolic dimensions (like `batch`) belong to inputs; give the variable a size");
+                }
+                dims.add(Dim.sym(d.symbol()));
+            } else {
+                if (d.size() > Integer.MAX_VALUE) throw errors.fail(d.span(), "dimension " + d.size() + " is too large", null);
+                dims.add(Dim.of(d.size()));
+            }
+        }
+        return new TensorType(t.dtype(), new Shape(dims));
+    }
+
+    // ---- expressions
+
+    Val eval(Expr e) {
+        b.at(e.span());
+        return switch (e) {
+            case Num n -> new Val.Num(n.value(), n.isFloat());
+            case Str s -> new Val.Str(s.value());
+            case Bool bo -> new Val.Bool(bo.value());
+            case NoneLit n -> new Val.None();
+            case DTypeLit d -> new Val.Type(d.dtype());
+            case Name n -> lookup(n);
+            case Unary u -> {
+                Val v = eval(u.operand());
+                if (v instanceof Val.Num num) yield new Val.Num(-num.value(), num.isFloat());
+                int x = tensor(v, u.operand().span(), null);
+                b.at(u.span());
+                yield new Val.Tensor(guard(u.span(), () -> b.unaryAnyNumber(UnaryFn.NEG, x)));
+            }
+            case Binary bin -> binary(bin);
+            case Call c -> call(c);
+            case Attr a -> throw errors.fail(a.span(), "attributes like `." + a.attr().name() + "` exist only on optimizers in train blocks",
+                    "call functions directly, e.g. `relu(x)`");
+            case ListExpr l -> new Val.Seq(l.items().stream().map(this::eval).toList(), false);
+            case TupleExpr t -> new Val.Seq(t.items().stream().map(this::eval).toList(), true);
+            case Comprehension c -> throw errors.fail(c.span(), "comprehensions over gradient lists belong in train blocks",
+                    "write `[(f(g, v), v) for (g, v) in gv]` inside `train NAME { ... }`");
+        };
+    }
+
+    private Val lookup(Name n) {
+        Val v = env.get(n.name());
+        if (v != null) return v;
+        if (Ops.isBuiltin(n.name())) {
+            throw errors.fail(n.span(), "`" + n.name() + "` is a function; call it", "write `" + n.name() + "(...)`");
+        }
+        throw errors.fail(n.span(), "undefined name `" + n.name() + "`", suggest(n.name()));
+    }
+
+    String suggest(String name) {
+        String near = Names.closest(name, env.keySet());
+        return near != null ? "did you mean `" + near + "`?" : "names must be declared (input, var or `=`) before use";
+    }
+
+    private Val binary(Binary e) {
+        Val l = eval(e.left()), r = eval(e.right());
+        if (e.op().equals("@")) {
+            int a = tensor(l, e.left().span(), null), c = tensor(r, e.right().span(), null);
+            b.at(e.span());
+            return new Val.Tensor(guard(e.span(), () -> b.matmul(a, c, false, false)));
+        }
+        BinaryFn fn = switch (e.op()) {
+            case "+" -> BinaryFn.ADD;
+            case "-" -> BinaryFn.SUB;
+            case "*" -> BinaryFn.MUL;
+            case "/" -> BinaryFn.DIV;
+            case "**" -> BinaryFn.POW;
+            default -> throw new IllegalStateException(e.op());
+        };
+        return new Val.Tensor(binaryOp(fn, l, e.left().span(), r, e.right().span(), e.span()));
+    }
+
+    /** An elementwise binary op; literals take the dtype of the tensor they meet. */
+    int binaryOp(BinaryFn fn, Val l, Span ls, Val r, Span rs, Span at) {
+        DType hint = l instanceof Val.Tensor t ? b.dtype(t.node()) : r instanceof Val.Tensor t ? b.dtype(t.node()) : null;
+        if (hint == null && (isFloatNum(l) || isFloatNum(r))) hint = DType.F32;
+        int a = tensor(l, ls, hint), c = tensor(r, rs, hint);
+        b.at(at);
+        return guard(at, () -> b.binary(fn, a, c));
+    }
+
+    private static boolean isFloatNum(Val v) { return v instanceof Val.Num n && n.isFloat(); }
+
+    private Val call(Call c) {
+        if (!(c.callee() instanceof Name fn)) {
+            throw errors.fail(c.callee().span(), "only named functions can be called here",
+                    "optimizer methods such as `opt.minimize(loss)` belong in train blocks");
+        }
+        if (env.containsKey(fn.name())) {
+            throw errors.fail(fn.span(), "`" + fn.name() + "` is " + Val.describe(env.get(fn.name())) + ", not a function", null);
+        }
+        return ops.call(fn, c);
+    }
+
+    // ---- conversions used by the op library
+
+    /** {@code v} as a tensor node; a literal becomes a constant of dtype {@code hint} (or its own default). */
+    int tensor(Val v, Span span, DType hint) {
+        return switch (v) {
+            case Val.Tensor t -> t.node();
+            case Val.Num n -> {
+                DType d = hint != null ? hint : n.isFloat() ? DType.F32 : DType.I32;
+                if (n.isFloat() && !d.isFloating()) {
+                    throw errors.fail(span, "the number " + fmt(n.value()) + " cannot be used with " + d + " tensors",
+                            "integer tensors take integer literals; cast the tensor with cast(x, f32) for float arithmetic");
+                }
+                yield b.scalar(n.value(), d);
+            }
+            case Val.Bool bo -> throw errors.fail(span, "expected a tensor, got a boolean", null);
+            default -> throw errors.fail(span, "expected a tensor, got " + Val.describe(v), null);
+        };
+    }
+
+    boolean bool(Val v, Span span, String what) {
+        if (v instanceof Val.Bool bo) return bo.value();
+        throw errors.fail(span, what + " must be true or false, got " + Val.describe(v), null);
+    }
+
+    double number(Val v, Span span, String what) {
+        if (v instanceof Val.Num n) return n.value();
+        throw errors.fail(span, what + " must be a number, got " + Val.describe(v), null);
+    }
+
+    long integer(Val v, Span span, String what) {
+        if (v instanceof Val.Num n && !n.isFloat()) return (long) n.value();
+        if (v instanceof Val.Num n) {
+            throw errors.fail(span, what + " must be an integer, got " + fmt(n.value()), "write it without a decimal point");
+        }
+        throw errors.fail(span, what + " must be an integer, got " + Val.describe(v), null);
+    }
+
+    long[] integers(Val v, Span span, String what) {
+        if (v instanceof Val.Seq s) {
+            long[] out = new long[s.items().size()];
+            for (int i = 0; i < out.length; i++) out[i] = integer(s.items().get(i), span, what);
+            return out;
+        }
+        throw errors.fail(span, what + " must be a list of integers like [2, 3], got " + Val.describe(v), null);
+    }
+
+    static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) + ".0" : String.valueOf(v);
+    }
+
+    /** Runs a builder step, turning a type or shape error into a diagnostic at {@code span}. */
+    int guard(Span span, java.util.function.IntSupplier step) {
+        try {
+            return step.getAsInt();
+        } catch (IrException e) {
+            throw errors.fail(span, e.getMessage(), e.hint());
+        }
+    }
+
+    Aggregation aggregation(Val v, Span span) {
+        if (v instanceof Val.None) return Aggregation.DEFAULT;
+        String name = v instanceof Val.Str s ? s.value() : v instanceof Val.Opaque o ? o.what() : null;
+        Aggregation a = name == null ? null : Aggregation.fromName(name);
+        if (a == null) {
+            throw errors.fail(span, "Invalid aggregation_method specified " + (name != null ? name : Val.describe(v)) + ".",
+                    "use ADD_N, DEFAULT, EXPERIMENTAL_TREE or EXPERIMENTAL_ACCUMULATE_N");
+        }
+        return a;
+    }
+}

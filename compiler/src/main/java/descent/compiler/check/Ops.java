@@ -1,0 +1,437 @@
+package descent.compiler.check;
+
+import descent.compiler.ast.Ast;
+import descent.compiler.autodiff.Autodiff;
+import descent.compiler.autodiff.Grad;
+import descent.compiler.diag.Span;
+import descent.compiler.ir.Aggregation;
+import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Dim;
+import descent.compiler.ir.GraphBuilder;
+import descent.compiler.ir.ReduceFn;
+import descent.compiler.ir.Shape;
+import descent.compiler.ir.UnaryFn;
+import descent.runtime.DType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The functions a model may call, with TensorFlow 1's names, parameters and defaults. Each entry binds its
+ * arguments by {@link Signature} and builds IR; composite ops (sigmoid cross entropy, l2_loss,
+ * reduce_logsumexp, bias_add) are built from primitives exactly as TF's Python builds them, so their
+ * gradients are TF's too.
+ */
+final class Ops {
+    private interface Impl { Val apply(Args a); }
+    private record Entry(Signature sig, Impl impl) {}
+
+    private static final Map<String, Entry> TABLE = new LinkedHashMap<>();
+
+    /** Names that train blocks may call, whose meaning arrives with the optimizer stage. */
+    static final Set<String> TRAIN_FUNCTIONS = Set.of(
+            "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdagradDAOptimizer", "AdamOptimizer",
+            "AdadeltaOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "ProximalGradientDescentOptimizer",
+            "ProximalAdagradOptimizer", "AdamWOptimizer", "MomentumWOptimizer", "LazyAdamOptimizer", "AdamaxOptimizer",
+            "NadamOptimizer", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+            "polynomial_decay", "cosine_decay", "cosine_decay_restarts", "linear_cosine_decay", "clip_by_value",
+            "clip_by_norm", "clip_by_global_norm", "clip_by_average_norm", "global_norm", "random_normal_like");
+
+    static boolean isBuiltin(String name) { return TABLE.containsKey(name) || TRAIN_FUNCTIONS.contains(name); }
+
+    static Set<String> names() { return TABLE.keySet(); }
+
+    private final Checker c;
+
+    Ops(Checker c) { this.c = c; }
+
+    Val call(Ast.Name fn, Ast.Call call) {
+        Entry e = TABLE.get(fn.name());
+        if (e == null) {
+            if (TRAIN_FUNCTIONS.contains(fn.name())) {
+                throw c.errors.fail(fn.span(), "`" + fn.name() + "` can only be used inside a train block",
+                        "write it in `train NAME { ... }`");
+            }
+            String near = Names.closest(fn.name(), TABLE.keySet());
+            throw c.errors.fail(fn.span(), "unknown function `" + fn.name() + "`",
+                    near != null ? "did you mean `" + near + "`?" : "docs/language.md lists the functions");
+        }
+        Map<String, Ast.Arg> bound = e.sig().bind(call, c.errors);
+        if (bound == null) throw new Errors.Abort();
+        Args args = new Args(c, e.sig().name(), bound, call.span());
+        Val v = e.impl().apply(args);
+        return v;
+    }
+
+    /** Bound arguments of one call, with conversions that report problems at the argument. */
+    static final class Args {
+        final Checker c;
+        final GraphBuilder b;
+        final String fn;
+        final Map<String, Ast.Arg> bound;
+        final Span span;
+        private final Map<String, Val> cache = new LinkedHashMap<>();
+
+        Args(Checker c, String fn, Map<String, Ast.Arg> bound, Span span) {
+            this.c = c;
+            this.b = c.b;
+            this.fn = fn;
+            this.bound = bound;
+            this.span = span;
+        }
+
+        boolean has(String p) { return bound.containsKey(p) && !(val(p) instanceof Val.None); }
+        Span span(String p) { return bound.containsKey(p) ? bound.get(p).value().span() : span; }
+
+        Val val(String p) {
+            if (!bound.containsKey(p)) return new Val.None();
+            return cache.computeIfAbsent(p, k -> c.eval(bound.get(k).value()));
+        }
+
+        int tensor(String p) { return tensor(p, null); }
+        int tensor(String p, DType hint) { return c.tensor(val(p), span(p), hint); }
+
+        double number(String p, double dflt) { return has(p) ? c.number(val(p), span(p), fn + "'s " + p) : dflt; }
+        long integer(String p, long dflt) { return has(p) ? c.integer(val(p), span(p), fn + "'s " + p) : dflt; }
+        boolean bool(String p, boolean dflt) { return has(p) ? c.bool(val(p), span(p), fn + "'s " + p) : dflt; }
+        long[] integers(String p) { return c.integers(val(p), span(p), fn + "'s " + p); }
+
+        /** An axis argument: an integer, a list of integers, or absent (null: all axes). */
+        int[] axes(String p) {
+            if (!has(p)) return null;
+            Val v = val(p);
+            if (v instanceof Val.Num) return new int[] {(int) c.integer(v, span(p), fn + "'s " + p)};
+            long[] l = c.integers(v, span(p), fn + "'s " + p);
+            int[] out = new int[l.length];
+            for (int i = 0; i < l.length; i++) out[i] = (int) l[i];
+            return out;
+        }
+
+        DType dtype(String p, DType dflt) {
+            if (!has(p)) return dflt;
+            if (val(p) instanceof Val.Type t) return t.dtype();
+            if (val(p) instanceof Val.Str s && DType.fromLanguageName(s.value()) != null) return DType.fromLanguageName(s.value());
+            throw c.errors.fail(span(p), fn + "'s " + p + " must be a dtype (f32, f64, i32, i64), got " + Val.describe(val(p)), null);
+        }
+
+        List<Integer> tensors(String p) {
+            Val v = val(p);
+            if (!(v instanceof Val.Seq s)) {
+                throw c.errors.fail(span(p), fn + "'s " + p + " must be a list of tensors like [a, b], got " + Val.describe(v), null);
+            }
+            DType hint = s.items().stream().filter(x -> x instanceof Val.Tensor).map(x -> b.dtype(((Val.Tensor) x).node()))
+                    .findFirst().orElse(null);
+            List<Integer> out = new ArrayList<>();
+            for (Val item : s.items()) out.add(c.tensor(item, span(p), hint));
+            return out;
+        }
+
+        Val tensorVal(java.util.function.IntSupplier step) {
+            b.at(span);
+            return new Val.Tensor(c.guard(span, step));
+        }
+    }
+
+    private static void def(String spec, Impl impl) {
+        String name = spec.substring(0, spec.indexOf('('));
+        String params = spec.substring(spec.indexOf('(') + 1, spec.length() - 1);
+        Signature sig = Signature.of(name, params.isEmpty() ? new String[0] : params.split(",\\s*"));
+        TABLE.put(name, new Entry(sig, impl));
+    }
+
+    private static void unary(String name, String param, UnaryFn fn, boolean anyNumber) {
+        def(name + "(" + param + ", name?)", a -> {
+            int x = a.tensor(param);
+            return a.tensorVal(() -> anyNumber ? a.b.unaryAnyNumber(fn, x) : a.b.unary(fn, x));
+        });
+    }
+
+    private static void binary(String name, BinaryFn fn) {
+        def(name + "(x, y, name?)", a -> new Val.Tensor(a.c.binaryOp(fn, a.val("x"), a.span("x"), a.val("y"), a.span("y"), a.span)));
+    }
+
+    private static void reduce(String name, ReduceFn fn) {
+        def(name + "(input_tensor, axis?, keepdims?, name?)", a -> {
+            int x = a.tensor("input_tensor");
+            int[] axes = a.axes("axis");
+            boolean keep = a.bool("keepdims", false);
+            return a.tensorVal(() -> a.b.reduce(fn, x, axes, keep));
+        });
+    }
+
+    static {
+        binary("add", BinaryFn.ADD);
+        binary("subtract", BinaryFn.SUB);
+        binary("multiply", BinaryFn.MUL);
+        binary("divide", BinaryFn.DIV);
+        binary("maximum", BinaryFn.MAX);
+        binary("minimum", BinaryFn.MIN);
+        binary("pow", BinaryFn.POW);
+        binary("squared_difference", BinaryFn.SQUARED_DIFFERENCE);
+
+        unary("negative", "x", UnaryFn.NEG, true);
+        unary("abs", "x", UnaryFn.ABS, true);
+        unary("sign", "x", UnaryFn.SIGN, true);
+        unary("square", "x", UnaryFn.SQUARE, true);
+        unary("sqrt", "x", UnaryFn.SQRT, false);
+        unary("rsqrt", "x", UnaryFn.RSQRT, false);
+        unary("exp", "x", UnaryFn.EXP, false);
+        unary("log", "x", UnaryFn.LOG, false);
+        unary("log1p", "x", UnaryFn.LOG1P, false);
+        unary("reciprocal", "x", UnaryFn.RECIPROCAL, false);
+        unary("relu", "features", UnaryFn.RELU, false);
+        unary("relu6", "features", UnaryFn.RELU6, false);
+        unary("elu", "features", UnaryFn.ELU, false);
+        unary("selu", "features", UnaryFn.SELU, false);
+        unary("softplus", "features", UnaryFn.SOFTPLUS, false);
+        unary("softsign", "features", UnaryFn.SOFTSIGN, false);
+        unary("sigmoid", "x", UnaryFn.SIGMOID, false);
+        unary("tanh", "x", UnaryFn.TANH, false);
+        def("leaky_relu(features, alpha?, name?)", a -> {
+            int x = a.tensor("features");
+            double alpha = a.number("alpha", 0.2);
+            return a.tensorVal(() -> a.b.leakyRelu(x, alpha));
+        });
+
+        def("matmul(a, b, transpose_a?, transpose_b?, name?)", a -> {
+            int x = a.tensor("a"), y = a.tensor("b");
+            boolean ta = a.bool("transpose_a", false), tb = a.bool("transpose_b", false);
+            return a.tensorVal(() -> a.b.matmul(x, y, ta, tb));
+        });
+
+        reduce("reduce_sum", ReduceFn.SUM);
+        reduce("reduce_mean", ReduceFn.MEAN);
+        reduce("reduce_max", ReduceFn.MAX);
+        reduce("reduce_min", ReduceFn.MIN);
+        def("reduce_logsumexp(input_tensor, axis?, keepdims?, name?)", a -> {
+            // TF: max = stop_gradient(reduce_max(x, keepdims=True)); log(reduce_sum(exp(x - max))) + max.
+            int x = a.tensor("input_tensor");
+            int[] axes = a.axes("axis");
+            boolean keep = a.bool("keepdims", false);
+            return a.tensorVal(() -> {
+                GraphBuilder b = a.b;
+                b.unary(UnaryFn.EXP, x); // type check: floating only
+                int max = b.stopGradient(b.reduce(ReduceFn.MAX, x, axes, true));
+                int sum = b.reduce(ReduceFn.SUM, b.unary(UnaryFn.EXP, b.binary(BinaryFn.SUB, x, max)), axes, keep);
+                int maxOut = keep ? max : b.reshape(max, b.shape(sum));
+                return b.binary(BinaryFn.ADD, b.unary(UnaryFn.LOG, sum), maxOut);
+            });
+        });
+
+        def("reshape(tensor, shape, name?)", a -> {
+            int x = a.tensor("tensor");
+            long[] spec = a.integers("shape");
+            return a.tensorVal(() -> a.b.reshape(x, a.b.reshapeTarget(x, spec)));
+        });
+        def("transpose(a, perm?, name?)", a -> {
+            int x = a.tensor("a");
+            int[] perm = a.axes("perm");
+            return a.tensorVal(() -> a.b.transpose(x, perm));
+        });
+        def("expand_dims(input, axis, name?)", a -> {
+            int x = a.tensor("input");
+            int axis = (int) a.integer("axis", 0);
+            return a.tensorVal(() -> {
+                Shape s = a.b.shape(x);
+                int ax = axis < 0 ? axis + s.rank() + 1 : axis;
+                if (ax < 0 || ax > s.rank()) {
+                    throw new descent.compiler.ir.IrException("expand_dims axis " + axis + " is out of range for a rank-"
+                            + s.rank() + " tensor", "axes run from " + (-s.rank() - 1) + " to " + s.rank());
+                }
+                List<Dim> dims = new ArrayList<>(s.dims());
+                dims.add(ax, Dim.of(1));
+                return a.b.reshape(x, new Shape(dims));
+            });
+        });
+        def("squeeze(input, axis?, name?)", a -> {
+            int x = a.tensor("input");
+            int[] axes = a.axes("axis");
+            return a.tensorVal(() -> {
+                Shape s = a.b.shape(x);
+                List<Integer> drop = axes == null ? null : GraphBuilder.normalizeAxes(axes, s.rank(), "squeeze");
+                List<Dim> dims = new ArrayList<>();
+                for (int i = 0; i < s.rank(); i++) {
+                    boolean one = s.dim(i).isOne();
+                    if (drop == null ? one : drop.contains(i)) {
+                        if (!one) {
+                            throw new descent.compiler.ir.IrException("cannot squeeze axis " + i + " of " + s + ": its size is "
+                                    + s.dim(i) + ", not 1", "only axes of size 1 can be squeezed");
+                        }
+                    } else dims.add(s.dim(i));
+                }
+                return a.b.reshape(x, new Shape(dims));
+            });
+        });
+        def("concat(values, axis, name?)", a -> {
+            List<Integer> xs = a.tensors("values");
+            int axis = (int) a.integer("axis", 0);
+            return a.tensorVal(() -> a.b.concat(xs, axis));
+        });
+        def("slice(input_, begin, size, name?)", a -> {
+            int x = a.tensor("input_");
+            long[] begin = a.integers("begin"), size = a.integers("size");
+            return a.tensorVal(() -> a.b.slice(x, begin, size));
+        });
+        def("tile(input, multiples, name?)", a -> {
+            int x = a.tensor("input");
+            long[] m = a.integers("multiples");
+            return a.tensorVal(() -> a.b.tile(x, m));
+        });
+
+        def("softmax(logits, axis?, name?)", a -> lastAxis(a, "softmax", false));
+        def("log_softmax(logits, axis?, name?)", a -> lastAxis(a, "log_softmax", true));
+        def("softmax_cross_entropy_with_logits(labels, logits, dim?, name?)", a -> {
+            int logits = a.tensor("logits");
+            int labels = a.tensor("labels", a.b.dtype(logits));
+            return a.tensorVal(() -> a.b.softmaxXent(labels, logits));
+        });
+        def("sparse_softmax_cross_entropy_with_logits(labels, logits, name?)", a -> {
+            int logits = a.tensor("logits");
+            int labels = a.tensor("labels", DType.I32);
+            return a.tensorVal(() -> a.b.sparseSoftmaxXent(labels, logits));
+        });
+        def("sigmoid_cross_entropy_with_logits(labels, logits, name?)", a -> {
+            // TF (nn_impl.py): where(x >= 0, x, 0) - x * z + log1p(exp(where(x >= 0, -x, x))).
+            int x = a.tensor("logits");
+            int z = a.tensor("labels", a.b.dtype(x));
+            return a.tensorVal(() -> {
+                GraphBuilder b = a.b;
+                if (!b.shape(x).equals(b.shape(z))) {
+                    throw new descent.compiler.ir.IrException("labels " + b.shape(z) + " and logits " + b.shape(x)
+                            + " must have the same shape", null);
+                }
+                int zeros = b.constant(0.0, b.type(x));
+                int cond = b.binary(BinaryFn.GREATER_EQUAL, x, zeros);
+                int reluLogits = b.select(cond, x, zeros);
+                int negAbs = b.select(cond, b.unaryAnyNumber(UnaryFn.NEG, x), x);
+                return b.binary(BinaryFn.ADD, b.binary(BinaryFn.SUB, reluLogits, b.binary(BinaryFn.MUL, x, z)),
+                        b.unary(UnaryFn.LOG1P, b.unary(UnaryFn.EXP, negAbs)));
+            });
+        });
+        def("l2_loss(t, name?)", a -> {
+            int x = a.tensor("t");
+            return a.tensorVal(() -> a.b.binary(BinaryFn.MUL,
+                    a.b.reduce(ReduceFn.SUM, a.b.unary(UnaryFn.SQUARE, x), null, false), a.b.scalar(0.5, a.b.dtype(x))));
+        });
+        def("bias_add(value, bias, data_format?, name?)", a -> {
+            int x = a.tensor("value");
+            int bias = a.tensor("bias", a.b.dtype(x));
+            return a.tensorVal(() -> {
+                Shape sx = a.b.shape(x), sb = a.b.shape(bias);
+                if (sb.rank() != 1 || sx.rank() < 1 || !sx.dim(sx.rank() - 1).equals(sb.dim(0))) {
+                    throw new descent.compiler.ir.IrException("bias_add needs a rank-1 bias matching the last dimension of "
+                            + sx + ", got " + sb, "the bias has one entry per output feature");
+                }
+                return a.b.binary(BinaryFn.ADD, x, bias);
+            });
+        });
+
+        def("gather(params, indices, axis?, name?)", a -> {
+            int p = a.tensor("params");
+            int i = a.tensor("indices", DType.I32);
+            int axis = (int) a.integer("axis", 0);
+            return a.tensorVal(() -> a.b.gather(p, i, axis));
+        });
+        def("embedding_lookup(params, ids, name?)", a -> {
+            int p = a.tensor("params");
+            int i = a.tensor("ids", DType.I32);
+            return a.tensorVal(() -> a.b.gather(p, i, 0));
+        });
+        def("one_hot(indices, depth, on_value?, off_value?, axis?, dtype?, name?)", a -> {
+            int i = a.tensor("indices", DType.I32);
+            long depth = a.integer("depth", 0);
+            double on = a.number("on_value", 1.0), off = a.number("off_value", 0.0);
+            long axis = a.integer("axis", -1);
+            DType dt = a.dtype("dtype", DType.F32);
+            if (axis != -1 && axis != a.b.shape(i).rank()) {
+                throw a.c.errors.fail(a.span("axis"), "one_hot supports only the last axis (-1)", "transpose the result instead");
+            }
+            return a.tensorVal(() -> a.b.oneHot(i, (int) depth, on, off, dt));
+        });
+        def("cast(x, dtype, name?)", a -> {
+            int x = a.tensor("x");
+            DType dt = a.dtype("dtype", null);
+            return a.tensorVal(() -> a.b.cast(x, dt));
+        });
+        def("identity(input, name?)", a -> {
+            int x = a.tensor("input");
+            return a.tensorVal(() -> a.b.identity(x));
+        });
+        def("stop_gradient(input, name?)", a -> {
+            int x = a.tensor("input");
+            return a.tensorVal(() -> a.b.stopGradient(x));
+        });
+        def("gradients(ys, xs, grad_ys?, aggregation_method?, unconnected_gradients?, name?)", Ops::gradients);
+    }
+
+    private static Val lastAxis(Args a, String op, boolean log) {
+        int x = a.tensor("logits");
+        if (a.has("axis")) {
+            long axis = a.integer("axis", -1);
+            int rank = a.b.shape(x).rank();
+            if (axis != -1 && axis != rank - 1) {
+                throw a.c.errors.fail(a.span("axis"), op + " supports only the last axis", "transpose so the classes are last");
+            }
+        }
+        return a.tensorVal(() -> log ? a.b.logSoftmax(x) : a.b.softmax(x));
+    }
+
+    /** {@code tf.gradients}: a list of gradients (a single one when xs is a single tensor). */
+    private static Val gradients(Args a) {
+        boolean single = !(a.val("xs") instanceof Val.Seq);
+        List<Integer> ys = a.val("ys") instanceof Val.Seq ? a.tensors("ys") : List.of(a.tensor("ys"));
+        List<Integer> xs = single ? List.of(a.tensor("xs")) : a.tensors("xs");
+        List<Integer> gradYs = null;
+        if (a.has("grad_ys")) {
+            gradYs = a.val("grad_ys") instanceof Val.Seq ? a.tensors("grad_ys") : List.of(a.tensor("grad_ys"));
+            if (gradYs.size() != ys.size()) {
+                throw a.c.errors.fail(a.span("grad_ys"), "grad_ys has " + gradYs.size() + " entries for " + ys.size() + " ys",
+                        "give one gradient per y");
+            }
+            for (int i = 0; i < ys.size(); i++) {
+                if (!a.b.type(gradYs.get(i)).equals(a.b.type(ys.get(i)))) {
+                    throw a.c.errors.fail(a.span("grad_ys"), "grad_ys[" + i + "] is " + a.b.type(gradYs.get(i))
+                            + " but ys[" + i + "] is " + a.b.type(ys.get(i)), "each grad_y has the type of its y");
+                }
+            }
+        }
+        for (int y : ys) {
+            if (!a.b.dtype(y).isFloating()) {
+                throw a.c.errors.fail(a.span("ys"), "cannot differentiate " + a.b.type(y), "ys must be floating-point tensors");
+            }
+        }
+        Aggregation agg = a.has("aggregation_method") ? a.c.aggregation(a.val("aggregation_method"), a.span("aggregation_method"))
+                : Aggregation.DEFAULT;
+        String unconnected = "none";
+        if (a.has("unconnected_gradients")) {
+            unconnected = a.val("unconnected_gradients") instanceof Val.Str s ? s.value() : "?";
+            if (!unconnected.equals("none") && !unconnected.equals("zero")) {
+                throw a.c.errors.fail(a.span("unconnected_gradients"), "unconnected_gradients must be \"none\" or \"zero\"", null);
+            }
+        }
+        List<Integer> gy = gradYs;
+        a.b.at(a.span);
+        List<Grad> grads = List.of();
+        try {
+            grads = Autodiff.gradients(a.b, ys, gy, xs, agg);
+        } catch (descent.compiler.ir.IrException e) {
+            throw a.c.errors.fail(a.span, e.getMessage(), e.hint());
+        }
+        List<Val> out = new ArrayList<>();
+        for (int i = 0; i < xs.size(); i++) {
+            Grad g = grads.get(i);
+            if (g instanceof Grad.None) {
+                if (unconnected.equals("zero")) {
+                    out.add(new Val.Tensor(a.b.constant(0.0, a.b.type(xs.get(i)))));
+                    continue;
+                }
+                throw a.c.errors.fail(a.span("xs"), "xs[" + i + "] does not affect ys: its gradient is None",
+                        "pass unconnected_gradients=\"zero\" to get zeros instead");
+            }
+            out.add(new Val.Tensor(g.toDense(a.b)));
+        }
+        return single ? out.get(0) : new Val.Seq(out, false);
+    }
+}

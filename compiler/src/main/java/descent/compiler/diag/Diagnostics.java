@@ -1,0 +1,27 @@
+package descent.compiler.diag;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Collects diagnostics during one stage, so a run reports every independent error it can find. */
+public final class Diagnostics {
+    private final Source source;
+    private final List<Diagnostic> list = new ArrayList<>();
+
+    public Diagnostics(Source source) { this.source = source; }
+
+    public Source source() { return source; }
+
+    public void error(Span span, String message, String hint) { list.add(new Diagnostic(span, message, hint)); }
+
+    public void error(Span span, String message) { error(span, message, null); }
+
+    public boolean hasErrors() { return !list.isEmpty(); }
+
+    public List<Diagnostic> all() { return List.copyOf(list); }
+
+    /** Throws a {@link CompileException} holding everything collected so far, if anything was. */
+    public void throwIfAny() {
+        if (!list.isEmpty()) throw new CompileException(source, list);
+    }
+}

@@ -1,0 +1,232 @@
+package descent.compiler.interp;
+
+import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Dim;
+import descent.compiler.ir.Graph;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
+import descent.compiler.ir.TensorType;
+import descent.runtime.DType;
+import descent.runtime.DescentException;
+import descent.runtime.Tensor;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reference interpreter: runs any graph in plain scalar Java. It is the oracle every backend is
+ * tested against, so it favours the obvious loop over the fast one. Values flow as {@link Arr}
+ * (doubles); see {@link Precision} for rounding.
+ */
+public final class Interpreter {
+    private final Graph graph;
+    private final Precision precision;
+
+    public Interpreter(Graph graph, Precision precision) {
+        this.graph = graph;
+        this.precision = precision;
+    }
+
+    /**
+     * Evaluates {@code fetches}. {@code feeds} give the inputs by name and {@code variables} the
+     * variables' current values by name; only the nodes the fetches need are computed.
+     */
+    public Map<Integer, Tensor> run(Map<String, Tensor> feeds, Map<String, Tensor> variables, List<Integer> fetches) {
+        BitSet needed = needed(fetches);
+        Map<String, Integer> bindings = bind(feeds, needed);
+        Arr[] values = new Arr[graph.size()];
+        for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
+            Node n = graph.node(id);
+            int[] shape = n.type().shape().concrete(bindings);
+            Arr v = switch (n.op()) {
+                case Op.Input in -> fromTensor(feeds.get(in.name()));
+                case Op.Variable var -> {
+                    Tensor t = variables.get(var.name());
+                    if (t == null) throw new DescentException("variable `" + var.name() + "` has no value");
+                    yield fromTensor(t);
+                }
+                default -> eval(n, shape, values);
+            };
+            if (!Arrays.equals(v.shape(), shape)) {
+                throw new IllegalStateException("%" + id + " " + n.op().mnemonic() + " produced " + Arrays.toString(v.shape())
+                        + " but its type says " + Arrays.toString(shape));
+            }
+            values[id] = round(v, n.type().dtype());
+        }
+        Map<Integer, Tensor> out = new LinkedHashMap<>();
+        for (int f : fetches) out.put(f, toTensor(values[f], graph.type(f).dtype()));
+        return out;
+    }
+
+    private BitSet needed(List<Integer> fetches) {
+        BitSet need = new BitSet();
+        for (int f : fetches) need.set(f);
+        for (int id = graph.size() - 1; id >= 0; id--) {
+            if (need.get(id)) for (int in : graph.node(id).inputs()) need.set(in);
+        }
+        return need;
+    }
+
+    /** Checks every needed feed against its input's type and binds the symbolic dimensions. */
+    private Map<String, Integer> bind(Map<String, Tensor> feeds, BitSet needed) {
+        Map<String, Integer> bindings = new HashMap<>();
+        Map<String, String> boundBy = new HashMap<>();
+        for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
+            Node n = graph.node(id);
+            if (!(n.op() instanceof Op.Input in)) continue;
+            Tensor t = feeds.get(in.name());
+            if (t == null) throw new DescentException("input `" + in.name() + "` (" + n.type() + ") is needed but was not fed");
+            checkFeed(in.name(), n.type(), t, bindings, boundBy);
+        }
+        return bindings;
+    }
+
+    /** Validates one feed; binds its symbolic dimensions into {@code bindings}. */
+    public static void checkFeed(String name, TensorType type, Tensor t, Map<String, Integer> bindings, Map<String, String> boundBy) {
+        if (t.dtype() != type.dtype()) {
+            throw new DescentException("input `" + name + "` is " + type.dtype() + " but the feed is " + t.dtype());
+        }
+        int[] s = t.shape();
+        List<Dim> dims = type.shape().dims();
+        if (s.length != dims.size()) {
+            throw new DescentException("input `" + name + "` has shape " + type.shape() + " but the feed has shape "
+                    + Tensor.shapeString(s) + " (rank " + s.length + ", expected " + dims.size() + ")");
+        }
+        for (int i = 0; i < s.length; i++) {
+            Dim d = dims.get(i);
+            if (d.isSymbolic()) {
+                Integer prev = bindings.putIfAbsent(d.symbol(), s[i]);
+                if (prev != null && prev != s[i]) {
+                    throw new DescentException("input `" + name + "` has " + d.symbol() + " = " + s[i] + " but `"
+                            + boundBy.get(d.symbol()) + "` has " + d.symbol() + " = " + prev);
+                }
+                boundBy.putIfAbsent(d.symbol(), name);
+            } else if (d.size() != s[i]) {
+                throw new DescentException("input `" + name + "` has shape " + type.shape() + " but the feed has shape "
+                        + Tensor.shapeString(s));
+            }
+        }
+        if (t.dtype().isFloating()) {
+            // Non-finite feeds are accepted: TF accepts them too, and the loss shows their effect.
+        }
+    }
+
+    private Arr round(Arr v, DType dtype) {
+        double[] d = v.data();
+        switch (dtype) {
+            case F32 -> { if (precision == Precision.F32) for (int i = 0; i < d.length; i++) d[i] = (float) d[i]; }
+            case F64 -> { }
+            case I32 -> { for (int i = 0; i < d.length; i++) d[i] = (int) (long) d[i]; }
+            case I64 -> { for (int i = 0; i < d.length; i++) d[i] = (long) d[i]; }
+        }
+        return v;
+    }
+
+    private static Arr fromTensor(Tensor t) { return new Arr(t.shape(), t.toDoubles()); }
+
+    private static Tensor toTensor(Arr a, DType dtype) { return Tensor.fromDoubles(dtype, a.shape(), a.data()); }
+
+    // ---- ops
+
+    private Arr eval(Node n, int[] shape, Arr[] v) {
+        List<Integer> in = n.inputs();
+        return switch (n.op()) {
+            case Op.Const c -> { Arr a = Arr.zeros(shape); Arrays.fill(a.data(), c.value()); yield a; }
+            case Op.Unary u -> map(v[in.get(0)], shape, x -> Kernels.unary(u.fn(), x));
+            case Op.LeakyRelu l -> map(v[in.get(0)], shape, x -> x > 0 ? x : x * l.alpha());
+            case Op.Binary b -> zip(v[in.get(0)], v[in.get(1)], shape, b.fn());
+            case Op.LeakyReluGrad l -> {
+                Arr g = v[in.get(0)], x = v[in.get(1)];
+                int[] gi = Arr.broadcastIndex(g.shape(), shape), xi = Arr.broadcastIndex(x.shape(), shape);
+                Arr out = Arr.zeros(shape);
+                for (int i = 0; i < gi.length; i++) {
+                    double xv = x.data()[xi[i]], gv = g.data()[gi[i]];
+                    out.data()[i] = xv > 0 ? gv : gv * l.alpha();
+                }
+                yield out;
+            }
+            case Op.Select s -> {
+                Arr c = v[in.get(0)], a = v[in.get(1)], b = v[in.get(2)];
+                int[] ci = Arr.broadcastIndex(c.shape(), shape), ai = Arr.broadcastIndex(a.shape(), shape),
+                        bi = Arr.broadcastIndex(b.shape(), shape);
+                Arr out = Arr.zeros(shape);
+                for (int i = 0; i < ci.length; i++) out.data()[i] = c.data()[ci[i]] != 0 ? a.data()[ai[i]] : b.data()[bi[i]];
+                yield out;
+            }
+            case Op.MatMul m -> Kernels.matmul(v[in.get(0)], v[in.get(1)], m.transposeA(), m.transposeB());
+            case Op.Reduce r -> Kernels.reduce(v[in.get(0)], r.fn(), r.axes(), shape);
+            case Op.Reshape r -> new Arr(shape, v[in.get(0)].data().clone());
+            case Op.Transpose t -> Kernels.transpose(v[in.get(0)], t.perm(), shape);
+            case Op.Concat c -> Kernels.concat(in.stream().map(i -> v[i]).toList(), c.axis(), shape);
+            case Op.Slice s -> Kernels.slice(v[in.get(0)], s.begin(), shape);
+            case Op.Pad p -> Kernels.pad(v[in.get(0)], p.before(), shape);
+            case Op.Tile t -> Kernels.tile(v[in.get(0)], shape);
+            case Op.BroadcastTo bt -> {
+                Arr x = v[in.get(0)];
+                int[] xi = Arr.broadcastIndex(x.shape(), shape);
+                Arr out = Arr.zeros(shape);
+                for (int i = 0; i < xi.length; i++) out.data()[i] = x.data()[xi[i]];
+                yield out;
+            }
+            case Op.SumTo st -> {
+                Arr x = v[in.get(0)];
+                int[] oi = Arr.broadcastIndex(shape, x.shape());
+                Arr out = Arr.zeros(shape);
+                for (int i = 0; i < oi.length; i++) out.data()[oi[i]] += x.data()[i];
+                yield out;
+            }
+            case Op.Softmax s -> Kernels.softmax(v[in.get(0)], false);
+            case Op.LogSoftmax s -> Kernels.softmax(v[in.get(0)], true);
+            case Op.SoftmaxXent x -> Kernels.softmaxXent(v[in.get(0)], v[in.get(1)], shape);
+            case Op.SparseSoftmaxXent x -> Kernels.sparseSoftmaxXent(v[in.get(0)], v[in.get(1)], shape);
+            case Op.Gather g -> Kernels.gather(v[in.get(0)], v[in.get(1)], g.axis(), shape);
+            case Op.ScatterAdd s -> Kernels.scatterAdd(v[in.get(0)], v[in.get(1)], s.axis(), shape);
+            case Op.OneHot o -> Kernels.oneHot(v[in.get(0)], o, shape);
+            case Op.DimSize d -> {
+                int[] xs = v[in.get(0)].shape();
+                double count = 1;
+                for (int a : d.axes()) count *= xs[a];
+                yield new Arr(shape, new double[] {count});
+            }
+            case Op.Cast c -> castTo(v[in.get(0)], c.to());
+            case Op.Identity i -> new Arr(shape, v[in.get(0)].data().clone());
+            case Op.StopGradient s -> new Arr(shape, v[in.get(0)].data().clone());
+            case Op.AddN a -> {
+                Arr out = Arr.zeros(shape);
+                for (int i : in) {
+                    double[] d = v[i].data();
+                    for (int k = 0; k < d.length; k++) out.data()[k] += d[k];
+                }
+                yield out;
+            }
+            case Op.Input i -> throw new IllegalStateException("inputs are bound before evaluation");
+            case Op.Variable var -> throw new IllegalStateException("variables are bound before evaluation");
+        };
+    }
+
+    private static Arr castTo(Arr x, DType to) {
+        double[] d = x.data().clone();
+        if (!to.isFloating()) {
+            // TF truncates toward zero when casting floats to integers.
+            for (int i = 0; i < d.length; i++) d[i] = d[i] < 0 ? Math.ceil(d[i]) : Math.floor(d[i]);
+        }
+        return new Arr(x.shape(), d);
+    }
+
+    private static Arr map(Arr x, int[] shape, java.util.function.DoubleUnaryOperator f) {
+        Arr out = Arr.zeros(shape);
+        for (int i = 0; i < out.data().length; i++) out.data()[i] = f.applyAsDouble(x.data()[i]);
+        return out;
+    }
+
+    private static Arr zip(Arr a, Arr b, int[] shape, BinaryFn fn) {
+        int[] ai = Arr.broadcastIndex(a.shape(), shape), bi = Arr.broadcastIndex(b.shape(), shape);
+        Arr out = Arr.zeros(shape);
+        for (int i = 0; i < ai.length; i++) out.data()[i] = Kernels.binary(fn, a.data()[ai[i]], b.data()[bi[i]]);
+        return out;
+    }
+
+}

@@ -1,0 +1,290 @@
+package descent.compiler.interp;
+
+import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Op;
+import descent.compiler.ir.ReduceFn;
+import descent.compiler.ir.UnaryFn;
+import java.util.List;
+
+/** The interpreter's scalar kernels: one obvious loop per op, in double. Formulas are TF's kernels'. */
+final class Kernels {
+    private Kernels() {}
+
+    static double unary(UnaryFn fn, double x) {
+        return switch (fn) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case SIGN -> Double.isNaN(x) ? x : Math.signum(x);
+            case SQUARE -> x * x;
+            case SQRT -> Math.sqrt(x);
+            case RSQRT -> 1.0 / Math.sqrt(x);
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case LOG1P -> Math.log1p(x);
+            case RECIPROCAL -> 1.0 / x;
+            case RELU -> x > 0 ? x : 0.0;
+            case RELU6 -> Math.min(Math.max(x, 0.0), 6.0);
+            case ELU -> x < 0 ? Math.expm1(x) : x;
+            case SELU -> x < 0 ? UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA * Math.expm1(x) : UnaryFn.SELU_SCALE * x;
+            case SOFTPLUS -> x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+            case SOFTSIGN -> x / (1.0 + Math.abs(x));
+            case SIGMOID -> 1.0 / (1.0 + Math.exp(-x));
+            case TANH -> Math.tanh(x);
+        };
+    }
+
+    static double binary(BinaryFn fn, double a, double b) {
+        return switch (fn) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+            case POW -> Math.pow(a, b);
+            case SQUARED_DIFFERENCE -> (a - b) * (a - b);
+            case RELU_GRAD -> b > 0 ? a : 0.0;
+            case RELU6_GRAD -> b > 0 && b < 6 ? a : 0.0;
+            case ELU_GRAD -> b < 0 ? a * (b + 1) : a;
+            case SELU_GRAD -> b < 0 ? a * (b + UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA) : a * UnaryFn.SELU_SCALE;
+            case SOFTPLUS_GRAD -> a / (1.0 + Math.exp(-b));
+            case SOFTSIGN_GRAD -> a / ((1.0 + Math.abs(b)) * (1.0 + Math.abs(b)));
+            case SIGMOID_GRAD -> b * a * (1.0 - a);
+            case TANH_GRAD -> b * (1.0 - a * a);
+            case SQRT_GRAD -> b * 0.5 / a;
+            case RSQRT_GRAD -> -0.5 * b * a * a * a;
+            case RECIPROCAL_GRAD -> -b * a * a;
+            case GREATER -> a > b ? 1 : 0;
+            case GREATER_EQUAL -> a >= b ? 1 : 0;
+            case LESS -> a < b ? 1 : 0;
+            case LESS_EQUAL -> a <= b ? 1 : 0;
+            case EQUAL -> a == b ? 1 : 0;
+        };
+    }
+
+    static Arr matmul(Arr a, Arr b, boolean ta, boolean tb) {
+        int m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1), n = tb ? b.dim(0) : b.dim(1);
+        int ar = a.dim(1), br = b.dim(1);
+        Arr out = Arr.zeros(new int[] {m, n});
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = ta ? a.data()[p * ar + i] : a.data()[i * ar + p];
+                    double bv = tb ? b.data()[j * br + p] : b.data()[p * br + j];
+                    s += av * bv;
+                }
+                out.data()[i * n + j] = s;
+            }
+        }
+        return out;
+    }
+
+    /** Reduces over {@code axes}; {@code outShape} may keep them as 1s or drop them (same element order). */
+    static Arr reduce(Arr x, ReduceFn fn, List<Integer> axes, int[] outShape) {
+        int[] kept = x.shape().clone();
+        for (int a : axes) kept[a] = 1;
+        int[] oi = Arr.broadcastIndex(kept, x.shape());
+        int n = Arr.size(kept);
+        double[] acc = new double[n];
+        double init = switch (fn) {
+            case SUM, MEAN -> 0.0;
+            case MAX -> Double.NEGATIVE_INFINITY;
+            case MIN -> Double.POSITIVE_INFINITY;
+        };
+        java.util.Arrays.fill(acc, init);
+        double[] d = x.data();
+        for (int i = 0; i < d.length; i++) {
+            int o = oi[i];
+            acc[o] = switch (fn) {
+                case SUM, MEAN -> acc[o] + d[i];
+                case MAX -> Double.isNaN(d[i]) || d[i] > acc[o] ? d[i] : acc[o];
+                case MIN -> Double.isNaN(d[i]) || d[i] < acc[o] ? d[i] : acc[o];
+            };
+        }
+        if (fn == ReduceFn.MEAN) {
+            double count = d.length == 0 ? 0 : (double) d.length / n;
+            for (int i = 0; i < n; i++) acc[i] /= count;
+        }
+        return new Arr(outShape, acc);
+    }
+
+    static Arr transpose(Arr x, List<Integer> perm, int[] outShape) {
+        int[] inStrides = Arr.strides(x.shape());
+        int[] permStrides = new int[perm.size()];
+        for (int i = 0; i < permStrides.length; i++) permStrides[i] = inStrides[perm.get(i)];
+        Arr out = Arr.zeros(outShape);
+        gather(x.data(), out.data(), outShape, permStrides, 0);
+        return out;
+    }
+
+    /** out[k] = in[offset + sum(counter[d] * strides[d])] over out's row-major order. */
+    private static void gather(double[] in, double[] out, int[] shape, int[] strides, int offset) {
+        int[] counter = new int[shape.length];
+        int pos = offset;
+        for (int k = 0; k < out.length; k++) {
+            out[k] = in[pos];
+            for (int d = shape.length - 1; d >= 0; d--) {
+                counter[d]++;
+                pos += strides[d];
+                if (counter[d] < shape[d]) break;
+                pos -= strides[d] * counter[d];
+                counter[d] = 0;
+            }
+        }
+    }
+
+    static Arr concat(List<Arr> xs, int axis, int[] outShape) {
+        Arr out = Arr.zeros(outShape);
+        int outer = 1;
+        for (int i = 0; i < axis; i++) outer *= outShape[i];
+        int pos = 0;
+        for (int o = 0; o < outer; o++) {
+            for (Arr x : xs) {
+                int chunk = x.data().length / Math.max(1, outer);
+                if (outer == 0) break;
+                System.arraycopy(x.data(), o * chunk, out.data(), pos, chunk);
+                pos += chunk;
+            }
+        }
+        return out;
+    }
+
+    static Arr slice(Arr x, List<Integer> begin, int[] outShape) {
+        int[] strides = Arr.strides(x.shape());
+        int offset = 0;
+        for (int i = 0; i < begin.size(); i++) offset += begin.get(i) * strides[i];
+        Arr out = Arr.zeros(outShape);
+        if (out.data().length > 0) gather(x.data(), out.data(), outShape, strides, offset);
+        return out;
+    }
+
+    static Arr pad(Arr x, List<Integer> before, int[] outShape) {
+        int[] outStrides = Arr.strides(outShape);
+        Arr out = Arr.zeros(outShape);
+        int[] counter = new int[x.rank()];
+        for (int k = 0; k < x.data().length; k++) {
+            int pos = 0;
+            for (int d = 0; d < counter.length; d++) pos += (counter[d] + before.get(d)) * outStrides[d];
+            out.data()[pos] = x.data()[k];
+            for (int d = counter.length - 1; d >= 0; d--) {
+                if (++counter[d] < x.dim(d)) break;
+                counter[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    static Arr tile(Arr x, int[] outShape) {
+        int[] inStrides = Arr.strides(x.shape());
+        Arr out = Arr.zeros(outShape);
+        int[] counter = new int[outShape.length];
+        for (int k = 0; k < out.data().length; k++) {
+            int pos = 0;
+            for (int d = 0; d < counter.length; d++) pos += (counter[d] % x.dim(d)) * inStrides[d];
+            out.data()[k] = x.data()[pos];
+            for (int d = counter.length - 1; d >= 0; d--) {
+                if (++counter[d] < outShape[d]) break;
+                counter[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    /** Softmax or log-softmax over the last axis, shifted by the row maximum as TF's kernel does. */
+    static Arr softmax(Arr x, boolean log) {
+        int c = x.dim(x.rank() - 1);
+        Arr out = Arr.zeros(x.shape());
+        for (int r = 0; c > 0 && r < x.data().length / c; r++) {
+            int base = r * c;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < c; j++) max = Math.max(max, x.data()[base + j]);
+            double sum = 0;
+            for (int j = 0; j < c; j++) sum += Math.exp(x.data()[base + j] - max);
+            for (int j = 0; j < c; j++) {
+                double shifted = x.data()[base + j] - max;
+                out.data()[base + j] = log ? shifted - Math.log(sum) : Math.exp(shifted) / sum;
+            }
+        }
+        return out;
+    }
+
+    /** TF's SoftmaxCrossEntropyWithLogits loss: sum(labels * (log(sum(exp(shifted))) - shifted)). */
+    static Arr softmaxXent(Arr labels, Arr logits, int[] outShape) {
+        int c = logits.dim(logits.rank() - 1);
+        Arr out = Arr.zeros(outShape);
+        Arr logp = softmax(logits, true);
+        for (int r = 0; r < out.data().length; r++) {
+            double s = 0;
+            for (int j = 0; j < c; j++) s -= labels.data()[r * c + j] * logp.data()[r * c + j];
+            out.data()[r] = s;
+        }
+        return out;
+    }
+
+    static Arr sparseSoftmaxXent(Arr labels, Arr logits, int[] outShape) {
+        int c = logits.dim(logits.rank() - 1);
+        Arr out = Arr.zeros(outShape);
+        Arr logp = softmax(logits, true);
+        for (int r = 0; r < out.data().length; r++) {
+            int label = (int) labels.data()[r];
+            if (label < 0 || label >= c) {
+                throw new descent.runtime.DescentException("sparse_softmax_cross_entropy_with_logits: label " + label
+                        + " at position " + r + " is outside [0, " + c + ")");
+            }
+            out.data()[r] = -logp.data()[r * c + label];
+        }
+        return out;
+    }
+
+    static Arr gather(Arr params, Arr indices, int axis, int[] outShape) {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= params.dim(i);
+        for (int i = axis + 1; i < params.rank(); i++) inner *= params.dim(i);
+        int rows = params.dim(axis), n = indices.data().length;
+        Arr out = Arr.zeros(outShape);
+        for (int o = 0; o < outer; o++) {
+            for (int j = 0; j < n; j++) {
+                int idx = checkIndex(indices.data()[j], rows, j, "gather");
+                System.arraycopy(params.data(), (o * rows + idx) * inner, out.data(), (o * n + j) * inner, inner);
+            }
+        }
+        return out;
+    }
+
+    static Arr scatterAdd(Arr updates, Arr indices, int axis, int[] outShape) {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= outShape[i];
+        for (int i = axis + 1; i < outShape.length; i++) inner *= outShape[i];
+        int rows = outShape[axis], n = indices.data().length;
+        Arr out = Arr.zeros(outShape);
+        for (int o = 0; o < outer; o++) {
+            for (int j = 0; j < n; j++) {
+                int idx = checkIndex(indices.data()[j], rows, j, "scatter_add");
+                int src = (o * n + j) * inner, dst = (o * rows + idx) * inner;
+                for (int k = 0; k < inner; k++) out.data()[dst + k] += updates.data()[src + k];
+            }
+        }
+        return out;
+    }
+
+    private static int checkIndex(double v, int rows, int position, String op) {
+        int idx = (int) v;
+        if (idx < 0 || idx >= rows) {
+            throw new descent.runtime.DescentException(op + ": index " + idx + " at position " + position
+                    + " is outside [0, " + rows + ")");
+        }
+        return idx;
+    }
+
+    static Arr oneHot(Arr indices, Op.OneHot o, int[] outShape) {
+        Arr out = Arr.zeros(outShape);
+        java.util.Arrays.fill(out.data(), o.offValue());
+        for (int i = 0; i < indices.data().length; i++) {
+            int idx = (int) indices.data()[i];
+            // TF: an index outside [0, depth) gives an all-off row.
+            if (idx >= 0 && idx < o.depth()) out.data()[i * o.depth() + idx] = o.onValue();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,11 @@
+package descent.compiler.ir;
+
+/** Elementwise functions of one tensor, as TensorFlow defines them. */
+public enum UnaryFn {
+    NEG, ABS, SIGN, SQUARE, SQRT, RSQRT, EXP, LOG, LOG1P, RECIPROCAL,
+    RELU, RELU6, ELU, SELU, SOFTPLUS, SOFTSIGN, SIGMOID, TANH;
+
+    /** SELU's constants, as in TF's kernel. */
+    public static final double SELU_ALPHA = 1.6732632423543772848170429916717;
+    public static final double SELU_SCALE = 1.0507009873554804934193349852946;
+}

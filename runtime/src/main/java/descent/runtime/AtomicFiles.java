@@ -1,0 +1,130 @@
+package descent.runtime;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes a file so that readers only ever see the old content or the complete new content.
+ *
+ * <p>The content goes to a temporary file in the target's own directory (a rename is only atomic
+ * within one file system), is forced to disk, and is then renamed over the target. If anything
+ * fails, the temporary file is deleted and an existing target is left as it was: a crash or a
+ * full disk in the middle of saving a checkpoint must not destroy the previous checkpoint.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** Produces a file's content. It must not close the stream it is given. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Atomically replaces {@code target} with {@code bytes}. */
+    public static void write(Path target, byte[] bytes) {
+        write(target, out -> out.write(bytes));
+    }
+
+    /**
+     * Atomically replaces {@code target} with what {@code content} writes.
+     *
+     * @throws DescentException "cannot write TARGET: why" if the directory is missing or not writable,
+     *         or writing fails; an exception thrown by {@code content} itself propagates unchanged.
+     *         Either way no partial file is left behind.
+     */
+    public static void write(Path target, Content content) {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        if (dir == null) throw cannotWrite(target, "it is not a file path");
+        if (!Files.exists(dir)) throw cannotWrite(target, "directory " + dir + " does not exist");
+        if (!Files.isDirectory(dir)) throw cannotWrite(target, dir + " is not a directory");
+        if (Files.isDirectory(absolute)) throw cannotWrite(target, "it is a directory");
+
+        Path temp = null;
+        boolean renamed = false;
+        try {
+            temp = createTemp(dir, absolute.getFileName().toString());
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                OutputStream out = new BufferedOutputStream(new UncloseableStream(Channels.newOutputStream(channel)), 1 << 16);
+                content.writeTo(out);
+                out.flush();
+                // Without this the rename can reach the disk before the data does, and a crash
+                // would leave a complete-looking but empty or short file.
+                channel.force(true);
+            }
+            Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            renamed = true;
+            syncDirectory(dir);
+        } catch (IOException e) {
+            throw cannotWrite(target, reason(e, dir));
+        } finally {
+            if (!renamed && temp != null) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // Best effort: the original failure is the one worth reporting.
+                }
+            }
+        }
+    }
+
+    /**
+     * Creates an empty, uniquely named sibling of the target. Not {@link Files#createTempFile}: that
+     * creates the file with mode 0600, and after the rename a checkpoint would be unreadable by the
+     * group and others that the user's umask would normally allow.
+     */
+    private static Path createTemp(Path dir, String targetName) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+            Path temp = dir.resolve("." + targetName + "." + suffix + ".tmp");
+            try {
+                Files.newByteChannel(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return temp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
+    }
+
+    /** Makes the rename itself durable. Not every platform can open a directory (Windows cannot); there it is skipped. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // The file is complete and renamed; only durability across a power cut is weaker.
+        }
+    }
+
+    private static String reason(IOException e, Path dir) {
+        return switch (e) {
+            case AccessDeniedException a -> "permission denied in " + dir;
+            case NoSuchFileException n -> "directory " + dir + " disappeared";
+            case FileSystemException f when f.getReason() != null -> f.getReason();
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
+    }
+
+    private static DescentException cannotWrite(Path target, String why) {
+        return new DescentException("cannot write " + target + ": " + why);
+    }
+
+    /** Keeps a careless {@link Content} from closing the channel before it is forced to disk. */
+    private static final class UncloseableStream extends FilterOutputStream {
+        UncloseableStream(OutputStream out) { super(out); }
+        @Override public void write(byte[] b, int off, int len) throws IOException { out.write(b, off, len); }
+        @Override public void close() throws IOException { out.flush(); }
+    }
+}

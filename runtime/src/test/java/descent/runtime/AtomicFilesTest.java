@@ -1,0 +1,113 @@
+package descent.runtime;
+
+import static descent.runtime.TestFiles.failure;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFilesTest {
+    @TempDir Path dir;
+
+    @Test
+    void writesAndReplaces() throws IOException {
+        Path file = dir.resolve("f.bin");
+        AtomicFiles.write(file, new byte[] {1, 2, 3});
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(file));
+        AtomicFiles.write(file, out -> out.write(new byte[] {4}));
+        assertArrayEquals(new byte[] {4}, Files.readAllBytes(file));
+        assertEquals(List.of(file), list());
+    }
+
+    @Test
+    void aWriteThatFailsMidwayLeavesNoFile() throws IOException {
+        Path file = dir.resolve("f.bin");
+        String message = failure(() -> AtomicFiles.write(file, out -> {
+            out.write(new byte[100_000]);
+            throw new IOException("No space left on device");
+        }));
+        assertEquals("cannot write " + file + ": No space left on device", message);
+        assertEquals(List.of(), list());
+    }
+
+    @Test
+    void aWriteThatFailsMidwayKeepsTheOldFile() throws IOException {
+        Path file = dir.resolve("f.bin");
+        AtomicFiles.write(file, new byte[] {9, 9});
+        IllegalStateException bug = new IllegalStateException("bug");
+        // An exception from the content itself propagates unchanged; the cleanup still happens.
+        assertSame(bug, assertThrows(IllegalStateException.class, () -> AtomicFiles.write(file, out -> {
+            out.write(new byte[] {1});
+            throw bug;
+        })));
+        assertArrayEquals(new byte[] {9, 9}, Files.readAllBytes(file));
+        assertEquals(List.of(file), list());
+    }
+
+    @Test
+    void contentClosingTheStreamDoesNotBreakTheWrite() throws IOException {
+        Path file = dir.resolve("f.bin");
+        AtomicFiles.write(file, out -> {
+            out.write(7);
+            out.close();
+        });
+        assertArrayEquals(new byte[] {7}, Files.readAllBytes(file));
+    }
+
+    @Test
+    void missingDirectoryParentIsAFileTargetIsADirectory() throws IOException {
+        Path missing = dir.resolve("missing/f.bin");
+        assertEquals("cannot write " + missing + ": directory " + dir.resolve("missing") + " does not exist",
+                failure(() -> AtomicFiles.write(missing, new byte[1])));
+        Path plain = Files.write(dir.resolve("plain"), new byte[1]);
+        assertEquals("cannot write " + plain.resolve("f.bin") + ": " + plain + " is not a directory",
+                failure(() -> AtomicFiles.write(plain.resolve("f.bin"), new byte[1])));
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        assertEquals("cannot write " + sub + ": it is a directory", failure(() -> AtomicFiles.write(sub, new byte[1])));
+        assertEquals(List.of(plain, sub), list());
+    }
+
+    @Test
+    void aReadOnlyDirectoryIsReported() throws IOException {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path locked = Files.createDirectory(dir.resolve("locked"));
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            assumeFalse(Files.isWritable(locked), "running as root: permissions are not enforced");
+            Path file = locked.resolve("f.bin");
+            assertEquals("cannot write " + file + ": permission denied in " + locked, failure(() -> AtomicFiles.write(file, new byte[1])));
+        } finally {
+            Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /** A checkpoint gets the permissions of any new file (the umask), not the 0600 of a temporary file. */
+    @Test
+    void theFileGetsOrdinaryPermissions() throws IOException {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path ordinary = Files.write(dir.resolve("ordinary"), new byte[1]);
+        Path file = dir.resolve("f.bin");
+        AtomicFiles.write(file, new byte[1]);
+        Set<PosixFilePermission> expected = Files.getPosixFilePermissions(ordinary);
+        assertEquals(expected, Files.getPosixFilePermissions(file));
+    }
+
+    private List<Path> list() throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.sorted().toList();
+        }
+    }
+}
