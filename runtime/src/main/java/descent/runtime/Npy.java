@@ -1,10 +1,8 @@
 package descent.runtime;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +59,9 @@ public final class Npy {
         String name = path.toString();
         if (Files.isDirectory(path)) throw new DescentException(name + ": cannot read: it is a directory");
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(Channels.newInputStream(channel), name, channel.size());
+            // A pipe such as /dev/stdin reports size 0: read it as a stream instead.
+            long size = Files.isRegularFile(path) ? channel.size() : -1;
+            return read(Channels.newInputStream(channel), name, size);
         } catch (IOException e) {
             throw cannotRead(name, e);
         }
@@ -154,6 +155,7 @@ public final class Npy {
     }
 
     private static Header interpretHeader(String text, String name, long dataOffset) {
+        if (text.isBlank()) throw malformed(name, "the header is empty");
         Object parsed;
         try {
             parsed = new PyLiteral(text).parseHeader();
@@ -166,11 +168,11 @@ public final class Npy {
         }
         for (Object key : dict.keySet()) {
             if (!Set.of("descr", "fortran_order", "shape").contains(key)) {
-                throw malformed(name, "unexpected key " + PyLiteral.repr(key) + " in the header: " + snippet(text));
+                throw malformed(name, "unexpected key " + PyLiteral.show(key) + " in the header: " + snippet(text));
             }
         }
         if (!(dict.get("fortran_order") instanceof Boolean fortranOrder)) {
-            throw malformed(name, "'fortran_order' must be True or False, not " + PyLiteral.repr(dict.get("fortran_order")));
+            throw malformed(name, "'fortran_order' must be True or False, not " + PyLiteral.show(dict.get("fortran_order")));
         }
         int[] shape = shapeOf(dict.get("shape"), name);
         BigInteger count = BigInteger.ONE; // exact: a corrupt shape can overflow a long
@@ -181,7 +183,7 @@ public final class Npy {
         }
         Object descr = dict.get("descr");
         if (!(descr instanceof String d)) {
-            throw new DescentException(name + ": unsupported dtype " + oneLine(PyLiteral.repr(descr), 60)
+            throw new DescentException(name + ": unsupported dtype " + PyLiteral.show(descr)
                     + " (a structured array); " + SUPPORTED);
         }
         DType dtype = switch (d.length() == 3 ? d.substring(1) : "") {
@@ -203,17 +205,17 @@ public final class Npy {
 
     private static int[] shapeOf(Object value, String name) {
         if (!(value instanceof PyLiteral.Tuple(List<Object> items))) {
-            throw malformed(name, "'shape' must be a tuple of integers, not " + oneLine(PyLiteral.repr(value), 60));
+            throw malformed(name, "'shape' must be a tuple of integers, not " + PyLiteral.show(value));
         }
         int[] shape = new int[items.size()];
         for (int i = 0; i < shape.length; i++) {
             Object item = items.get(i);
             if (!(item instanceof BigInteger dim)) {
-                throw malformed(name, "'shape' must be a tuple of integers, not " + oneLine(PyLiteral.repr(value), 60));
+                throw malformed(name, "'shape' must be a tuple of integers, not " + PyLiteral.show(value));
             }
-            if (dim.signum() < 0) throw malformed(name, "negative dimension " + dim + " in shape " + PyLiteral.repr(value));
+            if (dim.signum() < 0) throw malformed(name, "negative dimension " + dim + " in shape " + PyLiteral.show(value));
             if (dim.compareTo(BigInteger.valueOf(Integer.MAX_VALUE)) > 0) {
-                throw new DescentException(name + ": dimension " + dim + " in shape " + oneLine(PyLiteral.repr(value), 80)
+                throw new DescentException(name + ": dimension " + dim + " in shape " + PyLiteral.show(value)
                         + " is larger than a Descent tensor can hold (" + Integer.MAX_VALUE + ")");
             }
             shape[i] = dim.intValue();
@@ -304,14 +306,15 @@ public final class Npy {
             throw new DescentException("a " + tensor.dtype() + Tensor.shapeString(tensor.shape())
                     + " tensor is " + total + " bytes as .npy, too large for a byte array; write it to a file instead");
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) total);
-        try {
-            out.write(header);
-            Elements.write(out, tensor, ByteOrder.LITTLE_ENDIAN);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        byte[] bytes = Arrays.copyOf(header, (int) total);
+        ByteBuffer data = ByteBuffer.wrap(bytes, header.length, bytes.length - header.length).slice().order(ByteOrder.LITTLE_ENDIAN);
+        switch (tensor.dtype()) {
+            case F32 -> data.asFloatBuffer().put(tensor.floats());
+            case F64 -> data.asDoubleBuffer().put(tensor.doubles());
+            case I32 -> data.asIntBuffer().put(tensor.ints());
+            case I64 -> data.asLongBuffer().put(tensor.longs());
         }
-        return out.toByteArray();
+        return bytes;
     }
 
     /** The magic, version, header length and header that NumPy's {@code np.save} writes for this tensor. */
@@ -570,7 +573,7 @@ public final class Npy {
                 int keyAt = pos;
                 Object key = value(depth + 1);
                 if (!(key instanceof String)) throw new Malformed("dict keys must be strings", keyAt);
-                if (map.containsKey(key)) throw new Malformed("duplicate key " + repr(key), keyAt);
+                if (map.containsKey(key)) throw new Malformed("duplicate key " + show(key), keyAt);
                 skipSpace();
                 expect(':');
                 map.put(key, value(depth + 1));
@@ -665,8 +668,12 @@ public final class Npy {
             while (pos < text.length() && " \t\r\n\f".indexOf(text.charAt(pos)) >= 0) pos++;
         }
 
-        /** A parsed value written back as Python would print it, for messages. */
-        static String repr(Object value) {
+        /** A parsed value as Python would print it, made safe for a one-line message. */
+        static String show(Object value) {
+            return oneLine(repr(value), 80);
+        }
+
+        private static String repr(Object value) {
             return switch (value) {
                 case String s -> "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
                 case Boolean b -> b ? "True" : "False";

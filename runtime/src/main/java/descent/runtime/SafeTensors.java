@@ -82,6 +82,9 @@ public final class SafeTensors {
 
     private static FileChannel open(Path path, String name) throws IOException {
         if (Files.isDirectory(path)) throw new DescentException(name + ": cannot read: it is a directory");
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new DescentException(name + ": cannot read: not a regular file (a SafeTensors file is read out of order)");
+        }
         return FileChannel.open(path, StandardOpenOption.READ);
     }
 

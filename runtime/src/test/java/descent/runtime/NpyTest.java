@@ -220,17 +220,20 @@ class NpyTest {
                 malformedMessage("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}"));
         assertEquals("m.npy: malformed .npy header: 'fortran_order' must be True or False, not 'no'",
                 malformedMessage("{'descr': '<f4', 'fortran_order': 'no', 'shape': (1,)}"));
-        assertEquals("m.npy: malformed .npy header: duplicate key 'shape' at column 52 of {'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,)}",
+        assertEquals("m.npy: malformed .npy header: duplicate key 'shape' at column 57 of {'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,)}",
                 malformedMessage("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,)}"));
-        assertEquals("m.npy: malformed .npy header: unexpected 'x' after the dict at column 58 of {'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x",
+        assertEquals("m.npy: malformed .npy header: unexpected 'x' after the dict at column 59 of {'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x",
                 malformedMessage("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x"));
         assertEquals("m.npy: malformed .npy header: unexpected name 'np' at column 51 of {'descr': '<f4', 'fortran_order': False, 'shape': np.int64(3)}",
                 malformedMessage("{'descr': '<f4', 'fortran_order': False, 'shape': np.int64(3)}"));
-        assertEquals("m.npy: malformed .npy header: unexpected end of header at column 1 of ",
+        assertEquals("m.npy: malformed .npy header: the header is empty",
                 malformedMessage(""));
         // Control characters in a corrupt header do not break the message's single line.
         assertEquals("m.npy: malformed .npy header: unexpected '\\x01' at column 2 of {\\x01\\n}", malformedMessage("{\u0001\n}"));
-        assertFalse(malformedMessage("(" .repeat(100)).contains("\n"));
+        assertEquals("m.npy: malformed .npy header: nested too deeply at column 34 of " + "(".repeat(100),
+                malformedMessage("(".repeat(100) + " ".repeat(50)));
+        assertEquals("m.npy: malformed .npy header: unexpected key 'a\\nb' in the header: {'a\\nb': 1, 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
+                malformedMessage("{'a\\nb': 1, 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}"));
     }
 
     @Test
@@ -257,7 +260,7 @@ class NpyTest {
                 failure(() -> Npy.read(stream(npy(dict("'<f4'", "(100000, 100000)"), 64, new byte[0])), "h.npy")));
         assertEquals("h.npy: shape (65536, 65536, 65536, 65536, 65536) has 1208925819614629174706176 elements, more than a Descent tensor can hold (2147483639)",
                 failure(() -> Npy.read(stream(npy(dict("'<f4'", "(65536, 65536, 65536, 65536, 65536)"), 64, new byte[0])), "h.npy")));
-        assertEquals("h.npy: malformed .npy header: number too long at column 51 of {'descr': '<f4', 'fortran_order': False, 'shape': (" + "9".repeat(50) + ",)}",
+        assertEquals("h.npy: malformed .npy header: number too long at column 52 of {'descr': '<f4', 'fortran_order': False, 'shape': (" + "9".repeat(50) + ",)}",
                 failure(() -> Npy.read(stream(npy(dict("'<f4'", "(" + "9".repeat(50) + ",)"), 64, new byte[0])), "h.npy")));
         // 2^31 - 9 doubles would be 16 GiB: a file must hold the data, and a stream must deliver it,
         // before any of that is allocated.

@@ -150,7 +150,7 @@ class SafeTensorsTest {
         assertEquals(lying + ": truncated or not a SafeTensors file: the header length field says 1000 bytes but only 100 follow it",
                 failure(() -> SafeTensors.read(lying)));
         Path npy = raw("x.npy", Npy.toBytes(Tensor.scalar(1)));
-        assertEquals(npy + ": truncated or not a SafeTensors file: the header length field says 8796965859221311123 bytes but only 124 follow it",
+        assertEquals(npy + ": truncated or not a SafeTensors file: the header length field says 379676406402707 bytes but only 124 follow it",
                 failure(() -> SafeTensors.read(npy)));
         Path negative = raw("neg.safetensors", concat(le(-1), new byte[16]));
         assertEquals(negative + ": truncated or not a SafeTensors file: the header length field says 18446744073709551615 bytes but only 16 follow it",
@@ -172,13 +172,13 @@ class SafeTensorsTest {
     void malformedJson() throws IOException {
         String p = ": malformed SafeTensors header: ";
         assertEquals(p + "it is not valid UTF-8", message(new byte[] {'{', '"', (byte) 0xff, '"', '}'}, new byte[0]));
-        assertEquals(p + "expected a string key but found '}' at character 25", message("{\"w\":{\"dtype\":\"F32\",}}"));
+        assertEquals(p + "expected a string key but found '}' at character 21", message("{\"w\":{\"dtype\":\"F32\",}}"));
         assertEquals(p + "unterminated string at character 2", message("{\"w"));
         assertEquals(p + "expected a string key but found a single quote at character 2", message("{'w': 1}"));
         assertEquals(p + "unexpected 'x' after the JSON value at character 4", message("{} x"));
         assertEquals(p + "it is not a JSON object", message("[1]"));
         assertEquals(p + "unexpected end of the header at character 1", message(""));
-        assertEquals(p + "duplicate key 'w' at character 64",
+        assertEquals(p + "duplicate key 'w' at character 54",
                 message("{\"w\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},\"w\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}"));
         assertEquals(p + "duplicate key 'dtype' at character 21", message("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F64\"}}"));
         assertEquals(p + "control character in a string at character 4", message("{\"w\n\":1}"));

@@ -1,0 +1,160 @@
+package descent.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.cli.Main;
+import descent.runtime.Npy;
+import descent.runtime.SafeTensors;
+import descent.runtime.Tensor;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command-line contract (DESIGN.md): outputs, files and exit codes, run in-process. */
+class CliTest {
+    static final Path ROOT = ExampleGoldenTest.ROOT;
+
+    record Result(int code, String out, String err) {}
+
+    static Result descent(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static String ex(String file) { return ROOT.resolve("examples").resolve(file).toString(); }
+
+    static String[] logregFeeds() {
+        return new String[] {"--feed", "x=" + ex("data/logreg_x.npy"), "--feed", "y=" + ex("data/logreg_y.npy")};
+    }
+
+    static String[] args(String[] head, String... tail) {
+        List<String> all = new ArrayList<>(List.of(head));
+        all.addAll(List.of(tail));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
+    void checkAcceptsEveryExample() throws Exception {
+        for (Path p : ExampleGoldenTest.examples()) {
+            Result r = descent("check", p.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains(": ok"), r.out());
+        }
+    }
+
+    @Test
+    void everyExampleEvaluatesOnItsData(@TempDir Path tmp) {
+        String[][] runs = {
+            args(new String[] {"run", ex("logreg.descent")}, logregFeeds()),
+            {"run", ex("mlp.descent"), "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")},
+            {"run", ex("autoencoder.descent"), "--feed", "x=" + ex("data/autoencoder_x.npy")},
+            {"run", ex("embedding.descent"), "--feed", "user=" + ex("data/embedding_user.npy"),
+                "--feed", "item=" + ex("data/embedding_item.npy"), "--feed", "rating=" + ex("data/embedding_rating.npy")},
+        };
+        for (String[] run : runs) {
+            Result r = descent(run);
+            assertEquals(0, r.code(), String.join(" ", run) + "\n" + r.err());
+            assertTrue(r.out().contains("loss = f32[] ["), r.out());
+        }
+        // Logistic regression with zero weights: every probability is 0.5 and the loss is ln 2.
+        Result r = descent(args(new String[] {"run", ex("logreg.descent"), "--fetch", "loss=" + tmp.resolve("loss.npy"),
+            "--fetch", "prob=" + tmp.resolve("prob.npy")}, logregFeeds()));
+        assertEquals(0, r.code(), r.err());
+        assertEquals((float) Math.log(2), Npy.read(tmp.resolve("loss.npy")).floats()[0], 1e-7);
+        for (float p : Npy.read(tmp.resolve("prob.npy")).floats()) assertEquals(0.5f, p);
+    }
+
+    @Test
+    void saveThenRestoreRoundTripsEveryVariable(@TempDir Path tmp) {
+        Path ckpt = tmp.resolve("mlp.safetensors");
+        String[] feeds = {"--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")};
+        Result first = descent(args(new String[] {"run", ex("mlp.descent"), "--seed", "3", "--save", ckpt.toString()}, feeds));
+        assertEquals(0, first.code(), first.err());
+        Map<String, Tensor> saved = SafeTensors.read(ckpt);
+        assertEquals(List.of("b1", "b2", "global_step", "w1", "w2"), saved.keySet().stream().sorted().toList());
+        // A different seed, then restore: the outputs must be those of the saved state.
+        Result second = descent(args(new String[] {"run", ex("mlp.descent"), "--seed", "99", "--restore", ckpt.toString()}, feeds));
+        assertEquals(first.out(), second.out());
+        Result other = descent(args(new String[] {"run", ex("mlp.descent"), "--seed", "99"}, feeds));
+        assertEquals(first.out(), other.out(), "w1/w2 have explicit seeds, so --seed does not change them");
+    }
+
+    @Test
+    void userErrorsAreOneLineAndExitOne(@TempDir Path tmp) throws Exception {
+        Path junk = tmp.resolve("junk.npy");
+        Files.writeString(junk, "not numpy");
+        String[][] bad = {
+            {"run", ex("logreg.descent"), "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "y=" + ex("data/logreg_y.npy")},
+            {"run", ex("logreg.descent"), "--feed", "x=" + tmp.resolve("missing.npy")},
+            {"run", ex("logreg.descent"), "--feed", "z=" + ex("data/logreg_x.npy")},
+            {"run", ex("logreg.descent"), "--feed", "x=" + junk},
+            {"run", ex("logreg.descent")},
+            {"run", ex("logreg.descent"), "--restore", junk.toString()},
+            {"check", tmp.resolve("nope.descent").toString()},
+        };
+        for (String[] b : bad) {
+            Result r = descent(b);
+            assertEquals(1, r.code(), String.join(" ", b) + "\n" + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().startsWith("descent: error: "), r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
+        }
+    }
+
+    @Test
+    void aFailedRunWritesNoFile(@TempDir Path tmp) {
+        Path out = tmp.resolve("loss.npy"), ckpt = tmp.resolve("c.safetensors");
+        Result r = descent("run", ex("logreg.descent"), "--feed", "x=" + ex("data/logreg_x.npy"),
+                "--fetch", "loss=" + out, "--save", ckpt.toString());
+        assertEquals(1, r.code());
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(ckpt));
+        r = descent("run", ex("logreg.descent"), "--fetch", "nosuch=" + out);
+        assertEquals(1, r.code());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void diagnosticsGoToStderrWithExitOne(@TempDir Path tmp) throws Exception {
+        Path bad = tmp.resolve("bad.descent");
+        Files.writeString(bad, "model bad\ninput x: f32[2, 3]\ny = relu(x) @ x\n");
+        Result r = descent("check", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("bad.descent:3:"), r.err());
+        assertTrue(r.err().contains("matmul inner dimensions differ"), r.err());
+        assertTrue(r.err().contains("^"), r.err());
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertEquals(2, descent("frobnicate").code());
+        assertEquals(2, descent("run").code());
+        assertEquals(2, descent("compile", ex("logreg.descent"), "--emit", "nonsense").code());
+    }
+
+    @Test
+    void emitPrintsEachStage() {
+        for (String stage : List.of("ast", "ir", "grad")) {
+            Result r = descent("compile", ex("logreg.descent"), "--emit", stage);
+            assertEquals(0, r.code(), r.err());
+            assertFalse(r.out().isBlank());
+        }
+        assertTrue(descent("compile", ex("logreg.descent"), "--emit", "grad").out().contains("d/dw = %"));
+    }
+
+    @Test
+    void inspectShowsTheSignature() {
+        Result r = descent("inspect", ex("mlp.descent"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("w1") && r.out().contains("256 bytes"), r.out());
+    }
+}

@@ -1,0 +1,62 @@
+package descent.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.ast.AstPrinter;
+import descent.compiler.autodiff.GradientPass;
+import descent.compiler.diag.Source;
+import descent.compiler.ir.IrPrinter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Pins every pipeline stage's printout for every example: tests/golden/examples/NAME.{ast,ir,grad}.
+ * Regenerate after an intended change with {@code scripts/test.sh -pl tests -Ddescent.regenerate=true}
+ * and review the diff.
+ */
+class ExampleGoldenTest {
+    static final Path ROOT = Path.of(System.getProperty("descent.root", ".."));
+    static final boolean REGENERATE = Boolean.getBoolean("descent.regenerate");
+
+    static List<Path> examples() throws IOException {
+        try (Stream<Path> s = Files.list(ROOT.resolve("examples"))) {
+            return s.filter(p -> p.toString().endsWith(".descent")).sorted().toList();
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyStageOfEveryExample() throws IOException {
+        List<Path> files = examples();
+        assertTrue(files.size() >= 4, "expected at least 4 examples, found " + files);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path f : files) {
+            String name = f.getFileName().toString().replace(".descent", "");
+            Source src = new Source("examples/" + f.getFileName(), Files.readString(f));
+            tests.add(DynamicTest.dynamicTest(name + ".ast", () -> compare(name + ".ast", AstPrinter.print(Compiler.parse(src)))));
+            tests.add(DynamicTest.dynamicTest(name + ".ir", () -> compare(name + ".ir", IrPrinter.print(Compiler.check(src)))));
+            tests.add(DynamicTest.dynamicTest(name + ".grad",
+                    () -> compare(name + ".grad", GradientPass.print(GradientPass.run(Compiler.check(src))))));
+        }
+        return tests.stream();
+    }
+
+    static void compare(String goldenName, String actual) throws IOException {
+        Path golden = ROOT.resolve("tests/golden/examples").resolve(goldenName);
+        if (REGENERATE) {
+            Files.createDirectories(golden.getParent());
+            Files.writeString(golden, actual, StandardCharsets.UTF_8);
+            return;
+        }
+        assertTrue(Files.exists(golden), "missing golden " + golden + "; run with -Ddescent.regenerate=true");
+        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), actual, "stage output differs from " + golden);
+    }
+}
