@@ -2,7 +2,8 @@ package descent.cli;
 
 import descent.compiler.Compiler;
 import descent.compiler.ast.AstPrinter;
-import descent.compiler.autodiff.GradientPass;
+import descent.compiler.schedule.PlanPrinter;
+import descent.compiler.schedule.Scheduler;
 import descent.compiler.diag.Source;
 import descent.compiler.ir.IrPrinter;
 import descent.compiler.ir.Model;
@@ -20,13 +21,14 @@ import picocli.CommandLine.Spec;
         "Compiles a model. With --emit, prints (or writes to -o) one stage of the pipeline:",
         "  ast   the syntax tree",
         "  ir    the typed graph IR",
-        "  grad  the IR with each train block's gradients"})
+        "  grad  the whole training IR: gradients, slots and updates of each train block",
+        "  plan  each train block's schedule: steps, barriers, buffer lifetimes, peak bytes"})
 final class CompileCommand implements Callable<Integer> {
-    enum Stage { ast, ir, grad }
+    enum Stage { ast, ir, grad, plan }
 
     @Parameters(paramLabel = "MODEL") Path model;
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file") Path output;
-    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir or grad") Stage emit;
+    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad or plan") Stage emit;
     @Option(names = "--package", paramLabel = "P", description = "Java package of the generated classes") String pkg;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -40,9 +42,18 @@ final class CompileCommand implements Callable<Integer> {
         String text = switch (emit) {
             case ast -> AstPrinter.print(Compiler.parse(source));
             case ir -> IrPrinter.print(Compiler.check(source));
-            case grad -> {
+            case grad -> IrPrinter.printTraining(Compiler.check(source));
+            case plan -> {
                 Model m = Compiler.check(source);
-                yield GradientPass.print(GradientPass.run(m));
+                StringBuilder sb = new StringBuilder();
+                java.util.List<Integer> fetches = new java.util.ArrayList<>(m.outputs().values());
+                for (var t : m.trains()) {
+                    java.util.List<Integer> f = new java.util.ArrayList<>(fetches);
+                    if (t.lossNode() >= 0 && !f.contains(t.lossNode())) f.add(t.lossNode());
+                    sb.append(PlanPrinter.print(m, Scheduler.schedule(m, t, f))).append('\n');
+                }
+                if (m.trains().isEmpty()) sb.append(PlanPrinter.print(m, Scheduler.evaluation(m, fetches)));
+                yield sb.toString();
             }
         };
         if (output == null) {

@@ -33,7 +33,7 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("  %-16s %-20s %10d bytes%n", "total", "", total);
         out.println("train blocks:");
-        for (Model.TrainInfo t : m.trains()) {
+        for (descent.compiler.ir.TrainStep t : m.trains()) {
             out.printf("  %-16s loss=%s%n", t.name(), t.lossNode() >= 0 ? nameOf(m, t.lossNode()) : "?");
         }
         out.flush();

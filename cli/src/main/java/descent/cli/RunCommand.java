@@ -4,6 +4,7 @@ import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
 import descent.compiler.interp.Session;
 import descent.compiler.ir.Model;
+import descent.compiler.ir.TrainStep;
 import descent.runtime.DescentException;
 import descent.runtime.Npy;
 import descent.runtime.SafeTensors;
@@ -21,9 +22,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "run", description = {
-        "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and evaluates",
-        "the model; writes --fetch values as .npy and all variables to --save (SafeTensors).",
-        "Without --fetch, prints every declared output."})
+        "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and runs the train",
+        "step --steps times (default 1; the model's only train block unless --train names one; --steps 0 or a",
+        "model without train blocks only evaluates). Fetches are the values computed in the last step, before",
+        "its update, written as .npy; without --fetch every declared output is printed. --save writes every",
+        "variable, slot and non-slot variable (SafeTensors)."})
 final class RunCommand implements Callable<Integer> {
     enum Backend { compiled, interpreter }
 
@@ -34,7 +37,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "CKPT.safetensors") Path save;
     @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
     @Option(names = "--train", paramLabel = "NAME", description = "train block to run") String train;
-    @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1)") Integer steps;
+    @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1; 0 evaluates only)") Integer steps;
     @Option(names = "--backend", paramLabel = "B", description = "compiled or interpreter (default: interpreter in this version)") Backend backend;
     @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -44,13 +47,9 @@ final class RunCommand implements Callable<Integer> {
         if (backend == Backend.compiled) {
             throw new DescentException("the compiled backend is not available in this version; use --backend interpreter");
         }
-        if (train != null || steps != null) {
-            if (train != null && m.trains().stream().noneMatch(t -> t.name().equals(train))) {
-                throw new DescentException("model " + m.name() + " has no train block `" + train + "`");
-            }
-            throw new DescentException("running train blocks is not available in this version; `descent run` evaluates"
-                    + " (omit --train and --steps)");
-        }
+        if (steps != null && steps < 0) throw new DescentException("--steps must not be negative, got " + steps);
+        String block = trainBlock(m);
+        int n = block == null ? 0 : steps == null ? 1 : steps;
         // Read and validate every file before anything is written.
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
@@ -63,7 +62,12 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
-        Map<String, Tensor> values = names.isEmpty() ? Map.of() : session.evaluate(feedValues, names);
+        Map<String, Tensor> values = Map.of();
+        if (n == 0) {
+            values = names.isEmpty() ? Map.of() : session.evaluate(feedValues, names);
+        } else {
+            for (int i = 0; i < n; i++) values = session.train(block, feedValues, names);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (fetches.isEmpty()) {
             for (var e : values.entrySet()) out.println(e.getKey() + " = " + Format.tensor(e.getValue()));
@@ -74,4 +78,23 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
         return Main.OK;
     }
+
+    /** The train block to run, or null to evaluate only. */
+    private String trainBlock(Model m) {
+        if (train != null) {
+            if (m.train(train) == null) {
+                throw new DescentException("model " + m.name() + " has no train block `" + train + "`"
+                        + (m.trains().isEmpty() ? "" : " (train blocks: " + names(m) + ")"));
+            }
+            return steps != null && steps == 0 ? null : train;
+        }
+        if (m.trains().isEmpty() || steps != null && steps == 0) return null;
+        if (m.trains().size() > 1) {
+            throw new DescentException("model " + m.name() + " has train blocks " + names(m)
+                    + ": choose one with --train NAME, or evaluate only with --steps 0");
+        }
+        return m.trains().get(0).name();
+    }
+
+    private static String names(Model m) { return String.join(", ", m.trains().stream().map(TrainStep::name).toList()); }
 }

@@ -64,6 +64,17 @@ public final class Initializers {
         return Tensor.fromDoubles(dtype, shape, v);
     }
 
+    /**
+     * {@code n} standard normal draws for train step {@code step} of a stream fixed by {@code seed}:
+     * the noise ops of gradient processing, identical on every backend.
+     */
+    public static double[] normals(long seed, long step, int n) {
+        Rng r = new Rng(seed * 0x9E3779B97F4A7C15L ^ (step + 1) * 0xD1B54A32D192ED03L);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = r.normal();
+        return out;
+    }
+
     /** TF's _compute_fans: (fan_in, fan_out) with the receptive field for rank > 2. */
     static double[] fans(int[] shape) {
         if (shape.length == 0) return new double[] {1, 1};

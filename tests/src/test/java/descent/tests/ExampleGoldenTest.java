@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import descent.compiler.Compiler;
 import descent.compiler.ast.AstPrinter;
-import descent.compiler.autodiff.GradientPass;
+import descent.compiler.schedule.PlanPrinter;
+import descent.compiler.schedule.Scheduler;
 import descent.compiler.diag.Source;
 import descent.compiler.ir.IrPrinter;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Pins every pipeline stage's printout for every example: tests/golden/examples/NAME.{ast,ir,grad}.
+ * Pins every pipeline stage's printout for every example: tests/golden/examples/NAME.{ast,ir,grad,plan}.
  * Regenerate after an intended change with {@code scripts/test.sh -pl tests -Ddescent.regenerate=true}
  * and review the diff.
  */
@@ -44,9 +45,20 @@ class ExampleGoldenTest {
             tests.add(DynamicTest.dynamicTest(name + ".ast", () -> compare(name + ".ast", AstPrinter.print(Compiler.parse(src)))));
             tests.add(DynamicTest.dynamicTest(name + ".ir", () -> compare(name + ".ir", IrPrinter.print(Compiler.check(src)))));
             tests.add(DynamicTest.dynamicTest(name + ".grad",
-                    () -> compare(name + ".grad", GradientPass.print(GradientPass.run(Compiler.check(src))))));
+                    () -> compare(name + ".grad", IrPrinter.printTraining(Compiler.check(src)))));
+            tests.add(DynamicTest.dynamicTest(name + ".plan", () -> compare(name + ".plan", plans(Compiler.check(src)))));
         }
         return tests.stream();
+    }
+
+    static String plans(descent.compiler.ir.Model m) {
+        StringBuilder sb = new StringBuilder();
+        for (var t : m.trains()) {
+            List<Integer> fetches = new ArrayList<>(m.outputs().values());
+            if (t.lossNode() >= 0 && !fetches.contains(t.lossNode())) fetches.add(t.lossNode());
+            sb.append(PlanPrinter.print(m, Scheduler.schedule(m, t, fetches))).append('\n');
+        }
+        return sb.toString();
     }
 
     static void compare(String goldenName, String actual) throws IOException {

@@ -2,6 +2,7 @@ package descent.compiler.autodiff;
 
 import descent.compiler.ir.Aggregation;
 import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Grad;
 import descent.compiler.ir.Dim;
 import descent.compiler.ir.GraphBuilder;
 import descent.compiler.ir.IrException;
@@ -9,6 +10,7 @@ import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.compiler.ir.ReduceFn;
 import descent.compiler.ir.Shape;
+import descent.compiler.ir.TrainStep;
 import descent.compiler.ir.UnaryFn;
 import descent.runtime.DType;
 import java.util.ArrayList;
@@ -27,10 +29,12 @@ public final class Autodiff {
     private final GraphBuilder b;
     private final Aggregation aggregation;
     private final Map<Integer, List<Grad>> pending = new HashMap<>();
+    private final List<TrainStep.GradGroup> groups;
 
-    private Autodiff(GraphBuilder b, Aggregation aggregation) {
+    private Autodiff(GraphBuilder b, Aggregation aggregation, List<TrainStep.GradGroup> groups) {
         this.b = b;
         this.aggregation = aggregation;
+        this.groups = groups;
     }
 
     /**
@@ -39,7 +43,16 @@ public final class Autodiff {
      */
     public static List<Grad> gradients(GraphBuilder b, List<Integer> ys, List<Integer> gradYs, List<Integer> xs,
                                        Aggregation aggregation) {
-        return new Autodiff(b, aggregation).run(ys, gradYs, xs);
+        return new Autodiff(b, aggregation, new ArrayList<>()).run(ys, gradYs, xs);
+    }
+
+    /**
+     * As {@link #gradients(GraphBuilder, List, List, List, Aggregation)}, also recording into {@code groups}
+     * the gradient nodes each backward op produced together (what GATE_OP gates).
+     */
+    public static List<Grad> gradients(GraphBuilder b, List<Integer> ys, List<Integer> gradYs, List<Integer> xs,
+                                       Aggregation aggregation, List<TrainStep.GradGroup> groups) {
+        return new Autodiff(b, aggregation, groups).run(ys, gradYs, xs);
     }
 
     private List<Grad> run(List<Integer> ys, List<Integer> gradYs, List<Integer> xs) {
@@ -62,6 +75,16 @@ public final class Autodiff {
             if (n.inputs().isEmpty()) continue;
             int g = total.toDense(b);
             List<Grad> inputGrads = rule(n, g);
+            List<Integer> group = new ArrayList<>();
+            for (int i = 0; i < n.inputs().size(); i++) {
+                if (!between.get(n.input(i))) continue;
+                switch (inputGrads.get(i)) {
+                    case Grad.Dense d -> group.add(d.node());
+                    case Grad.Sliced s -> { group.add(s.values()); group.add(s.indices()); }
+                    case Grad.None none -> { }
+                }
+            }
+            if (!group.isEmpty()) groups.add(new TrainStep.GradGroup(id, group));
             for (int i = 0; i < n.inputs().size(); i++) {
                 int in = n.input(i);
                 Grad gi = inputGrads.get(i);
@@ -101,15 +124,40 @@ public final class Autodiff {
         if (gs.size() == 1) return gs.get(0);
         if (gs.stream().allMatch(g -> g instanceof Grad.Sliced)) {
             // TF concatenates IndexedSlices contributions; duplicates are summed by whoever applies them.
+            // Mixed i32/i64 indices are all cast to i64 first, as TF's _as_indexed_slices_list does.
+            boolean mixed = gs.stream().map(g -> b.dtype(((Grad.Sliced) g).indices())).distinct().count() > 1;
             List<Integer> values = new ArrayList<>(), indices = new ArrayList<>();
             Shape dense = null;
+            boolean allStatic = true;
+            Shape firstIndexShape = b.shape(((Grad.Sliced) gs.get(0)).indices());
+            boolean sameIndexShapes = true;
             for (Grad g : gs) {
                 Grad.Sliced s = (Grad.Sliced) g;
-                values.add(flattenSlices(s.values(), b.shape(s.indices()).rank()));
-                indices.add(flattenIndices(s.indices()));
+                allStatic &= b.shape(s.indices()).isStatic();
+                sameIndexShapes &= b.shape(s.indices()).equals(firstIndexShape);
                 dense = s.denseShape();
             }
-            return new Grad.Sliced(b.concat(values, 0), b.concat(indices, 0), dense);
+            if (allStatic) {
+                for (Grad g : gs) {
+                    Grad.Sliced s = (Grad.Sliced) g;
+                    values.add(flattenSlices(s.values(), b.shape(s.indices()).rank()));
+                    indices.add(flattenIndices(castIndices(s.indices(), mixed)));
+                }
+                return new Grad.Sliced(b.concat(values, 0), b.concat(indices, 0), dense);
+            }
+            if (sameIndexShapes) {
+                // Ids with a symbolic dimension (e.g. [batch]) cannot be concatenated (batch + batch has no
+                // static form), but contributions with one index shape can be stacked on a new first axis:
+                // indices [k, batch], values [k, batch, rest...] hold the same rows in the same order.
+                for (Grad g : gs) {
+                    Grad.Sliced s = (Grad.Sliced) g;
+                    values.add(b.reshape(s.values(), withLeadingOne(b.shape(s.values()))));
+                    int idx = castIndices(s.indices(), mixed);
+                    indices.add(b.reshape(idx, withLeadingOne(b.shape(idx))));
+                }
+                return new Grad.Sliced(b.concat(values, 0), b.concat(indices, 0), dense);
+            }
+            // Different symbolic index shapes: no static IndexedSlices form; sum densely below.
         }
         List<Integer> dense = new ArrayList<>();
         for (Grad g : gs) dense.add(g.toDense(b));
@@ -119,6 +167,17 @@ public final class Autodiff {
             return new Grad.Dense(acc);
         }
         return new Grad.Dense(b.addN(dense, aggregation));
+    }
+
+    private int castIndices(int indices, boolean toI64) {
+        return toI64 && b.dtype(indices) != DType.I64 ? b.cast(indices, DType.I64) : indices;
+    }
+
+    private static Shape withLeadingOne(Shape s) {
+        List<Dim> dims = new ArrayList<>();
+        dims.add(Dim.of(1));
+        dims.addAll(s.dims());
+        return new Shape(dims);
     }
 
     /** Values of an IndexedSlices with rank-k indices, as [n, rest...]: only possible for static index shapes. */
@@ -213,6 +272,11 @@ public final class Autodiff {
             }
             case Op.ScatterAdd s -> List.of(dense(b.gather(g, in.get(1), s.axis())), Grad.NONE);
             case Op.OneHot o -> List.of(Grad.NONE);
+            case Op.DedupSum d -> throw noSecondOrder("dedup_sum");
+            case Op.FirstOccurrence f -> List.of(Grad.NONE);
+            case Op.ScatterUpdate s -> throw noSecondOrder("an optimizer update");
+            case Op.ScatterAccumulate s -> throw noSecondOrder("an optimizer update");
+            case Op.RandomNormal r -> List.of();
             case Op.DimSize d -> List.of(Grad.NONE);
             case Op.Cast c -> b.dtype(in.get(0)).isFloating() && c.to().isFloating()
                     ? List.of(dense(b.cast(g, b.dtype(in.get(0))))) : List.of(Grad.NONE);
@@ -247,6 +311,9 @@ public final class Autodiff {
             case SOFTSIGN -> b.binary(BinaryFn.SOFTSIGN_GRAD, g, x);
             case SIGMOID -> b.binary(BinaryFn.SIGMOID_GRAD, y, g);
             case TANH -> b.binary(BinaryFn.TANH_GRAD, y, g);
+            case FLOOR, CEIL -> zerosLike(x);
+            case COS -> b.unaryAnyNumber(UnaryFn.NEG, b.binary(BinaryFn.MUL, g, b.unary(UnaryFn.SIN, x)));
+            case SIN -> b.binary(BinaryFn.MUL, g, b.unary(UnaryFn.COS, x));
         };
     }
 

@@ -33,11 +33,24 @@ public final class Checker {
     private final Diagnostics diags;
     private final Map<String, Val> env = new LinkedHashMap<>();
     private final Map<String, Span> definedAt = new HashMap<>();
+    /** Names whose definition had an error: uses of them are not reported again (that would be follow-on noise). */
+    private final Set<String> failed = new java.util.HashSet<>();
+    private final Map<String, Span> trainNames = new HashMap<>();
     private final List<Model.InputInfo> inputs = new ArrayList<>();
     private final List<Model.VariableInfo> variables = new ArrayList<>();
     private final Map<String, Integer> outputs = new LinkedHashMap<>();
-    private final List<Model.TrainInfo> trains = new ArrayList<>();
+    private final List<descent.compiler.ir.TrainStep> trains = new ArrayList<>();
     private final Ops ops = new Ops(this);
+    /** Scopes of names local to a train block or comprehension, innermost last. */
+    private final java.util.ArrayDeque<Map<String, Val>> scopes = new java.util.ArrayDeque<>();
+    private TrainLowering train;
+
+    /** TF's Optimizer.GATE_* and AggregationMethod constants. */
+    static final Map<String, Val> CONSTANTS = Map.of(
+            "GATE_NONE", new Val.Num(0, false), "GATE_OP", new Val.Num(1, false), "GATE_GRAPH", new Val.Num(2, false),
+            "ADD_N", new Val.Str("ADD_N"), "DEFAULT", new Val.Str("DEFAULT"),
+            "EXPERIMENTAL_TREE", new Val.Str("EXPERIMENTAL_TREE"),
+            "EXPERIMENTAL_ACCUMULATE_N", new Val.Str("EXPERIMENTAL_ACCUMULATE_N"));
 
     private Checker(Source source) {
         this.diags = new Diagnostics(source);
@@ -59,12 +72,23 @@ public final class Checker {
     }
 
     private Model run(Program p, String fallbackName) {
-        for (Stmt s : p.statements()) {
+        // Train blocks are lowered after the model (as TF builds train ops on a finished graph), so the
+        // forward graph is one prefix of the nodes and each block's backward pass and updates follow it.
+        List<Stmt> ordered = new ArrayList<>();
+        for (Stmt s : p.statements()) if (!(s instanceof TrainBlock)) ordered.add(s);
+        for (Stmt s : p.statements()) if (s instanceof TrainBlock) ordered.add(s);
+        for (Stmt s : ordered) {
             try {
                 b.at(s.span());
                 statement(s);
             } catch (Errors.Abort ignored) {
-                // Reported; go on with the next statement.
+                // Reported; go on with the next statement, treating the names it defines as known.
+                switch (s) {
+                    case InputDecl d -> failed.add(d.name().name());
+                    case VarDecl d -> failed.add(d.name().name());
+                    case Assign a -> a.targets().forEach(t -> failed.add(t.name()));
+                    default -> { }
+                }
             }
         }
         Map<String, Integer> names = new LinkedHashMap<>();
@@ -92,7 +116,8 @@ public final class Checker {
                     switch (a.keyword().name()) {
                         case "trainable" -> trainable = bool(eval(a.value()), a.value().span(), "trainable");
                         default -> errors.error(a.keyword().span(), "unknown variable attribute `" + a.keyword().name() + "`",
-                                "variables take `trainable=true|false`");
+                                Names.closest(a.keyword().name(), Set.of("trainable")) != null
+                                        ? "did you mean `trainable`?" : "variables take `trainable=true|false`");
                     }
                 }
                 int id = b.variable(d.name().name(), t);
@@ -107,7 +132,9 @@ public final class Checker {
             case OutputDecl o -> {
                 for (Ident id : o.names()) {
                     Val v = env.get(id.name());
-                    if (v == null) {
+                    if (v == null && failed.contains(id.name())) {
+                        continue; // its definition's error was reported
+                    } else if (v == null) {
                         errors.error(id.span(), "undefined name `" + id.name() + "`", suggest(id.name()));
                     } else if (!(v instanceof Val.Tensor t)) {
                         errors.error(id.span(), "`" + id.name() + "` is " + Val.describe(v) + ", not a tensor",
@@ -119,7 +146,19 @@ public final class Checker {
                     }
                 }
             }
-            case TrainBlock t -> trains.add(new TrainResolver(this).resolve(t));
+            case TrainBlock t -> {
+                Span first = trainNames.putIfAbsent(t.name().name(), t.name().span());
+                if (first != null) {
+                    errors.error(t.name().span(), "train block `" + t.name().name() + "` is already defined on line " + first.line(),
+                            "give each train block its own name");
+                }
+                train = new TrainLowering(this);
+                try {
+                    trains.add(train.lower(t));
+                } finally {
+                    train = null;
+                }
+            }
             case ExprStmt e -> throw errors.fail(e.span(), "an expression on its own does nothing here",
                     "assign it to a name: `y = ...`");
         }
@@ -146,18 +185,99 @@ public final class Checker {
 
     private void declare(Ident id) {
         String n = id.name();
+        if (CONSTANTS.containsKey(n)) {
+            throw errors.fail(id.span(), "`" + n + "` is a built-in constant and cannot be redefined", "choose another name");
+        }
         if (Ops.isBuiltin(n)) {
-            throw errors.fail(id.span(), "`" + n + "` is a built-in function and cannot be redefined", "choose another name");
+            throw errors.fail(id.span(), "`" + n + "` is a built-in function and cannot be redefined",
+                    "choose another name, e.g. `" + n + "_out`");
         }
         if (env.containsKey(n)) {
             Span first = definedAt.get(n);
-            throw errors.fail(id.span(), "`" + n + "` is already defined" + (first != null ? " at " + first : ""),
-                    "every name is defined once; choose a new name");
+            throw errors.fail(id.span(), "`" + n + "` is already defined" + (first != null ? " on line " + first.line() : ""),
+                    "every name is defined once; give this one a new name, e.g. `" + n + "2`");
         }
         definedAt.put(n, id.span());
     }
 
     Set<String> topLevelNames() { return env.keySet(); }
+
+    boolean hasErrors() { return diags.hasErrors(); }
+
+    Map<String, Val> pushScope() {
+        Map<String, Val> scope = new LinkedHashMap<>();
+        scopes.addLast(scope);
+        return scope;
+    }
+
+    void popScope() { scopes.removeLast(); }
+
+    /** Binds names in the innermost scope (a train block's locals); they may not shadow model names. */
+    void bindLocal(List<Ident> targets, Val v, Span valueSpan) {
+        List<Val> values;
+        if (targets.size() == 1) values = List.of(v);
+        else if (v instanceof Val.Seq seq && seq.items().size() == targets.size()) values = seq.items();
+        else throw errors.fail(valueSpan, "cannot unpack " + Val.describe(v)
+                + (v instanceof Val.Seq s ? " of " + s.items().size() + " values" : "") + " into " + targets.size() + " names",
+                "the right side must give exactly one value per name");
+        for (int i = 0; i < targets.size(); i++) {
+            Ident id = targets.get(i);
+            if (env.containsKey(id.name()) || Ops.isBuiltin(id.name()) || CONSTANTS.containsKey(id.name())) {
+                throw errors.fail(id.span(), "`" + id.name() + "` is already defined outside the train block",
+                        "choose a new name for values local to the block");
+            }
+            Val value = values.get(i);
+            if (value instanceof Val.Tensor t && b.node(t.node()).name() == null) b.name(t.node(), id.name());
+            scopes.getLast().put(id.name(), value);
+        }
+    }
+
+    /** Creates optimizer state (slots, beta powers) with TF's unique naming. */
+    descent.compiler.train.StateRegistry stateRegistry() {
+        return (requested, type, init, role, primary, slotName) -> {
+            Set<String> taken = new java.util.HashSet<>(env.keySet());
+            for (Model.VariableInfo v : variables) taken.add(v.name());
+            String name = requested;
+            for (int i = 1; taken.contains(name); i++) name = requested + "_" + i;
+            int id = b.variable(name, type);
+            b.name(id, name);
+            Model.VariableInfo info = new Model.VariableInfo(name, id, type, init, false, b.node(id).span(), role, primary, slotName);
+            variables.add(info);
+            return info;
+        };
+    }
+
+    Model.VariableInfo variableAt(int node) {
+        for (Model.VariableInfo v : variables) if (v.node() == node && v.role() == Model.VariableInfo.Role.VARIABLE) return v;
+        return null;
+    }
+
+    /** TF's default var_list: the trainable model variables, in declaration order. */
+    List<Model.VariableInfo> trainableVariables() {
+        return variables.stream().filter(v -> v.role() == Model.VariableInfo.Role.VARIABLE && v.trainable()).toList();
+    }
+
+    String stringArg(Ops.Args a, String p) {
+        if (a.val(p) instanceof Val.Str s) return s.value();
+        throw errors.fail(a.span(p), a.fn + "'s " + p + " must be a string like \"m\", got " + Val.describe(a.val(p)), null);
+    }
+
+    static String fmtNum(Val.Num n) { return n.isFloat() ? String.valueOf(n.value()) : String.valueOf((long) n.value()); }
+
+    <T> T guardResult(Span span, java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (IrException e) {
+            throw errors.fail(span, e.getMessage(), e.hint());
+        }
+    }
+
+    /** The variables declared so far that optimizers update. */
+
+    /** Marks a name whose definition failed (true if it was not marked yet); a train block unmarks its locals after. */
+    boolean markFailed(String name) { return failed.add(name); }
+
+    void unmarkFailed(java.util.Collection<String> names) { failed.removeAll(names); }
 
     // ---- types
 
@@ -198,18 +318,29 @@ public final class Checker {
             }
             case Binary bin -> binary(bin);
             case Call c -> call(c);
-            case Attr a -> throw errors.fail(a.span(), "attributes like `." + a.attr().name() + "` exist only on optimizers in train blocks",
-                    "call functions directly, e.g. `relu(x)`");
+            case Attr a -> throw errors.fail(a.span(), "`." + a.attr().name() + "` is not a value; optimizers have methods to call",
+                    "call it, e.g. `opt." + a.attr().name() + "(...)`");
             case ListExpr l -> new Val.Seq(l.items().stream().map(this::eval).toList(), false);
             case TupleExpr t -> new Val.Seq(t.items().stream().map(this::eval).toList(), true);
-            case Comprehension c -> throw errors.fail(c.span(), "comprehensions over gradient lists belong in train blocks",
-                    "write `[(f(g, v), v) for (g, v) in gv]` inside `train NAME { ... }`");
+            case Comprehension c -> {
+                if (train == null) {
+                    throw errors.fail(c.span(), "comprehensions over gradient lists belong in train blocks",
+                            "write `[(f(g, v), v) for (g, v) in gv]` inside `train NAME { ... }`");
+                }
+                yield train.comprehension(c);
+            }
         };
     }
 
     private Val lookup(Name n) {
+        for (java.util.Iterator<Map<String, Val>> it = scopes.descendingIterator(); it.hasNext(); ) {
+            Val local = it.next().get(n.name());
+            if (local != null) return local;
+        }
         Val v = env.get(n.name());
         if (v != null) return v;
+        if (CONSTANTS.containsKey(n.name())) return CONSTANTS.get(n.name());
+        if (failed.contains(n.name())) throw new Errors.Abort(); // already reported where it was defined
         if (Ops.isBuiltin(n.name())) {
             throw errors.fail(n.span(), "`" + n.name() + "` is a function; call it", "write `" + n.name() + "(...)`");
         }
@@ -217,7 +348,14 @@ public final class Checker {
     }
 
     String suggest(String name) {
-        String near = Names.closest(name, env.keySet());
+        Set<String> all = new java.util.HashSet<>(env.keySet());
+        for (Map<String, Val> s : scopes) all.addAll(s.keySet());
+        all.addAll(CONSTANTS.keySet());
+        String near = Names.closest(name, all);
+        if (near == null && name.matches("[A-Z][A-Z0-9_]*")) {
+            return "the constants are GATE_NONE, GATE_OP, GATE_GRAPH (gate_gradients) and ADD_N, DEFAULT, EXPERIMENTAL_TREE,"
+                    + " EXPERIMENTAL_ACCUMULATE_N (aggregation_method)";
+        }
         return near != null ? "did you mean `" + near + "`?" : "names must be declared (input, var or `=`) before use";
     }
 
@@ -251,12 +389,31 @@ public final class Checker {
     private static boolean isFloatNum(Val v) { return v instanceof Val.Num n && n.isFloat(); }
 
     private Val call(Call c) {
+        if (c.callee() instanceof Attr attr) {
+            if (train == null) {
+                throw errors.fail(c.callee().span(), "optimizer methods such as `." + attr.attr().name() + "(...)` belong in train blocks",
+                        "write them inside `train NAME { ... }`");
+            }
+            return train.method(attr, c);
+        }
         if (!(c.callee() instanceof Name fn)) {
-            throw errors.fail(c.callee().span(), "only named functions can be called here",
-                    "optimizer methods such as `opt.minimize(loss)` belong in train blocks");
+            throw errors.fail(c.callee().span(), "only named functions can be called here", null);
         }
         if (env.containsKey(fn.name())) {
             throw errors.fail(fn.span(), "`" + fn.name() + "` is " + Val.describe(env.get(fn.name())) + ", not a function", null);
+        }
+        if (failed.contains(fn.name())) throw new Errors.Abort(); // its definition's error was reported
+        if (OptimizerCatalog.has(fn.name())) {
+            if (train == null) {
+                throw errors.fail(fn.span(), "`" + fn.name() + "` can only be used inside a train block",
+                        "write it in `train NAME { ... }`");
+            }
+            return train.construct(fn, c);
+        }
+        if (TrainFunctions.has(fn.name())) {
+            java.util.Map<String, Arg> bound = TrainFunctions.signature(fn.name()).bind(c, errors);
+            if (bound == null) throw new Errors.Abort();
+            return TrainFunctions.call(this, new Ops.Args(this, fn.name(), bound, c.span()));
         }
         return ops.call(fn, c);
     }
@@ -276,6 +433,7 @@ public final class Checker {
                 yield b.scalar(n.value(), d);
             }
             case Val.Bool bo -> throw errors.fail(span, "expected a tensor, got a boolean", null);
+            case Val.Slices s -> s.grad().toDense(b);
             default -> throw errors.fail(span, "expected a tensor, got " + Val.describe(v), null);
         };
     }

@@ -104,7 +104,10 @@ final class Initializers {
             }
             case "random_uniform" -> {
                 double lo = a.number("minval", 0.0), hi = a.number("maxval", 1.0);
-                if (!(hi > lo)) throw c.errors.fail(call.span(), "random_uniform needs minval < maxval, got " + lo + " and " + hi, null);
+                if (!(hi > lo)) {
+                    throw c.errors.fail(call.span(), "random_uniform needs minval < maxval, got " + lo + " and " + hi,
+                            "minval is the lower bound and maxval the upper one");
+                }
                 yield new Initializer.RandomUniform(lo, hi, seed);
             }
             case "random_normal", "truncated_normal" -> {

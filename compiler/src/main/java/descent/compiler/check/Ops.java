@@ -2,7 +2,7 @@ package descent.compiler.check;
 
 import descent.compiler.ast.Ast;
 import descent.compiler.autodiff.Autodiff;
-import descent.compiler.autodiff.Grad;
+import descent.compiler.ir.Grad;
 import descent.compiler.diag.Span;
 import descent.compiler.ir.Aggregation;
 import descent.compiler.ir.BinaryFn;
@@ -30,16 +30,11 @@ final class Ops {
 
     private static final Map<String, Entry> TABLE = new LinkedHashMap<>();
 
-    /** Names that train blocks may call, whose meaning arrives with the optimizer stage. */
-    static final Set<String> TRAIN_FUNCTIONS = Set.of(
-            "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdagradDAOptimizer", "AdamOptimizer",
-            "AdadeltaOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "ProximalGradientDescentOptimizer",
-            "ProximalAdagradOptimizer", "AdamWOptimizer", "MomentumWOptimizer", "LazyAdamOptimizer", "AdamaxOptimizer",
-            "NadamOptimizer", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
-            "polynomial_decay", "cosine_decay", "cosine_decay_restarts", "linear_cosine_decay", "clip_by_value",
-            "clip_by_norm", "clip_by_global_norm", "clip_by_average_norm", "global_norm", "random_normal_like");
 
-    static boolean isBuiltin(String name) { return TABLE.containsKey(name) || TRAIN_FUNCTIONS.contains(name); }
+
+    static boolean isBuiltin(String name) {
+        return TABLE.containsKey(name) || OptimizerCatalog.has(name) || TrainFunctions.has(name);
+    }
 
     static Set<String> names() { return TABLE.keySet(); }
 
@@ -50,17 +45,20 @@ final class Ops {
     Val call(Ast.Name fn, Ast.Call call) {
         Entry e = TABLE.get(fn.name());
         if (e == null) {
-            if (TRAIN_FUNCTIONS.contains(fn.name())) {
-                throw c.errors.fail(fn.span(), "`" + fn.name() + "` can only be used inside a train block",
-                        "write it in `train NAME { ... }`");
-            }
-            String near = Names.closest(fn.name(), TABLE.keySet());
+            java.util.Set<String> all = new java.util.HashSet<>(TABLE.keySet());
+            all.addAll(OptimizerCatalog.NAMES);
+            all.addAll(TrainFunctions.names());
+            String near = Names.closest(fn.name(), all);
             throw c.errors.fail(fn.span(), "unknown function `" + fn.name() + "`",
                     near != null ? "did you mean `" + near + "`?" : "docs/language.md lists the functions");
         }
         Map<String, Ast.Arg> bound = e.sig().bind(call, c.errors);
         if (bound == null) throw new Errors.Abort();
         Args args = new Args(c, e.sig().name(), bound, call.span());
+        if (args.has("name") && !(args.val("name") instanceof Val.Str)) {
+            throw c.errors.fail(args.span("name"), fn.name() + "'s name must be a string, got " + Val.describe(args.val("name")),
+                    "name labels the op, e.g. name=\"logits\"");
+        }
         Val v = e.impl().apply(args);
         return v;
     }
@@ -132,6 +130,22 @@ final class Ops {
             b.at(span);
             return new Val.Tensor(c.guard(span, step));
         }
+
+        /** Like {@link #tensorVal}, but a type or shape error is reported at {@code at} (usually one argument). */
+        Val tensorValAt(Span at, java.util.function.IntSupplier step) {
+            b.at(span);
+            return new Val.Tensor(c.guard(at, step));
+        }
+
+        /** Reports a non-floating tensor argument at the argument (an op's float-only input). */
+        int floatTensor(String p) {
+            int x = tensor(p);
+            if (!b.dtype(x).isFloating()) {
+                throw c.errors.fail(span(p), fn + "'s " + p + " must be floating-point, got " + b.type(x),
+                        "use cast(" + p + ", f32) to convert integers");
+            }
+            return x;
+        }
     }
 
     private static void def(String spec, Impl impl) {
@@ -144,7 +158,7 @@ final class Ops {
     private static void unary(String name, String param, UnaryFn fn, boolean anyNumber) {
         def(name + "(" + param + ", name?)", a -> {
             int x = a.tensor(param);
-            return a.tensorVal(() -> anyNumber ? a.b.unaryAnyNumber(fn, x) : a.b.unary(fn, x));
+            return a.tensorValAt(a.span(param), () -> anyNumber ? a.b.unaryAnyNumber(fn, x) : a.b.unary(fn, x));
         });
     }
 
@@ -157,7 +171,7 @@ final class Ops {
             int x = a.tensor("input_tensor");
             int[] axes = a.axes("axis");
             boolean keep = a.bool("keepdims", false);
-            return a.tensorVal(() -> a.b.reduce(fn, x, axes, keep));
+            return a.tensorValAt(a.span("axis"), () -> a.b.reduce(fn, x, axes, keep));
         });
     }
 
@@ -223,12 +237,12 @@ final class Ops {
         def("reshape(tensor, shape, name?)", a -> {
             int x = a.tensor("tensor");
             long[] spec = a.integers("shape");
-            return a.tensorVal(() -> a.b.reshape(x, a.b.reshapeTarget(x, spec)));
+            return a.tensorValAt(a.span("shape"), () -> a.b.reshape(x, a.b.reshapeTarget(x, spec)));
         });
         def("transpose(a, perm?, name?)", a -> {
             int x = a.tensor("a");
             int[] perm = a.axes("perm");
-            return a.tensorVal(() -> a.b.transpose(x, perm));
+            return a.tensorValAt(a.span("perm"), () -> a.b.transpose(x, perm));
         });
         def("expand_dims(input, axis, name?)", a -> {
             int x = a.tensor("input");
@@ -248,7 +262,7 @@ final class Ops {
         def("squeeze(input, axis?, name?)", a -> {
             int x = a.tensor("input");
             int[] axes = a.axes("axis");
-            return a.tensorVal(() -> {
+            return a.tensorValAt(a.span("axis"), () -> {
                 Shape s = a.b.shape(x);
                 List<Integer> drop = axes == null ? null : GraphBuilder.normalizeAxes(axes, s.rank(), "squeeze");
                 List<Dim> dims = new ArrayList<>();
@@ -267,40 +281,40 @@ final class Ops {
         def("concat(values, axis, name?)", a -> {
             List<Integer> xs = a.tensors("values");
             int axis = (int) a.integer("axis", 0);
-            return a.tensorVal(() -> a.b.concat(xs, axis));
+            return a.tensorValAt(a.span("values"), () -> a.b.concat(xs, axis));
         });
         def("slice(input_, begin, size, name?)", a -> {
             int x = a.tensor("input_");
             long[] begin = a.integers("begin"), size = a.integers("size");
-            return a.tensorVal(() -> a.b.slice(x, begin, size));
+            return a.tensorValAt(a.span("begin").to(a.span("size")), () -> a.b.slice(x, begin, size));
         });
         def("tile(input, multiples, name?)", a -> {
             int x = a.tensor("input");
             long[] m = a.integers("multiples");
-            return a.tensorVal(() -> a.b.tile(x, m));
+            return a.tensorValAt(a.span("multiples"), () -> a.b.tile(x, m));
         });
 
         def("softmax(logits, axis?, name?)", a -> lastAxis(a, "softmax", false));
         def("log_softmax(logits, axis?, name?)", a -> lastAxis(a, "log_softmax", true));
         def("softmax_cross_entropy_with_logits(labels, logits, dim?, name?)", a -> {
-            int logits = a.tensor("logits");
+            int logits = a.floatTensor("logits");
             int labels = a.tensor("labels", a.b.dtype(logits));
-            return a.tensorVal(() -> a.b.softmaxXent(labels, logits));
+            return a.tensorValAt(a.span("labels"), () -> a.b.softmaxXent(labels, logits));
         });
         def("sparse_softmax_cross_entropy_with_logits(labels, logits, name?)", a -> {
-            int logits = a.tensor("logits");
+            int logits = a.floatTensor("logits");
             int labels = a.tensor("labels", DType.I32);
-            return a.tensorVal(() -> a.b.sparseSoftmaxXent(labels, logits));
+            return a.tensorValAt(a.span("labels"), () -> a.b.sparseSoftmaxXent(labels, logits));
         });
         def("sigmoid_cross_entropy_with_logits(labels, logits, name?)", a -> {
             // TF (nn_impl.py): where(x >= 0, x, 0) - x * z + log1p(exp(where(x >= 0, -x, x))).
-            int x = a.tensor("logits");
+            int x = a.floatTensor("logits");
             int z = a.tensor("labels", a.b.dtype(x));
-            return a.tensorVal(() -> {
+            return a.tensorValAt(a.span("labels"), () -> {
                 GraphBuilder b = a.b;
                 if (!b.shape(x).equals(b.shape(z))) {
                     throw new descent.compiler.ir.IrException("labels " + b.shape(z) + " and logits " + b.shape(x)
-                            + " must have the same shape", null);
+                            + " must have the same shape", "sigmoid cross entropy takes one 0/1 label per logit");
                 }
                 int zeros = b.constant(0.0, b.type(x));
                 int cond = b.binary(BinaryFn.GREATER_EQUAL, x, zeros);
@@ -318,7 +332,7 @@ final class Ops {
         def("bias_add(value, bias, data_format?, name?)", a -> {
             int x = a.tensor("value");
             int bias = a.tensor("bias", a.b.dtype(x));
-            return a.tensorVal(() -> {
+            return a.tensorValAt(a.span("bias"), () -> {
                 Shape sx = a.b.shape(x), sb = a.b.shape(bias);
                 if (sb.rank() != 1 || sx.rank() < 1 || !sx.dim(sx.rank() - 1).equals(sb.dim(0))) {
                     throw new descent.compiler.ir.IrException("bias_add needs a rank-1 bias matching the last dimension of "
@@ -332,12 +346,12 @@ final class Ops {
             int p = a.tensor("params");
             int i = a.tensor("indices", DType.I32);
             int axis = (int) a.integer("axis", 0);
-            return a.tensorVal(() -> a.b.gather(p, i, axis));
+            return a.tensorValAt(a.b.dtype(i).isFloating() ? a.span("indices") : a.span, () -> a.b.gather(p, i, axis));
         });
         def("embedding_lookup(params, ids, name?)", a -> {
             int p = a.tensor("params");
             int i = a.tensor("ids", DType.I32);
-            return a.tensorVal(() -> a.b.gather(p, i, 0));
+            return a.tensorValAt(a.b.dtype(i).isFloating() ? a.span("ids") : a.span, () -> a.b.gather(p, i, 0));
         });
         def("one_hot(indices, depth, on_value?, off_value?, axis?, dtype?, name?)", a -> {
             int i = a.tensor("indices", DType.I32);
@@ -348,7 +362,7 @@ final class Ops {
             if (axis != -1 && axis != a.b.shape(i).rank()) {
                 throw a.c.errors.fail(a.span("axis"), "one_hot supports only the last axis (-1)", "transpose the result instead");
             }
-            return a.tensorVal(() -> a.b.oneHot(i, (int) depth, on, off, dt));
+            return a.tensorValAt(a.span("indices"), () -> a.b.oneHot(i, (int) depth, on, off, dt));
         });
         def("cast(x, dtype, name?)", a -> {
             int x = a.tensor("x");
@@ -427,8 +441,12 @@ final class Ops {
                     out.add(new Val.Tensor(a.b.constant(0.0, a.b.type(xs.get(i)))));
                     continue;
                 }
-                throw a.c.errors.fail(a.span("xs"), "xs[" + i + "] does not affect ys: its gradient is None",
-                        "pass unconnected_gradients=\"zero\" to get zeros instead");
+                Ast.Expr xsArg = a.bound.get("xs").value(), ysArg = a.bound.get("ys").value();
+                if (xsArg instanceof Ast.ListExpr l && i < l.items().size()) xsArg = l.items().get(i);
+                String x = xsArg instanceof Ast.Name n ? "`" + n.name() + "`" : "xs[" + i + "]";
+                String y = ysArg instanceof Ast.Name n ? "`" + n.name() + "`" : "ys";
+                throw a.c.errors.fail(xsArg.span(), x + " does not affect " + y + ": its gradient is None",
+                        "differentiate with respect to tensors " + y + " is computed from, or pass unconnected_gradients=\"zero\" to get zeros");
             }
             out.add(new Val.Tensor(g.toDense(a.b)));
         }

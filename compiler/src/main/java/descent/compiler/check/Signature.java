@@ -24,8 +24,15 @@ record Signature(String name, List<String> params, Set<String> required) {
         return new Signature(name, List.copyOf(ps), Set.copyOf(req));
     }
 
+    /**
+     * The parameters that may be given positionally: all but {@code name}, which labels the op and is
+     * keyword-only here, so that {@code add(a, b, c)} is reported instead of taking `c` as the name.
+     */
+    private List<String> positionalParams() { return params.stream().filter(p -> !p.equals("name")).toList(); }
+
     /** The bound arguments by parameter name, or null after reporting why they do not bind. */
     Map<String, Ast.Arg> bind(Ast.Call call, Errors errors) {
+        List<String> positionalParams = positionalParams();
         Map<String, Ast.Arg> out = new LinkedHashMap<>();
         int positional = 0;
         boolean ok = true;
@@ -33,18 +40,21 @@ record Signature(String name, List<String> params, Set<String> required) {
         for (Ast.Arg a : call.args()) {
             if (!a.isKeyword()) {
                 if (seenKeyword) {
+                    String next = positionalParams.stream().filter(p -> !out.containsKey(p)).findFirst().orElse(null);
                     errors.error(a.span(), "positional argument after a keyword argument in " + name + "(...)",
-                            "put positional arguments first");
+                            next != null ? "give it by name too (`" + next + "=...`), or put positional arguments first"
+                                    : "put positional arguments first");
                     ok = false;
                     continue;
                 }
-                if (positional >= params.size()) {
-                    errors.error(a.span(), name + "() takes " + arity() + " but " + countPositional(call) + " were given",
-                            "parameters: " + String.join(", ", params));
+                if (positional >= positionalParams.size()) {
+                    long given = countPositional(call);
+                    errors.error(a.span(), name + "() takes " + arity() + " but " + given + (given == 1 ? " was" : " were") + " given",
+                            "call it as " + usage());
                     ok = false;
                     break;
                 }
-                out.put(params.get(positional++), a);
+                out.put(positionalParams.get(positional++), a);
             } else {
                 seenKeyword = true;
                 String k = a.keyword().name();
@@ -54,7 +64,13 @@ record Signature(String name, List<String> params, Set<String> required) {
                             near != null ? "did you mean `" + near + "`?" : "parameters: " + String.join(", ", params));
                     ok = false;
                 } else if (out.containsKey(k)) {
-                    errors.error(a.keyword().span(), name + "() got multiple values for argument `" + k + "`", null);
+                    boolean byPosition = !out.get(k).isKeyword();
+                    Ast.Expr given = out.get(k).value();
+                    String hint = !byPosition ? "give each argument once"
+                            : (given instanceof Ast.Name n ? "`" + n.name() + "`" : "a positional argument") + " already gives `" + k
+                            + "` by position; call it as " + usage()
+                            + (params.get(0).equals("values") ? ", with the tensors in one list, e.g. " + name + "([a, b], axis=1)" : "");
+                    errors.error(a.keyword().span(), name + "() got multiple values for argument `" + k + "`", hint);
                     ok = false;
                 } else {
                     out.put(k, a);
@@ -78,13 +94,15 @@ record Signature(String name, List<String> params, Set<String> required) {
     }
 
     private String arity() {
-        int n = params.size();
-        return n == 1 ? "1 positional argument" : "at most " + n + " positional arguments";
+        int n = positionalParams().size();
+        if (n == required.size()) return n == 1 ? "1 positional argument" : n + " positional arguments";
+        return "at most " + n + " positional argument" + (n == 1 ? "" : "s");
     }
 
+    /** How to call it, e.g. {@code reduce_sum(input_tensor, axis=..., keepdims=...)}; `name` is left out. */
     String usage() {
         List<String> parts = new ArrayList<>();
-        for (String p : params) parts.add(required.contains(p) ? p : p + "=...");
+        for (String p : positionalParams()) parts.add(required.contains(p) ? p : p + "=...");
         return name + "(" + String.join(", ", parts) + ")";
     }
 }

@@ -5,6 +5,14 @@ import java.util.List;
 
 /** What a name or expression stands for while a model file is checked. */
 sealed interface Val {
+    /** An optimizer constructed in a train block. */
+    record Optim(descent.compiler.train.Optimizer optimizer, String className) implements Val {}
+    /** A list of (gradient, variable) pairs, as compute_gradients returns. */
+    record Pairs(List<descent.compiler.train.GradAndVar> pairs) implements Val {}
+    /** An IndexedSlices gradient bound by a comprehension. */
+    record Slices(descent.compiler.ir.Grad.Sliced grad) implements Val {}
+    /** What minimize and apply_gradients return: the train op. */
+    record TrainOp() implements Val {}
     record Tensor(int node) implements Val {}
     /** A numeric literal not yet given a dtype: it takes the dtype of the tensor it meets. */
     record Num(double value, boolean isFloat) implements Val {}
@@ -26,6 +34,10 @@ sealed interface Val {
             case None n -> "None";
             case Seq s -> s.tuple() ? "a tuple" : "a list";
             case Opaque o -> o.what();
+            case Optim o -> "an optimizer (" + o.className() + ")";
+            case Pairs p -> "a list of (gradient, variable) pairs";
+            case Slices s -> "an IndexedSlices gradient";
+            case TrainOp t -> "a train op";
         };
     }
 }

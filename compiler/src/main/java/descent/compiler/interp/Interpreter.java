@@ -24,11 +24,17 @@ import java.util.Map;
 public final class Interpreter {
     private final Graph graph;
     private final Precision precision;
+    /** The train step being run: selects the draw of random ops (0 for plain evaluation). */
+    private long step;
 
     public Interpreter(Graph graph, Precision precision) {
         this.graph = graph;
         this.precision = precision;
     }
+
+    public void setStep(long step) { this.step = step; }
+
+    public Precision precision() { return precision; }
 
     /**
      * Evaluates {@code fetches}. {@code feeds} give the inputs by name and {@code variables} the
@@ -61,7 +67,7 @@ public final class Interpreter {
         return out;
     }
 
-    private BitSet needed(List<Integer> fetches) {
+    BitSet needed(List<Integer> fetches) {
         BitSet need = new BitSet();
         for (int f : fetches) need.set(f);
         for (int id = graph.size() - 1; id >= 0; id--) {
@@ -71,7 +77,7 @@ public final class Interpreter {
     }
 
     /** Checks every needed feed against its input's type and binds the symbolic dimensions. */
-    private Map<String, Integer> bind(Map<String, Tensor> feeds, BitSet needed) {
+    Map<String, Integer> bind(Map<String, Tensor> feeds, BitSet needed) {
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
@@ -114,7 +120,7 @@ public final class Interpreter {
         }
     }
 
-    private Arr round(Arr v, DType dtype) {
+    Arr round(Arr v, DType dtype) {
         double[] d = v.data();
         switch (dtype) {
             case F32 -> { if (precision == Precision.F32) for (int i = 0; i < d.length; i++) d[i] = (float) d[i]; }
@@ -125,13 +131,13 @@ public final class Interpreter {
         return v;
     }
 
-    private static Arr fromTensor(Tensor t) { return new Arr(t.shape(), t.toDoubles()); }
+    static Arr fromTensor(Tensor t) { return new Arr(t.shape(), t.toDoubles()); }
 
-    private static Tensor toTensor(Arr a, DType dtype) { return Tensor.fromDoubles(dtype, a.shape(), a.data()); }
+    static Tensor toTensor(Arr a, DType dtype) { return Tensor.fromDoubles(dtype, a.shape(), a.data()); }
 
     // ---- ops
 
-    private Arr eval(Node n, int[] shape, Arr[] v) {
+    Arr eval(Node n, int[] shape, Arr[] v) {
         List<Integer> in = n.inputs();
         return switch (n.op()) {
             case Op.Const c -> { Arr a = Arr.zeros(shape); Arrays.fill(a.data(), c.value()); yield a; }
@@ -185,6 +191,15 @@ public final class Interpreter {
             case Op.Gather g -> Kernels.gather(v[in.get(0)], v[in.get(1)], g.axis(), shape);
             case Op.ScatterAdd s -> Kernels.scatterAdd(v[in.get(0)], v[in.get(1)], s.axis(), shape);
             case Op.OneHot o -> Kernels.oneHot(v[in.get(0)], o, shape);
+            case Op.DedupSum d -> Kernels.dedupSum(v[in.get(0)], v[in.get(1)]);
+            case Op.FirstOccurrence f -> Kernels.firstOccurrence(v[in.get(0)]);
+            case Op.ScatterUpdate s -> Kernels.scatterUpdate(v[in.get(0)], v[in.get(1)], v[in.get(2)], v[in.get(3)]);
+            case Op.ScatterAccumulate s -> Kernels.scatterAccumulate(v[in.get(0)], v[in.get(1)], v[in.get(2)]);
+            case Op.RandomNormal r -> {
+                double[] d = descent.runtime.Initializers.normals(r.seed(), step, Arr.size(shape));
+                for (int i = 0; i < d.length; i++) d[i] = r.mean() + r.stddev() * d[i];
+                yield new Arr(shape, d);
+            }
             case Op.DimSize d -> {
                 int[] xs = v[in.get(0)].shape();
                 double count = 1;

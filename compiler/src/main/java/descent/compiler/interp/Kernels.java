@@ -22,14 +22,19 @@ final class Kernels {
             case LOG -> Math.log(x);
             case LOG1P -> Math.log1p(x);
             case RECIPROCAL -> 1.0 / x;
-            case RELU -> x > 0 ? x : 0.0;
-            case RELU6 -> Math.min(Math.max(x, 0.0), 6.0);
+            // TF: features.cwiseMax(0) (then .cwiseMin(6)), i.e. (x < 0 ? 0 : x): relu(-0.0) is -0.0, NaN stays NaN.
+            case RELU -> x < 0 ? 0.0 : x;
+            case RELU6 -> x < 0 ? 0.0 : 6.0 < x ? 6.0 : x;
             case ELU -> x < 0 ? Math.expm1(x) : x;
             case SELU -> x < 0 ? UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA * Math.expm1(x) : UnaryFn.SELU_SCALE * x;
             case SOFTPLUS -> x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
             case SOFTSIGN -> x / (1.0 + Math.abs(x));
             case SIGMOID -> 1.0 / (1.0 + Math.exp(-x));
             case TANH -> Math.tanh(x);
+            case FLOOR -> Math.floor(x);
+            case CEIL -> Math.ceil(x);
+            case COS -> Math.cos(x);
+            case SIN -> Math.sin(x);
         };
     }
 
@@ -43,8 +48,9 @@ final class Kernels {
             case MIN -> Math.min(a, b);
             case POW -> Math.pow(a, b);
             case SQUARED_DIFFERENCE -> (a - b) * (a - b);
-            case RELU_GRAD -> b > 0 ? a : 0.0;
-            case RELU6_GRAD -> b > 0 && b < 6 ? a : 0.0;
+            // TF: gradients * (features > 0) (and < 6): a product, so a NaN or infinite gradient stays NaN.
+            case RELU_GRAD -> a * (b > 0 ? 1.0 : 0.0);
+            case RELU6_GRAD -> a * (b > 0 && b < 6 ? 1.0 : 0.0);
             case ELU_GRAD -> b < 0 ? a * (b + 1) : a;
             case SELU_GRAD -> b < 0 ? a * (b + UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA) : a * UnaryFn.SELU_SCALE;
             case SOFTPLUS_GRAD -> a / (1.0 + Math.exp(-b));
@@ -275,6 +281,53 @@ final class Kernels {
                     + " is outside [0, " + rows + ")");
         }
         return idx;
+    }
+
+    /** Row length of a [indices..., rest...] tensor: its size divided by the number of indices. */
+    private static int rowLength(Arr rows, Arr indices) {
+        int n = indices.data().length;
+        return n == 0 ? 0 : rows.data().length / n;
+    }
+
+    static Arr dedupSum(Arr values, Arr indices) {
+        int n = indices.data().length, row = rowLength(values, indices);
+        Arr out = Arr.zeros(values.shape());
+        java.util.Map<Integer, Integer> first = new java.util.HashMap<>();
+        for (int j = 0; j < n; j++) {
+            int f = first.computeIfAbsent((int) indices.data()[j], k -> -1);
+            int at = f < 0 ? j : f;
+            if (f < 0) first.put((int) indices.data()[j], j);
+            for (int k = 0; k < row; k++) out.data()[at * row + k] += values.data()[j * row + k];
+        }
+        return out;
+    }
+
+    static Arr firstOccurrence(Arr indices) {
+        Arr out = Arr.zeros(indices.shape());
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int j = 0; j < indices.data().length; j++) out.data()[j] = seen.add((int) indices.data()[j]) ? 1 : 0;
+        return out;
+    }
+
+    static Arr scatterUpdate(Arr var, Arr indices, Arr rows, Arr mask) {
+        Arr out = new Arr(var.shape(), var.data().clone());
+        int rowsTotal = var.dim(0), row = rowLength(rows, indices);
+        for (int j = 0; j < indices.data().length; j++) {
+            if (mask.data()[j] == 0) continue;
+            int idx = checkIndex(indices.data()[j], rowsTotal, j, "scatter_update");
+            System.arraycopy(rows.data(), j * row, out.data(), idx * row, row);
+        }
+        return out;
+    }
+
+    static Arr scatterAccumulate(Arr var, Arr indices, Arr rows) {
+        Arr out = new Arr(var.shape(), var.data().clone());
+        int rowsTotal = var.dim(0), row = rowLength(rows, indices);
+        for (int j = 0; j < indices.data().length; j++) {
+            int idx = checkIndex(indices.data()[j], rowsTotal, j, "scatter_add");
+            for (int k = 0; k < row; k++) out.data()[idx * row + k] += rows.data()[j * row + k];
+        }
+        return out;
     }
 
     static Arr oneHot(Arr indices, Op.OneHot o, int[] outShape) {

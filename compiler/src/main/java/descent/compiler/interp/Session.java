@@ -18,6 +18,8 @@ public final class Session {
     private final Model model;
     private final Interpreter interpreter;
     private final Map<String, Tensor> variables = new LinkedHashMap<>();
+    private final Map<String, descent.compiler.schedule.Plan> plans = new java.util.HashMap<>();
+    private long steps;
 
     public Session(Model model, Precision precision, long seed) {
         this.model = model;
@@ -53,20 +55,104 @@ public final class Session {
         return unknown;
     }
 
-    /** Evaluates the named values (outputs, assigned names, inputs or variables) for one set of feeds. */
-    public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
+    /** How many train steps this session has run. */
+    public long stepsRun() { return steps; }
+
+    /**
+     * Runs train step {@code train} once on {@code feeds}, in the order of its plan, and returns the named
+     * values as that step computed them (forward values before its updates, as
+     * {@code sess.run([train_op, loss])}). If anything fails, the variables are left as they were.
+     */
+    public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
+        descent.compiler.ir.TrainStep step = model.train(train);
+        if (step == null) {
+            throw new DescentException("model " + model.name() + " has no train block `" + train + "`"
+                    + (model.trains().isEmpty() ? "" : " (train blocks: "
+                    + String.join(", ", model.trains().stream().map(descent.compiler.ir.TrainStep::name).toList()) + ")"));
+        }
+        checkFeedNames(feeds);
+        List<Integer> nodes = fetchNodes(fetches, step);
+        if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
+        descent.compiler.schedule.Plan plan = plans.computeIfAbsent(train + "\u0000" + nodes,
+                k -> descent.compiler.schedule.Scheduler.schedule(model, step, nodes));
+        java.util.BitSet needed = new java.util.BitSet();
+        for (var s : plan.steps()) {
+            if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
+        }
+        for (int f : nodes) needed.set(f);
+        needed.or(interpreter.needed(neededList(needed)));
+        Map<String, Integer> bindings = interpreter.bind(feeds, needed);
+        Map<String, Tensor> next = new LinkedHashMap<>(variables);
+        interpreter.setStep(steps);
+        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, next, bindings, nodes);
+        variables.clear();
+        variables.putAll(next);
+        steps++;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
+        return out;
+    }
+
+    /** The plan {@code train} runs with (for inspection and tests). */
+    public descent.compiler.schedule.Plan plan(String train, List<String> fetches) {
+        descent.compiler.ir.TrainStep step = model.train(train);
+        return descent.compiler.schedule.Scheduler.schedule(model, step, fetchNodes(fetches, step));
+    }
+
+    /** Runs a given plan (tests use deliberately wrong orders); same contract as {@link #train}. */
+    public Map<String, Tensor> runPlan(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches) {
+        descent.compiler.ir.TrainStep step = model.train(plan.train());
+        List<Integer> nodes = fetchNodes(fetches, step);
+        java.util.BitSet needed = new java.util.BitSet();
+        for (var s : plan.steps()) {
+            if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
+        }
+        needed.or(interpreter.needed(neededList(needed)));
+        Map<String, Integer> bindings = interpreter.bind(feeds, needed);
+        Map<String, Tensor> next = new LinkedHashMap<>(variables);
+        interpreter.setStep(steps);
+        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, next, bindings, nodes);
+        variables.clear();
+        variables.putAll(next);
+        steps++;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
+        return out;
+    }
+
+    private static List<Integer> neededList(java.util.BitSet b) { return b.stream().boxed().toList(); }
+
+    private void checkFeedNames(Map<String, Tensor> feeds) {
         for (String f : feeds.keySet()) {
             if (model.input(f) == null) {
                 throw new DescentException("`" + f + "` is not an input of model " + model.name()
                         + " (inputs: " + String.join(", ", model.inputs().stream().map(Model.InputInfo::name).toList()) + ")");
             }
         }
+    }
+
+    /** Node ids for fetch names: outputs, model names, variables, and the train block's locals (also as block/name). */
+    private List<Integer> fetchNodes(List<String> fetches, descent.compiler.ir.TrainStep step) {
         List<Integer> nodes = new ArrayList<>();
         for (String f : fetches) {
-            Integer id = model.outputs().containsKey(f) ? model.outputs().get(f) : model.names().get(f);
+            Integer id = model.outputs().get(f);
+            if (id == null) id = model.names().get(f);
+            if (id == null && model.variable(f) != null) id = model.variable(f).node();
+            if (id == null && step != null) {
+                String local = f.startsWith(step.name() + "/") ? f.substring(step.name().length() + 1) : f;
+                id = step.locals().get(local);
+            }
             if (id == null) throw new DescentException("`" + f + "` is not a value of model " + model.name());
             nodes.add(id);
         }
+        return nodes;
+    }
+
+    /** Evaluates the named values (outputs, assigned names, inputs or variables) for one set of feeds. */
+    public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
+        checkFeedNames(feeds);
+        List<Integer> nodes = fetchNodes(fetches, null);
+        interpreter.setStep(steps);
         Map<Integer, Tensor> values = interpreter.run(feeds, variables, nodes);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));

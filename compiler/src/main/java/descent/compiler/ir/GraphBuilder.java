@@ -73,11 +73,12 @@ public final class GraphBuilder {
     public int binary(BinaryFn fn, int a, int b) {
         String name = fn.name().toLowerCase();
         if (dtype(a) != dtype(b)) {
-            throw new IrException(name + " of " + dtype(a) + " and " + dtype(b),
-                    "convert one side with cast(x, " + dtype(a) + ") so both have one dtype");
+            throw new IrException(name + " of " + dtype(a) + " and " + dtype(b) + ": both sides must have the same dtype",
+                    "convert one side, e.g. cast(x, " + dtype(a) + "); dtypes are never converted implicitly");
         }
         if (fn == BinaryFn.DIV && !dtype(a).isFloating()) {
-            throw new IrException("division of " + dtype(a) + " tensors", "cast them to f32 first: integer division is not defined here");
+            throw new IrException("division of " + dtype(a) + " tensors is not supported",
+                    "integer division is not defined; cast both sides to f32 first, e.g. cast(a, f32) / cast(b, f32)");
         }
         if (fn == BinaryFn.POW || fn.ordinal() >= BinaryFn.RELU_GRAD.ordinal() && fn.ordinal() < BinaryFn.GREATER.ordinal()) {
             requireFloat(a, name);
@@ -93,8 +94,14 @@ public final class GraphBuilder {
     private Shape broadcastShape(int a, int b, String op) {
         Shape s = Shape.broadcast(shape(a), shape(b));
         if (s == null) {
-            throw new IrException("shapes " + shape(a) + " and " + shape(b) + " of " + op + " do not broadcast",
-                    "dimensions are matched from the right and must be equal or 1");
+            Shape sa = shape(a), sb = shape(b);
+            String clash = "";
+            for (int i = 1; i <= Math.min(sa.rank(), sb.rank()); i++) {
+                Dim da = sa.dim(sa.rank() - i), db = sb.dim(sb.rank() - i);
+                if (!da.equals(db) && !da.isOne() && !db.isOne()) { clash = "; here " + da + " meets " + db; break; }
+            }
+            throw new IrException("shapes " + sa + " and " + sb + " do not broadcast in " + op,
+                    "dimensions are matched from the right and must be equal or 1" + clash);
         }
         return s;
     }
@@ -104,16 +111,20 @@ public final class GraphBuilder {
     public int matmul(int a, int b, boolean ta, boolean tb) {
         Shape sa = shape(a), sb = shape(b);
         if (sa.rank() != 2 || sb.rank() != 2) {
+            Shape vec = sb.rank() == 1 ? sb : sa.rank() == 1 ? sa : null;
             throw new IrException("matmul needs two matrices (rank 2), got " + sa + " and " + sb,
-                    "reshape the operands, or use `*` for elementwise multiplication");
+                    vec != null ? "make the vector a matrix: declare it [" + vec.dim(0) + (vec == sb ? ", 1]" : "] as [1, " + vec.dim(0) + "]")
+                            + " or use expand_dims; for elementwise multiplication use `*`"
+                            : "reshape the operands to rank 2, or use `*` for elementwise multiplication");
         }
         if (dtype(a) != dtype(b)) throw new IrException("matmul of " + dtype(a) + " and " + dtype(b), "cast one operand");
         requireFloat(a, "matmul");
         Dim m = sa.dim(ta ? 1 : 0), ka = sa.dim(ta ? 0 : 1), kb = sb.dim(tb ? 1 : 0), n = sb.dim(tb ? 0 : 1);
         if (!ka.equals(kb)) {
             throw new IrException("matmul inner dimensions differ: " + sa + (ta ? "ᵀ" : "") + " @ " + sb + (tb ? "ᵀ" : "")
-                    + " has " + ka + " against " + kb,
-                    "the left operand's columns must equal the right operand's rows; transpose_a/transpose_b may help");
+                    + " multiplies " + ka + " columns by " + kb + " rows",
+                    "the left operand's columns must equal the right operand's rows, e.g. " + sa + " @ [" + ka + ", " + n
+                            + "]; transpose_a/transpose_b may help");
         }
         return add(new Op.MatMul(ta, tb), new TensorType(dtype(a), new Shape(List.of(m, n))), a, b);
     }
@@ -259,7 +270,10 @@ public final class GraphBuilder {
         for (int x : xs) {
             Shape s = shape(x);
             if (dtype(x) != dtype(xs.get(0))) throw new IrException("concat of " + dtype(xs.get(0)) + " and " + dtype(x), "cast so all have one dtype");
-            if (s.rank() != rank) throw new IrException("concat of tensors of rank " + rank + " and " + s.rank(), "all must have the same rank");
+            if (s.rank() != rank) {
+                throw new IrException("concat of " + s0 + " (rank " + rank + ") and " + s + " (rank " + s.rank() + ")",
+                        "all tensors must have the same rank; expand_dims or reshape the lower-rank one");
+            }
             for (int i = 0; i < rank; i++) {
                 if (i != ax && !s.dim(i).equals(s0.dim(i))) {
                     throw new IrException("concat on axis " + axis + " of " + s0 + " and " + s + ": dimension " + i + " differs",
@@ -295,8 +309,9 @@ public final class GraphBuilder {
             } else {
                 long sz = size[i] == -1 ? d.size() - begin[i] : size[i];
                 if (begin[i] < 0 || sz < 0 || begin[i] + sz > d.size()) {
-                    throw new IrException("slice [" + begin[i] + ", " + (begin[i] + sz) + ") is outside dimension " + i
-                            + " of size " + d.size(), null);
+                    throw new IrException("slice of " + s + " is out of range on axis " + i + ": begin " + begin[i] + " and size "
+                            + size[i] + " select [" + begin[i] + ", " + (begin[i] + sz) + "), but the axis has size " + d.size(),
+                            "begin + size must be at most the axis size; size -1 takes everything from begin on");
                 }
                 out.add(Dim.of(sz));
             }
@@ -374,15 +389,20 @@ public final class GraphBuilder {
                     "for one probability per class use softmax_cross_entropy_with_logits");
         }
         if (sl.rank() < 1 || !shape(labels).equals(new Shape(sl.dims().subList(0, sl.rank() - 1)))) {
-            throw new IrException("labels " + shape(labels) + " do not fit logits " + sl,
-                    "labels have the logits' shape without the last (class) axis");
+            Shape want = sl.rank() < 1 ? null : new Shape(sl.dims().subList(0, sl.rank() - 1));
+            boolean trailingOne = want != null && shape(labels).rank() == sl.rank() && shape(labels).dim(sl.rank() - 1).isOne()
+                    && shape(labels).dims().subList(0, sl.rank() - 1).equals(want.dims());
+            throw new IrException("labels " + shape(labels) + " do not fit logits " + sl
+                    + (want != null ? ": class-id labels must be " + want : ""),
+                    trailingOne ? "drop the trailing axis of size 1, e.g. squeeze(labels, axis=-1)"
+                            : "labels have the logits' shape without the last (class) axis");
         }
         return add(new Op.SparseSoftmaxXent(), new TensorType(dtype(logits), shape(labels)), labels, logits);
     }
 
     public int gather(int params, int indices, int axis) {
         if (dtype(indices).isFloating()) {
-            throw new IrException("gather indices are " + dtype(indices), "indices must be i32 or i64; use cast(ids, i32)");
+            throw new IrException("indices must be integers (i32 or i64), got " + type(indices), "convert them with cast(ids, i32)");
         }
         Shape sp = shape(params);
         int ax = normalizeAxes(new int[] {axis}, sp.rank(), "gather").get(0);
@@ -391,6 +411,24 @@ public final class GraphBuilder {
         out.addAll(shape(indices).dims());
         out.addAll(sp.dims().subList(ax + 1, sp.rank()));
         return add(new Op.Gather(ax), new TensorType(dtype(params), new Shape(out)), params, indices);
+    }
+
+    public int dedupSum(int values, int indices) { return add(new Op.DedupSum(), type(values), values, indices); }
+
+    public int firstOccurrence(int indices, DType dtype) {
+        return add(new Op.FirstOccurrence(), new TensorType(dtype, shape(indices)), indices);
+    }
+
+    public int scatterUpdate(int var, int indices, int rows, int mask) {
+        return add(new Op.ScatterUpdate(), type(var), var, indices, rows, mask);
+    }
+
+    public int scatterAccumulate(int var, int indices, int rows) {
+        return add(new Op.ScatterAccumulate(), type(var), var, indices, rows);
+    }
+
+    public int randomNormal(TensorType type, long seed, double mean, double stddev) {
+        return add(new Op.RandomNormal(seed, mean, stddev), type);
     }
 
     public int scatterAdd(int updates, int indices, int axis, Shape out) {

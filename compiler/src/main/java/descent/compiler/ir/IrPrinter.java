@@ -11,16 +11,44 @@ import java.util.stream.Collectors;
 public final class IrPrinter {
     private IrPrinter() {}
 
+    /** The forward model ({@code --emit ir}): the nodes before the first train block, outputs, and the blocks' names. */
     public static String print(Model m) {
         StringBuilder sb = new StringBuilder("model ").append(m.name()).append('\n');
-        Graph g = m.graph();
-        for (Node n : g.nodes()) sb.append(line(m, n)).append('\n');
+        int end = m.trains().isEmpty() ? m.graph().size() : m.trains().get(0).firstNode();
+        for (int id = 0; id < end; id++) sb.append(line(m, m.graph().node(id))).append('\n');
         for (var e : m.outputs().entrySet()) sb.append("output ").append(e.getKey()).append(" = %").append(e.getValue()).append('\n');
-        for (Model.TrainInfo t : m.trains()) {
+        for (TrainStep t : m.trains()) sb.append("train ").append(t.name()).append('\n');
+        return sb.toString();
+    }
+
+    /**
+     * The whole training IR ({@code --emit grad}): every node, then per train block its gradients as
+     * compute_gradients returned them and as applied, its slots and its updates.
+     */
+    public static String printTraining(Model m) {
+        StringBuilder sb = new StringBuilder("model ").append(m.name()).append('\n');
+        for (Node n : m.graph().nodes()) sb.append(line(m, n)).append('\n');
+        for (var e : m.outputs().entrySet()) sb.append("output ").append(e.getKey()).append(" = %").append(e.getValue()).append('\n');
+        for (TrainStep t : m.trains()) {
             sb.append("train ").append(t.name()).append(" loss=").append(t.lossNode() >= 0 ? "%" + t.lossNode() : "?")
-                    .append(" aggregation=").append(t.aggregation()).append('\n');
+                    .append(" gate=").append(t.gate()).append(" aggregation=").append(t.aggregation())
+                    .append(" optimizers=").append(t.optimizers()).append('\n');
+            for (TrainStep.GradientEntry g : t.rawGradients()) sb.append("  gradient ").append(g.variable()).append(" = ").append(grad(g.grad())).append('\n');
+            for (TrainStep.GradientEntry g : t.gradients()) sb.append("  applied  ").append(g.variable()).append(" = ").append(grad(g.grad())).append('\n');
+            t.slots().forEach((v, slots) -> slots.forEach((slot, state) ->
+                    sb.append("  slot ").append(v).append(' ').append(slot).append(" = ").append(state).append('\n')));
+            for (TrainStep.Update u : t.updates()) sb.append("  update ").append(u.state()).append(" <- %").append(u.value()).append('\n');
+            if (t.globalStep() != null) sb.append("  global_step ").append(t.globalStep()).append('\n');
         }
         return sb.toString();
+    }
+
+    static String grad(Grad g) {
+        return switch (g) {
+            case Grad.Dense d -> "%" + d.node();
+            case Grad.Sliced s -> "IndexedSlices(values=%" + s.values() + ", indices=%" + s.indices() + ", dense_shape=" + s.denseShape() + ")";
+            case Grad.None n -> "None";
+        };
     }
 
     public static String line(Model m, Node n) {

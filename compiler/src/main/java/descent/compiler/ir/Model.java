@@ -11,20 +11,29 @@ import java.util.Map;
  * the declaration order.
  */
 public record Model(String name, Graph graph, List<InputInfo> inputs, List<VariableInfo> variables,
-                    Map<String, Integer> outputs, Map<String, Integer> names, List<TrainInfo> trains) {
+                    Map<String, Integer> outputs, Map<String, Integer> names, List<TrainStep> trains) {
 
     public record InputInfo(String name, int node, TensorType type, Span span) {}
 
-    public record VariableInfo(String name, int node, TensorType type, Initializer init, boolean trainable, Span span) {}
-
     /**
-     * A train block. Until the optimizer issue gives train blocks their meaning, what is known is the loss
-     * its minimize/compute_gradients call names ({@code lossNode}, -1 if none) and its gradient options.
+     * A piece of state: a model variable, an optimizer's slot for one ({@code primary}, {@code slotName}),
+     * or an optimizer's non-slot variable (Adam's beta powers). Names are TensorFlow's.
      */
-    public record TrainInfo(String name, Span span, int lossNode, Aggregation aggregation) {}
+    public record VariableInfo(String name, int node, TensorType type, Initializer init, boolean trainable, Span span,
+                               Role role, String primary, String slotName) {
+        public enum Role { VARIABLE, SLOT, NON_SLOT }
+
+        public VariableInfo(String name, int node, TensorType type, Initializer init, boolean trainable, Span span) {
+            this(name, node, type, init, trainable, span, Role.VARIABLE, null, null);
+        }
+    }
 
     public InputInfo input(String name) {
         return inputs.stream().filter(i -> i.name().equals(name)).findFirst().orElse(null);
+    }
+
+    public TrainStep train(String name) {
+        return trains.stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
     }
 
     public VariableInfo variable(String name) {

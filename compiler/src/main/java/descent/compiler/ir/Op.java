@@ -58,6 +58,20 @@ public sealed interface Op {
      * {@code axis} at the indices: the dense form of an IndexedSlices gradient (TF's UnsortedSegmentSum).
      */
     record ScatterAdd(int axis) implements Op { public String mnemonic() { return "scatter_add"; } }
+    /**
+     * (values, integer indices) -> values with duplicates summed: each first occurrence of an index holds
+     * the sum of all values at that index (in order), later occurrences hold zeros (TF's unique +
+     * unsorted_segment_sum, kept at the indices' static shape).
+     */
+    record DedupSum() implements Op { public String mnemonic() { return "dedup_sum"; } }
+    /** Integer indices -> 1 where an index occurs for the first time, 0 at its repeats (same dtype as the node). */
+    record FirstOccurrence() implements Op { public String mnemonic() { return "first_occurrence"; } }
+    /** (var, indices, rows, mask) -> var with row indices[i] replaced by rows[i] wherever mask[i] != 0. */
+    record ScatterUpdate() implements Op { public String mnemonic() { return "scatter_update"; } }
+    /** (var, indices, rows) -> var with rows[i] added to row indices[i], one after another (TF's scatter_add). */
+    record ScatterAccumulate() implements Op { public String mnemonic() { return "scatter_accumulate"; } }
+    /** Normal noise of the node's type, a fresh draw every train step from a stream fixed by {@code seed}. */
+    record RandomNormal(long seed, double mean, double stddev) implements Op { public String mnemonic() { return "random_normal"; } }
     /** Integer indices -> one-hot on a new last axis. */
     record OneHot(int depth, double onValue, double offValue) implements Op { public String mnemonic() { return "one_hot"; } }
     /** The number of elements of the input along {@code axes}, as a scalar of the node's dtype (run-time for symbolic dimensions). */

@@ -1,5 +1,10 @@
 package dev.descent.tfgolden;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Supplier;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.GraphOperationBuilder;
@@ -26,9 +31,32 @@ final class G {
     this.graph = graph;
   }
 
+  /** Control inputs added to every op built inside {@link #withControl} (TF 1's control_dependencies). */
+  private final Deque<List<GraphOperation>> control = new ArrayDeque<>();
+
   /** Starts an op of the given TF type with a fresh unique name. */
   GraphOperationBuilder op(String type) {
-    return graph.opBuilder(type, type + "_" + (counter++), graph.baseScope());
+    return named(type, type + "_" + (counter++));
+  }
+
+  /** Starts an op with the given name (must be unique in the graph). */
+  GraphOperationBuilder named(String type, String name) {
+    GraphOperationBuilder b = graph.opBuilder(type, name, graph.baseScope());
+    for (List<GraphOperation> deps : control) for (GraphOperation d : deps) b.addControlInput(d);
+    return b;
+  }
+
+  /**
+   * Builds {@code body} as TF 1's {@code with ops.control_dependencies(deps):} does: every op created
+   * inside (constants included) gets the control inputs; scopes nest and accumulate.
+   */
+  <T> T withControl(List<GraphOperation> deps, Supplier<T> body) {
+    control.push(new ArrayList<>(deps));
+    try {
+      return body.get();
+    } finally {
+      control.pop();
+    }
   }
 
   static Output<?> out(GraphOperation op) {
@@ -43,6 +71,11 @@ final class G {
 
   static Shape shapeOf(long[] shape) {
     return shape.length == 0 ? Shape.scalar() : Shape.of(shape);
+  }
+
+  /** A constant tensor of the given dtype and shape. */
+  Output<?> constant(DType dt, long[] shape, double[] data) {
+    return constOp(tensor(dt, shape, data), dt.tf);
   }
 
   private Output<?> constOp(Tensor t, DataType dt) {

@@ -65,15 +65,41 @@ public final class TfGolden {
     }
     System.err.println("tf-golden: TensorFlow native version " + TensorFlow.version());
 
+    Pattern filter = only.isEmpty() ? null : Pattern.compile(only);
+    Set<String> files = new HashSet<>(Arrays.asList(System.getProperty("tfgolden.files", "ops,optimizers,models")
+        .trim().split("\\s*,\\s*")));
+    Path opsOut = args.length > 0 ? Path.of(args[0]).toAbsolutePath().normalize() : null;
+
+    List<String> failures = new ArrayList<>();
+    Map<String, String> outputs = new LinkedHashMap<>();
+    if (files.contains("ops")) outputs.put("ops.json", generateOps(filter, failures));
+    if (files.contains("optimizers")) outputs.put("optimizers.json", OptimizerGolden.generate(filter, failures));
+    if (files.contains("models")) outputs.put("models.json", ModelGolden.generate(filter, failures));
+    if (!failures.isEmpty()) {
+      System.err.println("tf-golden: " + failures.size() + " case(s) failed; nothing written");
+      System.exit(1);
+    }
+    for (Map.Entry<String, String> e : outputs.entrySet()) {
+      if (filter != null) {
+        System.out.print(e.getValue());
+        continue;
+      }
+      // ops.json goes where the argument says; the training files go next to it.
+      Path out = e.getKey().equals("ops.json") ? opsOut : opsOut.resolveSibling(e.getKey());
+      Files.createDirectories(out.getParent());
+      Files.writeString(out, e.getValue(), StandardCharsets.UTF_8);
+      System.err.println("tf-golden: wrote " + out);
+    }
+  }
+
+  /** ops.json: forward values and gradients of single ops and small compositions. */
+  static String generateOps(Pattern filter, List<String> failures) {
     List<Case> cases = Cases.all();
     Set<String> names = new HashSet<>();
     for (Case c : cases) {
       if (!names.add(c.name)) throw new IllegalStateException("duplicate case name " + c.name);
     }
-    Pattern filter = only.isEmpty() ? null : Pattern.compile(only);
-
     List<CaseResult> results = new ArrayList<>();
-    List<String> failures = new ArrayList<>();
     for (Case c : cases) {
       if (filter != null && !filter.matcher(c.name).find()) continue;
       try {
@@ -83,22 +109,10 @@ public final class TfGolden {
         System.err.println("tf-golden: FAILED " + c.name + ": " + e);
       }
     }
-    if (!failures.isEmpty()) {
-      System.err.println("tf-golden: " + failures.size() + " case(s) failed; nothing written");
-      System.exit(1);
-    }
-    String json = Json.write(GENERATOR, results);
     Map<String, Integer> bySource = new LinkedHashMap<>();
     for (CaseResult r : results) bySource.merge(r.gradSource(), 1, Integer::sum);
-    if (filter != null) {
-      System.out.print(json);
-    } else {
-      Path out = Path.of(args[0]).toAbsolutePath().normalize();
-      Files.createDirectories(out.getParent());
-      Files.writeString(out, json, StandardCharsets.UTF_8);
-      System.err.println("tf-golden: wrote " + results.size() + " cases to " + out);
-    }
-    System.err.println("tf-golden: grad_source counts " + bySource);
+    System.err.println("tf-golden: ops: " + results.size() + " cases; grad_source counts " + bySource);
+    return Json.write(GENERATOR, results);
   }
 
   static ConfigProto sessionConfig() {

@@ -1,7 +1,5 @@
-package descent.compiler.autodiff;
+package descent.compiler.ir;
 
-import descent.compiler.ir.GraphBuilder;
-import descent.compiler.ir.Shape;
 
 /**
  * A gradient as TensorFlow represents it: a dense tensor, an IndexedSlices, or absent (None) when the
