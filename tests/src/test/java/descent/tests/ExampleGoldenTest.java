@@ -62,7 +62,11 @@ class ExampleGoldenTest {
     }
 
     static void compare(String goldenName, String actual) throws IOException {
-        Path golden = ROOT.resolve("tests/golden/examples").resolve(goldenName);
+        compareIn("tests/golden/examples", goldenName, actual);
+    }
+
+    static void compareIn(String dir, String goldenName, String actual) throws IOException {
+        Path golden = ROOT.resolve(dir).resolve(goldenName);
         if (REGENERATE) {
             Files.createDirectories(golden.getParent());
             Files.writeString(golden, actual, StandardCharsets.UTF_8);

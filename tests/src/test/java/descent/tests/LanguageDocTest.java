@@ -7,13 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import descent.compiler.Compiler;
-import descent.compiler.ast.AstPrinter;
-import descent.compiler.autodiff.GradientPass;
 import descent.compiler.diag.CompileException;
 import descent.compiler.diag.Diagnostic;
-import descent.compiler.diag.Source;
-import descent.compiler.ir.IrPrinter;
-import descent.compiler.ir.Model;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -38,15 +33,19 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * {@code docs/language.md} is the user's reference for the language; this keeps it true to the code.
  * <ul>
- *   <li>every {@code ```descent} block is a complete model and checks cleanly;</li>
+ *   <li>every {@code ```descent} block is a complete model and checks cleanly (there must be at least
+ *       {@value #MIN_EXAMPLES} examples, counting fragments);</li>
  *   <li>every {@code ```descent-fragment} block checks cleanly after {@link #PRELUDE}, which the doc shows;</li>
  *   <li>every {@code ```descent-error} block fails to check, with each message its {@code # error: TEXT}
- *       comments announce; one followed by a {@code ```diagnostics} block must print exactly that;</li>
- *   <li>{@code ```ast}, {@code ```ir} and {@code ```grad} blocks are what {@code descent compile --emit} prints
- *       for the nearest {@code ```descent} block above them (in full, or in order where a line is {@code ...});</li>
- *   <li>every function, initializer, train-block function, optimizer method and train-block constant the
- *       checker knows is documented, and every function signature in the doc's tables binds as the code's
- *       does (parameter names, order, which are required, how many may be positional).</li>
+ *       comments announce; one followed by a {@code ```diagnostics} block is what {@code descent check}
+ *       prints, exactly;</li>
+ *   <li>{@code ```ast}, {@code ```ir}, {@code ```grad} and {@code ```plan} blocks are what {@code descent
+ *       compile --emit} prints for the nearest {@code ```descent} block above them (in full, or in order
+ *       around {@code ...} lines);</li>
+ *   <li>every function, schedule, clipping function, initializer, optimizer, optimizer method and constant
+ *       the checker registers is documented, and every signature in the doc's tables binds as the code's
+ *       does (parameter names, order, which are required, how many may be positional);</li>
+ *   <li>every {@code (#anchor)} link has its heading.</li>
  * </ul>
  */
 class LanguageDocTest {
@@ -73,7 +72,7 @@ class LanguageDocTest {
 
     /** Info strings a fence may carry: a typo such as {@code ```descnet} would otherwise skip a check. */
     static final Set<String> KNOWN_KINDS = Set.of("", "descent", "descent-fragment", "descent-error", "diagnostics",
-            "ast", "ir", "grad");
+            "ast", "ir", "grad", "plan");
 
     /** Messages that mean a call did not bind to its parameters (Signature.bind). */
     static final List<String> BINDING_ERRORS = List.of("unexpected keyword argument", "missing the required argument",
@@ -196,7 +195,11 @@ class LanguageDocTest {
                     b.where() + ": expected a diagnostic containing \"" + e + "\", got:\n" + d);
         }
         if (shown) {
-            assertEquals(next.text().stripTrailing(), d.stripTrailing(),
+            assertTrue(own && !b.arg().isEmpty(), b.where() + ": a block followed by ```diagnostics must be a whole model "
+                    + "with a file name (```descent-error FILE.descent)");
+            Run r = descent(b.arg(), b.text(), "check");
+            assertEquals(1, r.code(), "descent check " + b.arg() + " should exit 1");
+            assertEquals(next.text().stripTrailing(), r.err().stripTrailing(),
                     next.where() + " must be exactly what `descent check " + name + "` prints for the block above it");
         }
     }
@@ -246,6 +249,27 @@ class LanguageDocTest {
 
     // ---- printed stages
 
+    /** What `descent ARGS...` prints (stdout, stderr) and its exit code, for a model file written to a temp dir. */
+    record Run(int code, String out, String err) {}
+
+    static Run descent(String fileName, String text, String... args) {
+        try {
+            Path dir = Files.createTempDirectory("language-doc");
+            Path file = dir.resolve(fileName);
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+            java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+            String[] full = new String[args.length + 1];
+            full[0] = args[0];
+            full[1] = file.toString();
+            System.arraycopy(args, 1, full, 2, args.length - 1);
+            int code = descent.cli.Main.execute(full, new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+            String prefix = dir.toString() + java.io.File.separator;
+            return new Run(code, out.toString().replace(prefix, ""), err.toString().replace(prefix, ""));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @TestFactory
     Stream<DynamicTest> printedStagesAreReal() {
         List<Block> all = blocks();
@@ -253,20 +277,13 @@ class LanguageDocTest {
         Block model = null;
         for (Block b : all) {
             if (b.kind().equals("descent")) model = b;
-            if (!Set.of("ast", "ir", "grad").contains(b.kind())) continue;
+            if (!Set.of("ast", "ir", "grad", "plan").contains(b.kind())) continue;
             Block source = model;
             tests.add(DynamicTest.dynamicTest(b.where(), () -> {
                 assertNotNull(source, b.where() + " needs a ```descent model above it");
-                String name = "tiny.descent";
-                String printed = switch (b.kind()) {
-                    case "ast" -> AstPrinter.print(Compiler.parse(new Source(name, source.text())));
-                    case "ir" -> IrPrinter.print(Compiler.check(name, source.text()));
-                    default -> {
-                        Model m = Compiler.check(name, source.text());
-                        yield GradientPass.print(GradientPass.run(m));
-                    }
-                };
-                assertExcerpt(b, printed);
+                Run r = descent("tiny.descent", source.text(), "compile", "--emit", b.kind());
+                assertEquals(0, r.code(), "descent compile --emit " + b.kind() + " failed:\n" + r.err());
+                assertExcerpt(b, r.out());
             }));
         }
         assertFalse(tests.isEmpty(), "docs/language.md should show --emit output in ```ast / ```ir / ```grad blocks");
@@ -329,44 +346,55 @@ class LanguageDocTest {
         }
     }
 
-    static Set<String> modelFunctions() { return checkerNames("Ops", "names"); }
+    /** Model functions: the op library and the schedules / clipping functions (callable anywhere). */
+    static Set<String> modelFunctions() {
+        Set<String> out = new TreeSet<>(checkerNames("Ops", "names"));
+        out.addAll(checkerNames("TrainFunctions", "names"));
+        return out;
+    }
+
     static Set<String> initializers() { return checkerNames("Initializers", "SIGS"); }
+    static Set<String> optimizers() { return checkerNames("OptimizerCatalog", "TABLE"); }
+    static Set<String> methods() { return checkerNames("TrainLowering", "METHODS"); }
+    static Set<String> constants() { return checkerNames("Checker", "CONSTANTS"); }
 
-    private static final Pattern TABLE_SIGNATURE = Pattern.compile("^\\|\\s*`([a-z_][a-z_0-9]*)\\(([^`]*)\\)`\\s*\\|",
-            Pattern.MULTILINE);
+    enum Kind { FUNCTION, INITIALIZER, OPTIMIZER, METHOD }
 
-    /** Function signatures from the first cell of the doc's table rows: name -> parameter list text. */
-    static Map<String, String> documentedSignatures() {
-        Map<String, String> out = new LinkedHashMap<>();
+    /** A signature documented in the first cell of a table row: `name(params)` or `opt.name(params)`. */
+    record Documented(String name, String params, boolean method) {}
+
+    private static final Pattern TABLE_SIGNATURE = Pattern.compile(
+            "^\\|\\s*`(opt\\.)?([A-Za-z_][A-Za-z_0-9]*)\\(([^`]*)\\)`\\s*\\|", Pattern.MULTILINE);
+
+    /** Function signatures from the first cell of the doc's table rows, by name. */
+    static Map<String, Documented> documentedSignatures() {
+        Map<String, Documented> out = new LinkedHashMap<>();
         Matcher m = TABLE_SIGNATURE.matcher(doc());
         while (m.find()) {
-            String prev = out.put(m.group(1), m.group(2).strip());
-            if (prev != null) fail("docs/language.md documents `" + m.group(1) + "` in two table rows");
+            Documented d = new Documented(m.group(2), m.group(3).strip(), m.group(1) != null);
+            if (out.put(d.name(), d) != null) fail("docs/language.md documents `" + d.name() + "` in two table rows");
         }
         return out;
     }
 
     @Test
-    void everyFunctionAndInitializerHasATableRow() {
-        Set<String> documented = documentedSignatures().keySet();
+    void everyCallableHasATableRow() {
+        Map<String, Documented> documented = documentedSignatures();
         Set<String> missing = new TreeSet<>();
-        for (String f : modelFunctions()) if (!documented.contains(f)) missing.add(f);
-        for (String f : initializers()) if (!documented.contains(f)) missing.add(f);
-        assertTrue(missing.isEmpty(), "functions the checker registers but docs/language.md has no table row for "
-                + "(a row starting `| `name(params)` |`): " + missing);
+        for (Set<String> names : List.of(modelFunctions(), initializers(), optimizers())) {
+            for (String f : names) if (!documented.containsKey(f) || documented.get(f).method()) missing.add(f);
+        }
+        for (String m : methods()) if (!documented.containsKey(m) || !documented.get(m).method()) missing.add("opt." + m);
+        assertTrue(missing.isEmpty(), "names the checker registers but docs/language.md has no table row for "
+                + "(a row starting `| `name(params)` |`, or `| `opt.name(params)` |` for methods): " + missing);
     }
 
     @Test
-    void everyTrainBlockNameIsDocumented() {
+    void everyConstantIsDocumented() {
         String doc = doc();
         Set<String> missing = new TreeSet<>();
-        for (String[] table : new String[][] {{"Ops", "TRAIN_FUNCTIONS"}, {"TrainResolver", "METHODS"},
-                {"TrainResolver", "CONSTANTS"}}) {
-            for (String n : checkerNames(table[0], table[1])) {
-                if (!doc.contains("`" + n + "`") && !doc.contains("`" + n + "(")) missing.add(n);
-            }
-        }
-        assertTrue(missing.isEmpty(), "train-block functions, methods and constants missing from docs/language.md: " + missing);
+        for (String n : constants()) if (!doc.contains("`" + n + "`")) missing.add(n);
+        assertTrue(missing.isEmpty(), "constants missing from docs/language.md: " + missing);
     }
 
     record Param(String name, boolean required) {}
@@ -386,22 +414,28 @@ class LanguageDocTest {
     static final Set<String> RESERVED = Set.of("model", "input", "var", "output", "train", "for", "in", "true", "false",
             "True", "False", "None", "f32", "f64", "i32", "i64");
 
+    /** `name` is keyword-only everywhere (Signature): TF's op name, or get_slot's slot name. */
+    static final String KEYWORD_ONLY = "name";
+
     /**
      * Each documented signature binds as the code's: probe calls with None arguments must hit (or avoid)
      * exactly the binding errors the documented parameter list predicts. Errors after binding (None is not
-     * a tensor) are expected and ignored. Parameters named by a reserved word are passed positionally.
+     * a tensor) are expected and ignored. Parameters named by a reserved word are passed positionally,
+     * `name` by keyword.
      */
     @TestFactory
     Stream<DynamicTest> documentedSignaturesMatchTheCode() {
-        Set<String> functions = modelFunctions(), inits = initializers();
-        Map<String, String> sigs = documentedSignatures();
+        Set<String> functions = modelFunctions(), inits = initializers(), opts = optimizers(), meths = methods();
+        Map<String, Documented> sigs = documentedSignatures();
         assertFalse(sigs.isEmpty(), "no function tables found in docs/language.md");
-        return sigs.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey() + "(" + e.getValue() + ")", () -> {
-            String f = e.getKey();
-            boolean init = inits.contains(f);
-            assertTrue(init || functions.contains(f), "docs/language.md documents `" + f + "`, which is neither a function "
-                    + "nor an initializer the checker knows");
-            List<Param> params = parseParams(e.getValue());
+        return sigs.values().stream().map(doc -> DynamicTest.dynamicTest(
+                (doc.method() ? "opt." : "") + doc.name() + "(" + doc.params() + ")", () -> {
+            String f = doc.name();
+            Kind kind = doc.method() ? Kind.METHOD : inits.contains(f) ? Kind.INITIALIZER : opts.contains(f) ? Kind.OPTIMIZER
+                    : Kind.FUNCTION;
+            assertTrue(doc.method() ? meths.contains(f) : kind != Kind.FUNCTION || functions.contains(f),
+                    "docs/language.md documents `" + (doc.method() ? "opt." : "") + f + "`, which the checker does not know");
+            List<Param> params = parseParams(doc.params());
             Set<String> seen = new LinkedHashSet<>();
             for (Param p : params) assertTrue(seen.add(p.name()), f + ": parameter `" + p.name() + "` listed twice");
             int leadingReserved = 0;
@@ -410,59 +444,64 @@ class LanguageDocTest {
                 assertFalse(RESERVED.contains(params.get(i).name()), f + ": cannot probe reserved-word parameter `"
                         + params.get(i).name() + "` after others");
             }
+            List<Param> positional = params.stream().filter(p -> !p.name().equals(KEYWORD_ONLY)).toList();
 
             // 1. Every documented parameter exists (and, for functions, the keyword-only `name`).
-            List<String> all = args(params, leadingReserved, null);
-            if (!init) all.add("name=\"probe\"");
-            assertNoBindingError(f, init, String.join(", ", all));
+            List<String> all = new ArrayList<>();
+            for (int i = 0; i < params.size(); i++) all.add(i < leadingReserved ? "None" : params.get(i).name() + "=None");
+            if (kind == Kind.FUNCTION && !seen.contains(KEYWORD_ONLY)) all.add("name=\"probe\"");
+            assertNoBindingError(kind, f, String.join(", ", all));
 
-            // 2. Exactly the documented parameters may be given positionally.
-            assertNoBindingError(f, init, String.join(", ", java.util.Collections.nCopies(params.size(), "None")));
-            String tooMany = probe(f, init, String.join(", ", java.util.Collections.nCopies(params.size() + 1, "None")));
-            assertTrue(tooMany != null && tooMany.contains("positional argument"),
-                    f + " should not accept " + (params.size() + 1) + " positional arguments, as documented; got:\n" + tooMany);
+            // 2. Exactly the documented parameters but `name` may be given positionally.
+            List<String> byPosition = new ArrayList<>(java.util.Collections.nCopies(positional.size(), "None"));
+            if (params.stream().anyMatch(p -> p.name().equals(KEYWORD_ONLY) && p.required())) byPosition.add("name=None");
+            assertNoBindingError(kind, f, String.join(", ", byPosition));
+            List<String> tooMany = new ArrayList<>(java.util.Collections.nCopies(positional.size() + 1, "None"));
+            String d = probe(kind, f, String.join(", ", tooMany));
+            assertTrue(d != null && d.contains("positional argument"),
+                    f + " should not accept " + tooMany.size() + " positional arguments, as documented; got:\n" + d);
 
-            // 3. The parameters documented as required are the ones the code requires: leaving out any one
-            //    of them is reported, and leaving out all the others is fine.
+            // 3. The parameters documented as required are the ones the code requires: leaving out all the
+            //    others is fine, and leaving out any one of them is reported.
             List<String> requiredOnly = new ArrayList<>();
             for (int i = 0; i < params.size(); i++) {
                 Param p = params.get(i);
                 if (p.required()) requiredOnly.add(i < leadingReserved ? "None" : p.name() + "=None");
             }
-            String d = probe(f, init, String.join(", ", requiredOnly));
+            d = probe(kind, f, String.join(", ", requiredOnly));
             assertTrue(d == null || !d.contains("missing the required argument"),
                     f + ": only " + requiredOnly.size() + " parameter(s) are documented as required, but:\n" + d);
             for (int i = 0; i < params.size(); i++) {
                 Param r = params.get(i);
                 if (!r.required()) continue;
                 if (i < leadingReserved && i != leadingReserved - 1) continue; // cannot leave out a middle positional
-                String dr = probe(f, init, String.join(", ", args(params, i < leadingReserved ? i : leadingReserved, r)));
+                List<String> args = new ArrayList<>();
+                int byPos = i < leadingReserved ? i : leadingReserved;
+                for (int j = 0; j < params.size(); j++) {
+                    if (j == i) continue;
+                    args.add(j < byPos ? "None" : params.get(j).name() + "=None");
+                }
+                String dr = probe(kind, f, String.join(", ", args));
                 assertTrue(dr != null && dr.contains("missing the required argument `" + r.name() + "`"),
                         f + ": `" + r.name() + "` is documented as required, but leaving it out gives:\n" + dr);
             }
         }));
     }
 
-    /** None for every parameter but {@code omit}: the first {@code positional} by position, the rest by keyword. */
-    private static List<String> args(List<Param> params, int positional, Param omit) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            if (p == omit) continue;
-            out.add(i < positional ? "None" : p.name() + "=None");
-        }
-        return out;
-    }
-
-    private static String probe(String f, boolean init, String args) {
-        String stmt = init ? "var probe__: f32[2, 2] = " + f + "(" + args + ")" : "probe__ = " + f + "(" + args + ")";
+    private static String probe(Kind kind, String f, String args) {
+        String stmt = switch (kind) {
+            case INITIALIZER -> "var probe__: f32[2, 2] = " + f + "(" + args + ")";
+            case FUNCTION -> "probe__ = " + f + "(" + args + ")";
+            case OPTIMIZER -> "train probe__ {\n  o__ = " + f + "(" + args + ")\n}";
+            case METHOD -> "train probe__ {\n  o__ = GradientDescentOptimizer(0.1)\n  o__." + f + "(" + args + ")\n}";
+        };
         String d = diagnostics("probe", withPrelude(stmt));
         if (d != null && d.contains("error: unexpected")) fail("the probe `" + stmt + "` does not parse:\n" + d);
         return d;
     }
 
-    private static void assertNoBindingError(String f, boolean init, String args) {
-        String d = probe(f, init, args);
+    private static void assertNoBindingError(Kind kind, String f, String args) {
+        String d = probe(kind, f, args);
         if (d == null) return;
         for (String line : d.split("\n")) {
             if (!line.contains(": error: ")) continue;

@@ -37,9 +37,16 @@ public final class Parser {
         DescentParser parser = new DescentParser(tokens);
         parser.removeErrorListeners();
         parser.addErrorListener(new SyntaxErrors(diags));
-        DescentParser.ProgramContext tree = parser.program();
-        diags.throwIfAny();
-        return new AstBuilder().program(tree);
+        try {
+            DescentParser.ProgramContext tree = parser.program();
+            diags.throwIfAny();
+            return new AstBuilder().program(tree);
+        } catch (StackOverflowError e) {
+            diags.error(Span.NONE, "the model is nested too deeply to parse",
+                    "split very long or deeply nested expressions into several assignments");
+            diags.throwIfAny();
+            throw e;
+        }
     }
 
     /**

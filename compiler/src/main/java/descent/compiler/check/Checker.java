@@ -89,6 +89,9 @@ public final class Checker {
                     case Assign a -> a.targets().forEach(t -> failed.add(t.name()));
                     default -> { }
                 }
+            } catch (StackOverflowError e) {
+                errors.error(s.span(), "this statement is nested too deeply to check",
+                        "split very long or deeply nested expressions into several assignments");
             }
         }
         Map<String, Integer> names = new LinkedHashMap<>();

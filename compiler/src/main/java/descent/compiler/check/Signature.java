@@ -25,10 +25,13 @@ record Signature(String name, List<String> params, Set<String> required) {
     }
 
     /**
-     * The parameters that may be given positionally: all but {@code name}, which labels the op and is
-     * keyword-only here, so that {@code add(a, b, c)} is reported instead of taking `c` as the name.
+     * The parameters that may be given positionally: all but an optional {@code name}, which labels the op
+     * and is keyword-only here, so that {@code add(a, b, c)} is reported instead of taking `c` as the name.
+     * (A required {@code name}, like get_slot's slot name, stays positional.)
      */
-    private List<String> positionalParams() { return params.stream().filter(p -> !p.equals("name")).toList(); }
+    private List<String> positionalParams() {
+        return params.stream().filter(p -> !p.equals("name") || required.contains(p)).toList();
+    }
 
     /** The bound arguments by parameter name, or null after reporting why they do not bind. */
     Map<String, Ast.Arg> bind(Ast.Call call, Errors errors) {
@@ -59,9 +62,11 @@ record Signature(String name, List<String> params, Set<String> required) {
                 seenKeyword = true;
                 String k = a.keyword().name();
                 if (!params.contains(k)) {
-                    String near = Names.closest(k, params);
+                    String alias = ALIASES.get(k);
+                    String near = alias != null && params.contains(alias) ? alias : Names.closest(k, params);
                     errors.error(a.keyword().span(), name + "() got an unexpected keyword argument `" + k + "`",
-                            near != null ? "did you mean `" + near + "`?" : "parameters: " + String.join(", ", params));
+                            near != null ? "did you mean `" + near + "`?"
+                                    : params.isEmpty() ? name + "() takes no arguments" : "parameters: " + String.join(", ", params));
                     ok = false;
                 } else if (out.containsKey(k)) {
                     boolean byPosition = !out.get(k).isKeyword();
@@ -89,6 +94,10 @@ record Signature(String name, List<String> params, Set<String> required) {
         return out;
     }
 
+    /** Other libraries' and older TF's names for a parameter, for "did you mean" (Keras's `lr`, TF 1's `reduction_indices`). */
+    private static final Map<String, String> ALIASES = Map.of("lr", "learning_rate", "reduction_indices", "axis",
+            "keep_dims", "keepdims", "dim", "axis", "keepdim", "keepdims", "decay", "decay_rate");
+
     private static long countPositional(Ast.Call call) {
         return call.args().stream().filter(a -> !a.isKeyword()).count();
     }
@@ -102,7 +111,12 @@ record Signature(String name, List<String> params, Set<String> required) {
     /** How to call it, e.g. {@code reduce_sum(input_tensor, axis=..., keepdims=...)}; `name` is left out. */
     String usage() {
         List<String> parts = new ArrayList<>();
-        for (String p : positionalParams()) parts.add(required.contains(p) ? p : p + "=...");
+        int optional = 0;
+        for (String p : positionalParams()) {
+            if (required.contains(p)) parts.add(p);
+            else if (optional++ < 4) parts.add(p + "=...");
+        }
+        if (optional > 4) parts.add("...");
         return name + "(" + String.join(", ", parts) + ")";
     }
 }

@@ -136,6 +136,28 @@ final class TrainFunctions {
         });
     }
 
+    static {
+        def("IndexedSlices(values, indices, dense_shape)", a -> {
+            int values = a.tensor("values");
+            int indices = a.tensor("indices", DType.I32);
+            long[] dense = a.integers("dense_shape");
+            return a.c.guardResult(a.span, () -> {
+                if (a.b.dtype(indices).isFloating()) {
+                    throw new descent.compiler.ir.IrException("IndexedSlices indices must be integers, got " + a.b.type(indices), null);
+                }
+                descent.compiler.ir.Shape denseShape = descent.compiler.ir.Shape.of(dense);
+                List<descent.compiler.ir.Dim> expect = new ArrayList<>(a.b.shape(indices).dims());
+                expect.addAll(denseShape.dims().subList(Math.min(1, denseShape.rank()), denseShape.rank()));
+                if (denseShape.rank() < 1 || !a.b.shape(values).equals(new descent.compiler.ir.Shape(expect))) {
+                    throw new descent.compiler.ir.IrException("IndexedSlices values " + a.b.shape(values) + " do not fit indices "
+                            + a.b.shape(indices) + " and dense_shape " + denseShape,
+                            "values have the indices' shape followed by dense_shape without its first dimension");
+                }
+                return new Val.Slices(new Grad.Sliced(values, indices, denseShape));
+            });
+        });
+    }
+
     static Val toVal(Grad g) {
         return switch (g) {
             case Grad.Dense d -> new Val.Tensor(d.node());

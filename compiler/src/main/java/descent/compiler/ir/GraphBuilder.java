@@ -249,8 +249,10 @@ public final class GraphBuilder {
         List<Integer> p = new ArrayList<>();
         for (int a : perm) {
             if (a < 0 || a >= perm.length || seen[a]) {
+                List<Integer> reversed = new ArrayList<>();
+                for (int i = perm.length - 1; i >= 0; i--) reversed.add(i);
                 throw new IrException("transpose perm " + Arrays.toString(perm) + " is not a permutation of 0.." + (perm.length - 1),
-                        "perm lists every axis once");
+                        "perm lists every axis exactly once, e.g. " + reversed);
             }
             seen[a] = true;
             out.add(s.dim(a));

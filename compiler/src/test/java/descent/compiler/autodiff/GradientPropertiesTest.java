@@ -34,8 +34,9 @@ class GradientPropertiesTest {
         int[] sa = operandShape(out, r), sb = operandShape(out, r);
         String y0 = WRAP[wrap].formatted(BINARY[op]);
         String y = y0;
-        if (rank > 0 && r.nextBoolean()) {
-            y = "reduce_" + (r.nextBoolean() ? "sum" : "mean") + "(" + y0 + ", axis=" + (r.nextInt(2 * rank) - rank)
+        int yRank = Math.max(sa.length, sb.length);
+        if (yRank > 0 && r.nextBoolean()) {
+            y = "reduce_" + (r.nextBoolean() ? "sum" : "mean") + "(" + y0 + ", axis=" + (r.nextInt(2 * yRank) - yRank)
                     + (r.nextBoolean() ? ", keepdims=true" : "") + ")";
         }
         String expr = y;

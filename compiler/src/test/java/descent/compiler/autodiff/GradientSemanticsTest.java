@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,6 +69,15 @@ class GradientSemanticsTest {
         double[] expected = new double[6];
         for (int i = 0; i < 6; i++) expected[i] = DY.doubles()[i] * X.doubles()[i]; // not 2 * x * dy
         assertClose(expected, d(v, "g"), 1e-15, "d/dx x * stop_gradient(x)");
+    }
+
+    @Test
+    void theFiniteDifferenceCheckNoticesAWrongGradient() {
+        // stop_gradient makes the symbolic gradient differ from the function's derivative on purpose: the
+        // harness must see it (a check that always passes would pass this too).
+        AssertionError e = assertThrows(AssertionError.class,
+                () -> GradCheck.of("x * stop_gradient(x)").in("x", X).run());
+        assertTrue(e.getMessage().contains("disagree with finite differences"), e.getMessage());
     }
 
     @Test
@@ -247,18 +255,17 @@ class GradientSemanticsTest {
     }
 
     @Test
-    @Disabled("Checker resolves ADD_N/DEFAULT/EXPERIMENTAL_TREE/EXPERIMENTAL_ACCUMULATE_N only inside train blocks "
-            + "(TrainResolver.CONSTANTS); at top level `aggregation_method=EXPERIMENTAL_TREE` is `undefined name`. "
-            + "The string form works (see the tests above). Enable once Checker.lookup knows the constants.")
     void aggregationMethodByBareName() {
         // tf.gradients(..., aggregation_method=tf.AggregationMethod.EXPERIMENTAL_TREE): the constant's name.
-        String text = """
-                input x: f64[3]
-                y = x * x * x
-                g = gradients(y, x, aggregation_method=EXPERIMENTAL_TREE)
-                """;
-        double[] g = d(eval(text, Precision.F64, Map.of("x", Tensor.of(new double[] {1, -2, 0.5}, 3)), "g"), "g");
-        assertClose(new double[] {3, 12, 0.75}, g, 1e-15, "3x^2");
+        for (String method : new String[] {"ADD_N", "DEFAULT", "EXPERIMENTAL_TREE", "EXPERIMENTAL_ACCUMULATE_N"}) {
+            String text = """
+                    input x: f64[3]
+                    y = x * x * x
+                    g = gradients(y, x, aggregation_method=%s)
+                    """.formatted(method);
+            double[] g = d(eval(text, Precision.F64, Map.of("x", Tensor.of(new double[] {1, -2, 0.5}, 3)), "g"), "g");
+            assertClose(new double[] {3, 12, 0.75}, g, 1e-15, "3x^2 with " + method);
+        }
     }
 
     @Test

@@ -347,7 +347,8 @@ final class OptimizerGolden {
         + " update ops, then _finish (beta powers), then global_step += 1 (AdagradDA only). `expected` holds the values"
         + " AFTER the step: var and slots flat row-major (slot keys are TF slot names; `slot_variable_names` gives TF's"
         + " variable names for them), non-slot variables (float32 scalars) and global_step. `hyper` are the TF 1 Python"
-        + " constructor keywords. `tolerance`: |actual - expected| <= tolerance * (1 + |expected|).");
+        + " constructor keywords, except AdagradDA's global_step argument: an int64 variable starting at `global_step_init`,"
+        + " incremented after each step. Non-slot values are float32. `tolerance`: |actual - expected| <= tolerance * (1 + |expected|).");
     root.put("cases", cases);
     System.err.println("tf-golden: optimizers: " + cases.size() + " cases");
     return JsonW.write(root);

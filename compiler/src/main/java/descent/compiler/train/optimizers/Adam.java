@@ -1,6 +1,7 @@
 package descent.compiler.train.optimizers;
 
 import descent.compiler.ir.Model.VariableInfo;
+import descent.runtime.DType;
 import descent.compiler.train.Hyper;
 import descent.compiler.train.Optimizer;
 import descent.compiler.train.SparseGrad;
@@ -23,9 +24,9 @@ public class Adam extends Optimizer {
     }
 
     @Override protected void createSlots(List<VariableInfo> vars) {
-        // TF creates the beta powers first, as the first variable's dtype.
-        nonSlot("beta1_power", constant(beta1, "beta1"), vars.get(0).type().dtype());
-        nonSlot("beta2_power", constant(beta2, "beta2"), vars.get(0).type().dtype());
+        // TF creates the beta powers first, from Python floats: float32 variables whatever the var dtype.
+        nonSlot("beta1_power", constant(beta1, "beta1"), DType.F32);
+        nonSlot("beta2_power", constant(beta2, "beta2"), DType.F32);
         for (VariableInfo v : vars) {
             zerosSlot(v, "m");
             zerosSlot(v, "v");

@@ -1,6 +1,7 @@
 package descent.compiler.train.optimizers;
 
 import descent.compiler.ir.Model.VariableInfo;
+import descent.runtime.DType;
 import descent.compiler.train.Hyper;
 import descent.compiler.train.Optimizer;
 import descent.compiler.train.SparseGrad;
@@ -23,7 +24,7 @@ public final class Adamax extends Optimizer {
     }
 
     @Override protected void createSlots(List<VariableInfo> vars) {
-        nonSlot("beta1_power", constant(beta1, "beta1"), vars.get(0).type().dtype());
+        nonSlot("beta1_power", constant(beta1, "beta1"), DType.F32);
         for (VariableInfo v : vars) {
             zerosSlot(v, "m");
             zerosSlot(v, "v");

@@ -20,12 +20,12 @@ public final class MomentumW extends Momentum {
     public void setDecayVarList(Set<String> names) { this.decayVars = names; }
 
     @Override protected void applyDense(int g, VariableInfo var) {
-        if (DecoupledWeightDecay.applies(decayVars, var)) DecoupledWeightDecay.dense(t(), var, h(weightDecay));
+        if (DecoupledWeightDecay.applies(decayVars, var)) DecoupledWeightDecay.dense(t(), var, exact(weightDecay));
         super.applyDense(g, var);
     }
 
     @Override protected void applySparse(SparseGrad g, VariableInfo var) {
-        if (DecoupledWeightDecay.applies(decayVars, var)) DecoupledWeightDecay.sparse(t(), var, g, h(weightDecay));
+        if (DecoupledWeightDecay.applies(decayVars, var)) DecoupledWeightDecay.sparse(t(), var, g, exact(weightDecay));
         super.applySparse(g, var);
     }
 }
