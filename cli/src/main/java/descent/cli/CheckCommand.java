@@ -15,8 +15,11 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         Model m = Compiler.check(model);
-        spec.commandLine().getOut().printf("%s: ok (model %s: %d inputs, %d variables, %d outputs, %d train blocks)%n",
-                model, m.name(), m.inputs().size(), m.variables().size(), m.outputs().size(), m.trains().size());
+        long vars = m.variables().stream().filter(v -> v.role() == Model.VariableInfo.Role.VARIABLE).count();
+        long state = m.variables().size() - vars;
+        spec.commandLine().getOut().printf("%s: ok (model %s: %d inputs, %d variables, %d outputs, %d train blocks%s)%n",
+                model, m.name(), m.inputs().size(), vars, m.outputs().size(), m.trains().size(),
+                state > 0 ? ", " + state + " optimizer slots and non-slot variables" : "");
         return Main.OK;
     }
 }

@@ -2,16 +2,22 @@ package descent.cli;
 
 import descent.compiler.Compiler;
 import descent.compiler.ir.Model;
+import descent.compiler.ir.TrainStep;
+import descent.compiler.schedule.Plan;
+import descent.compiler.schedule.Scheduler;
 import descent.runtime.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", description = "Prints a model's signature: inputs, outputs, variables with their bytes, train blocks.")
+@Command(name = "inspect", description = {"Prints a model's signature: inputs, outputs, variables with their bytes, and",
+        "per train block its optimizers, slots, non-slot variables and plan summary."})
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL") Path model;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -21,23 +27,45 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("model " + m.name());
         out.println("inputs:");
-        for (Model.InputInfo i : m.inputs()) out.printf("  %-16s %s%n", i.name(), i.type());
+        for (Model.InputInfo i : m.inputs()) out.printf("  %-24s %s%n", i.name(), i.type());
         out.println("outputs:");
-        for (var e : m.outputs().entrySet()) out.printf("  %-16s %s%n", e.getKey(), m.graph().type(e.getValue()));
+        for (var e : m.outputs().entrySet()) out.printf("  %-24s %s%n", e.getKey(), m.graph().type(e.getValue()));
         out.println("variables:");
         long total = 0;
         for (Model.VariableInfo v : m.variables()) {
-            long bytes = Tensor.elementCount(v.type().shape().concrete(Map.of())) * v.type().dtype().byteSize();
-            total += bytes;
-            out.printf("  %-16s %-20s %10d bytes%s%n", v.name(), v.type(), bytes, v.trainable() ? "" : "  (not trainable)");
+            if (v.role() != Model.VariableInfo.Role.VARIABLE) continue;
+            total += bytes(v);
+            out.printf("  %-24s %-20s %10d bytes%s%n", v.name(), v.type(), bytes(v), v.trainable() ? "" : "  (not trainable)");
         }
-        out.printf("  %-16s %-20s %10d bytes%n", "total", "", total);
-        out.println("train blocks:");
-        for (descent.compiler.ir.TrainStep t : m.trains()) {
-            out.printf("  %-16s loss=%s%n", t.name(), t.lossNode() >= 0 ? nameOf(m, t.lossNode()) : "?");
+        out.printf("  %-24s %-20s %10d bytes%n", "total", "", total);
+        for (TrainStep t : m.trains()) {
+            out.printf("train %s: %s, gate %s, aggregation %s, loss %s%s%n", t.name(), String.join(", ", t.optimizers()),
+                    t.gate(), t.aggregation(), t.lossNode() >= 0 ? nameOf(m, t.lossNode()) : "?",
+                    t.globalStep() != null ? ", increments " + t.globalStep() : "");
+            long state = 0;
+            for (Model.VariableInfo v : m.variables()) {
+                if (v.role() == Model.VariableInfo.Role.VARIABLE || !updatedBy(t, v.name())) continue;
+                state += bytes(v);
+                String what = v.role() == Model.VariableInfo.Role.SLOT ? "slot \"" + v.slotName() + "\" of " + v.primary() : "non-slot";
+                out.printf("  %-24s %-20s %10d bytes  %s%n", v.name(), v.type(), bytes(v), what);
+            }
+            out.printf("  %-24s %-20s %10d bytes%n", "optimizer state", "", state);
+            List<Integer> fetches = new ArrayList<>(m.outputs().values());
+            if (t.lossNode() >= 0 && !fetches.contains(t.lossNode())) fetches.add(t.lossNode());
+            Plan p = Scheduler.schedule(m, t, fetches);
+            out.printf("  plan: %d steps, peak buffers %d bytes (gradients %d), symbolic dimensions counted as 1%n",
+                    p.steps().size(), p.peakBytes(), p.peakGradientBytes());
         }
         out.flush();
         return Main.OK;
+    }
+
+    private static boolean updatedBy(TrainStep t, String state) {
+        return t.updates().stream().anyMatch(u -> u.state().equals(state));
+    }
+
+    private static long bytes(Model.VariableInfo v) {
+        return Tensor.elementCount(v.type().shape().concrete(Map.of())) * v.type().dtype().byteSize();
     }
 
     private static String nameOf(Model m, int node) {

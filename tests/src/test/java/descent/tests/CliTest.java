@@ -55,7 +55,7 @@ class CliTest {
     void everyExampleEvaluatesOnItsData(@TempDir Path tmp) {
         String[][] runs = {
             args(new String[] {"run", ex("logreg.descent")}, logregFeeds()),
-            {"run", ex("mlp.descent"), "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")},
+            {"run", ex("mlp.descent"), "--train", "step", "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")},
             {"run", ex("autoencoder.descent"), "--feed", "x=" + ex("data/autoencoder_x.npy")},
             {"run", ex("embedding.descent"), "--feed", "user=" + ex("data/embedding_user.npy"),
                 "--feed", "item=" + ex("data/embedding_item.npy"), "--feed", "rating=" + ex("data/embedding_rating.npy")},
@@ -76,11 +76,14 @@ class CliTest {
     @Test
     void saveThenRestoreRoundTripsEveryVariable(@TempDir Path tmp) {
         Path ckpt = tmp.resolve("mlp.safetensors");
-        String[] feeds = {"--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")};
+        String[] feeds = {"--steps", "0", "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")};
         Result first = descent(args(new String[] {"run", ex("mlp.descent"), "--seed", "3", "--save", ckpt.toString()}, feeds));
         assertEquals(0, first.code(), first.err());
         Map<String, Tensor> saved = SafeTensors.read(ckpt);
-        assertEquals(List.of("b1", "b2", "global_step", "w1", "w2"), saved.keySet().stream().sorted().toList());
+        // Every variable, and the slots and non-slot variables of both train blocks (TF's names).
+        assertEquals(List.of("b1", "b1/Adam", "b1/Adam_1", "b1/Momentum", "b2", "b2/Adam", "b2/Adam_1", "b2/Momentum",
+                "beta1_power", "beta2_power", "global_step", "w1", "w1/Adam", "w1/Adam_1", "w1/Momentum", "w2", "w2/Adam",
+                "w2/Adam_1", "w2/Momentum"), saved.keySet().stream().sorted().toList());
         // A different seed, then restore: the outputs must be those of the saved state.
         Result second = descent(args(new String[] {"run", ex("mlp.descent"), "--seed", "99", "--restore", ckpt.toString()}, feeds));
         assertEquals(first.out(), second.out());
@@ -134,6 +137,40 @@ class CliTest {
         assertTrue(r.err().contains("^"), r.err());
     }
 
+    /** Training through the command line: the loss falls, and N steps in one run equal N runs of one step chained by checkpoints. */
+    @Test
+    void trainingRunsAndResumesExactly(@TempDir Path tmp) {
+        String[] feeds = logregFeeds();
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        Result three = descent(args(new String[] {"run", ex("logreg.descent"), "--steps", "3", "--save", a.toString(),
+            "--fetch", "loss=" + tmp.resolve("l3.npy")}, feeds));
+        assertEquals(0, three.code(), three.err());
+        Path prev = null;
+        for (int i = 0; i < 3; i++) {
+            Path next = tmp.resolve("step" + i + ".safetensors");
+            List<String> cmd = new ArrayList<>(List.of("run", ex("logreg.descent"), "--save", next.toString()));
+            if (prev != null) { cmd.add("--restore"); cmd.add(prev.toString()); }
+            cmd.addAll(List.of(feeds));
+            Result r = descent(cmd.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            prev = next;
+        }
+        Map<String, Tensor> together = SafeTensors.read(a), chained = SafeTensors.read(prev);
+        assertEquals(together.keySet(), chained.keySet());
+        for (String k : together.keySet()) assertEquals(together.get(k), chained.get(k), k);
+        assertEquals(3L, together.get("global_step").longs()[0]);
+        float first = (float) Math.log(2);
+        assertTrue(Npy.read(tmp.resolve("l3.npy")).floats()[0] < first, "the loss of the third step is below ln 2");
+    }
+
+    @Test
+    void severalTrainBlocksNeedAChoice() {
+        Result r = descent("run", ex("mlp.descent"), "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy"));
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--train"), r.err());
+        assertEquals(1, descent("run", ex("mlp.descent"), "--train", "nosuch").code());
+    }
+
     @Test
     void usageErrorsExitTwo() {
         assertEquals(2, descent("frobnicate").code());
@@ -143,12 +180,13 @@ class CliTest {
 
     @Test
     void emitPrintsEachStage() {
-        for (String stage : List.of("ast", "ir", "grad")) {
+        for (String stage : List.of("ast", "ir", "grad", "plan")) {
             Result r = descent("compile", ex("logreg.descent"), "--emit", stage);
             assertEquals(0, r.code(), r.err());
             assertFalse(r.out().isBlank());
         }
-        assertTrue(descent("compile", ex("logreg.descent"), "--emit", "grad").out().contains("d/dw = %"));
+        assertTrue(descent("compile", ex("logreg.descent"), "--emit", "grad").out().contains("gradient w = %"));
+        assertTrue(descent("compile", ex("logreg.descent"), "--emit", "plan").out().contains("write global_step <- %"));
     }
 
     @Test

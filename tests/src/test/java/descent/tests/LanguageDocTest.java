@@ -414,8 +414,11 @@ class LanguageDocTest {
     static final Set<String> RESERVED = Set.of("model", "input", "var", "output", "train", "for", "in", "true", "false",
             "True", "False", "None", "f32", "f64", "i32", "i64");
 
-    /** `name` is keyword-only everywhere (Signature): TF's op name, or get_slot's slot name. */
+    /** An optional `name` (TF's op name) is keyword-only (Signature); a required one (get_slot's) is not. */
     static final String KEYWORD_ONLY = "name";
+
+    /** Functions without TF's `name=` op name: TF classes rather than ops. */
+    static final Set<String> NO_NAME = Set.of("IndexedSlices");
 
     /**
      * Each documented signature binds as the code's: probe calls with None arguments must hit (or avoid)
@@ -444,17 +447,16 @@ class LanguageDocTest {
                 assertFalse(RESERVED.contains(params.get(i).name()), f + ": cannot probe reserved-word parameter `"
                         + params.get(i).name() + "` after others");
             }
-            List<Param> positional = params.stream().filter(p -> !p.name().equals(KEYWORD_ONLY)).toList();
+            List<Param> positional = params.stream().filter(p -> !p.name().equals(KEYWORD_ONLY) || p.required()).toList();
 
             // 1. Every documented parameter exists (and, for functions, the keyword-only `name`).
             List<String> all = new ArrayList<>();
             for (int i = 0; i < params.size(); i++) all.add(i < leadingReserved ? "None" : params.get(i).name() + "=None");
-            if (kind == Kind.FUNCTION && !seen.contains(KEYWORD_ONLY)) all.add("name=\"probe\"");
+            if (kind == Kind.FUNCTION && !seen.contains(KEYWORD_ONLY) && !NO_NAME.contains(f)) all.add("name=\"probe\"");
             assertNoBindingError(kind, f, String.join(", ", all));
 
-            // 2. Exactly the documented parameters but `name` may be given positionally.
+            // 2. Exactly the documented parameters but an optional `name` may be given positionally.
             List<String> byPosition = new ArrayList<>(java.util.Collections.nCopies(positional.size(), "None"));
-            if (params.stream().anyMatch(p -> p.name().equals(KEYWORD_ONLY) && p.required())) byPosition.add("name=None");
             assertNoBindingError(kind, f, String.join(", ", byPosition));
             List<String> tooMany = new ArrayList<>(java.util.Collections.nCopies(positional.size() + 1, "None"));
             String d = probe(kind, f, String.join(", ", tooMany));

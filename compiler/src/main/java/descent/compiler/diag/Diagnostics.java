@@ -22,6 +22,10 @@ public final class Diagnostics {
 
     /** Throws a {@link CompileException} holding everything collected so far, if anything was. */
     public void throwIfAny() {
-        if (!list.isEmpty()) throw new CompileException(source, list);
+        if (list.isEmpty()) return;
+        // Train blocks are checked after the model; report in source order, as a reader goes.
+        java.util.List<Diagnostic> sorted = new java.util.ArrayList<>(list);
+        sorted.sort(java.util.Comparator.comparingInt((Diagnostic d) -> d.span().line()).thenComparingInt(d -> d.span().column()));
+        throw new CompileException(source, sorted);
     }
 }

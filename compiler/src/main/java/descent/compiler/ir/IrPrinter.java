@@ -56,7 +56,14 @@ public final class IrPrinter {
         sb.append(String.format("%-5s", "%" + n.id()));
         sb.append(String.format(" %-12s", n.name() == null ? "" : n.name()));
         sb.append(String.format(" : %-22s = ", n.type()));
-        sb.append(n.op().mnemonic()).append(attributes(m, n.op()));
+        sb.append(n.op().mnemonic());
+        // An f32 constant prints as the float it is (0.01, not 0.009999999776482582).
+        if (n.op() instanceof Op.Const c && n.type().dtype() == descent.runtime.DType.F32) {
+            float f = (float) c.value();
+            sb.append('[').append(f == Math.rint(f) && Math.abs(f) < 1e7 ? String.valueOf((long) f) : Float.toString(f)).append(']');
+        } else {
+            sb.append(attributes(m, n.op()));
+        }
         if (!n.inputs().isEmpty()) {
             sb.append(' ').append(n.inputs().stream().map(i -> "%" + i).collect(Collectors.joining(", ")));
         }

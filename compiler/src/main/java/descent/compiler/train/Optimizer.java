@@ -266,6 +266,6 @@ public abstract class Optimizer {
 
     private static String describe(GraphBuilder b, int node) {
         String n = b.node(node).name();
-        return (n != null ? n : "%" + node) + " (" + b.type(node) + ")";
+        return n != null ? "`" + n + "`" : "%" + node + " (" + b.type(node) + ")";
     }
 }
