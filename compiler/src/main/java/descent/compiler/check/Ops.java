@@ -220,18 +220,10 @@ final class Ops {
         reduce("reduce_max", ReduceFn.MAX);
         reduce("reduce_min", ReduceFn.MIN);
         def("reduce_logsumexp(input_tensor, axis?, keepdims?, name?)", a -> {
-            // TF: max = stop_gradient(reduce_max(x, keepdims=True)); log(reduce_sum(exp(x - max))) + max.
             int x = a.tensor("input_tensor");
             int[] axes = a.axes("axis");
             boolean keep = a.bool("keepdims", false);
-            return a.tensorVal(() -> {
-                GraphBuilder b = a.b;
-                b.unary(UnaryFn.EXP, x); // type check: floating only
-                int max = b.stopGradient(b.reduce(ReduceFn.MAX, x, axes, true));
-                int sum = b.reduce(ReduceFn.SUM, b.unary(UnaryFn.EXP, b.binary(BinaryFn.SUB, x, max)), axes, keep);
-                int maxOut = keep ? max : b.reshape(max, b.shape(sum));
-                return b.binary(BinaryFn.ADD, b.unary(UnaryFn.LOG, sum), maxOut);
-            });
+            return a.tensorVal(() -> descent.compiler.ir.Composites.reduceLogSumExp(a.b, x, axes, keep));
         });
 
         def("reshape(tensor, shape, name?)", a -> {
@@ -307,39 +299,18 @@ final class Ops {
             return a.tensorValAt(a.span("labels"), () -> a.b.sparseSoftmaxXent(labels, logits));
         });
         def("sigmoid_cross_entropy_with_logits(labels, logits, name?)", a -> {
-            // TF (nn_impl.py): where(x >= 0, x, 0) - x * z + log1p(exp(where(x >= 0, -x, x))).
             int x = a.floatTensor("logits");
             int z = a.tensor("labels", a.b.dtype(x));
-            return a.tensorValAt(a.span("labels"), () -> {
-                GraphBuilder b = a.b;
-                if (!b.shape(x).equals(b.shape(z))) {
-                    throw new descent.compiler.ir.IrException("labels " + b.shape(z) + " and logits " + b.shape(x)
-                            + " must have the same shape", "sigmoid cross entropy takes one 0/1 label per logit");
-                }
-                int zeros = b.constant(0.0, b.type(x));
-                int cond = b.binary(BinaryFn.GREATER_EQUAL, x, zeros);
-                int reluLogits = b.select(cond, x, zeros);
-                int negAbs = b.select(cond, b.unaryAnyNumber(UnaryFn.NEG, x), x);
-                return b.binary(BinaryFn.ADD, b.binary(BinaryFn.SUB, reluLogits, b.binary(BinaryFn.MUL, x, z)),
-                        b.unary(UnaryFn.LOG1P, b.unary(UnaryFn.EXP, negAbs)));
-            });
+            return a.tensorValAt(a.span("labels"), () -> descent.compiler.ir.Composites.sigmoidCrossEntropyWithLogits(a.b, z, x));
         });
         def("l2_loss(t, name?)", a -> {
             int x = a.tensor("t");
-            return a.tensorVal(() -> a.b.binary(BinaryFn.MUL,
-                    a.b.reduce(ReduceFn.SUM, a.b.unary(UnaryFn.SQUARE, x), null, false), a.b.scalar(0.5, a.b.dtype(x))));
+            return a.tensorVal(() -> descent.compiler.ir.Composites.l2Loss(a.b, x));
         });
         def("bias_add(value, bias, data_format?, name?)", a -> {
             int x = a.tensor("value");
             int bias = a.tensor("bias", a.b.dtype(x));
-            return a.tensorValAt(a.span("bias"), () -> {
-                Shape sx = a.b.shape(x), sb = a.b.shape(bias);
-                if (sb.rank() != 1 || sx.rank() < 1 || !sx.dim(sx.rank() - 1).equals(sb.dim(0))) {
-                    throw new descent.compiler.ir.IrException("bias_add needs a rank-1 bias matching the last dimension of "
-                            + sx + ", got " + sb, "the bias has one entry per output feature");
-                }
-                return a.b.binary(BinaryFn.ADD, x, bias);
-            });
+            return a.tensorValAt(a.span("bias"), () -> descent.compiler.ir.Composites.biasAdd(a.b, x, bias));
         });
 
         def("gather(params, indices, axis?, name?)", a -> {

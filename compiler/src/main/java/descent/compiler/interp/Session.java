@@ -75,22 +75,7 @@ public final class Session {
         if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
         descent.compiler.schedule.Plan plan = plans.computeIfAbsent(train + "\u0000" + nodes,
                 k -> descent.compiler.schedule.Scheduler.schedule(model, step, nodes));
-        java.util.BitSet needed = new java.util.BitSet();
-        for (var s : plan.steps()) {
-            if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
-        }
-        for (int f : nodes) needed.set(f);
-        needed.or(interpreter.needed(neededList(needed)));
-        Map<String, Integer> bindings = interpreter.bind(feeds, needed);
-        Map<String, Tensor> next = new LinkedHashMap<>(variables);
-        interpreter.setStep(steps);
-        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, next, bindings, nodes);
-        variables.clear();
-        variables.putAll(next);
-        steps++;
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
-        return out;
+        return execute(plan, feeds, fetches, nodes);
     }
 
     /** The plan {@code train} runs with (for inspection and tests). */
@@ -101,12 +86,18 @@ public final class Session {
 
     /** Runs a given plan (tests use deliberately wrong orders); same contract as {@link #train}. */
     public Map<String, Tensor> runPlan(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches) {
-        descent.compiler.ir.TrainStep step = model.train(plan.train());
-        List<Integer> nodes = fetchNodes(fetches, step);
+        checkFeedNames(feeds);
+        return execute(plan, feeds, fetches, fetchNodes(fetches, model.train(plan.train())));
+    }
+
+    /** Validates the feeds the plan needs, runs it on a copy of the state, and commits the copy only on success. */
+    private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches,
+                                        List<Integer> nodes) {
         java.util.BitSet needed = new java.util.BitSet();
         for (var s : plan.steps()) {
             if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
         }
+        for (int f : nodes) needed.set(f);
         needed.or(interpreter.needed(neededList(needed)));
         Map<String, Integer> bindings = interpreter.bind(feeds, needed);
         Map<String, Tensor> next = new LinkedHashMap<>(variables);

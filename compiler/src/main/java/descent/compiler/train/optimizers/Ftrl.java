@@ -6,6 +6,7 @@ import descent.compiler.train.Hyper;
 import descent.compiler.train.Optimizer;
 import descent.compiler.train.SparseGrad;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * tf.train.FtrlOptimizer (ApplyFtrl, or ApplyFtrlV2 when l2_shrinkage > 0). The accumulator takes the raw
@@ -20,10 +21,12 @@ public final class Ftrl extends Optimizer {
                 boolean useLocking, String name, String accumName, String linearName, Hyper l2Shrinkage) {
         super(useLocking, name);
         if (initialAccumulatorValue < 0.0) {
-            throw new IrException(String.format("initial_accumulator_value %f needs to be positive or zero", initialAccumulatorValue), null);
+            throw new IrException(String.format(Locale.ROOT, "initial_accumulator_value %f needs to be positive or zero",
+                    initialAccumulatorValue), null);
         }
         if (learningRatePower > 0.0) {
-            throw new IrException(String.format("learning_rate_power %f needs to be negative or zero", learningRatePower), null);
+            throw new IrException(String.format(Locale.ROOT, "learning_rate_power %f needs to be negative or zero",
+                    learningRatePower), null);
         }
         check(l1, "l1_regularization_strength");
         check(l2, "l2_regularization_strength");
@@ -38,9 +41,10 @@ public final class Ftrl extends Optimizer {
         this.linearName = linearName;
     }
 
+    /** TF's check of a regularization strength; %f formats as Python's does, whatever the default locale. */
     private static void check(Hyper h, String what) {
         if (h.isConst() && h.constValue() < 0.0) {
-            throw new IrException(String.format("%s %f needs to be positive or zero", what, h.constValue()), null);
+            throw new IrException(String.format(Locale.ROOT, "%s %f needs to be positive or zero", what, h.constValue()), null);
         }
     }
 

@@ -1,0 +1,83 @@
+package descent.compiler.api;
+
+import descent.compiler.ir.Aggregation;
+import descent.compiler.ir.Grad;
+import descent.compiler.ir.TrainStep;
+import descent.compiler.ir.TrainStep.GateMode;
+import descent.compiler.train.GradAndVar;
+import descent.compiler.train.GradientTransforms;
+import descent.compiler.train.Optimizer;
+import descent.compiler.train.TrainBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One train block of a {@link ModelBuilder}: tf.train's minimize / compute_gradients / apply_gradients
+ * with TF's defaults, and fluent {@link Options} for the optional arguments.
+ * <pre>{@code
+ * t.minimize(opt, loss, Options.defaults().globalStep(gs).gate(GateMode.GATE_GRAPH));
+ * List<GradAndVar> gv = t.computeGradients(opt, loss, Options.defaults());
+ * t.applyGradients(opt, t.clipByGlobalNorm(gv, 5.0).pairs(), gs);
+ * }</pre>
+ */
+public final class TrainBlock {
+    private final ModelBuilder g;
+    private final String name;
+    private final TrainBuilder tb;
+
+    TrainBlock(ModelBuilder g, String name) {
+        this.g = g;
+        this.name = name;
+        this.tb = new TrainBuilder(g.b, g.stateRegistry());
+    }
+
+    /** minimize's and compute_gradients' optional arguments, TF's defaults first. */
+    public record Options(List<Operand> varList, Operand globalStep, GateMode gate, Aggregation aggregation,
+                          boolean colocateGradientsWithOps, Operand gradLoss) {
+        public static Options defaults() { return new Options(null, null, GateMode.GATE_OP, Aggregation.DEFAULT, false, null); }
+        public Options varList(List<Operand> v) { return new Options(v, globalStep, gate, aggregation, colocateGradientsWithOps, gradLoss); }
+        public Options globalStep(Operand s) { return new Options(varList, s, gate, aggregation, colocateGradientsWithOps, gradLoss); }
+        public Options gate(GateMode m) { return new Options(varList, globalStep, m, aggregation, colocateGradientsWithOps, gradLoss); }
+        public Options aggregation(Aggregation a) { return new Options(varList, globalStep, gate, a, colocateGradientsWithOps, gradLoss); }
+        public Options colocateGradientsWithOps(boolean c) { return new Options(varList, globalStep, gate, aggregation, c, gradLoss); }
+        public Options gradLoss(Operand l) { return new Options(varList, globalStep, gate, aggregation, colocateGradientsWithOps, l); }
+    }
+
+    public void minimize(Optimizer opt, Operand loss) { minimize(opt, loss, Options.defaults()); }
+
+    public void minimize(Optimizer opt, Operand loss, Options o) {
+        opt.minimize(tb, loss.node(), o.globalStep() == null ? null : g.variableOf(o.globalStep()), options(o), g.trainable());
+    }
+
+    public List<GradAndVar> computeGradients(Optimizer opt, Operand loss, Options o) {
+        return opt.computeGradients(tb, loss.node(), options(o), g.trainable());
+    }
+
+    public void applyGradients(Optimizer opt, List<GradAndVar> gradsAndVars, Operand globalStep) {
+        opt.applyGradients(tb, gradsAndVars, globalStep == null ? null : g.variableOf(globalStep));
+    }
+
+    /** The clipped pairs and the global norm they were clipped by. */
+    public record Clipped(List<GradAndVar> pairs, Operand norm) {}
+
+    /** tf.clip_by_global_norm over (gradient, variable) pairs. */
+    public Clipped clipByGlobalNorm(List<GradAndVar> gv, double clipNorm) {
+        List<Grad> grads = gv.stream().map(GradAndVar::grad).toList();
+        GradientTransforms.Clipped c = GradientTransforms.clipByGlobalNorm(g.b, grads, g.b.scalar(clipNorm, descent.runtime.DType.F32), -1);
+        List<GradAndVar> out = new ArrayList<>();
+        for (int i = 0; i < gv.size(); i++) out.add(new GradAndVar(c.list().get(i), gv.get(i).var()));
+        return new Clipped(out, g.t(c.norm()));
+    }
+
+    private Optimizer.GradientOptions options(Options o) {
+        Optimizer.GradientOptions go = Optimizer.GradientOptions.defaults().gate(o.gate()).aggregation(o.aggregation())
+                .colocate(o.colocateGradientsWithOps());
+        if (o.varList() != null) go = go.varList(o.varList().stream().map(g::variableOf).toList());
+        if (o.gradLoss() != null) go = go.gradLoss(o.gradLoss().node());
+        return go;
+    }
+
+    TrainStep finish() { return tb.build(name, descent.compiler.diag.Span.NONE, Map.of()); }
+
+}

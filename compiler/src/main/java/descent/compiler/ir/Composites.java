@@ -1,0 +1,48 @@
+package descent.compiler.ir;
+
+/**
+ * Ops TensorFlow 1 builds in Python from primitives, built here the same way (so their gradients are
+ * TF's too). The language front end and the Java graph API both build them through this class.
+ */
+public final class Composites {
+    private Composites() {}
+
+    /** TF: max = stop_gradient(reduce_max(x, keepdims=True)); log(reduce_sum(exp(x - max))) + max. */
+    public static int reduceLogSumExp(GraphBuilder b, int x, int[] axes, boolean keepDims) {
+        b.unary(UnaryFn.EXP, x); // type check: floating only
+        int max = b.stopGradient(b.reduce(ReduceFn.MAX, x, axes, true));
+        int sum = b.reduce(ReduceFn.SUM, b.unary(UnaryFn.EXP, b.binary(BinaryFn.SUB, x, max)), axes, keepDims);
+        int maxOut = keepDims ? max : b.reshape(max, b.shape(sum));
+        return b.binary(BinaryFn.ADD, b.unary(UnaryFn.LOG, sum), maxOut);
+    }
+
+    /** TF (nn_impl.py): where(x >= 0, x, 0) - x * z + log1p(exp(where(x >= 0, -x, x))). */
+    public static int sigmoidCrossEntropyWithLogits(GraphBuilder b, int labels, int logits) {
+        int x = logits, z = labels;
+        if (!b.shape(x).equals(b.shape(z))) {
+            throw new IrException("labels " + b.shape(z) + " and logits " + b.shape(x) + " must have the same shape",
+                    "sigmoid cross entropy takes one 0/1 label per logit");
+        }
+        int zeros = b.constant(0.0, b.type(x));
+        int cond = b.binary(BinaryFn.GREATER_EQUAL, x, zeros);
+        int reluLogits = b.select(cond, x, zeros);
+        int negAbs = b.select(cond, b.unaryAnyNumber(UnaryFn.NEG, x), x);
+        return b.binary(BinaryFn.ADD, b.binary(BinaryFn.SUB, reluLogits, b.binary(BinaryFn.MUL, x, z)),
+                b.unary(UnaryFn.LOG1P, b.unary(UnaryFn.EXP, negAbs)));
+    }
+
+    /** sum(t^2) / 2. */
+    public static int l2Loss(GraphBuilder b, int t) {
+        return b.binary(BinaryFn.MUL, b.reduce(ReduceFn.SUM, b.unary(UnaryFn.SQUARE, t), null, false), b.scalar(0.5, b.dtype(t)));
+    }
+
+    /** x + bias with bias rank 1 matching x's last dimension. */
+    public static int biasAdd(GraphBuilder b, int x, int bias) {
+        Shape sx = b.shape(x), sb = b.shape(bias);
+        if (sb.rank() != 1 || sx.rank() < 1 || !sx.dim(sx.rank() - 1).equals(sb.dim(0))) {
+            throw new IrException("bias_add needs a rank-1 bias matching the last dimension of " + sx + ", got " + sb,
+                    "the bias has one entry per output feature");
+        }
+        return b.binary(BinaryFn.ADD, x, bias);
+    }
+}
