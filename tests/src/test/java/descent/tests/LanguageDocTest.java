@@ -253,8 +253,9 @@ class LanguageDocTest {
     record Run(int code, String out, String err) {}
 
     static Run descent(String fileName, String text, String... args) {
+        Path dir = null;
         try {
-            Path dir = Files.createTempDirectory("language-doc");
+            dir = Files.createTempDirectory("language-doc");
             Path file = dir.resolve(fileName);
             Files.writeString(file, text, StandardCharsets.UTF_8);
             java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
@@ -267,6 +268,15 @@ class LanguageDocTest {
             return new Run(code, out.toString().replace(prefix, ""), err.toString().replace(prefix, ""));
         } catch (IOException e) {
             throw new AssertionError(e);
+        } finally {
+            if (dir != null) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : files.toList()) Files.deleteIfExists(f);
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // A temp dir left behind is harmless.
+                }
+            }
         }
     }
 

@@ -176,7 +176,10 @@ final class TrainLowering {
                     yield new Val.TrainOp();
                 }
                 case "get_slot" -> {
-                    VariableInfo slot = opt.getSlot(variableOf(a.val("var"), a.span("var")), c.stringArg(a, "name"));
+                    // TF returns None for anything without such a slot, a plain tensor included.
+                    VariableInfo v = a.val("var") instanceof Val.Tensor tv ? c.variableAt(tv.node()) : null;
+                    String slotName = c.stringArg(a, "name");
+                    VariableInfo slot = v == null ? null : opt.getSlot(v, slotName);
                     yield slot == null ? new Val.None() : new Val.Tensor(slot.node());
                 }
                 case "get_slot_names" -> new Val.Seq(opt.getSlotNames().stream().map(s -> (Val) new Val.Str(s)).toList(), false);

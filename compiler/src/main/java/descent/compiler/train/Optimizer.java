@@ -262,6 +262,23 @@ public abstract class Optimizer {
         return c.value();
     }
 
+    /** A number as Python's {@code %s} prints a float (1e-05, 0.1, 1e+16), for TF's messages verbatim. */
+    public static String py(double v) {
+        if (Double.isNaN(v)) return "nan";
+        if (Double.isInfinite(v)) return v > 0 ? "inf" : "-inf";
+        if (v == 0) return 1 / v < 0 ? "-0.0" : "0.0";
+        java.math.BigDecimal bd = new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros();
+        String digits = bd.unscaledValue().abs().toString();
+        int exp = digits.length() - 1 - bd.scale();
+        String sign = v < 0 ? "-" : "";
+        if (exp < -4 || exp >= 16) {
+            String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+            return sign + mantissa + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
+        }
+        String plain = bd.abs().toPlainString();
+        return sign + (plain.contains(".") ? plain : plain + ".0");
+    }
+
     private static List<String> names(List<GradAndVar> gv) { return gv.stream().map(p -> p.var().name()).toList(); }
 
     private static String describe(GraphBuilder b, int node) {

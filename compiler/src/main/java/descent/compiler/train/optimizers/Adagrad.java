@@ -15,7 +15,7 @@ public final class Adagrad extends Optimizer {
     public Adagrad(Hyper learningRate, double initialAccumulatorValue, boolean useLocking, String name) {
         super(useLocking, name);
         if (initialAccumulatorValue <= 0.0) {
-            throw new IrException("initial_accumulator_value must be positive: " + initialAccumulatorValue, null);
+            throw new IrException("initial_accumulator_value must be positive: " + py(initialAccumulatorValue), null);
         }
         this.lr = learningRate;
         this.initialAccumulator = initialAccumulatorValue;

@@ -23,7 +23,7 @@ public final class AdagradDA extends Optimizer {
         super(useLocking, name);
         if (initialGradientSquaredAccumulatorValue <= 0.0) {
             throw new IrException("initial_gradient_squared_accumulator_value must be positive: "
-                    + initialGradientSquaredAccumulatorValue, null);
+                    + py(initialGradientSquaredAccumulatorValue), null);
         }
         if (globalStep == null) throw new IrException("AdagradDAOptimizer needs global_step", "pass global_step=global_step");
         this.lr = learningRate;
