@@ -122,4 +122,16 @@ final class MiniJson {
     private IllegalArgumentException error(String what) {
         return new IllegalArgumentException("JSON: " + what + " at offset " + pos);
     }
+
+    /** The "cases" list of a golden JSON file on the test class path, e.g. {@code /tf-golden/ops.json}. */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> goldenCases(String resource) {
+        try (java.io.InputStream in = MiniJson.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException(resource + " is not on the test classpath");
+            Map<String, Object> root = (Map<String, Object>) parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            return (List<Map<String, Object>>) (List<?>) root.get("cases");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

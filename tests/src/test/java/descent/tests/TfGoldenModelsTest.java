@@ -10,9 +10,6 @@ import descent.compiler.interp.Session;
 import descent.compiler.ir.Model;
 import descent.runtime.DType;
 import descent.runtime.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,16 +35,7 @@ class TfGoldenModelsTest {
 
     private static final String RESOURCE = "/tf-golden/models.json";
 
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> cases() {
-        try (InputStream in = TfGoldenModelsTest.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException(RESOURCE + " is not on the test classpath");
-            Map<String, Object> root = (Map<String, Object>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            return (List<Map<String, Object>>) (List<?>) root.get("cases");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static List<Map<String, Object>> cases() { return MiniJson.goldenCases(RESOURCE); }
 
     @Test
     @SuppressWarnings("unchecked")

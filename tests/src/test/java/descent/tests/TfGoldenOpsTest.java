@@ -10,9 +10,6 @@ import descent.compiler.interp.Session;
 import descent.compiler.ir.Model;
 import descent.runtime.DType;
 import descent.runtime.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -52,16 +49,7 @@ class TfGoldenOpsTest {
                     + "The golden's numbers match the axis-1 sum; Descent implements the Python rule (also checked "
                     + "against finite differences in GradientCheckTest).");
 
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> cases() {
-        try (InputStream in = TfGoldenOpsTest.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException(RESOURCE + " is not on the test classpath");
-            Map<String, Object> root = (Map<String, Object>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            return (List<Map<String, Object>>) (List<?>) root.get("cases");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static List<Map<String, Object>> cases() { return MiniJson.goldenCases(RESOURCE); }
 
     @Test
     void goldenFileIsWellFormed() {

@@ -11,9 +11,6 @@ import descent.compiler.interp.Session;
 import descent.compiler.ir.Model;
 import descent.runtime.DType;
 import descent.runtime.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -60,16 +57,7 @@ class TfGoldenOptimizersTest {
                             + "version cannot build its graph); the generator kept Adam's beta2_power variable and "
                             + "_finish update, which no AdaMax update reads. var, m, v and beta1_power are compared."));
 
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> cases() {
-        try (InputStream in = TfGoldenOptimizersTest.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException(RESOURCE + " is not on the test classpath");
-            Map<String, Object> root = (Map<String, Object>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            return (List<Map<String, Object>>) (List<?>) root.get("cases");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    static List<Map<String, Object>> cases() { return MiniJson.goldenCases(RESOURCE); }
 
     @Test
     void goldenFileIsWellFormed() {
