@@ -48,7 +48,12 @@ public final class GraphBuilder {
 
     public int input(String name, TensorType type) { return add(new Op.Input(name), type); }
     public int variable(String name, TensorType type) { return add(new Op.Variable(name), type); }
-    public int constant(double value, TensorType type) { return add(new Op.Const(value), type); }
+    /** Constants are shared: one node per (value, type), so IR dumps and plans hold each once. */
+    public int constant(double value, TensorType type) {
+        return constants.computeIfAbsent(Double.doubleToRawLongBits(value) + " " + type, k -> add(new Op.Const(value), type));
+    }
+
+    private final java.util.Map<String, Integer> constants = new java.util.HashMap<>();
     public int scalar(double value, DType dtype) { return constant(value, TensorType.scalar(dtype)); }
 
     // ---- elementwise
