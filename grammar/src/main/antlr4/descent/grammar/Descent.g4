@@ -62,7 +62,8 @@ list        : '[' (expr (',' expr)* ','?)? ']' ;
 number      : INT | FLOAT ;
 arguments   : argument (',' argument)* ','? ;
 argument    : keywordArg | expr ;
-keywordArg  : key=ID '=' expr ;
+// TF parameter names such as `input` are Descent keywords; as keyword arguments they are plain names.
+keywordArg  : key=(ID | INPUT | OUTPUT | VAR | MODEL | TRAIN) '=' expr ;
 
 MODEL   : 'model' ;
 INPUT   : 'input' ;

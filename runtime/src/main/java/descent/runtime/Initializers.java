@@ -49,12 +49,13 @@ public final class Initializers {
                         double limit = Math.sqrt(3.0 * scale);
                         for (int i = 0; i < n; i++) v[i] = -limit + 2 * limit * r.uniform();
                     }
-                    case "untruncated_normal", "normal" -> {
+                    case "untruncated_normal" -> {
                         double std = Math.sqrt(scale);
                         for (int i = 0; i < n; i++) v[i] = std * r.normal();
                     }
                     default -> {
-                        // TF divides by the stddev of a standard normal truncated to [-2, 2].
+                        // "truncated_normal", and "normal" (TF 1's deprecated alias of it). TF divides by the
+                        // stddev of a standard normal truncated to [-2, 2].
                         double std = Math.sqrt(scale) / 0.87962566103423978;
                         for (int i = 0; i < n; i++) v[i] = std * r.truncatedNormal();
                     }

@@ -87,8 +87,10 @@ public final class Parser {
                 continue;
             }
             if (type == DescentLexer.STRING) continue;
-            boolean statementStart = type == DescentLexer.MODEL || type == DescentLexer.INPUT || type == DescentLexer.VAR
-                    || type == DescentLexer.OUTPUT || type == DescentLexer.TRAIN;
+            boolean keywordArgument = next != null && next.getText().equals("=") && !open.isEmpty()
+                    && open.peek().getText().equals("("); // e.g. expand_dims(input=x): TF's parameter name
+            boolean statementStart = !keywordArgument && (type == DescentLexer.MODEL || type == DescentLexer.INPUT
+                    || type == DescentLexer.VAR || type == DescentLexer.OUTPUT || type == DescentLexer.TRAIN);
             if (!statementStart && type == DescentLexer.ID && next != null && next.getText().equals("=") && !open.isEmpty()
                     && prev != null && prev.getLine() < t.getLine()) {
                 // `name =` first on a line inside an open bracket: a new assignment, not a keyword argument.

@@ -311,7 +311,7 @@ public final class Autodiff {
             case SOFTSIGN -> b.binary(BinaryFn.SOFTSIGN_GRAD, g, x);
             case SIGMOID -> b.binary(BinaryFn.SIGMOID_GRAD, y, g);
             case TANH -> b.binary(BinaryFn.TANH_GRAD, y, g);
-            case FLOOR, CEIL -> zerosLike(x);
+            case FLOOR, CEIL, IS_FINITE -> zerosLike(x);
             case COS -> b.unaryAnyNumber(UnaryFn.NEG, b.binary(BinaryFn.MUL, g, b.unary(UnaryFn.SIN, x)));
             case SIN -> b.binary(BinaryFn.MUL, g, b.unary(UnaryFn.COS, x));
         };

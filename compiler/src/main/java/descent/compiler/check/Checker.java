@@ -364,6 +364,7 @@ public final class Checker {
 
     private Val binary(Binary e) {
         Val l = eval(e.left()), r = eval(e.right());
+        if (l instanceof Val.Num x && r instanceof Val.Num y && !e.op().equals("@")) return fold(e.op(), x, y);
         if (e.op().equals("@")) {
             int a = tensor(l, e.left().span(), null), c = tensor(r, e.right().span(), null);
             b.at(e.span());
@@ -387,6 +388,19 @@ public final class Checker {
         int a = tensor(l, ls, hint), c = tensor(r, rs, hint);
         b.at(at);
         return guard(at, () -> b.binary(fn, a, c));
+    }
+
+    /** Arithmetic on two literals is a literal, as in Python: 1 / 2 is 0.5, 2 ** 3 is the integer 8. */
+    private static Val.Num fold(String op, Val.Num x, Val.Num y) {
+        double a = x.value(), c = y.value();
+        boolean isFloat = x.isFloat() || y.isFloat();
+        return switch (op) {
+            case "+" -> new Val.Num(a + c, isFloat);
+            case "-" -> new Val.Num(a - c, isFloat);
+            case "*" -> new Val.Num(a * c, isFloat);
+            case "/" -> new Val.Num(a / c, true);
+            default -> new Val.Num(Math.pow(a, c), isFloat || c < 0);
+        };
     }
 
     private static boolean isFloatNum(Val v) { return v instanceof Val.Num n && n.isFloat(); }

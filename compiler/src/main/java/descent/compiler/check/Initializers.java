@@ -41,18 +41,53 @@ final class Initializers {
             throw c.errors.fail(n.span(), "the number " + n.text() + " cannot initialize an " + t.dtype() + " variable",
                     "write an integer, or declare the variable f32");
         }
+        checkRange(c, n.value(), n.span(), t.dtype());
         return new Initializer.Constant(n.value(), null);
+    }
+
+    /** Integers must fit their dtype; i64 values are exact up to 2^53, the interpreter's integer range. */
+    private static void checkRange(Checker c, double v, descent.compiler.diag.Span span, descent.runtime.DType d) {
+        double limit = switch (d) {
+            case I32 -> Integer.MAX_VALUE;
+            case I64 -> 9007199254740992.0;
+            default -> Double.POSITIVE_INFINITY;
+        };
+        if (Math.abs(v) > limit || d == descent.runtime.DType.I32 && v < Integer.MIN_VALUE) {
+            throw c.errors.fail(span, String.format("%.0f does not fit %s", v, d),
+                    d == descent.runtime.DType.I32 ? "i32 holds -2147483648..2147483647; declare the variable i64"
+                            : "Descent keeps integers exact up to 2^53");
+        }
     }
 
     private static double[] values(Checker c, Ast.ListExpr l, TensorType t) {
         List<Double> flat = new ArrayList<>();
+        List<Long> nested = nestedShape(l);
+        if (nested.size() > 1) {
+            List<Long> want = t.shape().dims().stream().map(d -> d.size()).toList();
+            if (!nested.equals(want)) {
+                throw c.errors.fail(l.span(), "the nested list has shape " + nested + " but the variable is " + t,
+                        "nest the values as the shape is, or give them flat in row-major order");
+            }
+        }
         flatten(c, l, t.dtype(), flat);
+        for (double v : flat) checkRange(c, v, l.span(), t.dtype());
         long n = t.shape().staticSize();
         if (flat.size() != n && flat.size() != 1) {
             throw c.errors.fail(l.span(), "the list has " + flat.size() + " values but " + t + " holds " + n,
                     "give one value per element in row-major order, or a single number");
         }
         return flat.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The shape a (possibly nested) list literal spells, [] when ragged (reported by the count check). */
+    private static List<Long> nestedShape(Ast.Expr e) {
+        if (!(e instanceof Ast.ListExpr l)) return List.of();
+        List<Long> inner = l.items().isEmpty() ? List.of() : nestedShape(l.items().get(0));
+        for (Ast.Expr item : l.items()) if (!nestedShape(item).equals(inner)) return List.of((long) l.items().size(), -1L);
+        List<Long> out = new ArrayList<>();
+        out.add((long) l.items().size());
+        out.addAll(inner);
+        return out;
     }
 
     private static void flatten(Checker c, Ast.Expr e, DType dtype, List<Double> out) {

@@ -291,6 +291,10 @@ final class Ops {
         def("softmax_cross_entropy_with_logits(labels, logits, dim?, name?)", a -> {
             int logits = a.floatTensor("logits");
             int labels = a.tensor("labels", a.b.dtype(logits));
+            if (a.has("dim") && a.integer("dim", -1) != -1 && a.integer("dim", -1) != a.b.shape(logits).rank() - 1) {
+                throw a.c.errors.fail(a.span("dim"), "softmax_cross_entropy_with_logits supports only the last axis (dim=-1)",
+                        "transpose so the classes are last");
+            }
             return a.tensorValAt(a.span("labels"), () -> a.b.softmaxXent(labels, logits));
         });
         def("sparse_softmax_cross_entropy_with_logits(labels, logits, name?)", a -> {
@@ -304,12 +308,16 @@ final class Ops {
             return a.tensorValAt(a.span("labels"), () -> descent.compiler.ir.Composites.sigmoidCrossEntropyWithLogits(a.b, z, x));
         });
         def("l2_loss(t, name?)", a -> {
-            int x = a.tensor("t");
+            int x = a.floatTensor("t");
             return a.tensorVal(() -> descent.compiler.ir.Composites.l2Loss(a.b, x));
         });
         def("bias_add(value, bias, data_format?, name?)", a -> {
             int x = a.tensor("value");
             int bias = a.tensor("bias", a.b.dtype(x));
+            if (a.has("data_format") && !(a.val("data_format") instanceof Val.Str f && f.value().startsWith("N") && f.value().endsWith("C"))) {
+                throw a.c.errors.fail(a.span("data_format"), "bias_add supports only channels-last data (data_format=\"NHWC\")",
+                        "transpose so the channels are last");
+            }
             return a.tensorValAt(a.span("bias"), () -> descent.compiler.ir.Composites.biasAdd(a.b, x, bias));
         });
 
@@ -330,6 +338,10 @@ final class Ops {
             double on = a.number("on_value", 1.0), off = a.number("off_value", 0.0);
             long axis = a.integer("axis", -1);
             DType dt = a.dtype("dtype", DType.F32);
+            if (!dt.isFloating() && (on != Math.rint(on) || off != Math.rint(off))) {
+                throw a.c.errors.fail(a.span("dtype"), "one_hot with dtype " + dt + " needs integer on_value and off_value, got "
+                        + on + " and " + off, "use dtype=f32, or integer values");
+            }
             if (axis != -1 && axis != a.b.shape(i).rank()) {
                 throw a.c.errors.fail(a.span("axis"), "one_hot supports only the last axis (-1)", "transpose the result instead");
             }
@@ -370,7 +382,7 @@ final class Ops {
         List<Integer> xs = single ? List.of(a.tensor("xs")) : a.tensors("xs");
         List<Integer> gradYs = null;
         if (a.has("grad_ys")) {
-            gradYs = a.val("grad_ys") instanceof Val.Seq ? a.tensors("grad_ys") : List.of(a.tensor("grad_ys"));
+            gradYs = a.val("grad_ys") instanceof Val.Seq ? a.tensors("grad_ys") : List.of(a.tensor("grad_ys", a.b.dtype(ys.get(0))));
             if (gradYs.size() != ys.size()) {
                 throw a.c.errors.fail(a.span("grad_ys"), "grad_ys has " + gradYs.size() + " entries for " + ys.size() + " ys",
                         "give one gradient per y");

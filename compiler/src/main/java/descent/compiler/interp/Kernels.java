@@ -33,6 +33,7 @@ final class Kernels {
             case TANH -> Math.tanh(x);
             case FLOOR -> Math.floor(x);
             case CEIL -> Math.ceil(x);
+            case IS_FINITE -> Double.isFinite(x) ? 1 : 0;
             case COS -> Math.cos(x);
             case SIN -> Math.sin(x);
         };

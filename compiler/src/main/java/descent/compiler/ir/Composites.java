@@ -7,10 +7,16 @@ package descent.compiler.ir;
 public final class Composites {
     private Composites() {}
 
-    /** TF: max = stop_gradient(reduce_max(x, keepdims=True)); log(reduce_sum(exp(x - max))) + max. */
+    /**
+     * TF: raw = reduce_max(x, keepdims=True); max = stop_gradient(where(is_finite(raw), raw, 0));
+     * log(reduce_sum(exp(x - max))) + max — so a row whose maximum is infinite gives ±inf, not NaN.
+     */
     public static int reduceLogSumExp(GraphBuilder b, int x, int[] axes, boolean keepDims) {
-        b.unary(UnaryFn.EXP, x); // type check: floating only
-        int max = b.stopGradient(b.reduce(ReduceFn.MAX, x, axes, true));
+        if (!b.dtype(x).isFloating()) {
+            throw new IrException("reduce_logsumexp needs a floating-point tensor, got " + b.type(x), "use cast(x, f32)");
+        }
+        int raw = b.reduce(ReduceFn.MAX, x, axes, true);
+        int max = b.stopGradient(b.select(b.unaryAnyNumber(UnaryFn.IS_FINITE, raw), raw, b.constant(0.0, b.type(raw))));
         int sum = b.reduce(ReduceFn.SUM, b.unary(UnaryFn.EXP, b.binary(BinaryFn.SUB, x, max)), axes, keepDims);
         int maxOut = keepDims ? max : b.reshape(max, b.shape(sum));
         return b.binary(BinaryFn.ADD, b.unary(UnaryFn.LOG, sum), maxOut);

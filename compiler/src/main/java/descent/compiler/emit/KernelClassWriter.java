@@ -1,0 +1,165 @@
+package descent.compiler.emit;
+
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+
+/**
+ * The skeleton every generated matmul class shares, whatever its inner loops:
+ * <pre>
+ * public final class GeneratedMatmul_... implements MatmulKernel {
+ *     public static void matmul(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff
+ *                               [, int m]              // only for a runtime M
+ *                               [, float[] scratch]);  // only when the kernel packs B
+ *     public void run(...)  // MatmulKernel: checks m against a static M, then calls matmul
+ * }
+ * </pre>
+ * {@code matmul} validates every operand range before touching C, so a bad call fails without a
+ * partial write, and then delegates to the subclass's body.
+ */
+abstract class KernelClassWriter implements Opcodes {
+    /** The class-file version: Java 25, which ASM 9.9.1 reads and writes. */
+    static final int CLASS_VERSION = V25;
+    static final String KERNEL_INTERFACE = Type.getInternalName(MatmulKernel.class);
+    static final String RUN_DESC = "([FI[FI[FII[F)V";
+
+    // Argument slots of the static matmul method; the optional ones follow.
+    static final int A = 0, A_OFF = 1, B = 2, B_OFF = 3, C = 4, C_OFF = 5;
+
+    final MatmulShape shape;
+    final String className;
+    /** Slot of the runtime row count, or -1 when M is static. */
+    final int mSlot;
+    /** Slot of the scratch array, or -1 when the kernel needs none. */
+    final int scratchSlot;
+    /** First slot free for the body's own locals. */
+    final int firstLocal;
+
+    KernelClassWriter(MatmulShape shape, String className, int scratchFloats) {
+        this.shape = shape;
+        this.className = className;
+        int next = C_OFF + 1;
+        mSlot = shape.hasRuntimeM() ? next++ : -1;
+        scratchSlot = scratchFloats > 0 ? next++ : -1;
+        firstLocal = next;
+    }
+
+    /** Floats of scratch the body needs; 0 means no scratch parameter. */
+    abstract int scratchFloats();
+
+    /** Emits the body of {@code matmul} after the argument checks; must end with a return. */
+    abstract void emitBody(Code code);
+
+    /** Emits private static helper methods and static initialisation the body relies on. */
+    void emitMembers(ClassWriter cw) {}
+
+    /** Statements prepended to {@code <clinit>}; nothing by default. */
+    void emitStaticInit(Code code) {}
+
+    final String matmulDesc() {
+        return "([FI[FI[FI" + (shape.hasRuntimeM() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "") + ")V";
+    }
+
+    /** Pushes the row count: the constant M or the runtime argument. */
+    final void pushM(Code code) {
+        if (mSlot >= 0) code.iload(mSlot);
+        else code.push(shape.m());
+    }
+
+    final byte[] write() {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
+            // Frame computation only merges identical reference types in these kernels; answering
+            // without loading classes keeps the writer independent of the incubator module being resolvable here.
+            @Override protected String getCommonSuperClass(String type1, String type2) {
+                return type1.equals(type2) ? type1 : "java/lang/Object";
+            }
+        };
+        cw.visit(CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
+                new String[] {KERNEL_INTERFACE});
+        emitConstructor(cw);
+        emitRun(cw);
+        emitMatmul(cw);
+        emitMembers(cw);
+        MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
+        clinit.visitCode();
+        emitStaticInit(new Code(clinit));
+        clinit.visitInsn(RETURN);
+        clinit.visitMaxs(0, 0);
+        clinit.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    private void emitConstructor(ClassWriter cw) {
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
+        mv.visitCode();
+        mv.visitVarInsn(ALOAD, 0);
+        mv.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        mv.visitInsn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /** {@code run(a, aOff, b, bOff, c, cOff, m, scratch)}: slots 1..8 (0 is this). */
+    private void emitRun(ClassWriter cw) {
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
+        mv.visitCode();
+        Code code = new Code(mv);
+        if (!shape.hasRuntimeM()) {
+            Label ok = new Label();
+            code.iload(7).push(shape.m());
+            mv.visitJumpInsn(IF_ICMPEQ, ok);
+            throwNew(code, "java/lang/IllegalArgumentException", "this kernel is specialised to m = " + shape.m());
+            mv.visitLabel(ok);
+        }
+        for (int slot = 1; slot <= 6; slot++) mv.visitVarInsn(slot % 2 == 1 ? ALOAD : ILOAD, slot);
+        if (shape.hasRuntimeM()) code.iload(7);
+        if (scratchSlot >= 0) code.aload(8);
+        code.invokeStatic(className, "matmul", matmulDesc());
+        mv.visitInsn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    private void emitMatmul(ClassWriter cw) {
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "matmul", matmulDesc(), null, null);
+        mv.visitCode();
+        Code code = new Code(mv);
+        int k = shape.k(), n = shape.n();
+        // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch.
+        // A runtime m multiplies with Math.multiplyExact so a huge m cannot wrap into a passing size.
+        checkRange(code, A_OFF, A, c -> pushRows(c, k));
+        checkRange(code, B_OFF, B, c -> c.push(k * n));
+        checkRange(code, C_OFF, C, c -> pushRows(c, n));
+        if (scratchSlot >= 0) {
+            code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+        }
+        emitBody(code);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /** Pushes {@code m * cols}, overflow-checked when m is a runtime value. */
+    private void pushRows(Code code, int cols) {
+        if (mSlot < 0) code.push(shape.m() * cols);
+        else code.iload(mSlot).push(cols).invokeStatic("java/lang/Math", "multiplyExact", "(II)I");
+    }
+
+    private static void checkRange(Code code, int offSlot, int arraySlot, java.util.function.Consumer<Code> size) {
+        code.iload(offSlot);
+        size.accept(code);
+        code.aload(arraySlot).insn(ARRAYLENGTH);
+        code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+    }
+
+    static void throwNew(Code code, String exception, String message) {
+        code.mv.visitTypeInsn(NEW, exception);
+        code.insn(DUP);
+        code.mv.visitLdcInsn(message);
+        code.mv.visitMethodInsn(INVOKESPECIAL, exception, "<init>", "(Ljava/lang/String;)V", false);
+        code.insn(ATHROW);
+    }
+}

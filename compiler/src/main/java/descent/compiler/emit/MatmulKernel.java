@@ -1,0 +1,17 @@
+package descent.compiler.emit;
+
+/**
+ * A generated matrix-product kernel: {@code C = op(A)·op(B)}, overwriting C. Generated classes
+ * implement this interface directly so a call is an ordinary (bimorphic at worst) interface call,
+ * with no {@link java.lang.invoke.MethodHandle} in between.
+ *
+ * <p>Offsets are in elements. {@code m} is the number of rows of C; a kernel specialised to a static
+ * M rejects any other value. {@code scratch} must hold at least
+ * {@link EmittedMatmul#scratchFloats()} floats when that is positive (the kernel packs op(B) into it;
+ * its contents on entry and exit are meaningless) and may be {@code null} otherwise. Kernels keep no
+ * state, so one instance may run on several threads as long as each has its own scratch and C.
+ */
+@FunctionalInterface
+public interface MatmulKernel {
+    void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, float[] scratch);
+}

@@ -1,0 +1,49 @@
+package descent.compiler.emit;
+
+import descent.runtime.DType;
+
+/**
+ * The static description of one matrix product {@code C = op(A)·op(B)} that {@link MatmulEmitter}
+ * specialises a kernel to. All matrices are row-major and dense; {@code op(X)} is {@code X} or its
+ * transpose. Shapes are of the <em>logical</em> operands: op(A) is m×k, op(B) is k×n, C is m×n, so A
+ * is stored k×m when {@code transposeA} and B is stored n×k when {@code transposeB}.
+ *
+ * @param m rows of C, or {@link #RUNTIME_M} for a symbolic batch dimension passed at each call
+ * @param k the contracted dimension
+ * @param n columns of C
+ * @param dtype element type; only {@link DType#F32} has kernels so far
+ */
+public record MatmulShape(int m, int k, int n, boolean transposeA, boolean transposeB, DType dtype) {
+
+    /** Marks a kernel whose row count is an {@code int} argument rather than a constant. */
+    public static final int RUNTIME_M = -1;
+
+    public MatmulShape {
+        if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
+        if (k < 1 || n < 1) throw new IllegalArgumentException("k and n must be positive: k=" + k + " n=" + n);
+        if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
+        // Every index a kernel computes must fit an int; checking once here keeps the emitted code overflow-free.
+        long cols = Math.max((long) n, k);
+        if (cols * k > Integer.MAX_VALUE || (m > 0 && (long) m * Math.max(k, n) > Integer.MAX_VALUE))
+            throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
+    }
+
+    public static MatmulShape of(int m, int k, int n, boolean transposeA, boolean transposeB) {
+        return new MatmulShape(m, k, n, transposeA, transposeB, DType.F32);
+    }
+
+    public static MatmulShape runtimeM(int k, int n, boolean transposeA, boolean transposeB) {
+        return new MatmulShape(RUNTIME_M, k, n, transposeA, transposeB, DType.F32);
+    }
+
+    public boolean hasRuntimeM() { return m == RUNTIME_M; }
+
+    /** Floating-point operations of one call with {@code rows} rows (a fused multiply-add counts two). */
+    public long flops(int rows) { return 2L * rows * k * n; }
+
+    /** A short name such as {@code 64x784x128_nt} or {@code Mx784x128_tn}, used in generated class names. */
+    public String tag() {
+        return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + k + "x" + n + "_"
+                + (transposeA ? "t" : "n") + (transposeB ? "t" : "n");
+    }
+}
