@@ -22,13 +22,14 @@ import picocli.CommandLine.Spec;
         "  ast   the syntax tree",
         "  ir    the typed graph IR",
         "  grad  the whole training IR: gradients, slots and updates of each train block",
-        "  plan  each train block's schedule: steps, barriers, buffer lifetimes, peak bytes"})
+        "  plan  each train block's schedule: steps, barriers, buffer lifetimes, peak bytes",
+        "  kernels  each plan lowered to loop kernels: fused elementwise passes, in-place writes"})
 final class CompileCommand implements Callable<Integer> {
-    enum Stage { ast, ir, grad, plan }
+    enum Stage { ast, ir, grad, plan, kernels }
 
     @Parameters(paramLabel = "MODEL") Path model;
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file") Path output;
-    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad or plan") Stage emit;
+    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad, plan or kernels") Stage emit;
     @Option(names = "--package", paramLabel = "P", description = "Java package of the generated classes") String pkg;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -53,6 +54,17 @@ final class CompileCommand implements Callable<Integer> {
                     sb.append(PlanPrinter.print(m, Scheduler.schedule(m, t, f))).append('\n');
                 }
                 if (m.trains().isEmpty()) sb.append(PlanPrinter.print(m, Scheduler.evaluation(m, fetches)));
+                yield sb.toString();
+            }
+            case kernels -> {
+                Model m = Compiler.check(source);
+                StringBuilder sb = new StringBuilder();
+                for (var t : m.trains()) {
+                    java.util.List<Integer> f = new java.util.ArrayList<>(m.outputs().values());
+                    if (t.lossNode() >= 0 && !f.contains(t.lossNode())) f.add(t.lossNode());
+                    var plan = Scheduler.schedule(m, t, f);
+                    sb.append(descent.compiler.lower.KernelPrinter.print(m, t.name(), descent.compiler.lower.Lowering.lower(m, plan, f))).append('\n');
+                }
                 yield sb.toString();
             }
         };

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Pins every pipeline stage's printout for every example: tests/golden/examples/NAME.{ast,ir,grad,plan}.
+ * Pins every pipeline stage's printout for every example: tests/golden/examples/NAME.{ast,ir,grad,plan,kernels}.
  * Regenerate after an intended change with {@code scripts/test.sh -pl tests -Ddescent.regenerate=true}
  * and review the diff.
  */
@@ -47,6 +47,7 @@ class ExampleGoldenTest {
             tests.add(DynamicTest.dynamicTest(name + ".grad",
                     () -> compare(name + ".grad", IrPrinter.printTraining(Compiler.check(src)))));
             tests.add(DynamicTest.dynamicTest(name + ".plan", () -> compare(name + ".plan", plans(Compiler.check(src)))));
+            tests.add(DynamicTest.dynamicTest(name + ".kernels", () -> compare(name + ".kernels", kernels(Compiler.check(src)))));
         }
         return tests.stream();
     }
@@ -57,6 +58,18 @@ class ExampleGoldenTest {
             List<Integer> fetches = new ArrayList<>(m.outputs().values());
             if (t.lossNode() >= 0 && !fetches.contains(t.lossNode())) fetches.add(t.lossNode());
             sb.append(PlanPrinter.print(m, Scheduler.schedule(m, t, fetches))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String kernels(descent.compiler.ir.Model m) {
+        StringBuilder sb = new StringBuilder();
+        for (var t : m.trains()) {
+            List<Integer> fetches = new ArrayList<>(m.outputs().values());
+            if (t.lossNode() >= 0 && !fetches.contains(t.lossNode())) fetches.add(t.lossNode());
+            var plan = Scheduler.schedule(m, t, fetches);
+            sb.append(descent.compiler.lower.KernelPrinter.print(m, t.name(), descent.compiler.lower.Lowering.lower(m, plan, fetches)))
+                    .append('\n');
         }
         return sb.toString();
     }

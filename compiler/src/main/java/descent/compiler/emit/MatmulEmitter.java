@@ -1,0 +1,99 @@
+package descent.compiler.emit;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Emits matrix-product kernels specialised to a static shape as JVM bytecode and loads each as a
+ * hidden class (unloadable once unreferenced, invisible to class-name lookups).
+ *
+ * <pre>{@code
+ * EmittedMatmul mm = MatmulEmitter.emit(MatmulShape.of(64, 784, 128, false, false));
+ * float[] scratch = mm.newScratch();                    // once
+ * mm.kernel().run(a, 0, b, 0, c, 0, 64, scratch);       // C = A·B
+ * }</pre>
+ *
+ * The vector kernel ({@link VectorMatmulWriter}) and the scalar one ({@link ScalarMatmulWriter})
+ * compute bitwise identical results, so a caller may start on the scalar kernel and switch once the
+ * vector one is warm. The class bytes are available for ahead-of-time output as well.
+ */
+public final class MatmulEmitter {
+    private static final AtomicLong SERIAL = new AtomicLong();
+    /** Preferred float-vector length of this JVM, or 0 when jdk.incubator.vector is not resolved. */
+    private static final int PREFERRED_LENGTH = probePreferredLength();
+
+    private MatmulEmitter() {}
+
+    /** Whether {@code jdk.incubator.vector} is resolved in this JVM (run with {@code --add-modules jdk.incubator.vector}). */
+    public static boolean vectorApiAvailable() { return PREFERRED_LENGTH > 0; }
+
+    /** Floats per {@code FloatVector.SPECIES_PREFERRED} vector, or 0 when the Vector API is unavailable. */
+    public static int preferredVectorLength() { return PREFERRED_LENGTH; }
+
+    /** The vector kernel when the Vector API is available, else the scalar one. */
+    public static EmittedMatmul emit(MatmulShape shape) {
+        return vectorApiAvailable() ? emitVector(shape) : emitScalar(shape);
+    }
+
+    public static EmittedMatmul emitVector(MatmulShape shape) { return emitVector(shape, MatmulTuning.DEFAULT); }
+
+    public static EmittedMatmul emitVector(MatmulShape shape, MatmulTuning tuning) {
+        if (!vectorApiAvailable()) throw new IllegalStateException("jdk.incubator.vector is not available");
+        byte[] bytes = vectorClassFile(shape, tuning, PREFERRED_LENGTH);
+        return load(shape, PREFERRED_LENGTH, bytes, VectorMatmulWriter.scratchFloats(shape, tuning, PREFERRED_LENGTH));
+    }
+
+    public static EmittedMatmul emitScalar(MatmulShape shape) {
+        return load(shape, 0, scalarClassFile(shape), 0);
+    }
+
+    /** The vector kernel's class bytes for a given vector length (which must match where it is loaded). */
+    public static byte[] vectorClassFile(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
+        if (vectorLength < 1) throw new IllegalArgumentException("vector length " + vectorLength);
+        return new VectorMatmulWriter(shape, className("Vector", shape), tuning, vectorLength).write();
+    }
+
+    public static byte[] scalarClassFile(MatmulShape shape) {
+        return new ScalarMatmulWriter(shape, className("Scalar", shape)).write();
+    }
+
+    /** A hidden class must live in the defining lookup's package; the serial only aids stack traces. */
+    private static String className(String variant, MatmulShape shape) {
+        return MatmulEmitter.class.getPackageName().replace('.', '/') + "/Generated" + variant + "Matmul_"
+                + shape.tag() + "_" + SERIAL.incrementAndGet();
+    }
+
+    private static EmittedMatmul load(MatmulShape shape, int vectorLength, byte[] bytes, int scratchFloats) {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            Class<?> cls = lookup.lookupClass();
+            MethodType type = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
+                    float[].class, int.class);
+            if (shape.hasRuntimeM()) type = type.appendParameterTypes(int.class);
+            if (scratchFloats > 0) type = type.appendParameterTypes(float[].class);
+            MethodHandle matmul = lookup.findStatic(cls, "matmul", type);
+            MatmulKernel kernel = (MatmulKernel) lookup.findConstructor(cls, MethodType.methodType(void.class)).invoke();
+            return new EmittedMatmul(shape, vectorLength, bytes, cls, matmul, kernel, scratchFloats);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot load generated matmul " + shape.tag(), e);
+        }
+    }
+
+    /**
+     * Reads {@code FloatVector.SPECIES_PREFERRED.length()} reflectively, so this class links and runs
+     * in a JVM without the incubator module; only the generated vector classes refer to it.
+     */
+    private static int probePreferredLength() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return 0;
+        try {
+            Object species = Class.forName("jdk.incubator.vector.FloatVector").getField("SPECIES_PREFERRED").get(null);
+            return (int) Class.forName("jdk.incubator.vector.VectorSpecies").getMethod("length").invoke(species);
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package descent.compiler.lower;
+
+import descent.compiler.ir.Shape;
+import java.util.List;
+
+/**
+ * One loop nest of a lowered train step (what the bytecode backend emits as one piece of code), in the
+ * plan's order. What each kernel computes is its nodes' ops; the loops that compute them are the emitter's.
+ */
+public sealed interface Kernel {
+    /**
+     * Elementwise nodes fused into one pass over {@code shape}: {@code inputs} are read (broadcast as their
+     * shapes say), {@code results} are the members whose values leave the kernel (used later, fetched or
+     * written to state); every other member lives only in registers.
+     */
+    record Fused(List<Integer> nodes, List<Integer> inputs, List<Integer> results, Shape shape) implements Kernel {}
+
+    /** A node with its own loop structure: matmul, reduction, softmax, gather, scatter, transpose, ... */
+    record Single(int node) implements Kernel {}
+
+    /** A node that moves no data: reshape, identity, stop_gradient, a constant. */
+    record Alias(int node) implements Kernel {}
+
+    /**
+     * A state write. {@code inPlace}: the kernel computing {@code value} may store straight into the state's
+     * storage (every read of the old value is already done), so no buffer for the new value is needed.
+     */
+    record Write(String state, int value, boolean inPlace) implements Kernel {}
+
+    record Barrier(String reason) implements Kernel {}
+}

@@ -1,0 +1,174 @@
+package descent.compiler.emit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.CheckClassAdapter;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MatmulEmitterTest {
+    /** Offsets into each operand array, and guard cells around them, so stray reads or writes show. */
+    private static final int A_OFF = 3, B_OFF = 5, C_OFF = 7, GUARD = 40;
+    private static final float SENTINEL = -12345.5f;
+
+    /** m×k×n; 13 and 63 are not multiples of the 8-row block; n = 5 and 9 are below one vector; 33 and 40 leave a vector tail. */
+    static Stream<Arguments> shapes() {
+        int[][] mkn = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 784, 128}, {128, 128, 128}, {13, 20, 40}, {11, 6, 5}};
+        List<Arguments> out = new ArrayList<>();
+        for (int[] s : mkn)
+            for (int t = 0; t < 4; t++) out.add(Arguments.of(MatmulShape.of(s[0], s[1], s[2], (t & 2) != 0, (t & 1) != 0)));
+        return out.stream();
+    }
+
+    static Stream<Arguments> transposes() {
+        return Stream.of(Arguments.of(false, false), Arguments.of(false, true), Arguments.of(true, false), Arguments.of(true, true));
+    }
+
+    @Test
+    void vectorApiIsAvailableUnderSurefire() {
+        assertTrue(MatmulEmitter.vectorApiAvailable(), "surefire runs with --add-modules jdk.incubator.vector");
+        assertTrue(MatmulEmitter.preferredVectorLength() >= 2);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void vectorAndScalarKernelsMatchReferences(MatmulShape shape) {
+        EmittedMatmul vector = MatmulEmitter.emitVector(shape);
+        EmittedMatmul scalar = MatmulEmitter.emitScalar(shape);
+        assertVerifies(vector);
+        assertVerifies(scalar);
+        checkAgainstReferences(vector, shape.m(), 11);
+        checkAgainstReferences(scalar, shape.m(), 11);
+    }
+
+    @ParameterizedTest(name = "runtime M, transposeA={0} transposeB={1}")
+    @MethodSource("transposes")
+    void runtimeMKernelsHandleAnyRowCount(boolean ta, boolean tb) {
+        MatmulShape shape = MatmulShape.runtimeM(33, 40, ta, tb);
+        EmittedMatmul vector = MatmulEmitter.emitVector(shape);
+        EmittedMatmul scalar = MatmulEmitter.emitScalar(shape);
+        assertVerifies(vector);
+        assertVerifies(scalar);
+        for (int m : new int[] {1, 5, 63, 8, 0}) {
+            checkAgainstReferences(vector, m, 100 + m);
+            checkAgainstReferences(scalar, m, 100 + m);
+        }
+    }
+
+    @Test
+    void otherTilingsAndUnpackedBAreCorrectToo() {
+        for (MatmulTuning tuning : List.of(new MatmulTuning(8, 2, false), new MatmulTuning(4, 3, true), new MatmulTuning(1, 1, false)))
+            for (MatmulShape shape : List.of(MatmulShape.of(19, 21, 37, false, false), MatmulShape.of(19, 21, 37, true, true),
+                    MatmulShape.runtimeM(21, 37, true, false))) {
+                EmittedMatmul mm = MatmulEmitter.emitVector(shape, tuning);
+                assertVerifies(mm);
+                checkAgainstReferences(mm, shape.hasRuntimeM() ? 10 : shape.m(), 7);
+            }
+    }
+
+    @Test
+    void staticKernelRejectsOtherRowCounts() {
+        EmittedMatmul mm = MatmulEmitter.emitVector(MatmulShape.of(4, 3, 2, false, false));
+        float[] a = new float[12], b = new float[6], c = new float[8];
+        assertThrows(IllegalArgumentException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, 5, mm.newScratch()));
+    }
+
+    @Test
+    void outOfRangeOperandsFailBeforeWritingC() {
+        for (EmittedMatmul mm : List.of(MatmulEmitter.emitVector(MatmulShape.runtimeM(3, 20, false, true)),
+                MatmulEmitter.emitScalar(MatmulShape.runtimeM(3, 20, false, true)))) {
+            float[] a = new float[30], b = new float[60], c = new float[200];
+            Arrays.fill(c, SENTINEL);
+            float[] scratch = mm.newScratch();
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 1, b, 0, c, 0, 10, scratch)); // a short by one
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, 11, scratch)); // c fits, a does not
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, -1, scratch));
+            assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, Integer.MAX_VALUE, scratch));
+            for (float v : c) assertEquals(SENTINEL, v);
+        }
+    }
+
+    @Test
+    void scratchTooSmallIsRejected() {
+        EmittedMatmul mm = MatmulEmitter.emitVector(MatmulShape.of(2, 3, 4, false, true));
+        assertTrue(mm.scratchFloats() > 0);
+        float[] a = new float[6], b = new float[12], c = new float[8];
+        assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, 2, new float[mm.scratchFloats() - 1]));
+        assertThrows(NullPointerException.class, () -> mm.kernel().run(a, 0, b, 0, c, 0, 2, null));
+    }
+
+    @Test
+    void methodHandleAndDescriptorMatchTheDocumentedSignature() throws Throwable {
+        EmittedMatmul mm = MatmulEmitter.emitVector(MatmulShape.runtimeM(4, 3, false, true));
+        assertEquals("([FI[FI[FII[F)V", mm.methodDescriptor());
+        EmittedMatmul plain = MatmulEmitter.emitVector(MatmulShape.of(2, 4, 3, false, false), new MatmulTuning(8, 2, false));
+        assertEquals("([FI[FI[FI)V", plain.methodDescriptor());
+        float[] a = {1, 2, 3, 4, 5, 6, 7, 8}, b = new float[12], c = new float[6];
+        for (int i = 0; i < 3; i++) b[i * 3 + i] = 1; // B = [I3; 0]: C = A[:, 0..3]
+        plain.matmul().invokeExact(a, 0, b, 0, c, 0);
+        assertArrayEquals(new float[] {1, 2, 3, 5, 6, 7}, c);
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static void assertVerifies(EmittedMatmul mm) {
+        StringWriter out = new StringWriter();
+        CheckClassAdapter.verify(new ClassReader(mm.classFile()), MatmulEmitterTest.class.getClassLoader(), false, new PrintWriter(out));
+        assertEquals("", out.toString(), () -> "CheckClassAdapter on " + mm.kernelClass().getName());
+    }
+
+    /**
+     * Runs the kernel twice on random operands at non-zero offsets and checks: C bitwise equal to the
+     * fma chain and across runs; within 1e-5·k·Σ|a·b| of the double-accumulated product and of the
+     * naive float loop; guard cells around C untouched.
+     */
+    private static void checkAgainstReferences(EmittedMatmul mm, int m, long seed) {
+        MatmulShape s = mm.shape();
+        int k = s.k(), n = s.n();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] a = random(rnd, A_OFF + m * k + GUARD), b = random(rnd, B_OFF + k * n + GUARD);
+        float[] c = new float[C_OFF + m * n + GUARD];
+        float[] scratch = mm.newScratch();
+        if (scratch != null) Arrays.fill(scratch, Float.NaN); // its incoming contents must not matter
+
+        String what = mm.kernelClass().getSimpleName() + " m=" + m;
+        float[] first = null;
+        for (int run = 0; run < 2; run++) {
+            Arrays.fill(c, SENTINEL);
+            Arrays.fill(c, C_OFF, C_OFF + m * n, Float.NaN); // C is overwritten, never accumulated into
+            mm.kernel().run(a, A_OFF, b, B_OFF, c, C_OFF, m, scratch);
+            for (int i = 0; i < C_OFF; i++) assertEquals(SENTINEL, c[i], what + " wrote before C");
+            for (int i = C_OFF + m * n; i < c.length; i++) assertEquals(SENTINEL, c[i], what + " wrote after C");
+            float[] got = Arrays.copyOfRange(c, C_OFF, C_OFF + m * n);
+            if (first == null) first = got;
+            else assertArrayEquals(first, got, what + ": repeated call differs"); // assertArrayEquals(float[]) compares bits via Float.equals
+        }
+
+        assertArrayEquals(MatmulReference.fmaChain(s, m, a, A_OFF, b, B_OFF), first, what + ": not the documented fma order");
+        double[] exact = MatmulReference.exact(s, m, a, A_OFF, b, B_OFF);
+        double[] scale = MatmulReference.magnitude(s, m, a, A_OFF, b, B_OFF);
+        float[] naive = MatmulReference.naiveFloat(s, m, a, A_OFF, b, B_OFF);
+        for (int i = 0; i < m * n; i++) {
+            double tol = 1e-5 * k * Math.max(scale[i], Float.MIN_NORMAL);
+            assertEquals(exact[i], first[i], tol, what + " vs double reference at " + i);
+            assertEquals(naive[i], first[i], tol, what + " vs naive float loop at " + i);
+        }
+    }
+
+    private static float[] random(SplittableRandom rnd, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+        return x;
+    }
+}
