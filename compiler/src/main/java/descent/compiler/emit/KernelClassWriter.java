@@ -128,10 +128,10 @@ abstract class KernelClassWriter implements Opcodes {
         mv.visitCode();
         Code code = new Code(mv);
         int k = shape.k(), n = shape.n();
-        // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch.
-        // A runtime m multiplies with Math.multiplyExact so a huge m cannot wrap into a passing size.
+        // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch,
+        // in long arithmetic so a huge runtime m cannot wrap into a size that passes.
         checkRange(code, A_OFF, A, c -> pushRows(c, k));
-        checkRange(code, B_OFF, B, c -> c.push(k * n));
+        checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn((long) k * n));
         checkRange(code, C_OFF, C, c -> pushRows(c, n));
         if (scratchSlot >= 0) {
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
@@ -142,17 +142,18 @@ abstract class KernelClassWriter implements Opcodes {
         mv.visitEnd();
     }
 
-    /** Pushes {@code m * cols}, overflow-checked when m is a runtime value. */
+    /** Pushes {@code (long) m * cols}. */
     private void pushRows(Code code, int cols) {
-        if (mSlot < 0) code.push(shape.m() * cols);
-        else code.iload(mSlot).push(cols).invokeStatic("java/lang/Math", "multiplyExact", "(II)I");
+        if (mSlot < 0) code.mv.visitLdcInsn((long) shape.m() * cols);
+        else code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) cols);
+        if (mSlot >= 0) code.insn(LMUL);
     }
 
-    private static void checkRange(Code code, int offSlot, int arraySlot, java.util.function.Consumer<Code> size) {
-        code.iload(offSlot);
-        size.accept(code);
-        code.aload(arraySlot).insn(ARRAYLENGTH);
-        code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+    private static void checkRange(Code code, int offSlot, int arraySlot, java.util.function.Consumer<Code> longSize) {
+        code.iload(offSlot).insn(I2L);
+        longSize.accept(code);
+        code.aload(arraySlot).insn(ARRAYLENGTH).insn(I2L);
+        code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
     }
 
     static void throwNew(Code code, String exception, String message) {

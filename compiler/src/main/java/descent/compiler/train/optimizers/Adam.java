@@ -64,13 +64,16 @@ public class Adam extends Optimizer {
         var t = t();
         VariableInfo m = slotOf(var, "m"), v = slotOf(var, "v");
         int lrT = alpha();
-        int mScaled = t.mul(g.values(), t.sub(t.c(1), h(beta1)));
-        t.assign(m, t.mul(t.read(m), h(beta1)));
-        t.scatterAdd(m, g.indices(), mScaled);
-        int vScaled = t.mul(t.mul(g.values(), g.values()), t.sub(t.c(1), h(beta2)));
-        t.assign(v, t.mul(t.read(v), h(beta2)));
-        t.scatterAdd(v, g.indices(), vScaled);
+        decayThenAdd(m, beta1, g, t.mul(g.values(), t.sub(t.c(1), h(beta1))));
+        decayThenAdd(v, beta2, g, t.mul(t.mul(g.values(), g.values()), t.sub(t.c(1), h(beta2))));
         t.assign(var, t.sub(t.read(var), t.div(t.mul(lrT, t.read(m)), t.add(t.sqrt(t.read(v)), h(epsilon)))));
+    }
+
+    /** TF's sparse moment update: {@code slot = slot * beta} on every row, then scatter_add of {@code scaled}. */
+    protected void decayThenAdd(VariableInfo slot, Hyper beta, SparseGrad g, int scaled) {
+        var t = t();
+        t.assign(slot, t.mul(t.read(slot), h(beta)));
+        t.scatterAdd(slot, g.indices(), scaled);
     }
 
     @Override protected void finish() {

@@ -24,12 +24,9 @@ public final class Nadam extends Adam {
         VariableInfo m = slotOf(var, "m"), v = slotOf(var, "v");
         int lrT = alpha();
         int mScaled = t.mul(g.values(), t.sub(t.c(1), h(beta1)));
-        t.assign(m, t.mul(t.read(m), h(beta1)));
-        t.scatterAdd(m, g.indices(), mScaled);
+        decayThenAdd(m, beta1, g, mScaled);
         int mBar = t.add(mScaled, t.mul(h(beta1), t.rows(t.read(m), g)));
-        int vScaled = t.mul(t.mul(g.values(), g.values()), t.sub(t.c(1), h(beta2)));
-        t.assign(v, t.mul(t.read(v), h(beta2)));
-        t.scatterAdd(v, g.indices(), vScaled);
+        decayThenAdd(v, beta2, g, t.mul(t.mul(g.values(), g.values()), t.sub(t.c(1), h(beta2))));
         int vSqrtRows = t.rows(t.sqrt(t.read(v)), g);
         t.scatter(var, g, t.sub(t.rows(t.read(var), g), t.div(t.mul(lrT, mBar), t.add(vSqrtRows, h(epsilon)))));
     }
