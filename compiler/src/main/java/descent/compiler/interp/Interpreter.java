@@ -78,8 +78,12 @@ public final class Interpreter {
 
     /** Checks every needed feed against its input's type and binds the symbolic dimensions. */
     Map<String, Integer> bind(Map<String, Tensor> feeds, BitSet needed) {
-        Map<String, Integer> bindings = new HashMap<>();
-        Map<String, String> boundBy = new HashMap<>();
+        return bind(feeds, needed, new HashMap<>(), new HashMap<>());
+    }
+
+    /** As {@link #bind(Map, BitSet)}, adding to bindings already made (by given gradients). */
+    Map<String, Integer> bind(Map<String, Tensor> feeds, BitSet needed, Map<String, Integer> bindings,
+                              Map<String, String> boundBy) {
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             Node n = graph.node(id);
             if (!(n.op() instanceof Op.Input in)) continue;

@@ -24,10 +24,18 @@ final class PlanRunner {
      */
     static Map<Integer, Tensor> run(Interpreter interp, Graph g, Plan plan, Map<String, Tensor> feeds,
                                     Map<String, Tensor> state, Map<String, Integer> bindings, List<Integer> fetches) {
+        return run(interp, g, plan, feeds, Map.of(), state, bindings, fetches);
+    }
+
+    /** As above, with the values of {@code given} nodes supplied (the plan does not compute them). */
+    static Map<Integer, Tensor> run(Interpreter interp, Graph g, Plan plan, Map<String, Tensor> feeds, Map<Integer, Tensor> given,
+                                    Map<String, Tensor> state, Map<String, Integer> bindings, List<Integer> fetches) {
         Arr[] values = new Arr[g.size()];
+
         for (Node n : g.nodes()) {
             if (n.op() instanceof Op.Input in && feeds.containsKey(in.name())) values[n.id()] = Interpreter.fromTensor(feeds.get(in.name()));
         }
+        given.forEach((id, t) -> values[id] = Interpreter.fromTensor(t));
         Map<String, Tensor> before = new HashMap<>(state);
         for (Plan.Step step : plan.steps()) {
             switch (step) {

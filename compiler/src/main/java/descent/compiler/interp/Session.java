@@ -93,22 +93,117 @@ public final class Session {
     /** Validates the feeds the plan needs, runs it on a copy of the state, and commits the copy only on success. */
     private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches,
                                         List<Integer> nodes) {
+        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes);
+    }
+
+    private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, Map<Integer, Tensor> given,
+                                        Map<String, Integer> bindings, Map<String, String> boundBy, List<String> fetches,
+                                        List<Integer> nodes) {
         java.util.BitSet needed = new java.util.BitSet();
         for (var s : plan.steps()) {
             if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
         }
         for (int f : nodes) needed.set(f);
-        needed.or(interpreter.needed(neededList(needed)));
-        Map<String, Integer> bindings = interpreter.bind(feeds, needed);
+        // Inputs the plan reads, not looking behind given nodes (their producers do not run).
+        for (int id = model.graph().size() - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.containsKey(id)) for (int in : model.graph().node(id).inputs()) needed.set(in);
+        }
+        for (int id : given.keySet()) needed.clear(id); // supplied, so not a feed even when it is an input
+        interpreter.bind(feeds, needed, bindings, boundBy);
         Map<String, Tensor> next = new LinkedHashMap<>(variables);
         interpreter.setStep(steps);
-        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, next, bindings, nodes);
+        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, given, next, bindings, nodes);
         variables.clear();
         variables.putAll(next);
         steps++;
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
         return out;
+    }
+
+    /**
+     * The first half of train step {@code train}: each optimized variable's gradient as the step would apply
+     * it (after processing), computed from the current state; nothing changes.
+     */
+    public Map<String, descent.runtime.api.Gradient> computeGradients(String train, Map<String, Tensor> feeds) {
+        descent.compiler.ir.TrainStep step = requireTrain(train);
+        checkFeedNames(feeds);
+        List<Integer> nodes = new ArrayList<>();
+        for (var e : step.gradients()) {
+            switch (e.grad()) {
+                case descent.compiler.ir.Grad.Dense d -> nodes.add(d.node());
+                case descent.compiler.ir.Grad.Sliced s -> { nodes.add(s.values()); nodes.add(s.indices()); }
+                case descent.compiler.ir.Grad.None n -> { }
+            }
+        }
+        interpreter.setStep(steps);
+        Map<Integer, Tensor> values = interpreter.run(feeds, variables, nodes);
+        Map<String, descent.runtime.api.Gradient> out = new LinkedHashMap<>();
+        for (var e : step.gradients()) {
+            switch (e.grad()) {
+                case descent.compiler.ir.Grad.Dense d -> out.put(e.variable(), new descent.runtime.api.Gradient.Dense(values.get(d.node())));
+                case descent.compiler.ir.Grad.Sliced s -> out.put(e.variable(), new descent.runtime.api.Gradient.Slices(
+                        values.get(s.values()), values.get(s.indices()), s.denseShape().concrete(Map.of())));
+                case descent.compiler.ir.Grad.None n -> { }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The second half: applies {@code gradients} (one per optimized variable, as {@link #computeGradients}
+     * returns them) exactly as the train step would, including slots, non-slot variables and the global
+     * step. {@code feeds} are needed only for inputs the update itself reads (a fed learning rate).
+     */
+    public void applyGradients(String train, Map<String, descent.runtime.api.Gradient> gradients, Map<String, Tensor> feeds) {
+        descent.compiler.ir.TrainStep step = requireTrain(train);
+        checkFeedNames(feeds);
+        Map<Integer, Tensor> given = new LinkedHashMap<>();
+        Map<String, Integer> bindings = new java.util.HashMap<>();
+        Map<String, String> boundBy = new java.util.HashMap<>();
+        java.util.Set<String> expected = new java.util.LinkedHashSet<>();
+        for (var e : step.gradients()) {
+            expected.add(e.variable());
+            descent.runtime.api.Gradient g = gradients.get(e.variable());
+            String what = "gradient of `" + e.variable() + "`";
+            switch (e.grad()) {
+                case descent.compiler.ir.Grad.Dense d -> {
+                    if (!(g instanceof descent.runtime.api.Gradient.Dense dense)) {
+                        throw new DescentException(what + " must be a dense tensor" + (g == null ? ", and is missing" : ""));
+                    }
+                    Interpreter.checkFeed(what, model.graph().type(d.node()), dense.value(), bindings, boundBy);
+                    given.put(d.node(), dense.value());
+                }
+                case descent.compiler.ir.Grad.Sliced s -> {
+                    if (!(g instanceof descent.runtime.api.Gradient.Slices sl)) {
+                        throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
+                    }
+                    Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
+                    Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
+                    given.put(s.values(), sl.values());
+                    given.put(s.indices(), sl.indices());
+                }
+                case descent.compiler.ir.Grad.None n -> { }
+            }
+        }
+        for (String name : gradients.keySet()) {
+            if (!expected.contains(name)) {
+                throw new DescentException("train step `" + train + "` does not optimize `" + name + "` (it optimizes "
+                        + String.join(", ", expected) + ")");
+            }
+        }
+        descent.compiler.schedule.Plan plan = descent.compiler.schedule.Scheduler.schedule(model, step, List.of(), given.keySet());
+        execute(plan, feeds, given, bindings, boundBy, List.of(), List.of());
+    }
+
+    private descent.compiler.ir.TrainStep requireTrain(String train) {
+        descent.compiler.ir.TrainStep step = model.train(train);
+        if (step == null) {
+            throw new DescentException("model " + model.name() + " has no train block `" + train + "`"
+                    + (model.trains().isEmpty() ? "" : " (train blocks: "
+                    + String.join(", ", model.trains().stream().map(descent.compiler.ir.TrainStep::name).toList()) + ")"));
+        }
+        return step;
     }
 
     private static List<Integer> neededList(java.util.BitSet b) { return b.stream().boxed().toList(); }

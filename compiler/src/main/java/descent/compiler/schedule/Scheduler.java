@@ -38,6 +38,14 @@ public final class Scheduler {
     }
 
     public static Plan schedule(Model m, TrainStep t, List<Integer> fetches) {
+        return schedule(m, t, fetches, Set.of());
+    }
+
+    /**
+     * As {@link #schedule(Model, TrainStep, List)}, with {@code given} nodes supplied from outside (the
+     * gradients of {@code applyGradients}): they and whatever only they need are not computed.
+     */
+    public static Plan schedule(Model m, TrainStep t, List<Integer> fetches, Set<Integer> given) {
         Graph g = m.graph();
         int n = g.size();
         Map<Integer, VariableInfo> stateByNode = new HashMap<>();
@@ -49,12 +57,14 @@ public final class Scheduler {
         List<TrainStep.Update> updates = t == null ? List.of() : t.updates();
         for (TrainStep.Update u : updates) roots.add(u.value());
         for (int r : roots) needed.set(r);
-        for (int id = n - 1; id >= 0; id--) if (needed.get(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        for (int id = n - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        }
 
         List<Plan.Step> steps = new ArrayList<>();
         Map<Integer, Integer> computeStep = new HashMap<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
-            if (isLeaf(g.node(id))) continue;
+            if (isLeaf(g.node(id)) || given.contains(id)) continue;
             computeStep.put(id, steps.size());
             steps.add(new Plan.Step.Compute(id));
         }

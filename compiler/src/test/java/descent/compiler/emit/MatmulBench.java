@@ -1,0 +1,100 @@
+package descent.compiler.emit;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * GFLOP/s of generated kernels against plain Java loops — a measurement, not a test. The machine is
+ * shared and noisy, so variants are interleaved round by round in one process and the median and best
+ * of the rounds are reported. Each variant is first warmed up for ≥ 2 s of calls.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp ... descent.compiler.emit.MatmulBench [m k n [seconds/round [rounds [extra]]]]
+ * </pre>
+ * With {@code extra}, also times the other transposes and the unpacked-B and other tilings.
+ */
+public final class MatmulBench {
+    interface Body { void run(); }
+
+    public static void main(String[] args) {
+        int m = args.length > 0 ? Integer.parseInt(args[0]) : 512;
+        int k = args.length > 1 ? Integer.parseInt(args[1]) : m;
+        int n = args.length > 2 ? Integer.parseInt(args[2]) : m;
+        double seconds = args.length > 3 ? Double.parseDouble(args[3]) : 1.0;
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 5;
+        boolean extra = args.length > 5 && Boolean.parseBoolean(args[5]);
+
+        SplittableRandom rnd = new SplittableRandom(1);
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextDouble(-1, 1);
+        for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextDouble(-1, 1);
+        double flops = 2.0 * m * k * n;
+
+        Map<String, Body> variants = new LinkedHashMap<>();
+        addKernel(variants, "vector nn (8x2, packed B)", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false)), a, b, c, m);
+        if (extra) {
+            addKernel(variants, "vector nn (8x2, B unpacked)",
+                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(8, 2, false)), a, b, c, m);
+            addKernel(variants, "vector nn (12x2, packed B)",
+                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(12, 2, true)), a, b, c, m);
+            addKernel(variants, "vector nn (6x4, packed B)",
+                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(6, 4, true)), a, b, c, m);
+            addKernel(variants, "vector nt", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, true)), a, b, c, m);
+            addKernel(variants, "vector tn", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, true, false)), a, b, c, m);
+            addKernel(variants, "vector tt", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, true, true)), a, b, c, m);
+            addKernel(variants, "vector nn runtime M", MatmulEmitter.emitVector(MatmulShape.runtimeM(k, n, false, false)), a, b, c, m);
+            addKernel(variants, "scalar nn (emitted, Math.fma)", MatmulEmitter.emitScalar(MatmulShape.of(m, k, n, false, false)), a, b, c, m);
+        }
+        variants.put("java i-j-k triple loop", () -> naiveIjk(a, b, c, m, k, n));
+        variants.put("java i-k-j loop (C2-vectorised)", () -> naiveIkj(a, b, c, m, k, n));
+
+        System.out.printf("%dx%dx%d, %s, vector length %d, %.1f s/round, %d rounds%n", m, k, n,
+                Runtime.version(), MatmulEmitter.preferredVectorLength(), seconds, rounds);
+        for (var e : variants.entrySet()) time(e.getValue(), 2.0); // warm-up: ≥ 2 s of calls each
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++)
+            for (var e : variants.entrySet())
+                rates.computeIfAbsent(e.getKey(), x -> new ArrayList<>()).add(flops / time(e.getValue(), seconds) / 1e9);
+        for (var e : rates.entrySet()) {
+            double[] v = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            System.out.printf("%-36s median %7.1f  best %7.1f GFLOP/s   rounds %s%n", e.getKey(), v[v.length / 2], v[v.length - 1],
+                    Arrays.toString(e.getValue().stream().mapToLong(Math::round).toArray()));
+        }
+    }
+
+    private static void addKernel(Map<String, Body> variants, String name, EmittedMatmul mm, float[] a, float[] b, float[] c, int m) {
+        float[] scratch = mm.newScratch();
+        MatmulKernel kernel = mm.kernel();
+        variants.put(name, () -> kernel.run(a, 0, b, 0, c, 0, m, scratch));
+    }
+
+    /** Seconds per call, calling for about {@code seconds}. */
+    private static double time(Body body, double seconds) {
+        long budget = (long) (seconds * 1e9), start = System.nanoTime(), calls = 0, now;
+        do { body.run(); calls++; } while ((now = System.nanoTime()) - start < budget);
+        return (now - start) / 1e9 / calls;
+    }
+
+    static void naiveIjk(float[] a, float[] b, float[] c, int m, int k, int n) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float acc = 0;
+                for (int kk = 0; kk < k; kk++) acc += a[i * k + kk] * b[kk * n + j];
+                c[i * n + j] = acc;
+            }
+    }
+
+    static void naiveIkj(float[] a, float[] b, float[] c, int m, int k, int n) {
+        for (int i = 0; i < m; i++) {
+            Arrays.fill(c, i * n, i * n + n, 0f);
+            for (int kk = 0; kk < k; kk++) {
+                float aik = a[i * k + kk];
+                for (int j = 0; j < n; j++) c[i * n + j] += aik * b[kk * n + j];
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package descent.runtime.api;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A train step: the optimizers it applies, the variables it optimizes, their slots
+ * (variable → slot name → state name, as get_slot answers) and the global step it increments (or null).
+ */
+public record TrainSpec(String name, List<String> optimizers, List<String> variables,
+                        Map<String, Map<String, String>> slots, String globalStep) {
+    /** TF's get_slot_names: the sorted slot names of this step's optimizers. */
+    public List<String> slotNames() {
+        return slots.values().stream().flatMap(m -> m.keySet().stream()).distinct().sorted().toList();
+    }
+}

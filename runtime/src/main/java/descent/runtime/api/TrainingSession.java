@@ -1,0 +1,54 @@
+package descent.runtime.api;
+
+import descent.runtime.Tensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one model instance (variables, slots, non-slot variables, global step) and the calls that
+ * use it. Every call validates all of its arguments before it changes anything: a call that fails leaves
+ * the session exactly as it was. Errors a user can cause are {@link descent.runtime.DescentException}s.
+ */
+public interface TrainingSession {
+    ModelSignature signature();
+
+    /**
+     * Runs train step {@code train} once and returns {@code fetches} (outputs, named values, state) as the
+     * step computed them, before its updates — what {@code sess.run([train_op, fetches])} returns.
+     */
+    Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches);
+
+    /** Evaluates {@code fetches} without changing any state. */
+    Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches);
+
+    /**
+     * The first half of a train step: every optimized variable's gradient (the processed gradients the step
+     * would apply), by variable name; state is unchanged. Data-parallel training sums these across workers.
+     */
+    Map<String, Gradient> computeGradients(String train, Map<String, Tensor> feeds);
+
+    /**
+     * The second half: applies the given gradients (one per optimized variable, as
+     * {@link #computeGradients} returns them) with the step's optimizers, then increments the global step.
+     */
+    void applyGradients(String train, Map<String, Gradient> gradients, Map<String, Tensor> feeds);
+
+    /** The value of a variable, slot or non-slot variable, by TF name. */
+    Tensor get(String state);
+
+    /** Replaces a state value; its dtype and shape must match. */
+    void set(String state, Tensor value);
+
+    /** TF's get_slot: the slot {@code slotName} of variable {@code var} in train step {@code train}, or null. */
+    Tensor getSlot(String train, String var, String slotName);
+
+    /** Every state value by TF name, in signature order. */
+    Map<String, Tensor> state();
+
+    /** Writes every state value to a SafeTensors checkpoint (atomically). */
+    void save(Path checkpoint);
+
+    /** Overwrites the state values a checkpoint holds; returns the names in it the model does not have. */
+    List<String> restore(Path checkpoint);
+}
