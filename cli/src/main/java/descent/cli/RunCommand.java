@@ -2,12 +2,12 @@ package descent.cli;
 
 import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
-import descent.compiler.interp.Session;
+import descent.compiler.interp.InterpretedModel;
+import descent.runtime.api.TrainingSession;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
 import descent.runtime.DescentException;
 import descent.runtime.Npy;
-import descent.runtime.SafeTensors;
 import descent.runtime.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -53,9 +53,10 @@ final class RunCommand implements Callable<Integer> {
         // Read and validate every file before anything is written.
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
-        Session session = new Session(m, precision, seed);
+        // The runtime API: the compiled backend will be a second DescentModel behind the same calls.
+        TrainingSession session = new InterpretedModel(m, precision).newSession(seed);
         if (restore != null) {
-            List<String> unknown = session.restore(SafeTensors.read(restore), restore.toString());
+            List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {
                 spec.commandLine().getErr().println("descent: warning: " + restore + " has values the model does not use: "
                         + String.join(", ", unknown));
@@ -74,7 +75,7 @@ final class RunCommand implements Callable<Integer> {
         } else {
             for (var e : fetches.entrySet()) Npy.write(e.getValue(), values.get(e.getKey()));
         }
-        if (save != null) SafeTensors.write(save, session.variables());
+        if (save != null) session.save(save);
         out.flush();
         return Main.OK;
     }
