@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "descent", mixinStandardHelpOptions = true, version = "descent 0.1.0",
         description = "Compiles TensorFlow-1-style training steps to JVM bytecode.",
-        subcommands = {CheckCommand.class, RunCommand.class, CompileCommand.class, InspectCommand.class})
+        subcommands = {CheckCommand.class, RunCommand.class, CompileCommand.class, InspectCommand.class, TrainCommand.class, PredictCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0, USER_ERROR = 1, USAGE = 2, INTERNAL = 3;
 

@@ -14,7 +14,7 @@ import java.util.function.UnaryOperator;
  * once, and each op here is evaluated so as to give that same float:
  * <ul>
  *   <li><b>Single IEEE operations</b> (add, sub, mul, div, sqrt, max, min, neg, abs, comparisons, selects,
- *       relu, relu6, sign, square, reciprocal, floor, ceil, relu/relu6 gradients) run in float lanes:
+ *       relu, relu6, sign, square, reciprocal, floor, ceil, is_finite, relu/relu6 gradients) run in float lanes:
  *       for +, -, *, /, sqrt the double result rounded to float equals the float operation's result
  *       (double has more than 2·24+2 bits, so the double rounding is innocuous), and the rest are exact.</li>
  *   <li><b>Compound rational formulas</b> (squared_difference, rsqrt, softsign, the tanh/sigmoid/sqrt/
@@ -23,11 +23,16 @@ import java.util.function.UnaryOperator;
  *       they would round after every step (tanh_grad's 1 - y*y loses up to thousands of ulps to
  *       cancellation).</li>
  *   <li><b>Transcendental formulas</b> (exp, log, log1p, tanh, sin, cos, pow, sigmoid, softplus, elu,
- *       selu, softplus_grad) run in double lanes when {@code wideMath} is set (rounding once, like the
- *       interpreter), else entirely in float lanes with float constants.</li>
+ *       selu) run in double lanes when {@code wideMath} is set (rounding once, like the interpreter),
+ *       else in float lanes with float constants — sigmoid in an overflow-free form there. softplus_grad
+ *       always runs in double lanes: its formula overflows float (see there).</li>
  * </ul>
- * No FMA is ever used: the interpreter rounds the product of a MUL node before an ADD node reads it, and
- * contracting the two changes the result (see the package notes).
+ * No FMA is ever used. The interpreter rounds a MUL node's product to float before an ADD node reads it;
+ * fma(a, b, c) skips that rounding and differs from a*b+c on 21.8% of uniform random float triples, by
+ * up to ~10^6 ulps where the sum cancels. No tolerance short of "anything" covers that, and the kernels
+ * are memory-bound (an Adam update moves 28 bytes per 8 flops), so it would buy nothing either. (Inside a
+ * double-lane formula an FMA of float operands would be exact, as the double product of two floats is,
+ * but no formula here has an a*b+c shape worth it.)
  */
 final class ElementwiseFormulas {
     private final ElementwiseLanes l;
@@ -66,10 +71,13 @@ final class ElementwiseFormulas {
                     l.add(w, l.fn(Fn.LOG1P, l.fn(Fn.EXP, l.fn(Fn.NEG, w)))),
                     l.fn(Fn.LOG1P, l.fn(Fn.EXP, w))));
             case SOFTSIGN -> exact(x, w -> l.div(w, l.add(l.c(1, w), l.fn(Fn.ABS, w))));
-            case SIGMOID -> math(x, w -> l.div(l.c(1, w), l.add(l.c(1, w), l.fn(Fn.EXP, l.fn(Fn.NEG, w)))));
+            case SIGMOID -> wideMath ? exact(x, w -> l.div(l.c(1, w), l.add(l.c(1, w), l.fn(Fn.EXP, l.fn(Fn.NEG, w)))))
+                    : floatSigmoid(x);
             case TANH -> math(x, w -> l.fn(Fn.TANH, w));
             case FLOOR -> l.fn(Fn.FLOOR, x);
             case CEIL -> l.fn(Fn.CEIL, x);
+            // |x| < inf is false for ±inf and NaN.
+            case IS_FINITE -> indicator(l.compare(Cmp.LT, l.fn(Fn.ABS, x), l.c(Double.POSITIVE_INFINITY, x)), x);
             case COS -> math(x, w -> l.fn(Fn.COS, w));
             case SIN -> math(x, w -> l.fn(Fn.SIN, w));
         };
@@ -96,7 +104,9 @@ final class ElementwiseFormulas {
             case SELU_GRAD -> exact2(a, b, (g, y) -> l.select(l.compare(Cmp.LT, y, l.c(0, y)),
                     l.mul(g, l.add(y, l.c(UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA, y))),
                     l.mul(g, l.c(UnaryFn.SELU_SCALE, g))));
-            case SOFTPLUS_GRAD -> math2(a, b, (g, x) -> l.div(g, l.add(l.c(1, x), l.fn(Fn.EXP, l.fn(Fn.NEG, x)))));
+            // Always double: in float, exp(-x) overflows for x < -88.7 where the interpreter's does not,
+            // and g / inf is 0 (or NaN for infinite g) instead of g·e^x.
+            case SOFTPLUS_GRAD -> exact2(a, b, (g, x) -> l.div(g, l.add(l.c(1, x), l.fn(Fn.EXP, l.fn(Fn.NEG, x)))));
             case SOFTSIGN_GRAD -> exact2(a, b, (g, x) -> {
                 Val t = l.add(l.c(1, x), l.fn(Fn.ABS, x));
                 return l.div(g, l.mul(t, t));
@@ -129,6 +139,18 @@ final class ElementwiseFormulas {
     Val leakyReluGrad(double alpha, Val g, Val x) {
         BinaryOperator<Val> f = (gw, xw) -> l.select(l.compare(Cmp.GT, xw, l.c(0, xw)), gw, l.mul(gw, l.c(alpha, gw)));
         return isFloat(alpha) ? f.apply(g, x) : exact2(g, x, f);
+    }
+
+    /**
+     * The interpreter's 1 / (1 + exp(-x)) overflows float's exp for x < -88.7 and would give 0 where the
+     * double formula gives a subnormal, so float lanes use the same function in a form that cannot
+     * overflow: with e = exp(-|x|) in (0, 1], sigmoid is 1 / (1 + e) for x >= 0 and e / (1 + e) below.
+     * One exp instead of the formula's one, and a few ulps from the interpreter everywhere.
+     */
+    private Val floatSigmoid(Val x) {
+        Val e = l.fn(Fn.EXP, l.fn(Fn.NEG, l.fn(Fn.ABS, x)));
+        Val numerator = l.select(l.compare(Cmp.LT, x, l.c(0, x)), e, l.c(1, x));
+        return l.div(numerator, l.add(l.c(1, x), e));
     }
 
     private Val indicator(Val cond, Val like) { return l.select(cond, l.c(1, like), l.c(0, like)); }

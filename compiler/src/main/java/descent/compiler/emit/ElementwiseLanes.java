@@ -15,7 +15,10 @@ import org.objectweb.asm.Opcodes;
 abstract class ElementwiseLanes implements Opcodes {
     enum Type { FLOAT, DOUBLE, COND_FLOAT, COND_DOUBLE }
 
-    /** A value in local {@code slot}: a number (float/double lanes) or a condition (mask or 0/1 int). */
+    /**
+     * A value in local {@code slot}: a number (float/double lanes) or a condition (a VectorMask; for scalar
+     * lanes a comparison that {@link #select} emits as branches, the slot only naming it).
+     */
     record Val(int slot, Type type) {
         boolean wide() { return type == Type.DOUBLE || type == Type.COND_DOUBLE; }
     }
@@ -94,7 +97,10 @@ abstract class ElementwiseLanes implements Opcodes {
     /** A float value broadcast from a scalar float local (a loop-invariant node computed before the loop). */
     abstract Val broadcast(Val scalarFloat);
 
-    /** Loads element {@code off + idx} of a float array (a vector: the lanes from there, under {@code mask} if not null). */
+    /**
+     * Loads element {@code off + idx} of a float array (a vector: the lanes from there, under {@code mask} if
+     * not null); {@code offSlot} -1 means offset 0.
+     */
     abstract Val load(int arraySlot, int offSlot, int idxSlot, Val mask);
 
     /** Stores a float value at {@code off + idx} (under {@code mask} if not null). */
@@ -121,11 +127,11 @@ abstract class ElementwiseLanes implements Opcodes {
         else mv.visitLdcInsn(v);
     }
 
-    /** {@code off + idx} on the stack. */
+    /** {@code off + idx} on the stack, or just {@code idx} when {@code offSlot} is -1 (the offset is known to be 0). */
     final void pushIndex(int offSlot, int idxSlot) {
-        mv.visitVarInsn(ILOAD, offSlot);
+        if (offSlot >= 0) mv.visitVarInsn(ILOAD, offSlot);
         mv.visitVarInsn(ILOAD, idxSlot);
-        mv.visitInsn(IADD);
+        if (offSlot >= 0) mv.visitInsn(IADD);
     }
 
     static void requireSame(Val a, Val b) {

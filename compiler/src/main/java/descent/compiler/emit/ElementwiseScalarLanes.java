@@ -1,5 +1,9 @@
 package descent.compiler.emit;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 
@@ -18,7 +22,7 @@ final class ElementwiseScalarLanes extends ElementwiseLanes {
         mv.visitVarInsn(switch (v.type()) {
             case FLOAT -> FLOAD;
             case DOUBLE -> DLOAD;
-            case COND_FLOAT, COND_DOUBLE -> ILOAD;
+            case COND_FLOAT, COND_DOUBLE -> throw new IllegalStateException("conditions are branches, not values");
         }, v.slot());
     }
 
@@ -27,7 +31,7 @@ final class ElementwiseScalarLanes extends ElementwiseLanes {
         mv.visitVarInsn(switch (t) {
             case FLOAT -> FSTORE;
             case DOUBLE -> DSTORE;
-            case COND_FLOAT, COND_DOUBLE -> ISTORE;
+            case COND_FLOAT, COND_DOUBLE -> throw new IllegalStateException("conditions are branches, not values");
         }, v.slot());
         return v;
     }
@@ -71,44 +75,49 @@ final class ElementwiseScalarLanes extends ElementwiseLanes {
         return store(a.type());
     }
 
+    /** One comparison of a condition; a condition is a conjunction of them. */
+    private record Comparison(Cmp cmp, Val a, Val b) {}
+
+    /**
+     * Conditions are not materialised: a select emits its comparisons as the branches themselves, which
+     * is how javac compiles {@code a < b && c < d ? x : y}, and the shape C2 turns into a conditional
+     * move when the branch is unpredictable (a 0/1 int tested again costs a mispredicted branch instead).
+     */
+    private final Map<Integer, List<Comparison>> conditions = new HashMap<>();
+
     @Override Val compare(Cmp cmp, Val a, Val b) {
         requireSame(a, b);
-        boolean d = a.wide();
-        load(a);
-        load(b);
-        // javac's choice: fcmpg for < and <= (NaN compares as greater, so the test fails), fcmpl otherwise.
-        boolean g = cmp == Cmp.LT || cmp == Cmp.LE;
-        mv.visitInsn(d ? (g ? DCMPG : DCMPL) : (g ? FCMPG : FCMPL));
-        int jumpIfFalse = switch (cmp) {
-            case EQ -> IFNE;
-            case NE -> IFEQ;
-            case LT -> IFGE;
-            case LE -> IFGT;
-            case GT -> IFLE;
-            case GE -> IFLT;
-        };
-        Label no = new Label(), done = new Label();
-        mv.visitJumpInsn(jumpIfFalse, no);
-        mv.visitInsn(ICONST_1);
-        mv.visitJumpInsn(GOTO, done);
-        mv.visitLabel(no);
-        mv.visitInsn(ICONST_0);
-        mv.visitLabel(done);
-        return store(d ? Type.COND_DOUBLE : Type.COND_FLOAT);
+        Val c = fresh(a.wide() ? Type.COND_DOUBLE : Type.COND_FLOAT, false);
+        conditions.put(c.slot(), List.of(new Comparison(cmp, a, b)));
+        return c;
     }
 
     @Override Val and(Val p, Val q) {
-        load(p);
-        load(q);
-        mv.visitInsn(IAND);
-        return store(p.type());
+        Val c = fresh(p.type(), false);
+        List<Comparison> all = new ArrayList<>(conditions.get(p.slot()));
+        all.addAll(conditions.get(q.slot()));
+        conditions.put(c.slot(), all);
+        return c;
     }
 
     @Override Val select(Val cond, Val ifTrue, Val ifFalse) {
         requireSame(ifTrue, ifFalse);
         Label no = new Label(), done = new Label();
-        load(cond);
-        mv.visitJumpInsn(IFEQ, no);
+        for (Comparison c : conditions.get(cond.slot())) {
+            load(c.a());
+            load(c.b());
+            // javac's choice: fcmpg for < and <= (NaN compares as greater, so the test fails), fcmpl otherwise.
+            boolean g = c.cmp() == Cmp.LT || c.cmp() == Cmp.LE;
+            mv.visitInsn(c.a().wide() ? (g ? DCMPG : DCMPL) : (g ? FCMPG : FCMPL));
+            mv.visitJumpInsn(switch (c.cmp()) {
+                case EQ -> IFNE;
+                case NE -> IFEQ;
+                case LT -> IFGE;
+                case LE -> IFGT;
+                case GT -> IFLE;
+                case GE -> IFLT;
+            }, no);
+        }
         load(ifTrue);
         mv.visitJumpInsn(GOTO, done);
         mv.visitLabel(no);

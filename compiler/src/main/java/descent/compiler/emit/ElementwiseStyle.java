@@ -4,25 +4,41 @@ package descent.compiler.emit;
  * Which instructions a kernel's loop uses. Every style computes the exact ops (arithmetic, comparisons,
  * selects, ReLU-family gradients, the rational gradient kernels) bitwise as the reference interpreter
  * does; they differ only in how transcendental functions are evaluated, and in speed.
+ *
+ * <p>Measured distances from the interpreter (ElementwiseAccuracy: 2^21 inputs per op — every pair of
+ * edge values, uniform, log-uniform over the float range, random bit patterns, and uniform [-20, 20] —
+ * on C2-compiled kernels, JDK 25, AVX-512), in float ulps, NaN only where the interpreter has NaN:
+ * <table>
+ *   <tr><th>op class</th><th>VECTOR</th><th>VECTOR_DOUBLE_MATH</th><th>SCALAR</th></tr>
+ *   <tr><td>exact ops (all but those below)</td><td>0</td><td>0</td><td>0</td></tr>
+ *   <tr><td>exp, log, tanh, sin, cos, elu, pow</td><td>≤ 1</td><td>0</td><td>0</td></tr>
+ *   <tr><td>log1p, sigmoid, selu</td><td>≤ 2</td><td>0</td><td>0</td></tr>
+ *   <tr><td>softplus</td><td>≤ 3</td><td>0</td><td>0</td></tr>
+ *   <tr><td>softplus_grad (double lanes in both vector styles)</td><td>≤ 1 (1 of 2^21)</td><td>≤ 1 (1 of 2^21)</td><td>0</td></tr>
+ * </table>
+ * The tests hold VECTOR to 4 ulps and VECTOR_DOUBLE_MATH to 1 on transcendentals, everything else to 0.
  */
 public enum ElementwiseStyle {
     /**
      * {@code jdk.incubator.vector} loops with transcendentals in float lanes (the JDK's vector math
-     * library): fastest, a few ulps from the interpreter (see the package documentation for the measured
-     * bounds). Results of transcendentals may change when C2 compiles the kernel (the interpreter and C1
-     * fall back to {@code Math}).
+     * library): fastest, up to 3 ulps from the interpreter. Their results change when C2 compiles the
+     * kernel, because before that the Vector API falls back to {@code Math} (e.g. exp: 84, cos: 811 of
+     * 16384 elements differ between a cold and a compiled run), so they are deterministic per JIT state
+     * only.
      */
     VECTOR,
     /**
      * {@code jdk.incubator.vector} loops with transcendentals evaluated in double lanes and rounded to
-     * float, as the interpreter does: at most 1 ulp from it (in practice almost always bitwise), at the
-     * price of half-width vectors for kernels that need double lanes.
+     * float, as the interpreter does: at most 1 ulp from it, in practice bitwise (1 element in 2^21 for
+     * one op), and no result changed between cold and C2-compiled runs. Costs half-width float vectors
+     * in kernels that need double lanes: exp 0.36 → 0.83 ns per element, sigmoid the same speed.
      */
     VECTOR_DOUBLE_MATH,
     /**
      * Plain scalar loops, bitwise identical to the interpreter for every op (transcendentals call the
-     * same {@code Math} methods). Needs no incubator module; C2 auto-vectorizes them when they hold only
-     * arithmetic (no selects, no {@code Math} calls).
+     * same {@code Math} methods). Needs no incubator module. C2 auto-vectorizes them as well as the
+     * Vector API when every offset is 0 and they hold only arithmetic (Adam, tanh_grad); not with
+     * non-zero offsets, selects (relu, comparisons: ~17× slower) or {@code Math} calls (~7× and more).
      */
     SCALAR;
 

@@ -49,21 +49,47 @@ final class ElementwiseVectorLanes extends ElementwiseLanes {
 
     @Override Val arith(Arith o, Val a, Val b) {
         requireSame(a, b);
+        if (o == Arith.POW) return pow(a, b);
         load(a);
-        if (o == Arith.POW) {
-            op("Binary", "POW");
-            load(b);
-            mv.visitMethodInsn(INVOKEVIRTUAL, cls(a), "lanewise", "(L" + OPS + "$Binary;" + L_VECTOR + ")" + ret(a), false);
-        } else {
+        {
             load(b);
             mv.visitMethodInsn(INVOKEVIRTUAL, cls(a), o.name().toLowerCase(), "(" + L_VECTOR + ")" + ret(a), false);
         }
         return store(a.type());
     }
 
+    /**
+     * {@code Math.pow}. Once C2 intrinsifies POW (the vector math library) it follows C99, where
+     * pow(±1, ±inf) and pow(1, NaN) are 1; Java defines both as NaN (and the interpreted fallback agrees
+     * with Java). Those lanes are set to NaN, so the result does not depend on the JIT tier.
+     */
+    private Val pow(Val a, Val b) {
+        load(a);
+        op("Binary", "POW");
+        load(b);
+        mv.visitMethodInsn(INVOKEVIRTUAL, cls(a), "lanewise", "(L" + OPS + "$Binary;" + L_VECTOR + ")" + ret(a), false);
+        Val r = store(a.type());
+        Val nan = c(Double.NaN, a);
+        Val oneToInfinity = and(compare(Cmp.EQ, fn(Fn.ABS, a), c(1, a)), compare(Cmp.EQ, fn(Fn.ABS, b), c(Double.POSITIVE_INFINITY, b)));
+        return select(compare(Cmp.NE, b, b), nan, select(oneToInfinity, nan, r));
+    }
+
+    /**
+     * log1p(x) as log(u) · x / (u - 1) with u = 1 + x (Goldberg's form: the rounding error of u cancels
+     * between log(u) and u - 1), because the JDK's vector math library has no LOG1P for these shapes
+     * and the Vector API then runs Math.log1p lane by lane, 10-20× slower than LOG. u == 1 means |x| is
+     * below half an ulp of 1, where log1p(x) = x (this keeps -0.0); +inf would be inf/inf.
+     */
+    private Val log1p(Val x) {
+        Val u = add(c(1, x), x);
+        Val r = mul(fn(Fn.LOG, u), div(x, sub(u, c(1, x))));
+        return select(compare(Cmp.EQ, u, c(1, x)), x, select(compare(Cmp.EQ, x, c(Double.POSITIVE_INFINITY, x)), x, r));
+    }
+
     @Override Val fn(Fn f, Val a) {
         switch (f) {
             case FLOOR, CEIL -> { return roundToIntegral(a, f == Fn.FLOOR); }
+            case LOG1P -> { return log1p(a); }
             case NEG, ABS, SQRT -> {
                 load(a);
                 mv.visitMethodInsn(INVOKEVIRTUAL, cls(a), f.name().toLowerCase(), "()" + ret(a), false);

@@ -11,6 +11,7 @@ import descent.runtime.DType;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -128,15 +129,25 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
     /**
      * The expression that computes graph nodes {@code outputNodes} from {@code leafNodes}. Input {@code k}
      * is the {@code k}-th smallest id in {@code leafNodes} (all of them, used or not, so the caller knows
-     * the order); its kind is how its shape broadcasts to the outputs' common shape. Between the leaves and
-     * the outputs every node must be an f32 elementwise op (unary, binary, select, const, leaky ReLU and
-     * its gradient; identity and stop_gradient pass through); constants that are not leaves are inlined.
+     * the order). See {@link #from(Graph, List, List)}.
+     */
+    public static FusedExpr from(Graph g, List<Integer> outputNodes, Set<Integer> leafNodes) {
+        return from(g, outputNodes, List.copyOf(new TreeSet<>(leafNodes)));
+    }
+
+    /**
+     * The expression that computes graph nodes {@code outputNodes} from {@code leafNodes}; input {@code k}
+     * is {@code leafNodes.get(k)} (e.g. a lowered fused kernel's inputs, in its order), and its kind is how
+     * its shape broadcasts to the outputs' common shape. Between the leaves and the outputs every node must
+     * be an f32 elementwise op (unary, binary, select, const, leaky ReLU and its gradient; identity and
+     * stop_gradient pass through); constants that are not leaves are inlined.
      *
      * @throws IllegalArgumentException when the outputs' shapes differ, a node on the way is not
      *                                  elementwise f32, or a leaf broadcasts other than FULL/SCALAR/ROW
      */
-    public static FusedExpr from(Graph g, List<Integer> outputNodes, Set<Integer> leafNodes) {
+    public static FusedExpr from(Graph g, List<Integer> outputNodes, List<Integer> leafNodes) {
         if (outputNodes.isEmpty()) throw new IllegalArgumentException("no output nodes");
+        if (new HashSet<>(leafNodes).size() != leafNodes.size()) throw new IllegalArgumentException("repeated leaf in " + leafNodes);
         Shape domain = g.type(outputNodes.get(0)).shape();
         for (int o : outputNodes) {
             requireF32(g, o, "output");
@@ -147,7 +158,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         }
         Builder b = builder();
         Map<Integer, Integer> exprOf = new HashMap<>();
-        for (int leaf : new TreeSet<>(leafNodes)) {
+        for (int leaf : leafNodes) {
             requireF32(g, leaf, "leaf");
             InputKind kind = kindOf(g.type(leaf).shape(), domain);
             if (kind == null) {
@@ -160,7 +171,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         BitSet needed = new BitSet();
         for (int o : outputNodes) needed.set(o);
         for (int id = g.size() - 1; id >= 0; id--) {
-            if (needed.get(id) && !leafNodes.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
+            if (needed.get(id) && !exprOf.containsKey(id)) for (int in : g.node(id).inputs()) needed.set(in);
         }
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             if (exprOf.containsKey(id)) continue;

@@ -37,7 +37,7 @@ public final class MatmulEmitter {
         return vectorApiAvailable() ? emitVector(shape) : emitScalar(shape);
     }
 
-    public static EmittedMatmul emitVector(MatmulShape shape) { return emitVector(shape, MatmulTuning.DEFAULT); }
+    public static EmittedMatmul emitVector(MatmulShape shape) { return emitVector(shape, MatmulTuning.forShape(shape)); }
 
     public static EmittedMatmul emitVector(MatmulShape shape, MatmulTuning tuning) {
         if (!vectorApiAvailable()) throw new IllegalStateException("jdk.incubator.vector is not available");

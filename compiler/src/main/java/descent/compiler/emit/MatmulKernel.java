@@ -8,7 +8,8 @@ package descent.compiler.emit;
  * <p>Offsets are in elements. {@code m} is the number of rows of C; a kernel specialised to a static
  * M rejects any other value. {@code scratch} must hold at least
  * {@link EmittedMatmul#scratchFloats()} floats when that is positive (the kernel packs op(B) into it;
- * its contents on entry and exit are meaningless) and may be {@code null} otherwise. Kernels keep no
+ * its contents on entry and exit are meaningless) and may be {@code null} otherwise. C must not
+ * overlap A, B or the scratch: tiles of C are stored while A and B are still being read. Kernels keep no
  * state, so one instance may run on several threads as long as each has its own scratch and C.
  */
 @FunctionalInterface

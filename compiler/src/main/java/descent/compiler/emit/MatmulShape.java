@@ -22,9 +22,10 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
         if (k < 1 || n < 1) throw new IllegalArgumentException("k and n must be positive: k=" + k + " n=" + n);
         if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
-        // Every index a kernel computes must fit an int; checking once here keeps the emitted code overflow-free.
-        long cols = Math.max((long) n, k);
-        if (cols * k > Integer.MAX_VALUE || (m > 0 && (long) m * Math.max(k, n) > Integer.MAX_VALUE))
+        // Every index a kernel computes is below one of these sizes; bounding them here keeps the
+        // emitted int arithmetic overflow-free (a runtime m is checked per call, in long arithmetic).
+        if ((long) k * n > Integer.MAX_VALUE
+                || (m > 0 && ((long) m * k > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE)))
             throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
     }
 

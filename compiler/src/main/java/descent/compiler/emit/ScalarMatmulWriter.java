@@ -16,7 +16,7 @@ package descent.compiler.emit;
  * {@code Math.fma} is exact-rounded by definition; it is a single instruction on x86-64 with FMA3 and
  * on AArch64, and a slow software routine elsewhere, where this fallback would be slow too.
  */
-final class ScalarMatmulWriter extends KernelClassWriter {
+final class ScalarMatmulWriter extends MatmulClassWriter {
 
     ScalarMatmulWriter(MatmulShape shape, String className) {
         super(shape, className, 0);
@@ -24,7 +24,7 @@ final class ScalarMatmulWriter extends KernelClassWriter {
 
     @Override int scratchFloats() { return 0; }
 
-    @Override void emitBody(Code code) {
+    @Override void emitBody(MatmulCode code) {
         MatmulShape s = shape;
         int i = firstLocal, j = i + 1, kk = i + 2, cRow = i + 3, bRow = i + 4, aik = i + 5, acc = i + 6;
         code.forLoop(i, 0, this::pushM, 1, () -> {
@@ -62,7 +62,7 @@ final class ScalarMatmulWriter extends KernelClassWriter {
     }
 
     /** Pushes op(A)[i, kk]: a[aOff + i·k + kk], or a[aOff + kk·m + i] when A is stored transposed. */
-    private void loadA(Code code, int i, int kk) {
+    private void loadA(MatmulCode code, int i, int kk) {
         code.aload(A).iload(A_OFF);
         if (shape.transposeA()) {
             code.iload(i).insn(IADD);

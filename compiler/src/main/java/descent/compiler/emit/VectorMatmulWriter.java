@@ -12,33 +12,37 @@ import java.util.Set;
  * a static shape. The structure, for vector length VL and a micro-tile of R rows × V vectors (W = V·VL
  * columns):
  * <pre>
- * for each column block j0 (W wide; the last may be narrower, rounded up to whole vectors):
- *     pack op(B)[0..k, j0..j0+W) into scratch as a k × W panel (rows contiguous, zero-padded)
+ * for each column block j0 (W wide; the last may be narrower):
+ *     [pack op(B)[0..k, j0..j0+W) into scratch as a k×W panel, zero-padded to whole vectors]
  *     for each row block i0 of R rows:  tile(i0, j0)
- *     remaining m mod R rows:           one narrower tile (a tableswitch picks it for a runtime M)
- * tile: R×V accumulators = 0; for kk in 0..k: load V panel vectors, and for each row broadcast
- *       op(A)[i0+r, kk] and FMA it into that row's V accumulators; store (masked on the last vector
- *       when the block is narrower than its whole vectors).
+ *     remaining m mod R rows:           one tile of exactly that many rows (a tableswitch for a runtime M)
+ * tile: R×V accumulators = 0; for kk in 0..k: load V vectors of op(B) row kk, and for each row r
+ *       broadcast op(A)[i0+r, kk] and FMA it into row r's V accumulators; then store them (the last
+ *       vector masked when the block's width is not a whole number of vectors).
  * </pre>
  * Why this shape:
  * <ul>
- * <li>Column blocks are the outer loop so one packed panel serves every row block; A streams through.</li>
- * <li>The panel makes the inner loop read B contiguously whatever B's layout, so a transposed B costs
- *     one k×n transposing copy per call instead of gathers or horizontal reductions, and its rows are
- *     exactly W apart, so it neither aliases in the cache (row-major B rows 2 KB apart map onto a
- *     few L1 sets) nor needs masked loads: the padding lanes compute zeros that are never stored.</li>
+ * <li>Column blocks are the outer loop so the B columns of a block (k×W floats) stay in L1/L2 for
+ *     every row block while A streams through.</li>
  * <li>op(A) is read one element at a time (broadcast), so a transposed A only changes index strides.</li>
- * <li>Each tile is its own small method: well under HotSpot's 8000-byte huge-method limit, compiled
- *     and register-allocated on its own, and only arrays and ints cross the call, so no vector is ever
- *     boxed.</li>
+ * <li>A row-major B is read in place, its loads already contiguous, unless it is large and m is
+ *     large enough to repay a copy into the panel (thresholds in {@link MatmulTuning#forShape}; a
+ *     runtime M gets both paths and picks per call). A
+ *     transposed B (stored n×k) has its needed rows k apart, so each column block is transposed once
+ *     per call into a k×W scratch panel ({@link PanelTransposeWriter}) and shared by all row blocks —
+ *     instead of gathers in the inner loop, or a dot-product form whose horizontal sums would change
+ *     the summation order. Panel padding lanes compute zeros that are never stored.</li>
+ * <li>Each tile is its own small method: far below HotSpot's 8000-byte huge-method limit, compiled
+ *     and register-allocated on its own, and only arrays and ints cross the call, so no vector is
+ *     ever boxed.</li>
  * <li>Every element of C is a chain of {@code fma} over kk = 0, 1, …, k−1 starting from +0, the same
- *     order for every tile, tail and variant, so results are bitwise reproducible and equal to
+ *     for every tile, tail and variant, so results are bitwise reproducible and equal to
  *     {@link ScalarMatmulWriter}'s {@code Math.fma} loops.</li>
  * </ul>
  * The vector length is baked into loop bounds; {@code <clinit>} checks the running JVM's preferred
  * species has that length, so class bytes written on one machine fail loudly on a mismatched one.
  */
-final class VectorMatmulWriter extends KernelClassWriter {
+final class VectorMatmulWriter extends MatmulClassWriter {
     private static final String FV = "jdk/incubator/vector/FloatVector";
     private static final String SPECIES_T = "jdk/incubator/vector/VectorSpecies";
     private static final String SPECIES_D = "L" + SPECIES_T + ";";
@@ -50,10 +54,14 @@ final class VectorMatmulWriter extends KernelClassWriter {
     private static final String PACK_DESC = "([FI[F)V";
 
     private final int vl, rows, vectors, width, scratch;
-    private final boolean pack;
-    /** Tiles used, as (rows, columns) pairs, emitted after the body has asked for them. */
-    private final Set<Long> tiles = new LinkedHashSet<>();
+    /** Pack B when m is at least this: 0 when B is transposed, else the tuning's threshold. */
+    private final int packFrom;
+    /** Tiles used, as (rows, columns, reads the panel) triples, emitted after the body has asked for them. */
+    private final Set<Tile> tiles = new LinkedHashSet<>();
     private final Set<Integer> packs = new LinkedHashSet<>();
+    /** Transpose methods used, as (rows, panel width) pairs. */
+    private final Set<Long> transposes = new LinkedHashSet<>();
+    private final PanelTransposeWriter transposer;
 
     VectorMatmulWriter(MatmulShape shape, String className, MatmulTuning tuning, int vectorLength) {
         super(shape, className, scratchFloats(shape, tuning, vectorLength));
@@ -61,24 +69,36 @@ final class VectorMatmulWriter extends KernelClassWriter {
         this.rows = tuning.rows();
         this.vectors = tuning.vectors();
         this.width = vectors * vl;
-        this.pack = packs(shape, tuning);
+        this.packFrom = packFrom(shape, tuning);
         this.scratch = scratchFloats(shape, tuning, vectorLength);
+        this.transposer = shape.transposeB() ? new PanelTransposeWriter(className, vectorLength, shape.k()) : null;
     }
 
-    static boolean packs(MatmulShape shape, MatmulTuning tuning) {
-        return shape.transposeB() || tuning.packNN();
+    private record Tile(int rows, int cols, boolean packed) {}
+
+    private static int packFrom(MatmulShape shape, MatmulTuning tuning) {
+        return shape.transposeB() ? MatmulTuning.ALWAYS : tuning.packFromRows();
+    }
+
+    /** Whether some call may pack: always for a static M at or above the threshold, any threshold for a runtime M. */
+    private static boolean mayPack(MatmulShape shape, MatmulTuning tuning) {
+        int from = packFrom(shape, tuning);
+        return shape.hasRuntimeM() ? from != MatmulTuning.NEVER : shape.m() >= from;
     }
 
     /** One k × W panel; the narrower last block reuses the front of it. */
     static int scratchFloats(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
-        return packs(shape, tuning) ? shape.k() * tuning.vectors() * vectorLength : 0;
+        if (!mayPack(shape, tuning)) return 0;
+        long floats = (long) shape.k() * tuning.vectors() * vectorLength;
+        if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("scratch panel too large for " + shape.tag());
+        return (int) floats;
     }
 
     @Override int scratchFloats() { return scratch; }
 
     // ---- class members -------------------------------------------------------------------------
 
-    @Override void emitStaticInit(Code code) {
+    @Override void emitStaticInit(MatmulCode code) {
         // SPECIES = FloatVector.SPECIES_PREFERRED, held static final so C2 treats it as a constant.
         code.mv.visitFieldInsn(GETSTATIC, FV, "SPECIES_PREFERRED", SPECIES_D);
         code.insn(DUP);
@@ -89,41 +109,64 @@ final class VectorMatmulWriter extends KernelClassWriter {
         throwNew(code, "java/lang/IllegalStateException",
                 "matmul kernel emitted for " + vl + "-float vectors; FloatVector.SPECIES_PREFERRED differs");
         code.mv.visitLabel(ok);
+        if (transposer != null) transposer.emitStaticInit(code);
     }
 
     @Override void emitMembers(ClassWriter cw) {
         cw.visitField(ACC_PRIVATE | ACC_STATIC | ACC_FINAL, "SPECIES", SPECIES_D, null, null).visitEnd();
-        for (long t : tiles) emitTile(cw, (int) (t >>> 32), (int) t);
+        for (Tile t : tiles) emitTile(cw, t.rows(), t.cols(), t.packed());
         for (int p : packs) emitPack(cw, p);
+        if (transposer != null) {
+            transposer.emitField(cw);
+            for (long t : transposes) transposer.emitMethod(cw, (int) (t >>> 32), (int) t);
+        }
     }
 
     // ---- matmul body ---------------------------------------------------------------------------
 
-    @Override void emitBody(Code code) {
+    @Override void emitBody(MatmulCode code) {
+        int mFull = firstLocal + 2;
+        // Rows covered by whole row blocks: a constant, or m - m % R computed once.
+        if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
+        if (!shape.hasRuntimeM()) {
+            columnBlocks(code, shape.m() >= packFrom);
+        } else if (packFrom == MatmulTuning.ALWAYS || packFrom == MatmulTuning.NEVER) {
+            columnBlocks(code, packFrom == MatmulTuning.ALWAYS);
+        } else {
+            // Too few rows to repay the copy: the in-place path.
+            Label direct = new Label();
+            code.iload(mSlot).push(packFrom);
+            code.mv.visitJumpInsn(IF_ICMPLT, direct);
+            columnBlocks(code, true);
+            code.mv.visitLabel(direct);
+            columnBlocks(code, false);
+        }
+    }
+
+    /** Every column block, then return. */
+    private void columnBlocks(MatmulCode code, boolean packed) {
         int n = shape.n();
         int fullBlocks = n / width, tail = n % width;
         int j0 = firstLocal, i0 = firstLocal + 1, mFull = firstLocal + 2;
-        // Rows covered by whole row blocks: a constant, or m - m % R computed once.
-        if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
-        if (fullBlocks > 0) code.forLoop(j0, 0, fullBlocks * width, width, () -> columnBlock(code, width, j0, i0, mFull));
+        if (fullBlocks > 0) code.forLoop(j0, 0, fullBlocks * width, width, () -> columnBlock(code, width, packed, j0, i0, mFull));
         if (tail > 0) {
             code.push(fullBlocks * width).istore(j0);
-            columnBlock(code, tail, j0, i0, mFull);
+            columnBlock(code, tail, packed, j0, i0, mFull);
         }
         code.insn(RETURN);
     }
 
     /** All row blocks of one column block starting at column {@code j0Slot}, {@code cols} wide. */
-    private void columnBlock(Code code, int cols, int j0Slot, int i0Slot, int mFullSlot) {
+    private void columnBlock(MatmulCode code, int cols, boolean packed, int j0Slot, int i0Slot, int mFullSlot) {
         MatmulShape s = shape;
-        if (pack) {
+        if (packed) {
             packs.add(cols);
             // B's column j0 starts at bOff + j0 (row-major k×n) or at bOff + j0*k (stored n×k).
             code.aload(B).iload(B_OFF).addScaled(j0Slot, s.transposeB() ? s.k() : 1).aload(scratchSlot);
             code.invokeStatic(className, packName(cols), PACK_DESC);
         }
         if (shape.hasRuntimeM()) {
-            code.forLoop(i0Slot, 0, c -> c.iload(mFullSlot), rows, () -> callTile(code, rows, cols, i0Slot, j0Slot));
+            code.forLoop(i0Slot, 0, c -> c.iload(mFullSlot), rows, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot));
             // m mod R leftover rows: tableswitch to the tile of exactly that many rows.
             if (rows > 1) {
                 Label done = new Label();
@@ -134,34 +177,34 @@ final class VectorMatmulWriter extends KernelClassWriter {
                 for (int r = 1; r < rows; r++) {
                     code.mv.visitLabel(cases[r - 1]);
                     code.iload(mFullSlot).istore(i0Slot);
-                    callTile(code, r, cols, i0Slot, j0Slot);
+                    callTile(code, new Tile(r, cols, packed), i0Slot, j0Slot);
                     code.mv.visitJumpInsn(GOTO, done);
                 }
                 code.mv.visitLabel(done);
             }
         } else {
             int m = s.m(), full = m - m % rows;
-            if (full > 0) code.forLoop(i0Slot, 0, full, rows, () -> callTile(code, rows, cols, i0Slot, j0Slot));
+            if (full > 0) code.forLoop(i0Slot, 0, full, rows, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot));
             if (m % rows != 0) {
                 code.push(full).istore(i0Slot);
-                callTile(code, m % rows, cols, i0Slot, j0Slot);
+                callTile(code, new Tile(m % rows, cols, packed), i0Slot, j0Slot);
             }
         }
     }
 
     /** Calls tile(a, aOff + i0*rowStrideA, panel or b, base, c, cOff + i0*n + j0, m). */
-    private void callTile(Code code, int r, int cols, int i0Slot, int j0Slot) {
-        tiles.add(((long) r << 32) | cols);
+    private void callTile(MatmulCode code, Tile tile, int i0Slot, int j0Slot) {
+        tiles.add(tile);
         MatmulShape s = shape;
         code.aload(A).iload(A_OFF).addScaled(i0Slot, s.transposeA() ? 1 : s.k());
-        if (pack) code.aload(scratchSlot).push(0);
+        if (tile.packed()) code.aload(scratchSlot).push(0);
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
         code.aload(C).iload(C_OFF).addScaled(i0Slot, s.n()).iload(j0Slot).insn(IADD);
         pushM(code);
-        code.invokeStatic(className, tileName(r, cols), TILE_DESC);
+        code.invokeStatic(className, tileName(tile), TILE_DESC);
     }
 
-    private static String tileName(int r, int cols) { return "tile" + r + "x" + cols; }
+    private static String tileName(Tile t) { return "tile" + t.rows() + "x" + t.cols() + (t.packed() ? "p" : ""); }
     private static String packName(int cols) { return "pack" + cols; }
 
     // ---- micro-tile ----------------------------------------------------------------------------
@@ -170,10 +213,10 @@ final class VectorMatmulWriter extends KernelClassWriter {
      * {@code tile(a, aBase, b, bBase, c, cBase, m)}: C[r, v·VL..] for r < rs, over {@code cols} columns.
      * op(A)[r, kk] is at aBase + r·rowStride + kk·kStride; the B row kk starts at bBase + kk·bStride.
      */
-    private void emitTile(ClassWriter cw, int rs, int cols) {
-        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, tileName(rs, cols), TILE_DESC, null, null);
+    private void emitTile(ClassWriter cw, int rs, int cols, boolean pack) {
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, tileName(new Tile(rs, cols, pack)), TILE_DESC, null, null);
         mv.visitCode();
-        Code code = new Code(mv);
+        MatmulCode code = new MatmulCode(mv);
         MatmulShape s = shape;
         final int a = 0, aBase = 1, b = 2, bBase = 3, c = 4, cBase = 5, mArg = 6, kk = 7;
         int nv = (cols + vl - 1) / vl, lastLanes = cols - (nv - 1) * vl;
@@ -238,19 +281,28 @@ final class VectorMatmulWriter extends KernelClassWriter {
     private void emitPack(ClassWriter cw, int cols) {
         MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, packName(cols), PACK_DESC, null, null);
         mv.visitCode();
-        Code code = new Code(mv);
+        MatmulCode code = new MatmulCode(mv);
         MatmulShape s = shape;
-        final int b = 0, bBase = 1, panel = 2, kk = 3, j = 4, mask = 5;
+        final int b = 0, bBase = 1, panel = 2, kk = 3, mask = 4;
         int nv = (cols + vl - 1) / vl, p = nv * vl, lastLanes = cols - (nv - 1) * vl;
-        if (!s.transposeB()) {
-            // A row-major copy, one vector per step; the masked load of the last vector zero-fills padding.
-            if (lastLanes < vl) {
+        if (s.transposeB()) {
+            // Columns j0 + v·VL … of op(B) are rows of the stored n×k B: transpose them a vector's worth at a time.
+            for (int v = 0; v < nv; v++) {
+                int rowsHere = Math.min(vl, cols - v * vl);
+                transposes.add(((long) rowsHere << 32) | p);
+                code.aload(b).iload(bBase).addConst(v * vl * s.k()).aload(panel).push(v * vl);
+                code.invokeStatic(className, PanelTransposeWriter.name(rowsHere, p), PanelTransposeWriter.DESC);
+            }
+        } else {
+            // Rows of B, a plain vector copy; the masked load of the last vector zero-fills the padding.
+            boolean partial = lastLanes < vl;
+            if (partial) {
                 getSpecies(code).push(0).push(lastLanes);
                 code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
             }
             code.forLoop(kk, 0, s.k(), 1, () -> {
                 for (int v = 0; v < nv; v++) {
-                    boolean masked = lastLanes < vl && v == nv - 1;
+                    boolean masked = partial && v == nv - 1;
                     getSpecies(code).aload(b).iload(bBase).addScaled(kk, s.n()).addConst(v * vl);
                     if (masked) code.aload(mask);
                     code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
@@ -258,26 +310,13 @@ final class VectorMatmulWriter extends KernelClassWriter {
                     code.invokeVirtual(FV, "intoArray", "([FI)V");
                 }
             });
-        } else {
-            // Transposing copy: B column j0+j is B^T's contiguous row j, so read along it and write the
-            // panel with stride P (P·4 bytes: a line every one or two steps, which stays in L1/L2).
-            code.forLoop(j, 0, cols, 1, () -> code.forLoop(kk, 0, s.k(), 1, () -> {
-                code.aload(panel).iload(kk).mulConst(p).iload(j).insn(IADD);
-                code.aload(b).iload(bBase).addScaled(j, s.k()).iload(kk).insn(IADD).insn(FALOAD);
-                code.insn(FASTORE);
-            }));
-            if (cols < p) {
-                code.forLoop(kk, 0, s.k(), 1, () -> code.forLoop(j, cols, p, 1, () -> {
-                    code.aload(panel).iload(kk).mulConst(p).iload(j).insn(IADD).insn(FCONST_0).insn(FASTORE);
-                }));
-            }
         }
         code.insn(RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
     }
 
-    private Code getSpecies(Code code) {
+    private MatmulCode getSpecies(MatmulCode code) {
         code.mv.visitFieldInsn(GETSTATIC, className, "SPECIES", SPECIES_D);
         return code;
     }

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp ... descent.compiler.emit.MatmulBench [m k n [seconds/round [rounds [extra]]]]
  * </pre>
- * With {@code extra}, also times the other transposes and the unpacked-B and other tilings.
+ * With {@code extra}, also times the other transposes, runtime M, the scalar kernel, packed B and a 6×4 tile.
  */
 public final class MatmulBench {
     interface Body { void run(); }
@@ -35,20 +35,23 @@ public final class MatmulBench {
         double flops = 2.0 * m * k * n;
 
         Map<String, Body> variants = new LinkedHashMap<>();
-        addKernel(variants, "vector nn (8x2, packed B)", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false)), a, b, c, m);
+        addKernel(variants, "vector nn (default)", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false)), a, b, c, m);
         if (extra) {
-            addKernel(variants, "vector nn (8x2, B unpacked)",
-                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(8, 2, false)), a, b, c, m);
-            addKernel(variants, "vector nn (12x2, packed B)",
-                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(12, 2, true)), a, b, c, m);
-            addKernel(variants, "vector nn (6x4, packed B)",
-                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(6, 4, true)), a, b, c, m);
+            addKernel(variants, "vector nn (8x2, B always packed)",
+                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(8, 2, MatmulTuning.ALWAYS)), a, b, c, m);
+            addKernel(variants, "vector nn (6x4)",
+                    MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, false), new MatmulTuning(6, 4, MatmulTuning.forShape(MatmulShape.of(m, k, n, false, false)).packFromRows())), a, b, c, m);
             addKernel(variants, "vector nt", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, false, true)), a, b, c, m);
             addKernel(variants, "vector tn", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, true, false)), a, b, c, m);
             addKernel(variants, "vector tt", MatmulEmitter.emitVector(MatmulShape.of(m, k, n, true, true)), a, b, c, m);
             addKernel(variants, "vector nn runtime M", MatmulEmitter.emitVector(MatmulShape.runtimeM(k, n, false, false)), a, b, c, m);
             addKernel(variants, "scalar nn (emitted, Math.fma)", MatmulEmitter.emitScalar(MatmulShape.of(m, k, n, false, false)), a, b, c, m);
         }
+        // One core's FMA ceiling, measured in the same process: 12 independent FMA chains on registers.
+        float[] seed = new float[64];
+        int peakIters = 20_000;
+        double peakFlops = 2.0 * 12 * MatmulEmitter.preferredVectorLength() * peakIters;
+        variants.put(PEAK, () -> FmaPeak.run(peakIters, seed));
         variants.put("java i-j-k triple loop", () -> naiveIjk(a, b, c, m, k, n));
         variants.put("java i-k-j loop (C2-vectorised)", () -> naiveIkj(a, b, c, m, k, n));
 
@@ -58,12 +61,21 @@ public final class MatmulBench {
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++)
             for (var e : variants.entrySet())
-                rates.computeIfAbsent(e.getKey(), x -> new ArrayList<>()).add(flops / time(e.getValue(), seconds) / 1e9);
+                rates.computeIfAbsent(e.getKey(), x -> new ArrayList<>())
+                        .add((e.getKey().equals(PEAK) ? peakFlops : flops) / time(e.getValue(), seconds) / 1e9);
+        double peak = median(rates.get(PEAK));
         for (var e : rates.entrySet()) {
             double[] v = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            System.out.printf("%-36s median %7.1f  best %7.1f GFLOP/s   rounds %s%n", e.getKey(), v[v.length / 2], v[v.length - 1],
-                    Arrays.toString(e.getValue().stream().mapToLong(Math::round).toArray()));
+            System.out.printf("%-36s median %7.1f  best %7.1f GFLOP/s  %5.1f%% of peak   rounds %s%n", e.getKey(), v[v.length / 2],
+                    v[v.length - 1], 100 * v[v.length / 2] / peak, Arrays.toString(e.getValue().stream().mapToLong(Math::round).toArray()));
         }
+    }
+
+    private static final String PEAK = "FMA peak (12 register chains)";
+
+    private static double median(List<Double> xs) {
+        double[] v = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v[v.length / 2];
     }
 
     private static void addKernel(Map<String, Body> variants, String name, EmittedMatmul mm, float[] a, float[] b, float[] c, int m) {

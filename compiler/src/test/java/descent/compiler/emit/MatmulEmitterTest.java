@@ -41,6 +41,22 @@ class MatmulEmitterTest {
         assertTrue(MatmulEmitter.preferredVectorLength() >= 2);
     }
 
+    @Test
+    void scalarFallbackWorksWithoutTheIncubatorModule() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), NoVectorApiProbe.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor());
+        assertEquals("OK", out);
+    }
+
+    @Test
+    void scalarClassesDoNotReferenceTheVectorApi() {
+        byte[] bytes = MatmulEmitter.scalarClassFile(MatmulShape.runtimeM(4, 40, false, true));
+        assertFalse(new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).contains("jdk/incubator"));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void vectorAndScalarKernelsMatchReferences(MatmulShape shape) {
@@ -66,14 +82,36 @@ class MatmulEmitterTest {
         }
     }
 
+    /**
+     * The first calls run interpreted, later ones C1- then C2-compiled with the Vector API intrinsified;
+     * results must not change across those tiers (a horizontal reduction, for one, would).
+     */
+    @ParameterizedTest(name = "transposeA={0} transposeB={1}")
+    @MethodSource("transposes")
+    void resultsDoNotChangeOnceCompiled(boolean ta, boolean tb) {
+        MatmulShape shape = MatmulShape.of(13, 20, 40, ta, tb);
+        EmittedMatmul mm = MatmulEmitter.emitVector(shape);
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] a = random(rnd, 13 * 20), b = random(rnd, 20 * 40), c = new float[13 * 40];
+        float[] expected = MatmulReference.fmaChain(shape, 13, a, 0, b, 0);
+        float[] scratch = mm.newScratch();
+        for (int call = 0; call < 6000; call++) { // enough calls and loop iterations for C2 (tier 4) to compile the tiles
+            mm.kernel().run(a, 0, b, 0, c, 0, 13, scratch);
+            if (call % 500 == 0 || call == 5999) assertArrayEquals(expected, c, "call " + call);
+        }
+    }
+
     @Test
-    void otherTilingsAndUnpackedBAreCorrectToo() {
-        for (MatmulTuning tuning : List.of(new MatmulTuning(8, 2, false), new MatmulTuning(4, 3, true), new MatmulTuning(1, 1, false)))
-            for (MatmulShape shape : List.of(MatmulShape.of(19, 21, 37, false, false), MatmulShape.of(19, 21, 37, true, true),
-                    MatmulShape.runtimeM(21, 37, true, false))) {
+    void otherTilingsAndPackingChoicesAreCorrectToo() {
+        List<MatmulTuning> tunings = List.of(new MatmulTuning(8, 2, MatmulTuning.ALWAYS), new MatmulTuning(4, 3, MatmulTuning.ALWAYS),
+                new MatmulTuning(6, 4, MatmulTuning.NEVER), new MatmulTuning(1, 1, MatmulTuning.NEVER), new MatmulTuning(8, 2, 12));
+        for (MatmulTuning tuning : tunings)
+            for (MatmulShape shape : List.of(MatmulShape.of(19, 21, 37, false, false), MatmulShape.of(11, 21, 37, true, false),
+                    MatmulShape.of(19, 21, 37, true, true), MatmulShape.runtimeM(21, 37, true, false))) {
                 EmittedMatmul mm = MatmulEmitter.emitVector(shape, tuning);
                 assertVerifies(mm);
-                checkAgainstReferences(mm, shape.hasRuntimeM() ? 10 : shape.m(), 7);
+                if (!shape.hasRuntimeM()) checkAgainstReferences(mm, shape.m(), 7);
+                else for (int m : new int[] {10, 13}) checkAgainstReferences(mm, m, 7); // each side of the packing threshold 12
             }
     }
 
@@ -112,7 +150,9 @@ class MatmulEmitterTest {
     void methodHandleAndDescriptorMatchTheDocumentedSignature() throws Throwable {
         EmittedMatmul mm = MatmulEmitter.emitVector(MatmulShape.runtimeM(4, 3, false, true));
         assertEquals("([FI[FI[FII[F)V", mm.methodDescriptor());
-        EmittedMatmul plain = MatmulEmitter.emitVector(MatmulShape.of(2, 4, 3, false, false), new MatmulTuning(8, 2, false));
+        EmittedMatmul plain = MatmulEmitter.emitVector(MatmulShape.of(2, 4, 3, false, false));
+        assertEquals(0, plain.scratchFloats(), "a small row-major B is read in place");
+        assertEquals(0, MatmulEmitter.emitVector(MatmulShape.runtimeM(4, 3, true, false)).scratchFloats());
         assertEquals("([FI[FI[FI)V", plain.methodDescriptor());
         float[] a = {1, 2, 3, 4, 5, 6, 7, 8}, b = new float[12], c = new float[6];
         for (int i = 0; i < 3; i++) b[i * 3 + i] = 1; // B = [I3; 0]: C = A[:, 0..3]

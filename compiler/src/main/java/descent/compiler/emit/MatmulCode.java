@@ -12,12 +12,12 @@ import java.util.function.Consumer;
  * shaped the way javac emits them (test at the bottom), which is the shape C2's loop optimisations
  * (range-check elimination, unrolling, superword) are tuned for.
  */
-final class Code implements Opcodes {
+final class MatmulCode implements Opcodes {
     final MethodVisitor mv;
 
-    Code(MethodVisitor mv) { this.mv = mv; }
+    MatmulCode(MethodVisitor mv) { this.mv = mv; }
 
-    Code push(int v) {
+    MatmulCode push(int v) {
         if (v >= -1 && v <= 5) mv.visitInsn(ICONST_0 + v);
         else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) mv.visitIntInsn(BIPUSH, v);
         else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) mv.visitIntInsn(SIPUSH, v);
@@ -25,22 +25,22 @@ final class Code implements Opcodes {
         return this;
     }
 
-    Code iload(int slot) { mv.visitVarInsn(ILOAD, slot); return this; }
-    Code istore(int slot) { mv.visitVarInsn(ISTORE, slot); return this; }
-    Code aload(int slot) { mv.visitVarInsn(ALOAD, slot); return this; }
-    Code astore(int slot) { mv.visitVarInsn(ASTORE, slot); return this; }
-    Code fload(int slot) { mv.visitVarInsn(FLOAD, slot); return this; }
-    Code fstore(int slot) { mv.visitVarInsn(FSTORE, slot); return this; }
-    Code insn(int opcode) { mv.visitInsn(opcode); return this; }
+    MatmulCode iload(int slot) { mv.visitVarInsn(ILOAD, slot); return this; }
+    MatmulCode istore(int slot) { mv.visitVarInsn(ISTORE, slot); return this; }
+    MatmulCode aload(int slot) { mv.visitVarInsn(ALOAD, slot); return this; }
+    MatmulCode astore(int slot) { mv.visitVarInsn(ASTORE, slot); return this; }
+    MatmulCode fload(int slot) { mv.visitVarInsn(FLOAD, slot); return this; }
+    MatmulCode fstore(int slot) { mv.visitVarInsn(FSTORE, slot); return this; }
+    MatmulCode insn(int opcode) { mv.visitInsn(opcode); return this; }
 
     /** Adds a constant to the int on the stack; nothing for zero. */
-    Code addConst(int c) {
+    MatmulCode addConst(int c) {
         if (c != 0) { push(c); mv.visitInsn(IADD); }
         return this;
     }
 
     /** Multiplies the int on the stack by a constant; nothing for one. */
-    Code mulConst(int c) {
+    MatmulCode mulConst(int c) {
         if (c != 1) { push(c); mv.visitInsn(IMUL); }
         return this;
     }
@@ -54,28 +54,28 @@ final class Code implements Opcodes {
     }
 
     /** Adds {@code slot * scale} to the int on the stack. */
-    Code addScaled(int slot, int scale) {
+    MatmulCode addScaled(int slot, int scale) {
         if (scaled(slot, scale)) mv.visitInsn(IADD);
         return this;
     }
 
     /** Adds {@code slotA * slotB} to the int on the stack. */
-    Code addProduct(int slotA, int slotB) {
+    MatmulCode addProduct(int slotA, int slotB) {
         iload(slotA).iload(slotB).insn(IMUL).insn(IADD);
         return this;
     }
 
-    Code invokeStatic(String owner, String name, String desc) {
+    MatmulCode invokeStatic(String owner, String name, String desc) {
         mv.visitMethodInsn(INVOKESTATIC, owner, name, desc, false);
         return this;
     }
 
-    Code invokeVirtual(String owner, String name, String desc) {
+    MatmulCode invokeVirtual(String owner, String name, String desc) {
         mv.visitMethodInsn(INVOKEVIRTUAL, owner, name, desc, false);
         return this;
     }
 
-    Code invokeInterface(String owner, String name, String desc) {
+    MatmulCode invokeInterface(String owner, String name, String desc) {
         mv.visitMethodInsn(INVOKEINTERFACE, owner, name, desc, true);
         return this;
     }
@@ -85,7 +85,7 @@ final class Code implements Opcodes {
      * (loop-invariant) limit. The caller guarantees nothing about the trip count; the test is emitted
      * first, so zero trips are fine.
      */
-    Code forLoop(int slot, int from, Consumer<Code> pushLimit, int step, Runnable body) {
+    MatmulCode forLoop(int slot, int from, Consumer<MatmulCode> pushLimit, int step, Runnable body) {
         Label test = new Label(), top = new Label();
         push(from).istore(slot);
         mv.visitJumpInsn(GOTO, test);
@@ -100,7 +100,7 @@ final class Code implements Opcodes {
     }
 
     /** {@link #forLoop} with a constant limit. */
-    Code forLoop(int slot, int from, int limit, int step, Runnable body) {
+    MatmulCode forLoop(int slot, int from, int limit, int step, Runnable body) {
         return forLoop(slot, from, c -> c.push(limit), step, body);
     }
 }

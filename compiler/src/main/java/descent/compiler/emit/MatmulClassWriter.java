@@ -6,6 +6,8 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 
+import java.util.function.Consumer;
+
 /**
  * The skeleton every generated matmul class shares, whatever its inner loops:
  * <pre>
@@ -19,7 +21,7 @@ import org.objectweb.asm.Type;
  * {@code matmul} validates every operand range before touching C, so a bad call fails without a
  * partial write, and then delegates to the subclass's body.
  */
-abstract class KernelClassWriter implements Opcodes {
+abstract class MatmulClassWriter implements Opcodes {
     /** The class-file version: Java 25, which ASM 9.9.1 reads and writes. */
     static final int CLASS_VERSION = V25;
     static final String KERNEL_INTERFACE = Type.getInternalName(MatmulKernel.class);
@@ -37,7 +39,7 @@ abstract class KernelClassWriter implements Opcodes {
     /** First slot free for the body's own locals. */
     final int firstLocal;
 
-    KernelClassWriter(MatmulShape shape, String className, int scratchFloats) {
+    MatmulClassWriter(MatmulShape shape, String className, int scratchFloats) {
         this.shape = shape;
         this.className = className;
         int next = C_OFF + 1;
@@ -50,20 +52,20 @@ abstract class KernelClassWriter implements Opcodes {
     abstract int scratchFloats();
 
     /** Emits the body of {@code matmul} after the argument checks; must end with a return. */
-    abstract void emitBody(Code code);
+    abstract void emitBody(MatmulCode code);
 
     /** Emits private static helper methods and static initialisation the body relies on. */
     void emitMembers(ClassWriter cw) {}
 
     /** Statements prepended to {@code <clinit>}; nothing by default. */
-    void emitStaticInit(Code code) {}
+    void emitStaticInit(MatmulCode code) {}
 
     final String matmulDesc() {
         return "([FI[FI[FI" + (shape.hasRuntimeM() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "") + ")V";
     }
 
     /** Pushes the row count: the constant M or the runtime argument. */
-    final void pushM(Code code) {
+    final void pushM(MatmulCode code) {
         if (mSlot >= 0) code.iload(mSlot);
         else code.push(shape.m());
     }
@@ -84,7 +86,7 @@ abstract class KernelClassWriter implements Opcodes {
         emitMembers(cw);
         MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
         clinit.visitCode();
-        emitStaticInit(new Code(clinit));
+        emitStaticInit(new MatmulCode(clinit));
         clinit.visitInsn(RETURN);
         clinit.visitMaxs(0, 0);
         clinit.visitEnd();
@@ -106,7 +108,7 @@ abstract class KernelClassWriter implements Opcodes {
     private void emitRun(ClassWriter cw) {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         mv.visitCode();
-        Code code = new Code(mv);
+        MatmulCode code = new MatmulCode(mv);
         if (!shape.hasRuntimeM()) {
             Label ok = new Label();
             code.iload(7).push(shape.m());
@@ -126,7 +128,7 @@ abstract class KernelClassWriter implements Opcodes {
     private void emitMatmul(ClassWriter cw) {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "matmul", matmulDesc(), null, null);
         mv.visitCode();
-        Code code = new Code(mv);
+        MatmulCode code = new MatmulCode(mv);
         int k = shape.k(), n = shape.n();
         // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch,
         // in long arithmetic so a huge runtime m cannot wrap into a size that passes.
@@ -143,20 +145,23 @@ abstract class KernelClassWriter implements Opcodes {
     }
 
     /** Pushes {@code (long) m * cols}. */
-    private void pushRows(Code code, int cols) {
-        if (mSlot < 0) code.mv.visitLdcInsn((long) shape.m() * cols);
-        else code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) cols);
-        if (mSlot >= 0) code.insn(LMUL);
+    private void pushRows(MatmulCode code, int cols) {
+        if (mSlot < 0) {
+            code.mv.visitLdcInsn((long) shape.m() * cols);
+        } else {
+            code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) cols);
+            code.insn(LMUL);
+        }
     }
 
-    private static void checkRange(Code code, int offSlot, int arraySlot, java.util.function.Consumer<Code> longSize) {
+    private static void checkRange(MatmulCode code, int offSlot, int arraySlot, Consumer<MatmulCode> longSize) {
         code.iload(offSlot).insn(I2L);
         longSize.accept(code);
         code.aload(arraySlot).insn(ARRAYLENGTH).insn(I2L);
         code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
     }
 
-    static void throwNew(Code code, String exception, String message) {
+    static void throwNew(MatmulCode code, String exception, String message) {
         code.mv.visitTypeInsn(NEW, exception);
         code.insn(DUP);
         code.mv.visitLdcInsn(message);

@@ -1,0 +1,180 @@
+package descent.cli;
+
+import descent.cli.data.DataLoader;
+import descent.cli.data.Dataset;
+import descent.cli.data.ModelFacts;
+import descent.cli.data.OutputPaths;
+import descent.cli.data.Progress;
+import descent.cli.data.TrainPosition;
+import descent.cli.data.Trainer;
+import descent.compiler.Compiler;
+import descent.compiler.interp.InterpretedModel;
+import descent.compiler.interp.Precision;
+import descent.compiler.ir.Model;
+import descent.compiler.ir.TrainStep;
+import descent.runtime.DescentException;
+import descent.runtime.SafeTensors;
+import descent.runtime.api.TrainingSession;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true, description = {
+        "Trains a model on data for --epochs epochs. Each epoch visits the training rows in a seeded random order, in batches of --batch-size (the last one smaller), one train step per batch.",
+        "",
+        "--data is a directory of NAME.npy files (one per input the step reads), one .npy file (a model with one input), or a .csv file with a header row: a column NAME feeds input NAME: T[batch]; columns NAME_0..NAME_{k-1} feed NAME: T[batch, k] (a column NAME when k is 1); a single input of shape [batch, k] without named columns takes all the other columns, in order.",
+        "",
+        "With --validation F the last F of the rows (in a seeded shuffle) are held out and evaluated after each epoch: loss and, for a classifier (a loss computed by sparse_softmax_cross_entropy_with_logits from an integer input of shape [batch] and named logits), accuracy.",
+        "",
+        "--save writes the state and the run's position every --every steps, at the end and on Ctrl-C, atomically. --restore CKPT continues that run exactly where it stopped; settings not given default to the checkpoint's, and --epochs counts the whole run.",
+        ""})
+final class TrainCommand implements Callable<Integer> {
+    enum NonFinite { fail, skip_batch }
+    enum ProgressMode { auto, bar, plain, none }
+
+    @Parameters(paramLabel = "MODEL") Path model;
+    @Option(names = "--data", paramLabel = "PATH", required = true,
+            description = "directory of NAME.npy, a .npy file, or a .csv file with a header row") Path data;
+    @Option(names = "--epochs", paramLabel = "E", description = "epochs of the whole run (default 1, or the checkpoint's)") Integer epochs;
+    @Option(names = "--batch-size", paramLabel = "B", description = "rows per step (default 32, or the checkpoint's)") Integer batchSize;
+    @Option(names = "--train", paramLabel = "NAME", description = "train block (needed if the model has several)") String train;
+    @Option(names = "--save", paramLabel = "CKPT", description = "checkpoint to write (SafeTensors, atomically)") Path save;
+    @Option(names = "--restore", paramLabel = "CKPT", description = "checkpoint to start from; resumes its run") Path restore;
+    @Option(names = "--every", paramLabel = "N", description = "also save every N steps") Long every;
+    @Option(names = "--seed", paramLabel = "S", description = "seeds initializers and shuffling (default 0, or the checkpoint's)") Long seed;
+    @Option(names = "--validation", paramLabel = "FRACTION", description = "hold out this fraction of the rows (0 <= F < 1)") Double validation;
+    @Option(names = "--on-nonfinite", paramLabel = "fail|skip-batch", converter = NonFiniteConverter.class,
+            description = "NaN/Inf in the data or the loss: fail (default) or skip the batch") NonFinite onNonFinite = NonFinite.fail;
+    @Option(names = "--stop-at-step", paramLabel = "N", description = "stop after step N of the run, as Ctrl-C does") Long stopAtStep;
+    @Option(names = "--progress", paramLabel = "MODE", description = "auto (bar on a terminal, else lines), bar, plain or none")
+    ProgressMode progress = ProgressMode.auto;
+    @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    static final class NonFiniteConverter implements CommandLine.ITypeConverter<NonFinite> {
+        @Override public NonFinite convert(String value) {
+            return switch (value) {
+                case "fail" -> NonFinite.fail;
+                case "skip-batch" -> NonFinite.skip_batch;
+                default -> throw new CommandLine.TypeConversionException("expected fail or skip-batch, got '" + value + "'");
+            };
+        }
+    }
+
+    @Override public Integer call() {
+        checkOptions();
+        Model m = Compiler.check(model);
+        ModelFacts facts = new ModelFacts(m);
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        // The checkpoint's training position (if any) supplies the settings not given.
+        TrainPosition saved = restore == null ? null
+                : TrainPosition.fromMetadata(SafeTensors.readMetadata(restore), restore.toString());
+        long seedValue = seed != null ? seed : saved != null ? saved.seed() : 0;
+        int batch = batchSize != null ? batchSize : saved != null ? saved.batchSize() : 32;
+        double fraction = validation != null ? validation : saved != null ? saved.validation() : 0;
+        int epochCount = epochs != null ? epochs : saved != null ? saved.epochs() : 1;
+        TrainStep step = m.train(trainBlock(m, saved));
+        String lossName = facts.lossName(step);
+        if (fraction > 0 && !m.outputs().containsKey(lossName) && !m.names().containsKey(lossName)) {
+            throw new DescentException("--validation evaluates the loss outside train steps, but `" + lossName + "` is defined"
+                    + " inside train block `" + step.name() + "`; define the loss before the train block");
+        }
+        ModelFacts.Classifier classifier = facts.classifier(step);
+        Set<String> needed = new LinkedHashSet<>(facts.inputsNeededByTrain(step,
+                classifier == null ? List.of() : List.of(classifier.node())));
+        if (save != null) OutputPaths.checkWritable(save);
+
+        Dataset dataset = DataLoader.load(data, facts, needed, onNonFinite == NonFinite.skip_batch,
+                " (--on-nonfinite skip-batch skips the batches that hold it)");
+        TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
+                dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
+        TrainPosition start = fresh;
+        TrainingSession session = new InterpretedModel(m, precision).newSession(seedValue);
+        if (restore != null) {
+            List<String> unknown = session.restore(restore);
+            if (!unknown.isEmpty()) {
+                err.println("descent: warning: " + restore + " has values the model does not use: " + String.join(", ", unknown));
+            }
+            if (saved != null) {
+                List<String> diff = fresh.differences(saved);
+                if (diff.isEmpty() && facts.drawsRandom(step) && saved.stepsDone() > 0) {
+                    err.println("descent: warning: train block `" + step.name() + "` draws random numbers, whose draws follow"
+                            + " the steps this process has run; the resumed run continues the same batches but draws other noise");
+                }
+                if (diff.isEmpty()) {
+                    start = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
+                            dataset.checksum(), saved.epochsDone(), saved.batchesDone(), saved.stepsDone(), saved.batchesSkipped(),
+                            saved.epochLossSum(), saved.epochLossRows());
+                } else {
+                    err.println("descent: warning: " + restore + " was written by another run (" + String.join("; ", diff)
+                            + "): its values are restored, but training starts at epoch 1");
+                }
+            }
+        }
+        Trainer trainer = new Trainer(new Trainer.Config(session, step.name(), lossName, classifier, dataset, start, epochCount,
+                batch, fraction, onNonFinite == NonFinite.fail ? Trainer.OnNonFinite.FAIL : Trainer.OnNonFinite.SKIP_BATCH,
+                save, every == null ? 0 : every, stopAtStep == null ? 0 : stopAtStep,
+                Progress.Mode.valueOf(progress.name().toUpperCase(Locale.ROOT))), out);
+        long total = (long) epochCount * trainer.stepsPerEpoch();
+        StringBuilder head = new StringBuilder().append("training ").append(m.name()).append('/').append(step.name())
+                .append(" on ").append(dataset.rows()).append(" rows of ").append(data);
+        if (trainer.validationRows() > 0) {
+            head.append(" (").append(trainer.trainRows()).append(" train, ").append(trainer.validationRows()).append(" validation)");
+        }
+        head.append(": ").append(epochCount).append(epochCount == 1 ? " epoch of " : " epochs of ").append(trainer.stepsPerEpoch())
+                .append(trainer.stepsPerEpoch() == 1 ? " step" : " steps").append(", batch size ").append(batch)
+                .append(", seed ").append(seedValue);
+        if (classifier != null) head.append(", classifier (labels ").append(classifier.labels()).append(')');
+        if (dataset.nonFiniteRows() > 0) head.append("; ").append(dataset.nonFiniteRows()).append(" rows hold NaN/Inf");
+        out.println(head);
+        if (start.stepsDone() > 0) {
+            out.println("resuming " + restore + " at step " + start.stepsDone() + " of " + total + " (epoch "
+                    + (start.epochsDone() + 1) + ": " + start.batchesDone() + " of " + trainer.stepsPerEpoch() + " batches done)");
+        }
+        out.flush();
+        trainer.run();
+        return Main.OK;
+    }
+
+    private void checkOptions() {
+        List<String> problems = new ArrayList<>();
+        if (epochs != null && epochs < 1) problems.add("--epochs must be at least 1, got " + epochs);
+        if (batchSize != null && batchSize < 1) problems.add("--batch-size must be at least 1, got " + batchSize);
+        if (every != null && every < 1) problems.add("--every must be at least 1, got " + every);
+        if (every != null && save == null) problems.add("--every needs --save CKPT");
+        if (stopAtStep != null && stopAtStep < 1) problems.add("--stop-at-step must be at least 1, got " + stopAtStep);
+        if (validation != null && !(validation >= 0 && validation < 1)) {
+            problems.add("--validation must be a fraction in [0, 1), got " + validation);
+        }
+        if (!problems.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), problems.get(0));
+    }
+
+    /** The train block: --train, else the checkpoint's, else the model's only one. */
+    private String trainBlock(Model m, TrainPosition saved) {
+        if (train != null) {
+            if (m.train(train) == null) {
+                throw new DescentException("model " + m.name() + " has no train block `" + train + "`"
+                        + (m.trains().isEmpty() ? "" : " (train blocks: " + names(m) + ")"));
+            }
+            return train;
+        }
+        if (saved != null && m.train(saved.train()) != null) return saved.train();
+        if (m.trains().isEmpty()) throw new DescentException("model " + m.name() + " has no train block; nothing to train");
+        if (m.trains().size() > 1) {
+            throw new DescentException("model " + m.name() + " has train blocks " + names(m) + ": choose one with --train NAME");
+        }
+        return m.trains().get(0).name();
+    }
+
+    private static String names(Model m) { return String.join(", ", m.trains().stream().map(TrainStep::name).toList()); }
+}

@@ -1,0 +1,80 @@
+package descent.compiler.emit;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+/**
+ * Compiles a {@link FusedExpr} into one loop, emitted with ASM as a hidden class implementing
+ * {@link ElementwiseKernel}.
+ *
+ * <pre>
+ * FusedExpr e = FusedExpr.from(graph, List.of(mNew, vNew, varNew), leaves);   // or FusedExpr.builder()
+ * ElementwiseKernel k = ElementwiseEmitter.compile(e, ElementwiseEmitter.defaultStyle());
+ * k.run(new float[][] {g, m, v, w, lr, ...}, inOffsets, new float[][] {m, v, w}, outOffsets, n, 0);
+ * </pre>
+ *
+ * <p><b>Numbers.</b> Each node gives the float the reference interpreter gives (its formula in double,
+ * rounded to float): bitwise for every op in every style except transcendental formulas in the
+ * {@link ElementwiseStyle#VECTOR VECTOR} style (float-lane vector math, a few ulps) and, rarely, in
+ * {@link ElementwiseStyle#VECTOR_DOUBLE_MATH VECTOR_DOUBLE_MATH} (at most 1 ulp). See
+ * {@link ElementwiseFormulas} for how, and {@link ElementwiseStyle} for the measured bounds.
+ *
+ * <p><b>Cold start.</b> Vector API code is very slow until C2 compiles it (here: the first call of a
+ * fresh JVM 70-180 ms, then ~1 ms per call on 1K elements until C2 arrives after a few thousand calls);
+ * a kernel run once (one-shot evaluation, a test) is better compiled {@link ElementwiseStyle#SCALAR SCALAR}.
+ *
+ * <p><b>Cost.</b> Emitting a kernel takes ~1.5 ms, defining the hidden class ~1.4 ms (and ASM's
+ * CheckClassAdapter.verify, which tests run, ~1.3 ms). The class is unloaded with its last reference.
+ */
+public final class ElementwiseEmitter {
+    private ElementwiseEmitter() {}
+
+    /** The class file of a kernel computing {@code expr} (hidden-class bytes: load with {@link #load}). */
+    public static byte[] emit(FusedExpr expr, ElementwiseStyle style) {
+        if (style.usesVectorApi() && !vectorApiAvailable()) {
+            throw new IllegalStateException("style " + style + " needs the jdk.incubator.vector module with SIMD hardware; "
+                    + "run with --add-modules jdk.incubator.vector, or use ElementwiseStyle.SCALAR");
+        }
+        return ElementwiseClassWriter.write(expr, style);
+    }
+
+    /** Defines {@code classBytes} (from {@link #emit}) as a hidden class and instantiates it. */
+    public static ElementwiseKernel load(byte[] classBytes) {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(classBytes, true);
+            return (ElementwiseKernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot load a generated elementwise kernel", t);
+        }
+    }
+
+    public static ElementwiseKernel compile(FusedExpr expr, ElementwiseStyle style) { return load(emit(expr, style)); }
+
+    /** {@link ElementwiseStyle#VECTOR} when the Vector API is usable, else {@link ElementwiseStyle#SCALAR}. */
+    public static ElementwiseStyle defaultStyle() { return vectorApiAvailable() ? ElementwiseStyle.VECTOR : ElementwiseStyle.SCALAR; }
+
+    /**
+     * Whether {@code jdk.incubator.vector} is in the boot layer (the JVM was started with
+     * {@code --add-modules jdk.incubator.vector}) and its preferred float species has at least 4 lanes
+     * (SIMD hardware: without it every vector op runs as a Java loop, far slower than scalar code).
+     */
+    public static boolean vectorApiAvailable() { return VectorProbe.AVAILABLE; }
+
+    /** Looked up reflectively, so this class links and runs without the incubator module. */
+    private static final class VectorProbe {
+        static final boolean AVAILABLE = probe();
+
+        private static boolean probe() {
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
+            try {
+                Object species = Class.forName("jdk.incubator.vector.FloatVector").getField("SPECIES_PREFERRED").get(null);
+                int lanes = (int) Class.forName("jdk.incubator.vector.VectorSpecies").getMethod("length").invoke(species);
+                return lanes >= 4;
+            } catch (ReflectiveOperationException | LinkageError e) {
+                return false;
+            }
+        }
+    }
+}
