@@ -107,11 +107,9 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (saved != null) {
                 List<String> diff = fresh.differences(saved);
-                if (diff.isEmpty() && facts.drawsRandom(step) && saved.stepsDone() > 0) {
-                    err.println("descent: warning: train block `" + step.name() + "` draws random numbers, whose draws follow"
-                            + " the steps this process has run; the resumed run continues the same batches but draws other noise");
-                }
                 if (diff.isEmpty()) {
+                    // Random ops draw by step count: continue the uninterrupted run's draws.
+                    session.setStepCount(saved.stepsDone());
                     start = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                             dataset.checksum(), saved.epochsDone(), saved.batchesDone(), saved.stepsDone(), saved.batchesSkipped(),
                             saved.epochLossSum(), saved.epochLossRows());
@@ -135,7 +133,8 @@ final class TrainCommand implements Callable<Integer> {
                 .append(trainer.stepsPerEpoch() == 1 ? " step" : " steps").append(", batch size ").append(batch)
                 .append(", seed ").append(seedValue);
         if (classifier != null) head.append(", classifier (labels ").append(classifier.labels()).append(')');
-        if (dataset.nonFiniteRows() > 0) head.append("; ").append(dataset.nonFiniteRows()).append(" rows hold NaN/Inf");
+        if (dataset.nonFiniteRows() > 0) head.append("; ").append(dataset.nonFiniteRows())
+                .append(dataset.nonFiniteRows() == 1 ? " row holds" : " rows hold").append(" NaN/Inf");
         out.println(head);
         if (start.stepsDone() > 0) {
             out.println("resuming " + restore + " at step " + start.stepsDone() + " of " + total + " (epoch "

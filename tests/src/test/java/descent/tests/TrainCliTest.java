@@ -177,6 +177,30 @@ class TrainCliTest {
         }
     }
 
+    /** Gradient noise draws by step count, which the checkpoint restores: a noisy run resumes bitwise too. */
+    @Test
+    void aNoisyRunResumesBitwiseEqual(@TempDir Path tmp) throws IOException {
+        Path model = tmp.resolve("noisy.descent");
+        Files.writeString(model, """
+                model noisy
+                input x: f32[batch, 4]
+                input y: f32[batch, 1]
+                var w: f32[4, 1] = zeros()
+                loss = reduce_mean(square(x @ w - y))
+                train step {
+                  opt = GradientDescentOptimizer(0.1)
+                  opt.apply_gradients([(g + random_normal_like(g, stddev=0.01, seed=3), v) for (g, v) in opt.compute_gradients(loss)])
+                }
+                """);
+        Path data = logregData(tmp);
+        String[] run = {"train", model.toString(), "--data", data.toString(), "--batch-size", "3", "--epochs", "2"};
+        Path whole = tmp.resolve("whole.safetensors"), part = tmp.resolve("part.safetensors");
+        ok(cat(run, "--save", whole.toString()));
+        ok(cat(run, "--save", part.toString(), "--stop-at-step", "2"));
+        ok("train", model.toString(), "--data", data.toString(), "--restore", part.toString(), "--save", part.toString());
+        assertSameState(whole, part);
+    }
+
     /** Periodic checkpoints: every N steps, atomically, each one a valid resume point. */
     @Test
     void checkpointsEveryNStepsResumeExactly(@TempDir Path tmp) throws IOException {

@@ -145,7 +145,7 @@ class TrainErrorsTest {
 
         CliTest.Result r = TrainCliTest.ok(mlpTrain(dir, "--on-nonfinite", "skip-batch", "--batch-size", "4", "--epochs", "2",
                 "--save", ckpt.toString()));
-        assertTrue(r.out().contains("1 rows hold NaN/Inf"), r.out());
+        assertTrue(r.out().contains("1 row holds NaN/Inf"), r.out());
         assertTrue(r.out().contains("2 batches skipped (non-finite)"), r.out());
         assertEquals(4L, SafeTensors.read(ckpt).get("global_step").longs()[0], "6 batches, 2 skipped");
         for (Tensor t : SafeTensors.read(ckpt).values()) for (double v : t.toDoubles()) assertTrue(Double.isFinite(v));

@@ -6,7 +6,6 @@ import descent.compiler.ir.Model;
 import descent.compiler.ir.Op;
 import descent.compiler.ir.TensorType;
 import descent.compiler.ir.TrainStep;
-import descent.runtime.DType;
 import descent.runtime.DescentException;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -87,22 +86,6 @@ public final class ModelFacts {
                 + " (loss = ...) and minimize(loss), so that it can be reported");
     }
 
-    /**
-     * Does one call of {@code step} draw random numbers (e.g. {@code random_normal_like} gradient noise)? The
-     * interpreter keys those draws on the number of steps its session has run, which the runtime API cannot
-     * restore, so a resumed run draws differently.
-     */
-    public boolean drawsRandom(TrainStep step) {
-        Graph g = model.graph();
-        BitSet need = new BitSet();
-        for (TrainStep.Update u : step.updates()) need.set(u.value());
-        for (int id = g.size() - 1; id >= 0; id--) {
-            if (!need.get(id)) continue;
-            if (g.node(id).op() instanceof Op.RandomNormal) return true;
-            for (int in : g.node(id).inputs()) need.set(in);
-        }
-        return false;
-    }
 
     /** A classifier's labels input and fetchable logits, per the rule in the class comment. */
     public record Classifier(String labels, String logits, int node) {}
@@ -153,8 +136,6 @@ public final class ModelFacts {
         }
         return w;
     }
-
-    static boolean isInteger(DType d) { return !d.isFloating(); }
 
     /** For messages and checks: does a data tensor's shape fit a per-row input (rank and fixed dimensions)? */
     static String shapeMismatch(TensorType type, int[] shape) {

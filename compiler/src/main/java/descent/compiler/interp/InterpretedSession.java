@@ -66,6 +66,10 @@ final class InterpretedSession implements TrainingSession {
 
     @Override public Map<String, Tensor> state() { return session.variables(); }
 
+    @Override public long stepCount() { return session.stepsRun(); }
+
+    @Override public void setStepCount(long steps) { session.setStepsRun(steps); }
+
     @Override public void save(Path checkpoint) { SafeTensors.write(checkpoint, session.variables()); }
 
     @Override public List<String> restore(Path checkpoint) {

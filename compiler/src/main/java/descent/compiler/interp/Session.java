@@ -58,6 +58,12 @@ public final class Session {
     /** How many train steps this session has run. */
     public long stepsRun() { return steps; }
 
+    /** Sets the step count that selects random ops' draws (a resumed run continues its draws). */
+    public void setStepsRun(long steps) {
+        if (steps < 0) throw new DescentException("a step count cannot be negative: " + steps);
+        this.steps = steps;
+    }
+
     /**
      * Runs train step {@code train} once on {@code feeds}, in the order of its plan, and returns the named
      * values as that step computed them (forward values before its updates, as

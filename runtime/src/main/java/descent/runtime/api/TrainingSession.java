@@ -46,6 +46,14 @@ public interface TrainingSession {
     /** Every state value by TF name, in signature order. */
     Map<String, Tensor> state();
 
+    /**
+     * How many train steps this session has run. Random ops (gradient noise) draw from a stream chosen by
+     * this count, so a run resumed from a checkpoint sets it back to continue the same draws.
+     */
+    long stepCount();
+
+    void setStepCount(long steps);
+
     /** Writes every state value to a SafeTensors checkpoint (atomically). */
     void save(Path checkpoint);
 
