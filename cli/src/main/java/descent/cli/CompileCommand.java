@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "compile", description = {
+@Command(name = "compile", mixinStandardHelpOptions = true, description = {
         "Compiles a model. With --emit, prints (or writes to -o) one stage of the pipeline:",
         "  ast   the syntax tree",
         "  ir    the typed graph IR",

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", description = {"Prints a model's signature: inputs, outputs, variables with their bytes, and",
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = {"Prints a model's signature: inputs, outputs, variables with their bytes, and",
         "per train block its optimizers, slots, non-slot variables and plan summary."})
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL") Path model;

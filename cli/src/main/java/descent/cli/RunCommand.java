@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = {
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
         "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and runs the train",
         "step --steps times (default 1; the model's only train block unless --train names one; --steps 0 or a",
         "model without train blocks only evaluates). Fetches are the values computed in the last step, before",
