@@ -26,6 +26,8 @@ final class PanelTransposeWriter implements Opcodes {
     private static final String FV_D = "L" + FV + ";";
     /** Field holding the permute index vectors: stage s's low half at 2s·VL, high half at (2s+1)·VL. */
     private static final String TABLE = "TRANSPOSE";
+    /** Slots of the generated method: its four arguments, then the block's column and the k-tail mask, then the index vectors. */
+    private static final int B = 0, SRC = 1, PANEL = 2, DST = 3, KB = 4, MASK = 5, INDEX = 6;
 
     private final String className;
     private final int vl, k, stages;
@@ -66,20 +68,19 @@ final class PanelTransposeWriter implements Opcodes {
         MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, name(rows, p), DESC, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
-        final int b = 0, src = 1, panel = 2, dst = 3, kb = 4, mask = 5, index = 6;
-        int x = index + 2 * stages, y = x + vl;
+        int x = INDEX + 2 * stages, y = x + vl;
         for (int i = 0; i < 2 * stages; i++) {
             species(code);
             code.mv.visitFieldInsn(GETSTATIC, className, TABLE, "[F");
-            code.push(i * vl).invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI)" + FV_D).astore(index + i);
+            code.push(i * vl).invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI)" + FV_D).astore(INDEX + i);
         }
         int full = k - k % vl;
-        if (full > 0) code.forLoop(kb, 0, full, vl, () -> block(code, rows, p, vl, false, x, y));
+        if (full > 0) code.forLoop(KB, 0, full, vl, () -> block(code, rows, p, vl, false, x, y));
         if (k % vl != 0) {
             // The last k % VL columns of B: masked row loads (no reads past row ends), only that many stores.
             species(code).push(0).push(k % vl);
-            code.invokeInterface("jdk/incubator/vector/VectorSpecies", "indexInRange", "(II)" + MASK_D).astore(mask);
-            code.push(full).istore(kb);
+            code.invokeInterface("jdk/incubator/vector/VectorSpecies", "indexInRange", "(II)" + MASK_D).astore(MASK);
+            code.push(full).istore(KB);
             block(code, rows, p, k % vl, true, x, y);
         }
         code.insn(RETURN);
@@ -89,12 +90,11 @@ final class PanelTransposeWriter implements Opcodes {
 
     /** One VL×VL block at column kb: loads into slots x.., permutes between x.. and y.., stores {@code cols} panel rows. */
     private void block(MatmulCode code, int rows, int p, int cols, boolean masked, int x, int y) {
-        final int b = 0, src = 1, panel = 2, dst = 3, kb = 4, mask = 5, index = 6; // as in emitMethod
         for (int r = 0; r < vl; r++) {
             species(code);
             if (r < rows) {
-                code.aload(b).iload(src).addConst(r * k).iload(kb).insn(IADD);
-                if (masked) code.aload(mask);
+                code.aload(B).iload(SRC).addConst(r * k).iload(KB).insn(IADD);
+                if (masked) code.aload(MASK);
                 code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
             } else {
                 code.invokeStatic(FV, "zero", "(" + SPECIES_D + ")" + FV_D);
@@ -107,14 +107,14 @@ final class PanelTransposeWriter implements Opcodes {
             for (int r = 0; r < vl; r++) {
                 if ((r & h) != 0) continue;
                 for (int half = 0; half < 2; half++) {
-                    code.aload(index + 2 * s + half).aload(cur + r).aload(cur + r + h);
+                    code.aload(INDEX + 2 * s + half).aload(cur + r).aload(cur + r + h);
                     code.invokeVirtual(FV, "selectFrom", "(" + VEC_D + VEC_D + ")" + FV_D).astore(next + r + half * h);
                 }
             }
             int t = cur; cur = next; next = t;
         }
         for (int q = 0; q < cols; q++) {
-            code.aload(cur + q).aload(panel).iload(dst).addScaled(kb, p).addConst(q * p);
+            code.aload(cur + q).aload(PANEL).iload(DST).addScaled(KB, p).addConst(q * p);
             code.invokeVirtual(FV, "intoArray", "([FI)V");
         }
     }
