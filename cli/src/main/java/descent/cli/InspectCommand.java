@@ -55,6 +55,18 @@ final class InspectCommand implements Callable<Integer> {
             Plan p = Scheduler.schedule(m, t, fetches);
             out.printf("  plan: %d steps, peak buffers %d bytes (gradients %d), symbolic dimensions counted as 1%n",
                     p.steps().size(), p.peakBytes(), p.peakGradientBytes());
+            for (int batch : new int[] {1, 32}) {
+                var cost = descent.compiler.lower.Cost.of(m.graph(), descent.compiler.lower.Lowering.lower(m, p, fetches), batch);
+                out.printf("  per step at batch %d: %d FLOPs, %d bytes moved%n", batch, cost.flops(), cost.bytes());
+            }
+            out.print("  peak buffer bytes by gate mode (batch 1):");
+            for (TrainStep.GateMode mode : TrainStep.GateMode.values()) {
+                TrainStep as = new TrainStep(t.name(), t.span(), t.lossNode(), mode, t.aggregation(), t.updates(), t.gradients(),
+                        t.rawGradients(), t.groups(), t.slots(), t.optimizers(), t.globalStep(), t.locals(), t.firstNode());
+                Plan q = Scheduler.schedule(m, as, fetches);
+                out.printf(" %s %d (gradients %d)%s", mode, q.peakBytes(), q.peakGradientBytes(), mode == TrainStep.GateMode.GATE_GRAPH ? "" : ",");
+            }
+            out.println();
         }
         out.flush();
         return Main.OK;

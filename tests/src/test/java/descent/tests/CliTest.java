@@ -194,5 +194,6 @@ class CliTest {
         Result r = descent("inspect", ex("mlp.descent"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("w1") && r.out().contains("256 bytes"), r.out());
+        assertTrue(r.out().contains("slot \"m\" of w1") && r.out().contains("FLOPs") && r.out().contains("GATE_GRAPH"), r.out());
     }
 }
