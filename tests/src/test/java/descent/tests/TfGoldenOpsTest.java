@@ -1,8 +1,6 @@
 package descent.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
@@ -11,7 +9,6 @@ import descent.compiler.ir.Model;
 import descent.runtime.DType;
 import descent.runtime.Tensor;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,12 +97,12 @@ class TfGoldenOpsTest {
         Map<String, Tensor> got = new Session(model, Precision.F32, 0).evaluate(feeds, fetches);
         String context = "\n--- model ---\n" + text;
 
-        compare(name + ": output", outType, shape(output), values(outType, data(output)), got.get("golden_y"), tol, context);
+        GoldenAssert.compareMaxOne(name + ": output", outType, shape(output), values(outType, data(output)), got.get("golden_y"), tol, context);
         for (String x : xs) {
             Map<String, Object> g = grads.get(x);
             double[] expected = values(dtype(inputs.get(x)), data(g));
             if (PYTHON_RULE_GRADIENTS.containsKey(name)) expected = pythonRuleGradient(name, c);
-            compare(name + ": d/d" + x, dtype(inputs.get(x)), shape(g), expected, got.get("golden_g_" + x), tol, context);
+            GoldenAssert.compareMaxOne(name + ": d/d" + x, dtype(inputs.get(x)), shape(g), expected, got.get("golden_g_" + x), tol, context);
         }
     }
 
@@ -129,33 +126,8 @@ class TfGoldenOpsTest {
         return dx;
     }
 
-    private static void compare(String what, DType dtype, int[] shape, double[] expected, Tensor actual, double tol,
-                                String context) {
-        assertEquals(dtype, actual.dtype(), what + ": dtype" + context);
-        if (!Arrays.equals(shape, actual.shape())) {
-            fail(what + ": shape " + Tensor.shapeString(actual.shape()) + ", TF has " + Tensor.shapeString(shape) + context);
-        }
-        double[] a = actual.toDoubles();
-        StringBuilder bad = new StringBuilder();
-        int mismatches = 0;
-        for (int i = 0; i < expected.length; i++) {
-            if (!close(a[i], expected[i], tol)) {
-                if (mismatches++ < 8) {
-                    bad.append(String.format("%n  [%d] descent %s, tensorflow %s (|d| = %.3g, allowed %.3g)", i,
-                            repr(a[i]), repr(expected[i]), Math.abs(a[i] - expected[i]), tol * Math.max(1, Math.abs(expected[i]))));
-                }
-            }
-        }
-        if (mismatches > 0) fail(what + ": " + mismatches + " of " + expected.length + " elements differ" + bad + context);
-    }
 
-    static boolean close(double actual, double expected, double tol) {
-        if (Double.isNaN(expected) || Double.isNaN(actual)) return Double.isNaN(expected) && Double.isNaN(actual);
-        if (Double.isInfinite(expected) || Double.isInfinite(actual)) return actual == expected;
-        return Math.abs(actual - expected) <= tol * Math.max(1.0, Math.abs(expected)); // -0.0 == 0.0 here
-    }
 
-    private static String repr(double v) { return v == (float) v ? Float.toString((float) v) : Double.toString(v); }
 
     // ---- JSON values to tensors and type strings
 

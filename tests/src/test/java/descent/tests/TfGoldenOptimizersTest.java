@@ -122,7 +122,7 @@ class TfGoldenOptimizersTest {
         for (String slot : slotInit.keySet()) {
             double[] expected = new double[n];
             Arrays.fill(expected, (Double) slotInit.get(slot));
-            compare(name + ": initial slot " + slot, dtype, shape, values(dtype, expected),
+            GoldenAssert.compareOnePlus(name + ": initial slot " + slot, dtype, shape, values(dtype, expected),
                     session.variables().get(slotVar.get(slot)), tol, context);
         }
         for (String ns : nonslotInit.keySet()) {
@@ -153,11 +153,11 @@ class TfGoldenOptimizersTest {
 
             Map<String, Object> expected = (Map<String, Object>) step.get("expected");
             Map<String, Tensor> state = session.variables();
-            compare(at + VAR, dtype, shape, values(dtype, doubles(expected.get("var"))), state.get(VAR), tol, context);
+            GoldenAssert.compareOnePlus(at + VAR, dtype, shape, values(dtype, doubles(expected.get("var"))), state.get(VAR), tol, context);
             Map<String, Object> slots = (Map<String, Object>) expected.get("slots");
             assertEquals(slotInit.keySet(), slots.keySet(), at + "golden slots");
             for (String slot : slots.keySet()) {
-                compare(at + "slot " + slot + " (" + slotVar.get(slot) + ")", dtype, shape,
+                GoldenAssert.compareOnePlus(at + "slot " + slot + " (" + slotVar.get(slot) + ")", dtype, shape,
                         values(dtype, doubles(slots.get(slot))), state.get(slotVar.get(slot)), tol, context);
             }
             Map<String, Object> nonslot = new LinkedHashMap<>(
@@ -220,25 +220,6 @@ class TfGoldenOptimizersTest {
 
     // ---- comparison
 
-    static void compare(String what, DType dtype, int[] shape, double[] expected, Tensor actual, double tol, String context) {
-        assertNotNull(actual, what + ": missing" + context);
-        assertEquals(dtype, actual.dtype(), what + ": dtype" + context);
-        if (!Arrays.equals(shape, actual.shape())) {
-            fail(what + ": shape " + Tensor.shapeString(actual.shape()) + ", TF has " + Tensor.shapeString(shape) + context);
-        }
-        double[] a = actual.toDoubles();
-        StringBuilder bad = new StringBuilder();
-        int mismatches = 0;
-        for (int i = 0; i < expected.length; i++) {
-            if (!close(a[i], expected[i], tol)) {
-                if (mismatches++ < 8) {
-                    bad.append(String.format("%n  [%d] descent %s, tensorflow %s (|d| = %.3g, allowed %.3g)", i,
-                            repr(a[i]), repr(expected[i]), Math.abs(a[i] - expected[i]), tol * (1 + Math.abs(expected[i]))));
-                }
-            }
-        }
-        if (mismatches > 0) fail(what + ": " + mismatches + " of " + expected.length + " elements differ" + bad + context);
-    }
 
     /** Non-slot variables are float32 in TF (also for f64 variables): compared as float32 scalars. */
     static void compareNonSlot(String what, double expected, Tensor actual, double tol, String context) {
@@ -246,20 +227,14 @@ class TfGoldenOptimizersTest {
         assertEquals(0, actual.shape().length, what + ": not a scalar" + context);
         assertEquals(DType.F32, actual.dtype(), what + ": dtype (TF's non-slot variables are float32)" + context);
         double a = (float) actual.getDouble(0), e = (float) expected;
-        if (!close(a, e, tol)) {
-            fail(String.format("%s: descent %s, tensorflow %s (|d| = %.3g, allowed %.3g)%s", what, repr(a), repr(e),
+        if (!GoldenAssert.close(a, e, tol, GoldenAssert.Scale.ONE_PLUS)) {
+            fail(String.format("%s: descent %s, tensorflow %s (|d| = %.3g, allowed %.3g)%s", what, GoldenAssert.repr(a), GoldenAssert.repr(e),
                     Math.abs(a - e), tol * (1 + Math.abs(e)), context));
         }
     }
 
     /** The golden's check: {@code |actual - expected| <= tol * (1 + |expected|)}; NaN equals only NaN. */
-    static boolean close(double actual, double expected, double tol) {
-        if (Double.isNaN(expected) || Double.isNaN(actual)) return Double.isNaN(expected) && Double.isNaN(actual);
-        if (Double.isInfinite(expected) || Double.isInfinite(actual)) return actual == expected;
-        return Math.abs(actual - expected) <= tol * (1 + Math.abs(expected));
-    }
 
-    static String repr(double v) { return v == (float) v ? Float.toString((float) v) : Double.toString(v); }
 
     // ---- JSON values
 
