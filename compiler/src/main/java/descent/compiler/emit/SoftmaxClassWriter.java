@@ -1,0 +1,192 @@
+package descent.compiler.emit;
+
+import descent.compiler.ir.ReduceFn;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+
+/**
+ * Writes one softmax-family class for a static class count C. Per row, exactly the interpreter's
+ * arithmetic ({@code Kernels.softmax / softmaxXent / sparseSoftmaxXent}) in the same order:
+ * <pre>
+ * max   = rowMAX(x, p, C)                              // vector, order-free (exact selection)
+ * sum   = Σ_j Math.exp((double) x[j] − max)            // double, j = 0..C−1 in order
+ * softmax:      out[j] = (float) (Math.exp((double) x[j] − max) / sum)
+ * log_softmax:  out[j] = (float) (((double) x[j] − max) − Math.log(sum))
+ * xent:         loss   = (float) Σ_j −labels[j]·(((double) x[j] − max) − Math.log(sum))   (s −= …, in order)
+ * sparse xent:  loss   = (float) −(((double) x[k] − max) − Math.log(sum)),  k = labels[r]
+ * </pre>
+ * so results equal the interpreter's bit for bit (Math.exp/log give the same bits in interpreted and
+ * compiled code of one JVM). Only the row maximum is vectorised: a vector exp (SVML) would change bits
+ * when C2 compiles the kernel. Sparse labels are all checked before any loss is written.
+ */
+final class SoftmaxClassWriter implements Opcodes {
+    static final String SOFTMAX_DESC = "([FI[FII)V";
+    static final String XENT_DESC = "([FI[FI[FII)V";
+    static final String SPARSE_DESC = "(Ljava/lang/Object;I[FI[FII)V";
+
+    private final SoftmaxOp op;
+    private final int classes;
+    private final String className;
+    private final ReduceRowWriter rows;
+
+    SoftmaxClassWriter(SoftmaxOp op, int classes, String className, int vectorLength) {
+        if (classes < 0) throw new IllegalArgumentException("classes " + classes);
+        this.op = op;
+        this.classes = classes;
+        this.className = className;
+        this.rows = new ReduceRowWriter(className, vectorLength);
+    }
+
+    private Class<?> kernelInterface() {
+        return switch (op) {
+            case SOFTMAX, LOG_SOFTMAX -> SoftmaxKernel.class;
+            case XENT -> SoftmaxXentKernel.class;
+            case SPARSE_XENT_I32, SPARSE_XENT_I64 -> SoftmaxSparseXentKernel.class;
+        };
+    }
+
+    private String desc() {
+        return switch (op) {
+            case SOFTMAX, LOG_SOFTMAX -> SOFTMAX_DESC;
+            case XENT -> XENT_DESC;
+            case SPARSE_XENT_I32, SPARSE_XENT_I64 -> SPARSE_DESC;
+        };
+    }
+
+    byte[] write() {
+        ClassWriter cw = ReduceClassWriter.newClassWriter();
+        cw.visit(MatmulClassWriter.CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
+                new String[] {Type.getInternalName(kernelInterface())});
+        rows.emitField(cw);
+        ReduceClassWriter.emitConstructor(cw);
+        ReduceClassWriter.emitDelegate(cw, className, "run", desc(), "compute", desc());
+        emitCompute(cw);
+        rows.emitRowReduce(cw, ReduceFn.MAX);
+        ReduceClassWriter.emitClinit(cw, rows);
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    private static void checkRange(MatmulCode c, int offSlot, int sizeSlot, int arraySlot) {
+        c.iload(offSlot).iload(sizeSlot).aload(arraySlot).insn(ARRAYLENGTH)
+                .invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+    }
+
+    /** Pushes the int label at index {@code labels[labelsOff + r]}, as the interpreter reads it ((int) of the double value). */
+    private void pushLabel(MatmulCode c, int labelsSlot, int labelsOff, int r) {
+        c.aload(labelsSlot).iload(labelsOff).iload(r).insn(IADD);
+        if (op == SoftmaxOp.SPARSE_XENT_I32) c.insn(IALOAD);
+        else c.insn(LALOAD).insn(L2D).insn(D2I);
+    }
+
+    private void emitCompute(ClassWriter cw) {
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "compute", desc(), null, null);
+        mv.visitCode();
+        MatmulCode c = new MatmulCode(mv);
+        boolean softmax = op == SoftmaxOp.SOFTMAX || op == SoftmaxOp.LOG_SOFTMAX;
+        boolean sparse = op == SoftmaxOp.SPARSE_XENT_I32 || op == SoftmaxOp.SPARSE_XENT_I64;
+        // Argument slots.
+        final int labels = softmax ? -1 : 0, labelsOff = softmax ? -1 : 1;
+        final int x = softmax ? 0 : 2, xOff = softmax ? 1 : 3;
+        final int out = softmax ? 2 : 4, outOff = softmax ? 3 : 5;
+        final int rowsSlot = softmax ? 4 : 6;
+        int next = rowsSlot + 1;
+        final int size = next++, r = next++, p = next++, q = next++, j = next++, k = next++, arr = next++;
+        final int mx = next, sum = next + 2, ls = next + 4, s = next + 6;
+        c.iload(rowsSlot).push(classes).invokeStatic("java/lang/Math", "multiplyExact", "(II)I").istore(size);
+        checkRange(c, xOff, size, x);
+        if (softmax) checkRange(c, outOff, size, out);
+        else checkRange(c, outOff, rowsSlot, out);
+        if (op == SoftmaxOp.XENT) checkRange(c, labelsOff, size, labels);
+        if (sparse) {
+            c.aload(labels);
+            mv.visitTypeInsn(CHECKCAST, op == SoftmaxOp.SPARSE_XENT_I32 ? "[I" : "[J");
+            c.astore(arr);
+            checkRange(c, labelsOff, rowsSlot, arr);
+            c.forLoop(r, 0, cc -> cc.iload(rowsSlot), 1, () -> {
+                Label bad = new Label(), ok = new Label();
+                pushLabel(c, arr, labelsOff, r);
+                c.istore(k).iload(k);
+                mv.visitJumpInsn(IFLT, bad);
+                c.iload(k).push(classes);
+                mv.visitJumpInsn(IF_ICMPLT, ok);
+                mv.visitLabel(bad);
+                c.iload(k).iload(r).push(classes).invokeStatic(Type.getInternalName(SoftmaxEmitter.class), "labelOutOfRange",
+                        "(III)Ldescent/runtime/DescentException;").insn(ATHROW);
+                mv.visitLabel(ok);
+            });
+        }
+        c.iload(xOff).istore(p);
+        c.iload(softmax ? outOff : labelsOff).istore(q);   // the running pointer of out (softmax) or dense labels (xent)
+        c.forLoop(r, 0, cc -> cc.iload(rowsSlot), 1, () -> {
+            c.aload(x).iload(p).push(classes).invokeStatic(className, ReduceRowWriter.reduceName(ReduceFn.MAX), ReduceRowWriter.REDUCE_DESC);
+            c.insn(F2D);
+            mv.visitVarInsn(DSTORE, mx);
+            c.insn(DCONST_0);
+            mv.visitVarInsn(DSTORE, sum);
+            c.forLoop(j, 0, classes, 1, () -> {
+                mv.visitVarInsn(DLOAD, sum);
+                pushShifted(c, x, p, j, mx);
+                c.invokeStatic("java/lang/Math", "exp", "(D)D").insn(DADD);
+                mv.visitVarInsn(DSTORE, sum);
+            });
+            if (op == SoftmaxOp.SOFTMAX) {
+                c.forLoop(j, 0, classes, 1, () -> {
+                    c.aload(out).iload(q).iload(j).insn(IADD);
+                    pushShifted(c, x, p, j, mx);
+                    c.invokeStatic("java/lang/Math", "exp", "(D)D");
+                    mv.visitVarInsn(DLOAD, sum);
+                    c.insn(DDIV).insn(D2F).insn(FASTORE);
+                });
+            } else {
+                mv.visitVarInsn(DLOAD, sum);
+                c.invokeStatic("java/lang/Math", "log", "(D)D");
+                mv.visitVarInsn(DSTORE, ls);
+                if (op == SoftmaxOp.LOG_SOFTMAX) {
+                    c.forLoop(j, 0, classes, 1, () -> {
+                        c.aload(out).iload(q).iload(j).insn(IADD);
+                        pushShifted(c, x, p, j, mx);
+                        mv.visitVarInsn(DLOAD, ls);
+                        c.insn(DSUB).insn(D2F).insn(FASTORE);
+                    });
+                } else if (op == SoftmaxOp.XENT) {
+                    c.insn(DCONST_0);
+                    mv.visitVarInsn(DSTORE, s);
+                    c.forLoop(j, 0, classes, 1, () -> {
+                        mv.visitVarInsn(DLOAD, s);
+                        c.aload(labels).iload(q).iload(j).insn(IADD).insn(FALOAD).insn(F2D);
+                        pushShifted(c, x, p, j, mx);
+                        mv.visitVarInsn(DLOAD, ls);
+                        c.insn(DSUB).insn(DMUL).insn(DSUB);
+                        mv.visitVarInsn(DSTORE, s);
+                    });
+                    c.aload(out).iload(outOff).iload(r).insn(IADD);
+                    mv.visitVarInsn(DLOAD, s);
+                    c.insn(D2F).insn(FASTORE);
+                } else {
+                    pushLabel(c, arr, labelsOff, r);
+                    c.istore(k);
+                    c.aload(out).iload(outOff).iload(r).insn(IADD);
+                    pushShifted(c, x, p, k, mx);
+                    mv.visitVarInsn(DLOAD, ls);
+                    c.insn(DSUB).insn(DNEG).insn(D2F).insn(FASTORE);
+                }
+            }
+            c.iload(p).addConst(classes).istore(p);
+            c.iload(q).addConst(classes).istore(q);
+        });
+        c.insn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /** Pushes {@code (double) x[p + j] - max} as a double. */
+    private static void pushShifted(MatmulCode c, int x, int p, int j, int mx) {
+        c.aload(x).iload(p).iload(j).insn(IADD).insn(FALOAD).insn(F2D);
+        c.mv.visitVarInsn(DLOAD, mx);
+        c.insn(DSUB);
+    }
+}
