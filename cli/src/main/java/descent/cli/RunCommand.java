@@ -38,15 +38,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
     @Option(names = "--train", paramLabel = "NAME", description = "train block to run") String train;
     @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1; 0 evaluates only)") Integer steps;
-    @Option(names = "--backend", paramLabel = "B", description = "compiled or interpreter (default: interpreter in this version)") Backend backend;
+    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)") Backend backend;
     @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
         Model m = Compiler.check(model);
-        if (backend == Backend.compiled) {
-            throw new DescentException("the compiled backend is not available in this version; use --backend interpreter");
-        }
         if (steps != null && steps < 0) throw new DescentException("--steps must not be negative, got " + steps);
         String block = trainBlock(m);
         int n = block == null ? 0 : steps == null ? 1 : steps;
@@ -54,7 +51,8 @@ final class RunCommand implements Callable<Integer> {
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
         // The runtime API: the compiled backend will be a second DescentModel behind the same calls.
-        TrainingSession session = new InterpretedModel(m, precision).newSession(seed);
+        TrainingSession session = (backend == Backend.compiled ? new descent.compiler.backend.CompiledModel(m)
+                : new InterpretedModel(m, precision)).newSession(seed);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {

@@ -146,6 +146,14 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
      *                                  elementwise f32, or a leaf broadcasts other than FULL/SCALAR/ROW
      */
     public static FusedExpr from(Graph g, List<Integer> outputNodes, List<Integer> leafNodes) {
+        return from(g, outputNodes, leafNodes, Set.of());
+    }
+
+    /**
+     * As {@link #from(Graph, List, List)}, except that the leaves in {@code materialized} are read FULL: the
+     * caller broadcasts them to the outputs' shape first (a column or other pattern a fused loop cannot read).
+     */
+    public static FusedExpr from(Graph g, List<Integer> outputNodes, List<Integer> leafNodes, Set<Integer> materialized) {
         if (outputNodes.isEmpty()) throw new IllegalArgumentException("no output nodes");
         if (new HashSet<>(leafNodes).size() != leafNodes.size()) throw new IllegalArgumentException("repeated leaf in " + leafNodes);
         Shape domain = g.type(outputNodes.get(0)).shape();
@@ -160,7 +168,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         Map<Integer, Integer> exprOf = new HashMap<>();
         for (int leaf : leafNodes) {
             requireF32(g, leaf, "leaf");
-            InputKind kind = kindOf(g.type(leaf).shape(), domain);
+            InputKind kind = materialized.contains(leaf) ? InputKind.FULL : kindOf(g.type(leaf).shape(), domain);
             if (kind == null) {
                 throw new IllegalArgumentException("leaf %" + leaf + " of shape " + g.type(leaf).shape() + " broadcasts to " + domain
                         + " in a way a fused loop does not read (full, scalar, or a row along the last axis)");
@@ -226,7 +234,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
     }
 
     /** How a value of shape {@code s} is read in a loop over {@code domain}, or null if it cannot be. */
-    static InputKind kindOf(Shape s, Shape domain) {
+    public static InputKind kindOf(Shape s, Shape domain) {
         List<Dim> l = withoutLeadingOnes(s), d = withoutLeadingOnes(domain);
         if (l.stream().allMatch(Dim::isOne)) return InputKind.SCALAR;
         if (l.equals(d)) return InputKind.FULL;

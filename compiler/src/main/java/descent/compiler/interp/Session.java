@@ -214,7 +214,9 @@ public final class Session {
 
     private static List<Integer> neededList(java.util.BitSet b) { return b.stream().boxed().toList(); }
 
-    private void checkFeedNames(Map<String, Tensor> feeds) {
+    private void checkFeedNames(Map<String, Tensor> feeds) { checkFeedNames(model, feeds); }
+
+    public static void checkFeedNames(Model model, Map<String, Tensor> feeds) {
         for (String f : feeds.keySet()) {
             if (model.input(f) == null) {
                 throw new DescentException("`" + f + "` is not an input of model " + model.name()
@@ -225,6 +227,11 @@ public final class Session {
 
     /** Node ids for fetch names: outputs, model names, variables, and the train block's locals (also as block/name). */
     private List<Integer> fetchNodes(List<String> fetches, descent.compiler.ir.TrainStep step) {
+        return fetchNodes(model, fetches, step);
+    }
+
+    /** Node ids for fetch names: outputs, model names, state, and a train block's locals (also as BLOCK/NAME). */
+    public static List<Integer> fetchNodes(Model model, List<String> fetches, descent.compiler.ir.TrainStep step) {
         List<Integer> nodes = new ArrayList<>();
         for (String f : fetches) {
             Integer id = model.outputs().get(f);

@@ -107,16 +107,15 @@ public final class Lowering {
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));
     }
 
+    /** What a fused f32 loop computes ({@code emit/FusedExpr}): f32 unary, binary, select, leaky ReLU. */
     static boolean isElementwise(Node n) {
+        if (n.type().dtype() != descent.runtime.DType.F32) return false;
         return switch (n.op()) {
             case Op.Unary u -> true;
             case Op.Binary b -> true;
             case Op.LeakyRelu l -> true;
             case Op.LeakyReluGrad l -> true;
             case Op.Select s -> true;
-            case Op.AddN a -> true;
-            case Op.Cast c -> true;
-            case Op.BroadcastTo b -> true;
             default -> false;
         };
     }

@@ -1,0 +1,249 @@
+package descent.compiler.backend;
+
+import descent.compiler.interp.Interpreter;
+import descent.compiler.interp.Session;
+import descent.compiler.ir.Grad;
+import descent.compiler.ir.Graph;
+import descent.compiler.ir.Model;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
+import descent.compiler.ir.TrainStep;
+import descent.compiler.lower.Lowering;
+import descent.compiler.schedule.Plan;
+import descent.compiler.schedule.Scheduler;
+import descent.runtime.DescentException;
+import descent.runtime.Initializers;
+import descent.runtime.SafeTensors;
+import descent.runtime.Tensor;
+import descent.runtime.api.Gradient;
+import descent.runtime.api.ModelSignature;
+import descent.runtime.api.StateSpec;
+import descent.runtime.api.TrainSpec;
+import descent.runtime.api.TrainingSession;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * State held as primitive arrays, updated in place by the generated kernels. A call validates its feeds
+ * first; if a kernel still fails (an index out of range), the state arrays it wrote are restored.
+ */
+final class CompiledSession implements TrainingSession {
+    private final Model model;
+    private final ModelSignature signature;
+    private final Map<String, Object> state = new LinkedHashMap<>();
+    private final Map<String, Executable> executables = new HashMap<>();
+    private long steps;
+
+    CompiledSession(Model model, ModelSignature signature, long seed) {
+        this.model = model;
+        this.signature = signature;
+        for (Model.VariableInfo v : model.variables()) {
+            int[] shape = v.type().shape().concrete(Map.of());
+            state.put(v.name(), Initializers.materialize(v.init(), v.type().dtype(), shape, seed, v.name()).data());
+        }
+    }
+
+    @Override public ModelSignature signature() { return signature; }
+
+    @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
+        TrainStep step = requireTrain(train);
+        Session.checkFeedNames(model, feeds);
+        List<Integer> nodes = Session.fetchNodes(model, fetches, step);
+        Plan plan = Scheduler.schedule(model, step, nodes);
+        Map<String, Tensor> out = run("train " + train, plan, nodes, feeds, Map.of(), fetches);
+        steps++;
+        return out;
+    }
+
+    @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
+        Session.checkFeedNames(model, feeds);
+        List<Integer> nodes = Session.fetchNodes(model, fetches, null);
+        return run("eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches);
+    }
+
+    @Override public Map<String, Gradient> computeGradients(String train, Map<String, Tensor> feeds) {
+        TrainStep step = requireTrain(train);
+        Session.checkFeedNames(model, feeds);
+        List<Integer> nodes = new ArrayList<>();
+        for (var e : step.gradients()) {
+            switch (e.grad()) {
+                case Grad.Dense d -> nodes.add(d.node());
+                case Grad.Sliced s -> { nodes.add(s.values()); nodes.add(s.indices()); }
+                case Grad.None n -> { }
+            }
+        }
+        List<String> names = nodes.stream().map(n -> "%" + n).toList();
+        Map<String, Tensor> values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names);
+        Map<String, Gradient> out = new LinkedHashMap<>();
+        for (var e : step.gradients()) {
+            switch (e.grad()) {
+                case Grad.Dense d -> out.put(e.variable(), new Gradient.Dense(values.get("%" + d.node())));
+                case Grad.Sliced s -> out.put(e.variable(), new Gradient.Slices(values.get("%" + s.values()),
+                        values.get("%" + s.indices()), s.denseShape().concrete(Map.of())));
+                case Grad.None n -> { }
+            }
+        }
+        return out;
+    }
+
+    @Override public void applyGradients(String train, Map<String, Gradient> gradients, Map<String, Tensor> feeds) {
+        TrainStep step = requireTrain(train);
+        Session.checkFeedNames(model, feeds);
+        Map<Integer, Tensor> given = new LinkedHashMap<>();
+        for (var e : step.gradients()) {
+            Gradient g = gradients.get(e.variable());
+            String what = "gradient of `" + e.variable() + "`";
+            switch (e.grad()) {
+                case Grad.Dense d -> {
+                    if (!(g instanceof Gradient.Dense dense)) throw new DescentException(what + " must be a dense tensor" + (g == null ? ", and is missing" : ""));
+                    given.put(d.node(), dense.value());
+                }
+                case Grad.Sliced s -> {
+                    if (!(g instanceof Gradient.Slices sl)) throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
+                    given.put(s.values(), sl.values());
+                    given.put(s.indices(), sl.indices());
+                }
+                case Grad.None n -> { }
+            }
+        }
+        for (String name : gradients.keySet()) {
+            if (step.gradients().stream().noneMatch(e -> e.variable().equals(name))) {
+                throw new DescentException("train step `" + train + "` does not optimize `" + name + "`");
+            }
+        }
+        Plan plan = Scheduler.schedule(model, step, List.of(), given.keySet());
+        run("apply " + train, plan, List.of(), feeds, given, List.of());
+        steps++;
+    }
+
+    /** Validates feeds and given values, binds the symbolic dimensions, runs, and undoes the writes on failure. */
+    private Map<String, Tensor> run(String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
+                                    Map<Integer, Tensor> given, List<String> fetchNames) {
+        Graph g = model.graph();
+        Map<String, Integer> bindings = new HashMap<>();
+        Map<String, String> boundBy = new HashMap<>();
+        given.forEach((id, t) -> Interpreter.checkFeed("%" + id, g.type(id), t, bindings, boundBy));
+        BitSet needed = new BitSet();
+        for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
+        for (int f : nodes) needed.set(f);
+        for (int id = g.size() - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.containsKey(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        }
+        Object[] leaves = new Object[g.size()];
+        for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
+            Node n = g.node(id);
+            if (given.containsKey(id)) {
+                leaves[id] = given.get(id).data();
+            } else if (n.op() instanceof Op.Input in) {
+                Tensor t = feeds.get(in.name());
+                if (t == null) throw new DescentException("input `" + in.name() + "` (" + n.type() + ") is needed but was not fed");
+                Interpreter.checkFeed(in.name(), n.type(), t, bindings, boundBy);
+                leaves[id] = t.data();
+            } else if (n.op() instanceof Op.Variable v) {
+                leaves[id] = state.get(v.name());
+            }
+        }
+        String key = what + " " + nodes + " " + given.keySet() + " " + new java.util.TreeMap<>(bindings);
+        Executable exe = executables.get(key);
+        if (exe == null) {
+            exe = new Executable(g, Lowering.lower(model, plan, nodes), bindings);
+            executables.put(key, exe);
+        }
+        Map<String, Object> backups = new HashMap<>();
+        Object[] buf;
+        try {
+            buf = exe.run(leaves, state, backups, steps);
+        } catch (RuntimeException e) {
+            backups.forEach((name, old) -> System.arraycopy(old, 0, state.get(name), 0, java.lang.reflect.Array.getLength(old)));
+            throw e;
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            int id = nodes.get(i);
+            Object data = buf[id];
+            if (g.node(id).op() instanceof Op.Variable v && backups.containsKey(v.name())) data = backups.get(v.name());
+            out.put(fetchNames.get(i), tensor(g, id, Executable.copy(data), bindings));
+        }
+        return out;
+    }
+
+    private static Tensor tensor(Graph g, int id, Object data, Map<String, Integer> bindings) {
+        int[] shape = g.type(id).shape().concrete(bindings);
+        return switch (data) {
+            case float[] f -> Tensor.of(f, shape);
+            case int[] i -> Tensor.of(i, shape);
+            case long[] l -> Tensor.of(l, shape);
+            case double[] d -> Tensor.of(d, shape);
+            default -> throw new IllegalStateException();
+        };
+    }
+
+    private TrainStep requireTrain(String train) {
+        TrainStep step = model.train(train);
+        if (step == null) throw new DescentException("model " + model.name() + " has no train block `" + train + "`");
+        if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
+        return step;
+    }
+
+    @Override public Tensor get(String name) {
+        Object a = state.get(name);
+        if (a == null) throw new DescentException("model " + signature.name() + " has no variable `" + name + "`");
+        return tensor(model.graph(), model.variable(name).node(), Executable.copy(a), Map.of());
+    }
+
+    @Override public void set(String name, Tensor value) {
+        StateSpec spec = signature.state(name);
+        if (spec == null) throw new DescentException("model " + signature.name() + " has no variable `" + name + "`");
+        if (spec.dtype() != value.dtype() || !Arrays.equals(spec.shape(), value.shape())) {
+            throw new DescentException("`" + name + "` is " + spec.dtype() + Tensor.shapeString(spec.shape()) + ", not "
+                    + value.dtype() + Tensor.shapeString(value.shape()));
+        }
+        Object target = state.get(name);
+        System.arraycopy(value.data(), 0, target, 0, java.lang.reflect.Array.getLength(target));
+    }
+
+    @Override public Tensor getSlot(String train, String var, String slotName) {
+        TrainSpec t = signature.train(train);
+        if (t == null) throw new DescentException("model " + signature.name() + " has no train block `" + train + "`");
+        String s = t.slots().getOrDefault(var, Map.of()).get(slotName);
+        return s == null ? null : get(s);
+    }
+
+    @Override public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : state.keySet()) out.put(name, get(name));
+        return out;
+    }
+
+    @Override public long stepCount() { return steps; }
+
+    @Override public void setStepCount(long steps) {
+        if (steps < 0) throw new DescentException("a step count cannot be negative: " + steps);
+        this.steps = steps;
+    }
+
+    @Override public void save(Path checkpoint) { SafeTensors.write(checkpoint, state()); }
+
+    @Override public List<String> restore(Path checkpoint) {
+        Map<String, Tensor> values = SafeTensors.read(checkpoint);
+        List<String> unknown = new ArrayList<>();
+        for (var e : values.entrySet()) {
+            StateSpec spec = signature.state(e.getKey());
+            if (spec == null) { unknown.add(e.getKey()); continue; }
+            if (spec.dtype() != e.getValue().dtype() || !Arrays.equals(spec.shape(), e.getValue().shape())) {
+                throw new DescentException(checkpoint + ": `" + e.getKey() + "` is " + e.getValue().dtype()
+                        + Tensor.shapeString(e.getValue().shape()) + " but the model's variable is " + spec.dtype()
+                        + Tensor.shapeString(spec.shape()));
+            }
+        }
+        for (var e : values.entrySet()) if (state.containsKey(e.getKey())) set(e.getKey(), e.getValue());
+        return unknown;
+    }
+
+}
