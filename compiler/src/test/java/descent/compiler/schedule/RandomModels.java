@@ -9,10 +9,10 @@ import java.util.Random;
  * random mix of matmuls with variables, elementwise ops and reuse (values with several consumers, so
  * aggregation matters), with one train block under the given gate mode and aggregation method.
  */
-final class RandomModels {
+public final class RandomModels {
     private RandomModels() {}
 
-    static String model(long seed, String gate, String aggregation, String optimizer) {
+    public static String model(long seed, String gate, String aggregation, String optimizer) {
         Random r = new Random(seed);
         StringBuilder sb = new StringBuilder("model random").append(seed).append('\n');
         sb.append("input x: f32[batch, 3]\n");
