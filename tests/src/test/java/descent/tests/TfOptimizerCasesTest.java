@@ -90,13 +90,14 @@ class TfOptimizerCasesTest {
     Stream<DynamicTest> everyCase() throws IOException {
         List<Map<String, Object>> cases = cases();
         assertEquals(49, cases.size(), "the number of golden cases changed; check this test still covers them all");
-        return cases.stream().map(c -> DynamicTest.dynamicTest(c.get("id") + " " + c.get("source"), () -> runCase(c)));
+        return cases.stream().flatMap(c -> java.util.stream.Stream.of("interpreter", "compiled").map(backend ->
+                DynamicTest.dynamicTest(c.get("id") + " " + c.get("source") + " (" + backend + ")", () -> runCase(c, backend))));
     }
 
     @SuppressWarnings("unchecked")
-    private void runCase(Map<String, Object> c) throws IOException {
+    private void runCase(Map<String, Object> c, String backend) throws IOException {
         String id = (String) c.get("id");
-        Path dir = Files.createDirectories(tmp.resolve("case" + id));
+        Path dir = Files.createDirectories(tmp.resolve("case" + id + backend));
         Spec spec = new Spec(c);
         Path model = dir.resolve("case" + id + ".descent");
         Files.writeString(model, spec.modelText());
@@ -108,12 +109,12 @@ class TfOptimizerCasesTest {
 
         // Step 0: initial values (no step run), so every step can restore.
         Path previous = dir.resolve("step0.safetensors");
-        descentOk("run", model.toString(), "--backend", "interpreter", "--steps", "0", "--save", previous.toString());
+        descentOk("run", model.toString(), "--backend", backend, "--steps", "0", "--save", previous.toString());
         checkInitial(c, spec, SafeTensors.read(previous));
 
         for (int step = 1; step <= steps; step++) {
             Path next = dir.resolve("step" + step + ".safetensors");
-            List<String> args = new ArrayList<>(List.of("run", model.toString(), "--backend", "interpreter", "--train", "step",
+            List<String> args = new ArrayList<>(List.of("run", model.toString(), "--backend", backend, "--train", "step",
                     "--steps", "1", "--restore", previous.toString(), "--save", next.toString()));
             Map<String, Path> feeds = new LinkedHashMap<>(constantFeeds);
             String suffix = "_step" + step;
