@@ -96,16 +96,21 @@ final class CompiledSession implements TrainingSession {
         TrainStep step = requireTrain(train);
         Session.checkFeedNames(model, feeds);
         Map<Integer, Tensor> given = new LinkedHashMap<>();
+        Map<String, Integer> bindings = new HashMap<>();
+        Map<String, String> boundBy = new HashMap<>();
         for (var e : step.gradients()) {
             Gradient g = gradients.get(e.variable());
             String what = "gradient of `" + e.variable() + "`";
             switch (e.grad()) {
                 case Grad.Dense d -> {
                     if (!(g instanceof Gradient.Dense dense)) throw new DescentException(what + " must be a dense tensor" + (g == null ? ", and is missing" : ""));
+                    Interpreter.checkFeed(what, model.graph().type(d.node()), dense.value(), bindings, boundBy);
                     given.put(d.node(), dense.value());
                 }
                 case Grad.Sliced s -> {
                     if (!(g instanceof Gradient.Slices sl)) throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
+                    Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
+                    Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
                     given.put(s.values(), sl.values());
                     given.put(s.indices(), sl.indices());
                 }

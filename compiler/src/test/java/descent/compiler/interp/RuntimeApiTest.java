@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The runtime API on the interpreter: signature, split train steps, state access, atomic failure. */
-class RuntimeApiTest {
-    static final String EMBEDDING = """
+public class RuntimeApiTest {
+    protected static final String EMBEDDING = """
             model rec
             input user: i32[batch]
             input item: i32[batch]
@@ -37,7 +37,8 @@ class RuntimeApiTest {
             train step { AdamOptimizer(learning_rate=lr).minimize(loss, global_step=global_step) }
             """;
 
-    static DescentModel model() { return new InterpretedModel(Compiler.check("rec.descent", EMBEDDING), Precision.F32); }
+    /** The backend under test; {@code CompiledRuntimeApiTest} runs every test here on the compiled backend. */
+    protected DescentModel model() { return new InterpretedModel(Compiler.check("rec.descent", EMBEDDING), Precision.F32); }
 
     static Map<String, Tensor> feeds() {
         return Map.of("user", Tensor.of(new int[] {0, 2, 2, 5}, 4), "item", Tensor.of(new int[] {1, 1, 4, 0}, 4),
