@@ -62,7 +62,7 @@ final class InspectCommand implements Callable<Integer> {
             out.print("  peak buffer bytes by gate mode (batch 1):");
             for (TrainStep.GateMode mode : TrainStep.GateMode.values()) {
                 TrainStep as = new TrainStep(t.name(), t.span(), t.lossNode(), mode, t.aggregation(), t.updates(), t.gradients(),
-                        t.rawGradients(), t.groups(), t.slots(), t.optimizers(), t.globalStep(), t.locals(), t.firstNode());
+                        t.rawGradients(), t.groups(), t.slots(), t.optimizers(), t.globalStep(), t.locals(), t.firstNode(), t.lockedState());
                 Plan q = Scheduler.schedule(m, as, fetches);
                 out.printf(" %s %d (gradients %d)%s", mode, q.peakBytes(), q.peakGradientBytes(), mode == TrainStep.GateMode.GATE_GRAPH ? "" : ",");
             }

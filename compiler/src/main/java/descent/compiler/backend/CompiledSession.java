@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * State held as primitive arrays, updated in place by the generated kernels. A call validates its feeds
@@ -37,8 +38,10 @@ final class CompiledSession implements TrainingSession {
     private final Model model;
     private final ModelSignature signature;
     private final Map<String, Object> state = new LinkedHashMap<>();
-    private final Map<String, Executable> executables = new HashMap<>();
-    private long steps;
+    private final Map<String, Executable> executables = new java.util.concurrent.ConcurrentHashMap<>();
+    /** One lock per state variable, for optimizers with use_locking=true. */
+    private final Map<String, java.util.concurrent.locks.ReentrantLock> locks = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
 
     CompiledSession(Model model, ModelSignature signature, long seed) {
         this.model = model;
@@ -46,6 +49,7 @@ final class CompiledSession implements TrainingSession {
         for (Model.VariableInfo v : model.variables()) {
             int[] shape = v.type().shape().concrete(Map.of());
             state.put(v.name(), Initializers.materialize(v.init(), v.type().dtype(), shape, seed, v.name()).data());
+            locks.put(v.name(), new java.util.concurrent.locks.ReentrantLock());
         }
     }
 
@@ -56,15 +60,13 @@ final class CompiledSession implements TrainingSession {
         Session.checkFeedNames(model, feeds);
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = Scheduler.schedule(model, step, nodes);
-        Map<String, Tensor> out = run("train " + train, plan, nodes, feeds, Map.of(), fetches);
-        steps++;
-        return out;
+        return run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), steps.getAndIncrement());
     }
 
     @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
         Session.checkFeedNames(model, feeds);
         List<Integer> nodes = Session.fetchNodes(model, fetches, null);
-        return run("eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches);
+        return run("eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches, Set.of(), steps.get());
     }
 
     @Override public Map<String, Gradient> computeGradients(String train, Map<String, Tensor> feeds) {
@@ -79,7 +81,8 @@ final class CompiledSession implements TrainingSession {
             }
         }
         List<String> names = nodes.stream().map(n -> "%" + n).toList();
-        Map<String, Tensor> values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names);
+        Map<String, Tensor> values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names,
+                Set.of(), steps.get());
         Map<String, Gradient> out = new LinkedHashMap<>();
         for (var e : step.gradients()) {
             switch (e.grad()) {
@@ -123,13 +126,12 @@ final class CompiledSession implements TrainingSession {
             }
         }
         Plan plan = Scheduler.schedule(model, step, List.of(), given.keySet());
-        run("apply " + train, plan, List.of(), feeds, given, List.of());
-        steps++;
+        run("apply " + train, plan, List.of(), feeds, given, List.of(), step.lockedState(), steps.getAndIncrement());
     }
 
     /** Validates feeds and given values, binds the symbolic dimensions, runs, and undoes the writes on failure. */
     private Map<String, Tensor> run(String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
-                                    Map<Integer, Tensor> given, List<String> fetchNames) {
+                                    Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step) {
         Graph g = model.graph();
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
@@ -155,15 +157,11 @@ final class CompiledSession implements TrainingSession {
             }
         }
         String key = what + " " + nodes + " " + given.keySet() + " " + new java.util.TreeMap<>(bindings);
-        Executable exe = executables.get(key);
-        if (exe == null) {
-            exe = new Executable(g, Lowering.lower(model, plan, nodes), bindings);
-            executables.put(key, exe);
-        }
+        Executable exe = executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked));
         Map<String, Object> backups = new HashMap<>();
         Object[] buf;
         try {
-            buf = exe.run(leaves, state, backups, steps);
+            buf = exe.run(leaves, state, backups, step, locks);
         } catch (RuntimeException e) {
             backups.forEach((name, old) -> System.arraycopy(old, 0, state.get(name), 0, java.lang.reflect.Array.getLength(old)));
             throw e;
@@ -226,11 +224,11 @@ final class CompiledSession implements TrainingSession {
         return out;
     }
 
-    @Override public long stepCount() { return steps; }
+    @Override public long stepCount() { return steps.get(); }
 
     @Override public void setStepCount(long steps) {
         if (steps < 0) throw new DescentException("a step count cannot be negative: " + steps);
-        this.steps = steps;
+        this.steps.set(steps);
     }
 
     @Override public void save(Path checkpoint) { SafeTensors.write(checkpoint, state()); }

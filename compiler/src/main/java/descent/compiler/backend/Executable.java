@@ -49,13 +49,29 @@ final class Executable {
 
     private final Graph g;
     private final List<Object> actions = new ArrayList<>();
-    private final Object[] template;
+    /** Slot i < graph size: node i's buffer; further slots: scratch and argument arrays of the kernels. */
+    private final List<Object> template = new ArrayList<>();
     private final Map<String, Integer> bindings;
+    /** Each thread running this step gets its own copy of every buffer, made once. */
+    private final ThreadLocal<Object[]> buffers = ThreadLocal.withInitial(this::freshBuffers);
+
+    /** Actions [lockFrom, lockTo] run holding the locks of {@link #lockedState} (use_locking). */
+    private int lockFrom = -1, lockTo = -1;
+    private final List<String> lockedState;
 
     Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings) {
+        this(g, program, bindings, java.util.Set.of());
+    }
+
+    /**
+     * {@code locked}: state whose updates must be atomic across threads. The actions from the first one that
+     * reads any of it to the last write of it run holding its locks, taken in name order (no deadlock).
+     */
+    Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings, java.util.Set<String> locked) {
         this.g = g;
         this.bindings = bindings;
-        this.template = new Object[g.size()];
+        this.lockedState = new java.util.TreeSet<>(locked).stream().toList();
+        for (int i = 0; i < g.size(); i++) template.add(null);
         for (Kernel k : program.kernels()) {
             switch (k) {
                 case Kernel.Fused f -> fused(f);
@@ -64,26 +80,89 @@ final class Executable {
                 case Kernel.Write w -> actions.add(new WriteAction(w.state(), w.value()));
                 case Kernel.Barrier b -> { }
             }
+            if (!locked.isEmpty()) {
+                boolean touches = switch (k) {
+                    case Kernel.Write w -> locked.contains(w.state());
+                    case Kernel.Fused f -> readsLocked(f.nodes(), locked);
+                    case Kernel.Single s -> readsLocked(List.of(s.node()), locked);
+                    case Kernel.Alias a -> readsLocked(List.of(a.node()), locked);
+                    case Kernel.Barrier b -> false;
+                };
+                int last = actions.size() - 1;
+                if (touches && k instanceof Kernel.Write) lockTo = last;
+                if (touches && lockFrom < 0 && last >= 0) lockFrom = firstActionOf(k, last);
+            }
         }
+    }
+
+    private int firstActionOf(Kernel k, int last) { return k instanceof Kernel.Write ? last : Math.max(0, last); }
+
+    private boolean readsLocked(List<Integer> nodes, java.util.Set<String> locked) {
+        for (int n : nodes) {
+            for (int in : g.node(n).inputs()) {
+                if (g.node(in).op() instanceof Op.Variable v && locked.contains(v.name())) return true;
+            }
+        }
+        return false;
     }
 
     /**
      * Runs the kernels. {@code leaves} holds the arrays of inputs (feeds) and variables (state); written
      * state arrays are updated in place and their old contents saved in {@code backups} first.
      */
-    Object[] run(Object[] leaves, Map<String, Object> state, Map<String, Object> backups, long step) {
-        Object[] buf = template.clone();
+    Object[] run(Object[] leaves, Map<String, Object> state, Map<String, Object> backups, long step,
+                 Map<String, java.util.concurrent.locks.ReentrantLock> locks) {
+        Object[] buf = buffers.get();
         for (int i = 0; i < leaves.length; i++) if (leaves[i] != null) buf[i] = leaves[i];
-        for (Object a : actions) {
-            if (a instanceof WriteAction w) {
-                Object target = state.get(w.state());
-                backups.computeIfAbsent(w.state(), k -> copy(target));
-                System.arraycopy(buf[w.value()], 0, target, 0, java.lang.reflect.Array.getLength(target));
-            } else {
-                ((Action) a).run(buf, step);
+        boolean held = false;
+        try {
+            for (int i = 0; i < actions.size(); i++) {
+                if (i == lockFrom) {
+                    for (String s : lockedState) locks.get(s).lock();
+                    held = true;
+                }
+                Object a = actions.get(i);
+                if (a instanceof WriteAction w) {
+                    Object target = state.get(w.state());
+                    backups.computeIfAbsent(w.state(), k -> copy(target));
+                    System.arraycopy(buf[w.value()], 0, target, 0, java.lang.reflect.Array.getLength(target));
+                } else {
+                    ((Action) a).run(buf, step);
+                }
+                if (i == lockTo && held) {
+                    unlock(locks);
+                    held = false;
+                }
             }
+        } finally {
+            if (held) unlock(locks);
         }
         return buf;
+    }
+
+    private void unlock(Map<String, java.util.concurrent.locks.ReentrantLock> locks) {
+        for (int i = lockedState.size() - 1; i >= 0; i--) locks.get(lockedState.get(i)).unlock();
+    }
+
+    /** A thread's own buffers: primitive arrays copied (constants keep their values), holders fresh. */
+    private Object[] freshBuffers() {
+        Object[] out = new Object[template.size()];
+        for (int i = 0; i < out.length; i++) {
+            Object t = template.get(i);
+            out[i] = switch (t) {
+                case null -> null;
+                case float[][] h -> new float[h.length][];
+                case Object[] h -> new Object[h.length];
+                default -> copy(t);
+            };
+        }
+        return out;
+    }
+
+    /** Adds a per-thread scratch or argument array; returns its slot. */
+    private int slot(Object array) {
+        template.add(array);
+        return template.size() - 1;
     }
 
     // ---- building
@@ -102,11 +181,7 @@ final class Executable {
         };
     }
 
-    private Object out(int node) {
-        Object o = alloc(node);
-        template[node] = o;
-        return o;
-    }
+    private void out(int node) { template.set(node, alloc(node)); }
 
     private void fused(Kernel.Fused f) {
         if (f.results().isEmpty()) return;
@@ -118,7 +193,7 @@ final class Executable {
         // Inputs a fused loop cannot read as they are (a column broadcast, say) are broadcast into a scratch first.
         Set<Integer> materialized = new HashSet<>();
         LayoutKernel[] broadcasts = new LayoutKernel[inputs.length];
-        float[][] scratch = new float[inputs.length][];
+        int[] scratch = new int[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             int in = inputs[i];
             if (FusedExpr.kindOf(g.type(in).shape(), domain) != null) continue;
@@ -126,32 +201,36 @@ final class Executable {
             materialized.add(in);
             broadcasts[i] = Kernels.get("bcast f32" + Arrays.toString(from) + Arrays.toString(to),
                     () -> LayoutEmitter.broadcastTo(DType.F32, from, to));
-            scratch[i] = new float[length];
+            scratch[i] = slot(new float[length]);
         }
         FusedExpr expr = FusedExpr.from(g, f.results(), f.inputs(), materialized);
         ElementwiseKernel kernel = Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseEmitter.defaultStyle()));
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
-        float[][] outs = new float[results.length][];
-        for (int i = 0; i < results.length; i++) outs[i] = (float[]) out(results[i]);
+        for (int r : results) out(r);
+        int inSlot = slot(new float[inputs.length][]), outSlot = slot(new float[results.length][]);
+        int argSlot = slot(new Object[1]), offSlot = slot(new int[1]);
         int[] inOff = new int[inputs.length], outOff = new int[results.length];
         actions.add((Action) (buf, step) -> {
-            float[][] in = new float[inputs.length][];
+            float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) {
                 if (broadcasts[i] != null) {
-                    broadcasts[i].run(new Object[] {buf[inputs[i]]}, new int[1], scratch[i], 0, 0);
-                    in[i] = scratch[i];
+                    Object[] arg = (Object[]) buf[argSlot];
+                    arg[0] = buf[inputs[i]];
+                    broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, 0);
+                    in[i] = (float[]) buf[scratch[i]];
                 } else {
                     in[i] = (float[]) buf[inputs[i]];
                 }
             }
-            kernel.run(in, inOff, outs, outOff, length, rowLength);
+            for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
+            kernel.run(in, inOff, out, outOff, length, rowLength);
         });
     }
 
     private void alias(Node n) {
         int id = n.id();
         switch (n.op()) {
-            case Op.Const c -> template[id] = filled(n, c.value());
+            case Op.Const c -> template.set(id, filled(n, c.value()));
             default -> {
                 int src = n.input(0);
                 actions.add((Action) (buf, step) -> buf[id] = buf[src]);
@@ -180,9 +259,11 @@ final class Executable {
                 int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? b[0] : b[1];
                 MatmulShape shape = new MatmulShape(rows, k, cols, m.transposeA(), m.transposeB(), DType.F32);
                 EmittedMatmul e = Kernels.get("matmul " + shape, () -> MatmulEmitter.emit(shape));
-                float[] c = (float[]) out(id), scratch = e.newScratch();
+                out(id);
+                int scratch = e.scratchFloats() > 0 ? slot(e.newScratch()) : -1;
                 int x = in.get(0), y = in.get(1);
-                actions.add((Action) (buf, step) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, c, 0, rows, scratch));
+                actions.add((Action) (buf, step) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows,
+                        scratch < 0 ? null : (float[]) buf[scratch]));
             }
             case Op.Reduce r -> {
                 requireF32(n);
@@ -200,18 +281,18 @@ final class Executable {
                 int[] d = dims(in.get(1));
                 int classes = d[d.length - 1], rows = classes == 0 ? 0 : size(in.get(1)) / classes;
                 SoftmaxXentKernel kx = Kernels.get("xent " + classes, () -> SoftmaxEmitter.xent(classes));
-                float[] loss = (float[]) out(id);
+                out(id);
                 int l = in.get(0), z = in.get(1);
-                actions.add((Action) (buf, step) -> kx.run((float[]) buf[l], 0, (float[]) buf[z], 0, loss, 0, rows));
+                actions.add((Action) (buf, step) -> kx.run((float[]) buf[l], 0, (float[]) buf[z], 0, (float[]) buf[id], 0, rows));
             }
             case Op.SparseSoftmaxXent x -> {
                 int[] d = dims(in.get(1));
                 int classes = d[d.length - 1], rows = classes == 0 ? 0 : size(in.get(1)) / classes;
                 boolean lng = g.type(in.get(0)).dtype() == DType.I64;
                 SoftmaxSparseXentKernel kx = Kernels.get("sxent " + classes + lng, () -> SoftmaxEmitter.sparseXent(classes, lng));
-                float[] loss = (float[]) out(id);
+                out(id);
                 int l = in.get(0), z = in.get(1);
-                actions.add((Action) (buf, step) -> kx.run(buf[l], 0, (float[]) buf[z], 0, loss, 0, rows));
+                actions.add((Action) (buf, step) -> kx.run(buf[l], 0, (float[]) buf[z], 0, (float[]) buf[id], 0, rows));
             }
             case Op.Gather ga -> {
                 int[] p = dims(in.get(0));
@@ -294,25 +375,29 @@ final class Executable {
                 }
                 FusedExpr expr = b.build(acc);
                 ElementwiseKernel kernel = Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseEmitter.defaultStyle()));
-                float[][] outs = {(float[]) out(id)};
+                out(id);
                 int length = size(id);
                 int[] ins = in.stream().mapToInt(Integer::intValue).toArray();
+                int inSlot = slot(new float[ins.length][]), outSlot = slot(new float[1][]);
+                int[] inOff = new int[ins.length], outOff = new int[1];
                 actions.add((Action) (buf, step) -> {
-                    float[][] arrays = new float[ins.length][];
+                    float[][] arrays = (float[][]) buf[inSlot], outs = (float[][]) buf[outSlot];
                     for (int i = 0; i < ins.length; i++) arrays[i] = (float[]) buf[ins[i]];
-                    kernel.run(arrays, new int[ins.length], outs, new int[1], length, 1);
+                    outs[0] = (float[]) buf[id];
+                    kernel.run(arrays, inOff, outs, outOff, length, 1);
                 });
             }
             case Op.DimSize d -> {
                 double count = 1;
                 int[] x = dims(in.get(0));
                 for (int a : d.axes()) count *= x[a];
-                template[id] = filled(n, count);
+                template.set(id, filled(n, count));
             }
             case Op.RandomNormal r -> {
                 requireF32(n);
-                float[] o = (float[]) out(id);
+                out(id);
                 actions.add((Action) (buf, step) -> {
+                    float[] o = (float[]) buf[id];
                     double[] z = Initializers.normals(r.seed(), step, o.length);
                     for (int i = 0; i < o.length; i++) o[i] = (float) (r.mean() + r.stddev() * z[i]);
                 });
@@ -323,8 +408,8 @@ final class Executable {
 
     private void reduce(int id, int x, ReduceShape shape) {
         ReduceKernel k = Kernels.get("reduce " + shape.tag() + Arrays.toString(dims(x)), () -> ReduceEmitter.emit(shape));
-        float[] o = (float[]) out(id);
-        actions.add((Action) (buf, step) -> k.run((float[]) buf[x], 0, o, 0, 0));
+        out(id);
+        actions.add((Action) (buf, step) -> k.run((float[]) buf[x], 0, (float[]) buf[id], 0, 0));
     }
 
     private void softmax(Node n, boolean log) {
@@ -332,31 +417,34 @@ final class Executable {
         int[] d = dims(n.id());
         int classes = d[d.length - 1], rows = classes == 0 ? 0 : size(n.id()) / classes;
         SoftmaxKernel k = Kernels.get("softmax " + classes + log, () -> SoftmaxEmitter.softmax(classes, log));
-        float[] o = (float[]) out(n.id());
-        int x = n.input(0);
-        actions.add((Action) (buf, step) -> k.run((float[]) buf[x], 0, o, 0, rows));
+        int id = n.id(), x = n.input(0);
+        out(id);
+        actions.add((Action) (buf, step) -> k.run((float[]) buf[x], 0, (float[]) buf[id], 0, rows));
     }
 
     /** A row op; {@code base} (the variable for in-place ops) is copied into the output first. */
     private void rows(int id, RowsSpec spec, int src, int indices, int aux, int base, boolean copyBase) {
         RowsEmitter.Emitted e = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec));
-        float[] o = (float[]) out(id);
+        out(id);
         int n = size(indices);
-        int[] scratch = e.newScratch(n);
+        int scratch = e.scratchInts(n) > 0 ? slot(e.newScratch(n)) : -1;
         actions.add((Action) (buf, step) -> {
+            float[] o = (float[]) buf[id];
             if (copyBase) System.arraycopy((float[]) buf[base], 0, o, 0, o.length);
-            e.kernel().run(src < 0 ? null : (float[]) buf[src], 0, buf[indices], 0, n, aux < 0 ? null : (float[]) buf[aux], o, 0, scratch);
+            e.kernel().run(src < 0 ? null : (float[]) buf[src], 0, buf[indices], 0, n, aux < 0 ? null : (float[]) buf[aux], o, 0,
+                    scratch < 0 ? null : (int[]) buf[scratch]);
         });
     }
 
     private void layout(int id, List<Integer> inputs, LayoutKernel k) {
-        Object o = out(id);
+        out(id);
         int[] ins = inputs.stream().mapToInt(Integer::intValue).toArray();
         int[] offs = new int[ins.length];
+        int argSlot = slot(new Object[ins.length]);
         actions.add((Action) (buf, step) -> {
-            Object[] arrays = new Object[ins.length];
+            Object[] arrays = (Object[]) buf[argSlot];
             for (int i = 0; i < ins.length; i++) arrays[i] = buf[ins[i]];
-            k.run(arrays, offs, o, 0, 0);
+            k.run(arrays, offs, buf[id], 0, 0);
         });
     }
 

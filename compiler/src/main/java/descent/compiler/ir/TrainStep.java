@@ -19,11 +19,13 @@ import java.util.Map;
  * @param locals        names assigned inside the block that hold tensors (fetchable as NAME/local)
  * @param firstNode     the first node the block built: nodes from here on are its backward pass,
  *                      gradient processing and updates; earlier ones are the forward model
+ * @param lockedState   the state written by optimizers built with use_locking=true: their updates must be
+ *                      atomic with respect to other threads running steps on the same session
  */
 public record TrainStep(String name, Span span, int lossNode, GateMode gate, Aggregation aggregation,
                         List<Update> updates, List<GradientEntry> gradients, List<GradientEntry> rawGradients,
                         List<GradGroup> groups, Map<String, Map<String, String>> slots, List<String> optimizers,
-                        String globalStep, Map<String, Integer> locals, int firstNode) {
+                        String globalStep, Map<String, Integer> locals, int firstNode, java.util.Set<String> lockedState) {
 
     /** The new value of state variable {@code state} after the step. */
     public record Update(String state, int value) {}

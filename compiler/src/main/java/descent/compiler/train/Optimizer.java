@@ -140,6 +140,7 @@ public abstract class Optimizer {
         }
         this.t = t;
         t.optimizers.add(name);
+        java.util.Set<String> before = t.writtenState();
         createSlots(withGrad);
         prepare();
         for (GradAndVar p : gv) {
@@ -154,6 +155,9 @@ public abstract class Optimizer {
             }
         }
         finish();
+        if (useLocking) {
+            for (String s : t.writtenState()) if (!before.contains(s)) t.locked.add(s);
+        }
         if (globalStep != null) {
             t.inDType(globalStep.type().dtype());
             t.assign(globalStep, t.add(t.read(globalStep), t.c(1)));

@@ -33,6 +33,7 @@ public final class TrainBuilder {
     final List<TrainStep.GradientEntry> computed = new ArrayList<>();
     final Map<String, Map<String, String>> slots = new TreeMap<>();
     final LinkedHashSet<String> optimizers = new LinkedHashSet<>();
+    final java.util.Set<String> locked = new java.util.TreeSet<>();
     TrainStep.GateMode gate = TrainStep.GateMode.GATE_OP;
     Aggregation aggregation = Aggregation.DEFAULT;
     int loss = -1;
@@ -54,7 +55,7 @@ public final class TrainBuilder {
         List<TrainStep.Update> ups = new ArrayList<>();
         updates.forEach((s, v) -> ups.add(new TrainStep.Update(s, v)));
         return new TrainStep(name, span, loss, gate, aggregation, ups, applied, computed, groups, slots,
-                List.copyOf(optimizers), globalStep, locals, firstNode);
+                List.copyOf(optimizers), globalStep, locals, firstNode, java.util.Set.copyOf(locked));
     }
 
     // ---- state
@@ -69,6 +70,9 @@ public final class TrainBuilder {
     }
 
     public boolean isUpdated(VariableInfo v) { return current.containsKey(v.node()); }
+
+    /** The state written so far (to find what one optimizer's apply wrote). */
+    java.util.Set<String> writtenState() { return java.util.Set.copyOf(updates.keySet()); }
 
     // ---- arithmetic in the dtype set by {@link #inDType}
 
