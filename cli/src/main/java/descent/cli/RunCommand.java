@@ -2,7 +2,6 @@ package descent.cli;
 
 import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
-import descent.compiler.interp.InterpretedModel;
 import descent.runtime.api.TrainingSession;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
@@ -28,8 +27,6 @@ import picocli.CommandLine.Spec;
         "its update, written as .npy; without --fetch every declared output is printed. --save writes every",
         "variable, slot and non-slot variable (SafeTensors)."})
 final class RunCommand implements Callable<Integer> {
-    enum Backend { compiled, interpreter }
-
     @Parameters(paramLabel = "MODEL") Path model;
     @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") Map<String, Path> feeds = new LinkedHashMap<>();
     @Option(names = "--fetch", paramLabel = "NAME=FILE.npy", description = "write a value computed by the model") Map<String, Path> fetches = new LinkedHashMap<>();
@@ -38,7 +35,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
     @Option(names = "--train", paramLabel = "NAME", description = "train block to run") String train;
     @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1; 0 evaluates only)") Integer steps;
-    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)") Backend backend;
+    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)") Backends backend = Backends.interpreter;
     @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -51,8 +48,7 @@ final class RunCommand implements Callable<Integer> {
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
         // The runtime API: the compiled backend will be a second DescentModel behind the same calls.
-        TrainingSession session = (backend == Backend.compiled ? new descent.compiler.backend.CompiledModel(m)
-                : new InterpretedModel(m, precision)).newSession(seed);
+        TrainingSession session = backend.load(m, precision).newSession(seed);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {
