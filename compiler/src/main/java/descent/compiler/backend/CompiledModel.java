@@ -25,7 +25,13 @@ public final class CompiledModel implements DescentModel {
         }
         this.model = model;
         this.signature = InterpretedModel.signatureOf(model);
+        if (!descent.compiler.emit.MatmulEmitter.vectorApiAvailable() && WARNED.compareAndSet(false, true)) {
+            System.err.println("descent: warning: jdk.incubator.vector is not available (run java with --add-modules"
+                    + " jdk.incubator.vector); compiled kernels use scalar loops");
+        }
     }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Model model() { return model; }
 
