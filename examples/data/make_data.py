@@ -47,9 +47,9 @@ save("mlp_x.npy", "<f4", (12, 2), xs, "mlp/x.npy")
 save("mlp_labels.npy", "<i4", (12,), labels, "mlp/labels.npy")
 
 # autoencoder: 6 samples of 8 features.
-save("autoencoder_x.npy", "<f4", (6, 8), [round(rng.gauss(0, 1), 3) for _ in range(6 * 8)])
+save("autoencoder_x.npy", "<f4", (6, 8), [round(rng.gauss(0, 1), 3) for _ in range(6 * 8)], "autoencoder/x.npy")
 
 # embedding: 10 (user, item, rating) triples; ids repeat on purpose.
-save("embedding_user.npy", "<i4", (10,), [rng.randrange(50) for _ in range(10)][:7] + [3, 3, 3])
-save("embedding_item.npy", "<i4", (10,), [rng.randrange(40) for _ in range(10)][:8] + [5, 5])
-save("embedding_rating.npy", "<f4", (10,), [float(rng.randint(1, 5)) for _ in range(10)])
+save("embedding_user.npy", "<i4", (10,), [rng.randrange(50) for _ in range(10)][:7] + [3, 3, 3], "embedding/user.npy")
+save("embedding_item.npy", "<i4", (10,), [rng.randrange(40) for _ in range(10)][:8] + [5, 5], "embedding/item.npy")
+save("embedding_rating.npy", "<f4", (10,), [float(rng.randint(1, 5)) for _ in range(10)], "embedding/rating.npy")

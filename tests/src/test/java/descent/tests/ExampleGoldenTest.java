@@ -29,7 +29,7 @@ class ExampleGoldenTest {
     static final boolean REGENERATE = Boolean.getBoolean("descent.regenerate");
 
     static List<Path> examples() throws IOException {
-        try (Stream<Path> s = Files.list(ROOT.resolve("examples"))) {
+        try (Stream<Path> s = Files.walk(ROOT.resolve("examples"), 2)) {
             return s.filter(p -> p.toString().endsWith(".descent")).sorted().toList();
         }
     }
@@ -41,7 +41,8 @@ class ExampleGoldenTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".descent", "");
-            Source src = new Source("examples/" + f.getFileName(), Files.readString(f));
+            Source src = new Source(ROOT.resolve("examples").relativize(f).toString().replace('\\', '/').transform(n -> "examples/" + n),
+                    Files.readString(f));
             tests.add(DynamicTest.dynamicTest(name + ".ast", () -> compare(name + ".ast", AstPrinter.print(Compiler.parse(src)))));
             tests.add(DynamicTest.dynamicTest(name + ".ir", () -> compare(name + ".ir", IrPrinter.print(Compiler.check(src)))));
             tests.add(DynamicTest.dynamicTest(name + ".grad",

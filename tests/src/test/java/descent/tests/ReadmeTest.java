@@ -49,11 +49,20 @@ class ReadmeTest {
         List<String> commands = new ArrayList<>();
         for (String line : Files.readAllLines(ExampleGoldenTest.ROOT.resolve("README.md"))) {
             if (line.startsWith("$ bin/descent ")) commands.add(line.substring("$ bin/descent ".length()).strip());
+            if (line.startsWith("$ java ")) commands.add(line.substring(2).strip()); // a JDK tool line, run as a process
         }
         assertTrue(commands.size() >= 8, "README commands found: " + commands);
         assertTrue(Files.readString(ExampleGoldenTest.ROOT.resolve("README.md")).contains("$ scripts/test.sh"),
                 "the README must show the test command");
         return commands.stream().map(cmd -> DynamicTest.dynamicTest(cmd, () -> {
+            if (cmd.startsWith("java ")) {
+                List<String> argv = new ArrayList<>(List.of(cmd.split("\\s+")));
+                argv.set(0, java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes());
+                assertEquals(0, p.waitFor(), cmd + "\n" + out);
+                return;
+            }
             CliTest.Result r = CliTest.descent(cmd.split("\\s+"));
             assertEquals(0, r.code(), "bin/descent " + cmd + "\n" + r.err());
         }));
