@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "compile", mixinStandardHelpOptions = true, description = {
-        "Compiles a model. With --emit, prints (or writes to -o) one stage of the pipeline:",
+        "Compiles a model into a jar (-o MODEL.jar [--package P]) that an application loads with a plain class",
+        "loader next to the runtime jar. With --emit, prints (or writes to -o) one stage of the pipeline instead:",
         "  ast   the syntax tree",
         "  ir    the typed graph IR",
         "  grad  the whole training IR: gradients, slots and updates of each train block",
@@ -36,9 +37,14 @@ final class CompileCommand implements Callable<Integer> {
     @Override public Integer call() {
         Source source = Compiler.read(model);
         if (emit == null) {
-            Compiler.check(source);
-            throw new DescentException("bytecode generation (`descent compile -o model.jar`) is not available in this version;"
-                    + " use --emit ast|ir|grad, or `descent run` (interpreter)");
+            Model m = Compiler.check(source);
+            if (output == null) throw new DescentException("say where the jar goes: descent compile MODEL -o MODEL.jar");
+            new descent.compiler.backend.CompiledModel(m); // reject what the compiled backend cannot run, now
+            descent.compiler.backend.ModelJar.write(output, m, source.text(), pkg);
+            spec.commandLine().getOut().println("wrote " + output + ": class " + descent.compiler.backend.ModelJar.className(m, pkg)
+                    + " (a descent.runtime.api.DescentModel; needs only the runtime jar beside it)");
+            spec.commandLine().getOut().flush();
+            return Main.OK;
         }
         String text = switch (emit) {
             case ast -> AstPrinter.print(Compiler.parse(source));
