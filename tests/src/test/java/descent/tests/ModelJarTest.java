@@ -53,6 +53,46 @@ class ModelJarTest {
         }
     }
 
+    /** The typed façade: application code compiled by javac against the jar calls step(...) and prob(...). */
+    @Test
+    void javacChecksApplicationCodeAgainstTheTypedFacade(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("logreg.jar");
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("logreg.descent"), "-o", jar.toString(), "--package", "com.example").code());
+        Path src = tmp.resolve("TypedApp.java");
+        java.nio.file.Files.writeString(src, """
+                import com.example.Logreg;
+                import descent.runtime.api.TrainingSession;
+                public class TypedApp {
+                    public static void main(String[] args) {
+                        Logreg model = new Logreg();
+                        TrainingSession session = model.newSession(0);
+                        float[] x = {1, 2, 3, 4, -1, 0, 1, 2, 0.5f, -0.5f, 1, 0};
+                        float[] y = {1, 0, 1};
+                        StringBuilder out = new StringBuilder();
+                        for (int i = 0; i < 10; i++) out.append(model.step(session, x, y)).append(' ');
+                        out.append(model.prob(session, x).length);
+                        System.out.println(out);
+                    }
+                }
+                """);
+        String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String cp = runtime + java.io.File.pathSeparator + jar;
+        int javac = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null,
+                "-cp", cp, "-d", tmp.toString(), src.toString());
+        assertEquals(0, javac, "javac compiled the application against the façade");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp",
+                cp + java.io.File.pathSeparator + tmp, "TypedApp").start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        String[] got = out.split(" ");
+        assertEquals(11, got.length, out);
+        assertEquals((float) Math.log(2), Float.parseFloat(got[0]), 1e-6f, "zero weights: the first loss is ln 2");
+        assertTrue(Float.parseFloat(got[9]) < Float.parseFloat(got[0]), "the loss falls: " + out);
+        assertEquals("3", got[10], "prob has one value per row");
+    }
+
     @Test
     void compileWithoutAnOutputSaysWhere() {
         CliTest.Result r = CliTest.descent("compile", CliTest.ex("logreg.descent"));

@@ -18,11 +18,7 @@ public final class CompiledModel implements DescentModel {
     private final ModelSignature signature;
 
     public CompiledModel(Model model) {
-        for (Node n : model.graph().nodes()) {
-            if (n.type().dtype() == DType.F64) {
-                throw Executable.unsupported(n, "f64 models");
-            }
-        }
+        checkSupported(model);
         this.model = model;
         this.signature = InterpretedModel.signatureOf(model);
         if (!descent.compiler.emit.MatmulEmitter.vectorApiAvailable() && WARNED.compareAndSet(false, true)) {
@@ -34,6 +30,13 @@ public final class CompiledModel implements DescentModel {
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Model model() { return model; }
+
+    /** Throws the user error a model the compiled backend cannot run gets (f64 values, for now). */
+    public static void checkSupported(Model model) {
+        for (Node n : model.graph().nodes()) {
+            if (n.type().dtype() == DType.F64) throw Executable.unsupported(n, "f64 models");
+        }
+    }
 
     @Override public ModelSignature signature() { return signature; }
 

@@ -45,7 +45,7 @@ public final class ModelJar {
     public static void write(Path out, Model m, String modelText, String pkg) {
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
-        byte[] facade = facade(cls, resource);
+        byte[] facade = facade(cls, resource, m);
         AtomicFiles.write(out, (OutputStream os) -> {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -62,11 +62,16 @@ public final class ModelJar {
         });
     }
 
-    /** {@code public final class cls extends JarModel { public cls() { super(resource); } }}. */
-    static byte[] facade(String cls, String resource) {
+    /**
+     * {@code public final class cls extends JarModel}: a constructor, and typed methods like tfcompile's —
+     * {@code float STEP(TrainingSession s, float[] x, int[] labels)} per train block (returns the loss) and
+     * {@code float[] OUTPUT(TrainingSession s, float[] x)} per output, taking the inputs each needs, in
+     * declaration order — so application code is checked by javac.
+     */
+    static byte[] facade(String cls, String resource, Model m) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS);
-        String superName = JarModel.class.getName().replace('.', '/');
-        cw.visit(Opcodes.V25, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, cls.replace('.', '/'), null, superName, null);
+        String self = cls.replace('.', '/'), superName = JarModel.class.getName().replace('.', '/');
+        cw.visit(Opcodes.V25, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, self, null, superName, null);
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, "<init>", "()V", null, null);
         mv.visitCode();
         mv.visitVarInsn(Opcodes.ALOAD, 0);
@@ -75,8 +80,104 @@ public final class ModelJar {
         mv.visitInsn(Opcodes.RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
+        Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "evaluateTyped", "feeds"));
+        for (descent.compiler.ir.TrainStep t : m.trains()) {
+            List<Integer> roots = new java.util.ArrayList<>(t.updates().stream().map(descent.compiler.ir.TrainStep.Update::value).toList());
+            if (t.lossNode() >= 0) roots.add(t.lossNode());
+            String loss = t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? lossName(m, t.lossNode()) : null;
+            typedMethod(cw, superName, javaName(t.name(), taken), "F", inputsFor(m, roots), m,
+                    (v, inputs) -> {
+                        v.visitLdcInsn(t.name());
+                        pushArrays(v, inputs);
+                        if (loss == null) v.visitInsn(Opcodes.ACONST_NULL); else v.visitLdcInsn(loss);
+                        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "trainTyped",
+                                "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/String;)F", false);
+                        v.visitInsn(Opcodes.FRETURN);
+                    });
+        }
+        for (var e : m.outputs().entrySet()) {
+            String ret = "[" + descriptor(m.graph().type(e.getValue()).dtype());
+            typedMethod(cw, superName, javaName(e.getKey(), taken), ret, inputsFor(m, List.of(e.getValue())), m,
+                    (v, inputs) -> {
+                        v.visitLdcInsn(e.getKey());
+                        pushArrays(v, inputs);
+                        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "evaluateTyped",
+                                "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;)Ljava/lang/Object;", false);
+                        v.visitTypeInsn(Opcodes.CHECKCAST, ret);
+                        v.visitInsn(Opcodes.ARETURN);
+                    });
+        }
         cw.visitEnd();
         return cw.toByteArray();
+    }
+
+    private interface Body { void emit(MethodVisitor v, List<Model.InputInfo> inputs); }
+
+    private static void typedMethod(ClassWriter cw, String superName, String name, String ret, List<Model.InputInfo> inputs,
+                                    Model m, Body body) {
+        StringBuilder desc = new StringBuilder("(Ldescent/runtime/api/TrainingSession;");
+        for (Model.InputInfo in : inputs) desc.append('[').append(descriptor(in.type().dtype()));
+        desc.append(')').append(ret);
+        MethodVisitor v = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL, name, desc.toString(), null, null);
+        v.visitParameter("session", 0);
+        for (Model.InputInfo in : inputs) v.visitParameter(in.name(), 0);
+        v.visitCode();
+        v.visitVarInsn(Opcodes.ALOAD, 0);
+        v.visitVarInsn(Opcodes.ALOAD, 1);
+        body.emit(v, inputs);
+        v.visitMaxs(0, 0);
+        v.visitEnd();
+    }
+
+    /** Pushes {@code String[] names} and {@code Object[] arrays} (the method's array parameters). */
+    private static void pushArrays(MethodVisitor v, List<Model.InputInfo> inputs) {
+        v.visitLdcInsn(inputs.size());
+        v.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/String");
+        for (int i = 0; i < inputs.size(); i++) {
+            v.visitInsn(Opcodes.DUP);
+            v.visitLdcInsn(i);
+            v.visitLdcInsn(inputs.get(i).name());
+            v.visitInsn(Opcodes.AASTORE);
+        }
+        v.visitLdcInsn(inputs.size());
+        v.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/Object");
+        for (int i = 0; i < inputs.size(); i++) {
+            v.visitInsn(Opcodes.DUP);
+            v.visitLdcInsn(i);
+            v.visitVarInsn(Opcodes.ALOAD, 2 + i);
+            v.visitInsn(Opcodes.AASTORE);
+        }
+    }
+
+    /** The model's inputs (in declaration order) that computing {@code roots} reads. */
+    private static List<Model.InputInfo> inputsFor(Model m, List<Integer> roots) {
+        java.util.BitSet need = new java.util.BitSet();
+        for (int r : roots) need.set(r);
+        for (int id = m.graph().size() - 1; id >= 0; id--) if (need.get(id)) for (int in : m.graph().node(id).inputs()) need.set(in);
+        return m.inputs().stream().filter(i -> need.get(i.node())).toList();
+    }
+
+    private static String lossName(Model m, int node) {
+        for (var e : m.names().entrySet()) if (e.getValue() == node) return e.getKey();
+        return null;
+    }
+
+    private static String descriptor(descent.runtime.DType d) {
+        return switch (d) {
+            case F32 -> "F";
+            case F64 -> "D";
+            case I32 -> "I";
+            case I64 -> "J";
+        };
+    }
+
+    /** A model name as a Java method name, unique in the class. */
+    private static String javaName(String name, Set<String> taken) {
+        String base = name.replaceAll("[^A-Za-z0-9_$]", "_");
+        if (base.isEmpty() || !Character.isJavaIdentifierStart(base.charAt(0))) base = "_" + base;
+        String n = base;
+        for (int i = 2; !taken.add(n); i++) n = base + i;
+        return n;
     }
 
     private static void put(JarOutputStream jar, Set<String> seen, String name, byte[] bytes) throws IOException {
