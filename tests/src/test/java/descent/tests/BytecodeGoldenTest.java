@@ -48,8 +48,10 @@ class BytecodeGoldenTest {
             new ClassReader(cls).accept(new TraceClassVisitor(new PrintWriter(out)), 0);
             text.append(out).append('\n');
         }
-        ExampleGoldenTest.compareIn("tests/golden/examples", "logreg.bytecode", text.toString());
+        // Generated class names carry a JVM-wide counter (unique hidden-class names); it depends on what ran before.
+        String stable = text.toString().replaceAll("(Generated\\w+?_)\\d+\\b", "$1N");
+        ExampleGoldenTest.compareIn("tests/golden/examples", "logreg.bytecode", stable);
         assertTrue(Files.size(ExampleGoldenTest.ROOT.resolve("tests/golden/examples/logreg.bytecode")) > 1000);
-        assertEquals(2, text.toString().split("// class version").length - 1);
+        assertEquals(2, stable.split("// class version").length - 1);
     }
 }
