@@ -56,11 +56,24 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
+        Prepared p = prepared(train, fetches);
+        Executable.Ctx ctx = p == null ? null : runPrepared(p, feeds);
+        if (ctx != null) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (int i = 0; i < p.nodeIds().length; i++) {
+                int id = p.nodeIds()[i];
+                int[] shape = model.graph().type(id).shape().concrete(p.exe().symbol == null ? Map.of() : Map.of(p.exe().symbol, ctx.b));
+                out.put(fetches.get(i), tensor(shape, Executable.copy(p.exe().fetched(ctx, id), (int) Tensor.elementCount(shape))));
+            }
+            return out;
+        }
         TrainStep step = requireTrain(train);
         Session.checkFeedNames(model, feeds);
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = Scheduler.schedule(model, step, nodes);
-        return run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), steps.getAndIncrement());
+        Map<String, Tensor> result = run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), steps.getAndIncrement());
+        preparedOrNew(train, fetches, feeds);
+        return result;
     }
 
     @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
@@ -156,28 +169,242 @@ final class CompiledSession implements TrainingSession {
                 leaves[id] = state.get(v.name());
             }
         }
-        String key = what + " " + nodes + " " + given.keySet() + " " + new java.util.TreeMap<>(bindings);
-        Executable exe = executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked));
-        Map<String, Object> backups = new HashMap<>();
-        Object[] buf;
-        try {
-            buf = exe.run(leaves, state, backups, step, locks);
-        } catch (RuntimeException e) {
-            backups.forEach((name, old) -> System.arraycopy(old, 0, state.get(name), 0, java.lang.reflect.Array.getLength(old)));
-            throw e;
-        }
+        Executable exe = executable(what, plan, nodes, given.keySet(), bindings, locked);
+        int b = exe.symbol == null ? 0 : bindings.get(exe.symbol);
+        Executable.Ctx ctx = exe.context(b);
+        for (int i = 0; i < leaves.length; i++) if (leaves[i] != null) ctx.buf[i] = leaves[i];
+        exe.run(ctx, state, step, locks);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             int id = nodes.get(i);
-            Object data = buf[id];
-            if (g.node(id).op() instanceof Op.Variable v && backups.containsKey(v.name())) data = backups.get(v.name());
-            out.put(fetchNames.get(i), tensor(g, id, Executable.copy(data), bindings));
+            int[] shape = g.type(id).shape().concrete(bindings);
+            out.put(fetchNames.get(i), tensor(shape, Executable.copy(exe.fetched(ctx, id), (int) Tensor.elementCount(shape))));
         }
         return out;
     }
 
+    /**
+     * The executable for a plan: with exactly one symbolic dimension bound, one for every size of it (kernels
+     * take the size per call); otherwise one per binding, as when a kernel needs a concrete size.
+     */
+    private Executable executable(String what, Plan plan, List<Integer> nodes, Set<Integer> given, Map<String, Integer> bindings,
+                                  Set<String> locked) {
+        Graph g = model.graph();
+        String base = what + " " + nodes + " " + given + " ";
+        if (bindings.size() == 1) {
+            String symbol = bindings.keySet().iterator().next();
+            String key = base + "symbolic " + symbol;
+            if (!concreteOnly.contains(key)) {
+                Executable exe = executables.computeIfAbsent(key, k -> {
+                    try {
+                        return Executable.symbolic(g, Lowering.lower(model, plan, nodes), symbol, locked, nodes);
+                    } catch (RuntimeException e) {
+                        return null;
+                    }
+                });
+                if (exe != null) return exe;
+                concreteOnly.add(key);
+            }
+        }
+        String key = base + new java.util.TreeMap<>(bindings);
+        return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked, nodes));
+    }
+
+    /** Keys of plans a symbolic executable could not be built for. */
+    private final Set<String> concreteOnly = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    // ---- the prepared, allocation-free path for repeated steps
+
+    /** What a repeated train call with one feeds/fetches structure needs, resolved once. */
+    private record Prepared(String train, List<String> fetches, TrainStep step, Plan plan, List<Integer> nodes, int[] nodeIds,
+                            Executable exe, int[] inputIds, String[] inputNames, descent.compiler.ir.TensorType[] inputTypes,
+                            int[] varIds, Object[] varArrays, Checked[] checked, Executable.Sz[] fetchCounts) {}
+
+    /** A feed already checked against its input, and the size of the symbolic dimension it implies (-1: none). */
+    private record Checked(Tensor tensor, int b) {}
+
+    private volatile Prepared[] prepared = new Prepared[0];
+
+    private Prepared prepared(String train, List<String> fetches) {
+        for (Prepared p : prepared) if (p.train().equals(train) && sameNames(p.fetches(), fetches)) return p;
+        return null;
+    }
+
+    /** List.equals without an iterator. */
+    private static boolean sameNames(List<String> a, List<String> b) {
+        if (a == b) return true;
+        int n = a.size();
+        if (b.size() != n) return false;
+        for (int i = 0; i < n; i++) if (!a.get(i).equals(b.get(i))) return false;
+        return true;
+    }
+
+    /**
+     * Resolves a train call once (after a general call has built its executable); null when its executable is
+     * one per binding (several symbolic dimensions or a kernel needing a concrete size).
+     */
+    private Prepared prepare(String train, List<String> fetches, Map<String, Tensor> feeds) {
+        TrainStep step = requireTrain(train);
+        List<Integer> nodes = Session.fetchNodes(model, fetches, step);
+        Plan plan = Scheduler.schedule(model, step, nodes);
+        Graph g = model.graph();
+        BitSet needed = new BitSet();
+        for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
+        for (int f : nodes) needed.set(f);
+        for (int id = g.size() - 1; id >= 0; id--) if (needed.get(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        List<Integer> inputs = new ArrayList<>(), vars = new ArrayList<>();
+        Set<String> symbols = new java.util.TreeSet<>();
+        for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
+            Node n = g.node(id);
+            if (n.op() instanceof Op.Input) {
+                inputs.add(id);
+                for (var d : n.type().shape().dims()) if (d.isSymbolic()) symbols.add(d.symbol());
+            } else if (n.op() instanceof Op.Variable) {
+                vars.add(id);
+            }
+        }
+        if (symbols.size() > 1) return null;
+        Map<String, Integer> bindings = new HashMap<>();
+        Map<String, String> boundBy = new HashMap<>();
+        for (int id : inputs) {
+            Op.Input in = (Op.Input) g.node(id).op();
+            Tensor t = feeds.get(in.name());
+            if (t == null) return null;
+            Interpreter.checkFeed(in.name(), g.type(id), t, bindings, boundBy);
+        }
+        Executable exe = executable("train " + train, plan, nodes, Set.of(), bindings, step.lockedState());
+        if (!symbols.isEmpty() && exe.symbol == null) return null;
+        int[] inputIds = inputs.stream().mapToInt(Integer::intValue).toArray();
+        String[] names = new String[inputIds.length];
+        descent.compiler.ir.TensorType[] types = new descent.compiler.ir.TensorType[inputIds.length];
+        for (int i = 0; i < inputIds.length; i++) {
+            names[i] = ((Op.Input) g.node(inputIds[i]).op()).name();
+            types[i] = g.type(inputIds[i]);
+        }
+        int[] varIds = vars.stream().mapToInt(Integer::intValue).toArray();
+        Object[] varArrays = new Object[varIds.length];
+        for (int i = 0; i < varIds.length; i++) varArrays[i] = state.get(((Op.Variable) g.node(varIds[i]).op()).name());
+        Executable.Sz[] counts = new Executable.Sz[nodes.size()];
+        for (int i = 0; i < counts.length; i++) {
+            long c = 1;
+            int pw = 0;
+            for (var d : g.type(nodes.get(i)).shape().dims()) { if (d.isSymbolic()) pw++; else c *= d.size(); }
+            counts[i] = new Executable.Sz(c, pw);
+        }
+        return new Prepared(train, List.copyOf(fetches), step, plan, nodes, nodes.stream().mapToInt(Integer::intValue).toArray(), exe,
+                inputIds, names, types, varIds, varArrays, new Checked[inputIds.length], counts);
+    }
+
+    /**
+     * Checks the feeds against a prepared call without allocating; returns the symbolic dimension's size
+     * (0 without one), or -1 when anything is off (the general path then reports it).
+     */
+    private int bind(Prepared p, Map<String, Tensor> feeds) {
+        if (feeds.size() > model.inputs().size()) return -1;
+        int b = -1;
+        for (int i = 0; i < p.inputIds().length; i++) {
+            Tensor t = feeds.get(p.inputNames()[i]);
+            if (t == null) return -1;
+            Checked c = p.checked()[i];
+            int tb;
+            if (c != null && c.tensor() == t) {
+                tb = c.b();   // tensors are immutable in shape: checked once
+            } else {
+                tb = check(t, p.inputTypes()[i]);
+                if (tb == -2) return -1;
+                p.checked()[i] = new Checked(t, tb);
+            }
+            if (tb >= 0) {
+                if (b >= 0 && b != tb) return -1;
+                b = tb;
+            }
+        }
+        if (feeds.size() != p.inputIds().length) {
+            for (String f : feeds.keySet()) if (model.input(f) == null) return -1;
+        }
+        return Math.max(b, 0);
+    }
+
+    /** The symbolic dimension's size a feed implies (-1: it has none), or -2 when it does not fit the input. */
+    private static int check(Tensor t, descent.compiler.ir.TensorType type) {
+        if (t.dtype() != type.dtype()) return -2;
+        int[] s = t.shape();
+        List<descent.compiler.ir.Dim> dims = type.shape().dims();
+        if (s.length != dims.size()) return -2;
+        int b = -1;
+        for (int d = 0; d < s.length; d++) {
+            descent.compiler.ir.Dim dim = dims.get(d);
+            if (dim.isSymbolic()) {
+                if (b >= 0 && b != s[d]) return -2;
+                b = s[d];
+            } else if (dim.size() != s[d]) {
+                return -2;
+            }
+        }
+        return b;
+    }
+
+    /** Runs a prepared call; returns the context holding its fetched values, or null to take the general path. */
+    private Executable.Ctx runPrepared(Prepared p, Map<String, Tensor> feeds) {
+        int b = bind(p, feeds);
+        if (b < 0) return null;
+        Executable.Ctx ctx = p.exe().context(b);
+        Object[] buf = ctx.buf;
+        for (int i = 0; i < p.inputIds().length; i++) buf[p.inputIds()[i]] = feeds.get(p.inputNames()[i]).data();
+        for (int i = 0; i < p.varIds().length; i++) buf[p.varIds()[i]] = p.varArrays()[i];
+        p.exe().run(ctx, state, steps.getAndIncrement(), locks);
+        return ctx;
+    }
+
+    private Prepared preparedOrNew(String train, List<String> fetches, Map<String, Tensor> feeds) {
+        Prepared p = prepared(train, fetches);
+        if (p != null) return p;
+        if (model.train(train) == null) return null;
+        try {
+            p = prepare(train, fetches, feeds);
+        } catch (RuntimeException e) {
+            return null;   // the general path reports what is wrong
+        }
+        if (p == null) return null;
+        synchronized (this) {
+            Prepared[] old = prepared;
+            if (old.length < 64) {
+                Prepared[] grown = Arrays.copyOf(old, old.length + 1);
+                grown[old.length] = p;
+                prepared = grown;
+            }
+        }
+        return p;
+    }
+
+    /**
+     * {@link #train} without allocating once warm: fetch i's values are copied into {@code into[i]} (a primitive
+     * array of the fetch's dtype, at least as long as its element count; null skips it).
+     */
+    public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        Prepared p = preparedOrNew(train, fetches, feeds);
+        Executable.Ctx ctx = p == null ? null : runPrepared(p, feeds);
+        if (ctx == null) {
+            Map<String, Tensor> out = train(train, feeds, fetches);
+            for (int i = 0; i < fetches.size(); i++) {
+                if (into[i] == null) continue;
+                Object data = out.get(fetches.get(i)).data();
+                System.arraycopy(data, 0, into[i], 0, java.lang.reflect.Array.getLength(data));
+            }
+            return;
+        }
+        for (int i = 0; i < p.nodeIds().length; i++) {
+            if (into[i] == null) continue;
+            int id = p.nodeIds()[i];
+            System.arraycopy(p.exe().fetched(ctx, id), 0, into[i], 0, p.fetchCounts()[i].at(ctx.b));
+        }
+    }
+
     private static Tensor tensor(Graph g, int id, Object data, Map<String, Integer> bindings) {
-        int[] shape = g.type(id).shape().concrete(bindings);
+        return tensor(g.type(id).shape().concrete(bindings), data);
+    }
+
+    private static Tensor tensor(int[] shape, Object data) {
         return switch (data) {
             case float[] f -> Tensor.of(f, shape);
             case int[] i -> Tensor.of(i, shape);
