@@ -34,7 +34,7 @@ public final class CompiledModel implements DescentModel {
     /** Throws the user error a model the compiled backend cannot run gets (f64 values, for now). */
     public static void checkSupported(Model model) {
         for (Node n : model.graph().nodes()) {
-            if (n.type().dtype() == DType.F64) throw Executable.unsupported(n, "f64 models");
+            if (n.type().dtype() == DType.F64) throw KernelCalls.unsupported(n, "f64 models");
         }
     }
 

@@ -7,6 +7,7 @@ import descent.compiler.ir.Graph;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
+import descent.compiler.ir.TensorType;
 import descent.compiler.ir.TrainStep;
 import descent.compiler.lower.Lowering;
 import descent.compiler.schedule.Plan;
@@ -31,8 +32,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * State held as primitive arrays, updated in place by the generated kernels. A call validates its feeds
- * first; if a kernel still fails (an index out of range), the state arrays it wrote are restored.
+ * The runtime API over compiled executables: state held as primitive arrays, updated in place by the generated
+ * kernels. A call validates its feeds first; if a kernel still fails (an index out of range), the state arrays
+ * it wrote are restored. Executables are built once per (plan, fetches) and shared by the session's threads;
+ * repeated train calls take the allocation-free {@link PreparedStep} path.
  */
 final class CompiledSession implements TrainingSession {
     private final Model model;
@@ -56,14 +59,13 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
-        Prepared p = prepared(train, fetches);
-        Executable.Ctx ctx = p == null ? null : runPrepared(p, feeds);
+        PreparedStep p = prepared(train, fetches);
+        Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx != null) {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            for (int i = 0; i < p.nodeIds().length; i++) {
-                int id = p.nodeIds()[i];
-                int[] shape = model.graph().type(id).shape().concrete(p.exe().symbol == null ? Map.of() : Map.of(p.exe().symbol, ctx.b));
-                out.put(fetches.get(i), tensor(shape, Executable.copy(p.exe().fetched(ctx, id), (int) Tensor.elementCount(shape))));
+            for (int i = 0; i < p.nodeIds.length; i++) {
+                int[] shape = model.graph().type(p.nodeIds[i]).shape().concrete(p.exe.symbol == null ? Map.of() : Map.of(p.exe.symbol, ctx.b));
+                out.put(fetches.get(i), fetched(p.exe, ctx, p.nodeIds[i], shape));
             }
             return out;
         }
@@ -149,12 +151,7 @@ final class CompiledSession implements TrainingSession {
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
         given.forEach((id, t) -> Interpreter.checkFeed("%" + id, g.type(id), t, bindings, boundBy));
-        BitSet needed = new BitSet();
-        for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
-        for (int f : nodes) needed.set(f);
-        for (int id = g.size() - 1; id >= 0; id--) {
-            if (needed.get(id) && !given.containsKey(id)) for (int in : g.node(id).inputs()) needed.set(in);
-        }
+        BitSet needed = needed(plan, nodes, given.keySet());
         Object[] leaves = new Object[g.size()];
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             Node n = g.node(id);
@@ -177,10 +174,26 @@ final class CompiledSession implements TrainingSession {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             int id = nodes.get(i);
-            int[] shape = g.type(id).shape().concrete(bindings);
-            out.put(fetchNames.get(i), tensor(shape, Executable.copy(exe.fetched(ctx, id), (int) Tensor.elementCount(shape))));
+            out.put(fetchNames.get(i), fetched(exe, ctx, id, g.type(id).shape().concrete(bindings)));
         }
         return out;
+    }
+
+    /** A copy of fetched node {@code id} as a tensor of {@code shape}. */
+    private static Tensor fetched(Executable exe, Executable.Ctx ctx, int id, int[] shape) {
+        return tensor(shape, Executable.copy(exe.fetched(ctx, id), (int) Tensor.elementCount(shape)));
+    }
+
+    /** The nodes a plan computes or reads, back to its leaves (given values stand for what computes them). */
+    private BitSet needed(Plan plan, List<Integer> nodes, Set<Integer> given) {
+        Graph g = model.graph();
+        BitSet needed = new BitSet();
+        for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
+        for (int f : nodes) needed.set(f);
+        for (int id = g.size() - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        }
+        return needed;
     }
 
     /**
@@ -215,43 +228,23 @@ final class CompiledSession implements TrainingSession {
 
     // ---- the prepared, allocation-free path for repeated steps
 
-    /** What a repeated train call with one feeds/fetches structure needs, resolved once. */
-    private record Prepared(String train, List<String> fetches, TrainStep step, Plan plan, List<Integer> nodes, int[] nodeIds,
-                            Executable exe, int[] inputIds, String[] inputNames, descent.compiler.ir.TensorType[] inputTypes,
-                            int[] varIds, Object[] varArrays, Checked[] checked, Executable.Sz[] fetchCounts) {}
+    private volatile PreparedStep[] prepared = new PreparedStep[0];
 
-    /** A feed already checked against its input, and the size of the symbolic dimension it implies (-1: none). */
-    private record Checked(Tensor tensor, int b) {}
-
-    private volatile Prepared[] prepared = new Prepared[0];
-
-    private Prepared prepared(String train, List<String> fetches) {
-        for (Prepared p : prepared) if (p.train().equals(train) && sameNames(p.fetches(), fetches)) return p;
+    private PreparedStep prepared(String train, List<String> fetches) {
+        for (PreparedStep p : prepared) if (p.matches(train, fetches)) return p;
         return null;
-    }
-
-    /** List.equals without an iterator. */
-    private static boolean sameNames(List<String> a, List<String> b) {
-        if (a == b) return true;
-        int n = a.size();
-        if (b.size() != n) return false;
-        for (int i = 0; i < n; i++) if (!a.get(i).equals(b.get(i))) return false;
-        return true;
     }
 
     /**
      * Resolves a train call once (after a general call has built its executable); null when its executable is
      * one per binding (several symbolic dimensions or a kernel needing a concrete size).
      */
-    private Prepared prepare(String train, List<String> fetches, Map<String, Tensor> feeds) {
+    private PreparedStep prepare(String train, List<String> fetches, Map<String, Tensor> feeds) {
         TrainStep step = requireTrain(train);
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = Scheduler.schedule(model, step, nodes);
         Graph g = model.graph();
-        BitSet needed = new BitSet();
-        for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
-        for (int f : nodes) needed.set(f);
-        for (int id = g.size() - 1; id >= 0; id--) if (needed.get(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        BitSet needed = needed(plan, nodes, Set.of());
         List<Integer> inputs = new ArrayList<>(), vars = new ArrayList<>();
         Set<String> symbols = new java.util.TreeSet<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
@@ -276,7 +269,7 @@ final class CompiledSession implements TrainingSession {
         if (!symbols.isEmpty() && exe.symbol == null) return null;
         int[] inputIds = inputs.stream().mapToInt(Integer::intValue).toArray();
         String[] names = new String[inputIds.length];
-        descent.compiler.ir.TensorType[] types = new descent.compiler.ir.TensorType[inputIds.length];
+        TensorType[] types = new TensorType[inputIds.length];
         for (int i = 0; i < inputIds.length; i++) {
             names[i] = ((Op.Input) g.node(inputIds[i]).op()).name();
             types[i] = g.type(inputIds[i]);
@@ -284,80 +277,14 @@ final class CompiledSession implements TrainingSession {
         int[] varIds = vars.stream().mapToInt(Integer::intValue).toArray();
         Object[] varArrays = new Object[varIds.length];
         for (int i = 0; i < varIds.length; i++) varArrays[i] = state.get(((Op.Variable) g.node(varIds[i]).op()).name());
-        Executable.Sz[] counts = new Executable.Sz[nodes.size()];
-        for (int i = 0; i < counts.length; i++) {
-            long c = 1;
-            int pw = 0;
-            for (var d : g.type(nodes.get(i)).shape().dims()) { if (d.isSymbolic()) pw++; else c *= d.size(); }
-            counts[i] = new Executable.Sz(c, pw);
-        }
-        return new Prepared(train, List.copyOf(fetches), step, plan, nodes, nodes.stream().mapToInt(Integer::intValue).toArray(), exe,
-                inputIds, names, types, varIds, varArrays, new Checked[inputIds.length], counts);
+        Sz[] counts = new Sz[nodes.size()];
+        for (int i = 0; i < counts.length; i++) counts[i] = Sz.of(g.type(nodes.get(i)).shape());
+        return new PreparedStep(train, List.copyOf(fetches), nodes.stream().mapToInt(Integer::intValue).toArray(), exe,
+                inputIds, names, types, varIds, varArrays, counts);
     }
 
-    /**
-     * Checks the feeds against a prepared call without allocating; returns the symbolic dimension's size
-     * (0 without one), or -1 when anything is off (the general path then reports it).
-     */
-    private int bind(Prepared p, Map<String, Tensor> feeds) {
-        if (feeds.size() > model.inputs().size()) return -1;
-        int b = -1;
-        for (int i = 0; i < p.inputIds().length; i++) {
-            Tensor t = feeds.get(p.inputNames()[i]);
-            if (t == null) return -1;
-            Checked c = p.checked()[i];
-            int tb;
-            if (c != null && c.tensor() == t) {
-                tb = c.b();   // tensors are immutable in shape: checked once
-            } else {
-                tb = check(t, p.inputTypes()[i]);
-                if (tb == -2) return -1;
-                p.checked()[i] = new Checked(t, tb);
-            }
-            if (tb >= 0) {
-                if (b >= 0 && b != tb) return -1;
-                b = tb;
-            }
-        }
-        if (feeds.size() != p.inputIds().length) {
-            for (String f : feeds.keySet()) if (model.input(f) == null) return -1;
-        }
-        return Math.max(b, 0);
-    }
-
-    /** The symbolic dimension's size a feed implies (-1: it has none), or -2 when it does not fit the input. */
-    private static int check(Tensor t, descent.compiler.ir.TensorType type) {
-        if (t.dtype() != type.dtype()) return -2;
-        int[] s = t.shape();
-        List<descent.compiler.ir.Dim> dims = type.shape().dims();
-        if (s.length != dims.size()) return -2;
-        int b = -1;
-        for (int d = 0; d < s.length; d++) {
-            descent.compiler.ir.Dim dim = dims.get(d);
-            if (dim.isSymbolic()) {
-                if (b >= 0 && b != s[d]) return -2;
-                b = s[d];
-            } else if (dim.size() != s[d]) {
-                return -2;
-            }
-        }
-        return b;
-    }
-
-    /** Runs a prepared call; returns the context holding its fetched values, or null to take the general path. */
-    private Executable.Ctx runPrepared(Prepared p, Map<String, Tensor> feeds) {
-        int b = bind(p, feeds);
-        if (b < 0) return null;
-        Executable.Ctx ctx = p.exe().context(b);
-        Object[] buf = ctx.buf;
-        for (int i = 0; i < p.inputIds().length; i++) buf[p.inputIds()[i]] = feeds.get(p.inputNames()[i]).data();
-        for (int i = 0; i < p.varIds().length; i++) buf[p.varIds()[i]] = p.varArrays()[i];
-        p.exe().run(ctx, state, steps.getAndIncrement(), locks);
-        return ctx;
-    }
-
-    private Prepared preparedOrNew(String train, List<String> fetches, Map<String, Tensor> feeds) {
-        Prepared p = prepared(train, fetches);
+    private PreparedStep preparedOrNew(String train, List<String> fetches, Map<String, Tensor> feeds) {
+        PreparedStep p = prepared(train, fetches);
         if (p != null) return p;
         if (model.train(train) == null) return null;
         try {
@@ -367,9 +294,9 @@ final class CompiledSession implements TrainingSession {
         }
         if (p == null) return null;
         synchronized (this) {
-            Prepared[] old = prepared;
+            PreparedStep[] old = prepared;
             if (old.length < 64) {
-                Prepared[] grown = Arrays.copyOf(old, old.length + 1);
+                PreparedStep[] grown = Arrays.copyOf(old, old.length + 1);
                 grown[old.length] = p;
                 prepared = grown;
             }
@@ -382,8 +309,8 @@ final class CompiledSession implements TrainingSession {
      * array of the fetch's dtype, at least as long as its element count; null skips it).
      */
     public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
-        Prepared p = preparedOrNew(train, fetches, feeds);
-        Executable.Ctx ctx = p == null ? null : runPrepared(p, feeds);
+        PreparedStep p = preparedOrNew(train, fetches, feeds);
+        Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx == null) {
             Map<String, Tensor> out = train(train, feeds, fetches);
             for (int i = 0; i < fetches.size(); i++) {
@@ -393,15 +320,10 @@ final class CompiledSession implements TrainingSession {
             }
             return;
         }
-        for (int i = 0; i < p.nodeIds().length; i++) {
+        for (int i = 0; i < p.nodeIds.length; i++) {
             if (into[i] == null) continue;
-            int id = p.nodeIds()[i];
-            System.arraycopy(p.exe().fetched(ctx, id), 0, into[i], 0, p.fetchCounts()[i].at(ctx.b));
+            System.arraycopy(p.exe.fetched(ctx, p.nodeIds[i]), 0, into[i], 0, p.fetchCounts[i].at(ctx.b));
         }
-    }
-
-    private static Tensor tensor(Graph g, int id, Object data, Map<String, Integer> bindings) {
-        return tensor(g.type(id).shape().concrete(bindings), data);
     }
 
     private static Tensor tensor(int[] shape, Object data) {
@@ -424,7 +346,7 @@ final class CompiledSession implements TrainingSession {
     @Override public Tensor get(String name) {
         Object a = state.get(name);
         if (a == null) throw new DescentException("model " + signature.name() + " has no variable `" + name + "`");
-        return tensor(model.graph(), model.variable(name).node(), Executable.copy(a), Map.of());
+        return tensor(model.graph().type(model.variable(name).node()).shape().concrete(Map.of()), Executable.copy(a));
     }
 
     @Override public void set(String name, Tensor value) {

@@ -1,0 +1,204 @@
+package descent.compiler.backend;
+
+import descent.compiler.ir.Graph;
+import descent.compiler.ir.Op;
+import descent.compiler.lower.Kernel;
+import descent.runtime.DType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The slots of a thread's buffer array and how they are sized and shared. Slots 0..nodes-1 hold node values
+ * (fed tensors and state arrays are put there by the caller); later ones hold scratch arrays and the array
+ * holders kernels take their arguments in, so a call allocates nothing. Nodes whose lifetimes over the kernel
+ * sequence do not overlap share one array of their dtype (a greedy interval allocation); an input of a kernel
+ * never shares with its output; fetched and written values live to the end of the step.
+ */
+final class BufferPlan {
+    /** What a buffer slot holds: a pooled node array, a scratch array, a holder, or a constant. */
+    private static final class Slot {
+        DType dtype;           // array slots
+        Sz size;               // array slots
+        int holder = -1;       // >= 0: a float[holder][] (floatHolder) or Object[holder]
+        boolean floatHolder;
+        boolean lazy;          // grown by its call
+        Double fill;           // constants: filled after allocation
+        int pool = -1;         // pooled node buffers
+
+        Slot() {}
+        Slot(DType dtype, Sz size) { this.dtype = dtype; this.size = size; }
+    }
+
+    private final List<Slot> slots = new ArrayList<>();
+    /** For node ids: the kernel that defines the node's buffer, and the last kernel that reads it. */
+    private final int[] def, last;
+    /** Pools: dtype and member sizes. */
+    private final List<DType> poolType = new ArrayList<>();
+    private final List<List<Sz>> poolSizes = new ArrayList<>();
+
+    BufferPlan(int nodes) {
+        def = new int[nodes];
+        last = new int[nodes];
+        Arrays.fill(def, -1);
+        Arrays.fill(last, -1);
+        for (int i = 0; i < nodes; i++) slots.add(null);
+    }
+
+    int size() { return slots.size(); }
+
+    /** Node {@code id} gets a (pooled) array, first written by kernel {@code kernel}. */
+    void node(int id, DType t, Sz size, int kernel) {
+        slots.set(id, new Slot(t, size));
+        def[id] = kernel;
+    }
+
+    /** Node {@code id} is a constant array of its own, filled with {@code value} once allocated. */
+    void constant(int id, DType t, Sz size, double value) {
+        Slot s = new Slot(t, size);
+        s.fill = value;
+        slots.set(id, s);
+    }
+
+    /** Adds a per-thread scratch array of {@code size} elements; returns its slot. */
+    int scratch(DType t, Sz size) {
+        return add(new Slot(t, size));
+    }
+
+    /** Adds a per-thread scratch slot its call allocates (and grows) itself. */
+    int lazy() {
+        Slot s = new Slot();
+        s.lazy = true;
+        return add(s);
+    }
+
+    /** Adds a holder of {@code n} arrays (a float[][] or an Object[]) for a kernel's arguments. */
+    int holder(int n, boolean floats) {
+        Slot s = new Slot();
+        s.holder = n;
+        s.floatHolder = floats;
+        return add(s);
+    }
+
+    private int add(Slot s) {
+        slots.add(s);
+        return slots.size() - 1;
+    }
+
+    /** The node whose array an alias chain ends at. */
+    private static int root(int id, int[] aliasOf) {
+        while (aliasOf[id] >= 0) id = aliasOf[id];
+        return id;
+    }
+
+    /** Greedy interval allocation over the kernel sequence: a pool is reused once its occupant's last use is over. */
+    void plan(Graph g, List<Kernel> kernels, List<Integer> fetches) {
+        int[] aliasOf = new int[g.size()];
+        Arrays.fill(aliasOf, -1);
+        for (Kernel k : kernels) {
+            if (k instanceof Kernel.Alias a && !(g.node(a.node()).op() instanceof Op.Const)) aliasOf[a.node()] = g.node(a.node()).input(0);
+        }
+        int end = Integer.MAX_VALUE;
+        for (int ki = 0; ki < kernels.size(); ki++) {
+            List<Integer> reads = switch (kernels.get(ki)) {
+                case Kernel.Fused f -> f.results().isEmpty() ? List.of() : f.inputs();
+                case Kernel.Single s -> g.node(s.node()).inputs();
+                case Kernel.Alias a -> g.node(a.node()).inputs();
+                case Kernel.Write w -> List.of(w.value());
+                case Kernel.Barrier b -> List.of();
+            };
+            for (int r : reads) { int x = root(r, aliasOf); last[x] = Math.max(last[x], ki); }
+            if (kernels.get(ki) instanceof Kernel.Write w) last[root(w.value(), aliasOf)] = end;
+        }
+        for (int f : fetches) last[root(f, aliasOf)] = end;
+        // node buffers in order of definition
+        List<Integer> nodes = new ArrayList<>();
+        for (int id = 0; id < g.size(); id++) if (slots.get(id) != null && slots.get(id).fill == null && slots.get(id).holder < 0) nodes.add(id);
+        nodes.sort((a, b) -> Integer.compare(def[a], def[b]));
+        List<Integer> poolFreeAfter = new ArrayList<>();   // last use of the pool's current occupant
+        for (int id : nodes) {
+            Slot s = slots.get(id);
+            int lastUse = Math.max(last[id], def[id]);
+            int best = -1;
+            for (int p = 0; p < poolType.size(); p++) {
+                if (poolType.get(p) != s.dtype || poolFreeAfter.get(p) >= def[id]) continue;
+                if (best < 0 || score(p, s.size) > score(best, s.size)) best = p;
+            }
+            if (best < 0) {
+                best = poolType.size();
+                poolType.add(s.dtype);
+                poolSizes.add(new ArrayList<>());
+                poolFreeAfter.add(0);
+            }
+            poolSizes.get(best).add(s.size);
+            poolFreeAfter.set(best, lastUse);
+            s.pool = best;
+        }
+    }
+
+    /** Prefers a pool whose arrays already fit (same power of b, large enough), then the largest of the same power. */
+    private int score(int pool, Sz need) {
+        long have = 0;
+        boolean samePower = false;
+        for (Sz s : poolSizes.get(pool)) if (s.p() == need.p()) { samePower = true; have = Math.max(have, s.c()); }
+        if (!samePower) return 0;
+        if (have >= need.c()) return (int) Math.max(1, 2_000_000_000L - (have - need.c()) / 1024);
+        return (int) Math.max(1, Math.min(1_000_000_000L, have / 1024 + 1));
+    }
+
+    /** Bytes of the node buffers a thread allocates at batch size {@code b}: {unpooled, pooled}. */
+    long[] bytes(int b) {
+        long pooled = 0, unpooled = 0;
+        for (int p = 0; p < poolType.size(); p++) {
+            long max = 0;
+            for (Sz s : poolSizes.get(p)) { max = Math.max(max, s.at(b)); unpooled += (long) s.at(b) * width(poolType.get(p)); }
+            pooled += max * width(poolType.get(p));
+        }
+        return new long[] {unpooled, pooled};
+    }
+
+    private static int width(DType t) { return t == DType.I64 || t == DType.F64 ? 8 : 4; }
+
+    /** A thread's buffers for capacity {@code cap}. */
+    Object[] allocate(int cap) {
+        Object[] out = new Object[slots.size()];
+        Object[] pools = new Object[poolType.size()];
+        for (int p = 0; p < pools.length; p++) {
+            int max = 0;
+            for (Sz s : poolSizes.get(p)) max = Math.max(max, s.at(cap));
+            pools[p] = newArray(poolType.get(p), max);
+        }
+        for (int i = 0; i < out.length; i++) {
+            Slot s = slots.get(i);
+            if (s == null || s.lazy) continue;
+            if (s.holder >= 0) out[i] = s.floatHolder ? new float[s.holder][] : new Object[s.holder];
+            else if (s.pool >= 0) out[i] = pools[s.pool];
+            else {
+                int n = s.size.at(cap);
+                Object a = newArray(s.dtype, n);
+                if (s.fill != null) fill(a, n, s.fill);
+                out[i] = a;
+            }
+        }
+        return out;
+    }
+
+    /** Sets the first {@code n} elements of a float, int or long array to {@code value}. */
+    static void fill(Object a, int n, double value) {
+        switch (a) {
+            case float[] f -> Arrays.fill(f, 0, n, (float) value);
+            case int[] i -> Arrays.fill(i, 0, n, (int) (long) value);
+            case long[] l -> Arrays.fill(l, 0, n, (long) value);
+            default -> { }
+        }
+    }
+
+    private static Object newArray(DType t, int n) {
+        return switch (t) {
+            case F32 -> new float[n];
+            case I32 -> new int[n];
+            case I64 -> new long[n];
+            case F64 -> new double[n];
+        };
+    }
+}

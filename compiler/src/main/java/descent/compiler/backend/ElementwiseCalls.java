@@ -1,0 +1,97 @@
+package descent.compiler.backend;
+
+import descent.compiler.emit.ElementwiseEmitter;
+import descent.compiler.emit.ElementwiseKernel;
+import descent.compiler.emit.FusedExpr;
+import descent.compiler.emit.LayoutEmitter;
+import descent.compiler.emit.LayoutKernel;
+import descent.compiler.ir.BinaryFn;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Shape;
+import descent.compiler.lower.Kernel;
+import descent.runtime.DType;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Fused elementwise passes ({@link Kernel.Fused}) and add_n as calls of generated {@link ElementwiseKernel}s.
+ * The argument arrays go into per-thread holders, so a call allocates nothing.
+ */
+final class ElementwiseCalls {
+    private ElementwiseCalls() {}
+
+    static void fused(KernelCalls c, Kernel.Fused f) {
+        if (f.results().isEmpty()) return;
+        Shape domain = f.shape();
+        int[] to = c.concrete(domain);
+        Sz length = Sz.of(to);
+        int rowDim = to.length == 0 ? 1 : to[to.length - 1];
+        int[] inputs = f.inputs().stream().mapToInt(Integer::intValue).toArray();
+        // Inputs a fused loop cannot read as they are (a column broadcast, say) are broadcast into a scratch first.
+        Set<Integer> materialized = new HashSet<>();
+        LayoutKernel[] broadcasts = new LayoutKernel[inputs.length];
+        int[] scratch = new int[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            int in = inputs[i];
+            if (FusedExpr.kindOf(c.g.type(in).shape(), domain) != null) continue;
+            int[] from = c.dims(in);
+            materialized.add(in);
+            broadcasts[i] = Kernels.get("bcast f32" + Arrays.toString(from) + Arrays.toString(to),
+                    () -> LayoutEmitter.broadcastTo(DType.F32, from, to));
+            scratch[i] = c.buffers.scratch(DType.F32, length);
+        }
+        FusedExpr expr = FusedExpr.from(c.g, f.results(), f.inputs(), materialized);
+        ElementwiseKernel kernel = compile(expr);
+        int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
+        for (int r : results) c.out(r);
+        int inSlot = c.buffers.holder(inputs.length, true), outSlot = c.buffers.holder(results.length, true);
+        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
+        int[] inOff = new int[inputs.length], outOff = new int[results.length];
+        c.call((buf, step, b) -> {
+            float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
+            for (int i = 0; i < inputs.length; i++) {
+                if (broadcasts[i] != null) {
+                    Object[] arg = (Object[]) buf[argSlot];
+                    arg[0] = buf[inputs[i]];
+                    broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
+                    in[i] = (float[]) buf[scratch[i]];
+                } else {
+                    in[i] = (float[]) buf[inputs[i]];
+                }
+            }
+            for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
+            kernel.run(in, inOff, out, outOff, length.at(b), rowDim < 0 ? b : Math.max(1, rowDim));
+        });
+    }
+
+    /** add_n: a left-to-right chain of additions, as the interpreter sums. */
+    static void addN(KernelCalls c, Node n) {
+        KernelCalls.requireF32(n);
+        List<Integer> in = n.inputs();
+        FusedExpr.Builder bld = FusedExpr.builder();
+        int acc = -1;
+        for (int i = 0; i < in.size(); i++) {
+            int x = bld.input(FusedExpr.kindOf(c.g.type(in.get(i)).shape(), n.type().shape()));
+            acc = acc < 0 ? x : bld.binary(BinaryFn.ADD, acc, x);
+        }
+        ElementwiseKernel kernel = compile(bld.build(acc));
+        int id = n.id();
+        c.out(id);
+        Sz length = c.size(id);
+        int[] ins = in.stream().mapToInt(Integer::intValue).toArray();
+        int inSlot = c.buffers.holder(ins.length, true), outSlot = c.buffers.holder(1, true);
+        int[] inOff = new int[ins.length], outOff = new int[1];
+        c.call((buf, step, b) -> {
+            float[][] arrays = (float[][]) buf[inSlot], outs = (float[][]) buf[outSlot];
+            for (int i = 0; i < ins.length; i++) arrays[i] = (float[]) buf[ins[i]];
+            outs[0] = (float[]) buf[id];
+            kernel.run(arrays, inOff, outs, outOff, length.at(b), 1);
+        });
+    }
+
+    private static ElementwiseKernel compile(FusedExpr expr) {
+        return Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseEmitter.defaultStyle()));
+    }
+}

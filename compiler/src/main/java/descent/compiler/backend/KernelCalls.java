@@ -1,0 +1,142 @@
+package descent.compiler.backend;
+
+import descent.compiler.ir.Graph;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
+import descent.compiler.ir.Shape;
+import descent.compiler.lower.Kernel;
+import descent.runtime.DType;
+import descent.runtime.DescentException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How each lowered kernel becomes a call of a generated kernel over the buffers: the kernel is generated (or
+ * found in {@link Kernels}) now, its buffers are registered with the {@link BufferPlan}, and a {@link Call}
+ * that only reads slots and runs it is appended. The families of single ops live in their own classes
+ * ({@link MatmulCalls}, {@link ReduceCalls}, {@link SoftmaxCalls}, {@link RowsCalls}, {@link LayoutCalls},
+ * {@link ElementwiseCalls}, {@link FillCalls}); this class dispatches to them and holds what they share.
+ */
+final class KernelCalls {
+    /** One kernel call over the buffers; {@code b} is the runtime size of the symbolic dimension. */
+    interface Call { void run(Object[] buf, long step, int b); }
+
+    /** Thrown while building a symbolic executable for what only a concrete binding can emit. */
+    static final class Fallback extends RuntimeException {
+        Fallback() { super("needs a concrete batch size", null, false, false); }
+    }
+
+    final Graph g;
+    final BufferPlan buffers;
+    /** The symbolic dimension left symbolic, or null. */
+    final String symbol;
+    private final Map<String, Integer> bindings;
+    private final List<Object> calls;
+    /** The index of the kernel being translated: where the buffers it defines start to live. */
+    private int current;
+
+    /** Appends to {@code calls}; dims bound to -1 in {@code bindings} are the symbolic one. */
+    KernelCalls(Graph g, Map<String, Integer> bindings, String symbol, BufferPlan buffers, List<Object> calls) {
+        this.g = g;
+        this.bindings = bindings;
+        this.symbol = symbol;
+        this.buffers = buffers;
+        this.calls = calls;
+    }
+
+    /** Appends the calls of kernel {@code index} (none for writes and barriers, which the run loop handles). */
+    void add(Kernel k, int index) {
+        current = index;
+        switch (k) {
+            case Kernel.Fused f -> ElementwiseCalls.fused(this, f);
+            case Kernel.Single s -> single(g.node(s.node()));
+            case Kernel.Alias a -> alias(g.node(a.node()));
+            case Kernel.Write w -> { }
+            case Kernel.Barrier b -> { }
+        }
+    }
+
+    void call(Call c) { calls.add(c); }
+
+    private void alias(Node n) {
+        int id = n.id();
+        switch (n.op()) {
+            case Op.Const c -> {
+                if (n.type().dtype() == DType.F64) throw unsupported(n, "f64 tensors");
+                buffers.constant(id, n.type().dtype(), size(id), c.value());
+            }
+            default -> {
+                int src = n.input(0);
+                call((buf, step, b) -> buf[id] = buf[src]);
+            }
+        }
+    }
+
+    private void single(Node n) {
+        DType dt = n.type().dtype();
+        switch (n.op()) {
+            case Op.MatMul m -> MatmulCalls.matmul(this, n, m);
+            case Op.Reduce r -> ReduceCalls.reduce(this, n, r);
+            case Op.SumTo s -> ReduceCalls.sumTo(this, n);
+            case Op.Softmax s -> SoftmaxCalls.softmax(this, n, false);
+            case Op.LogSoftmax s -> SoftmaxCalls.softmax(this, n, true);
+            case Op.SoftmaxXent x -> SoftmaxCalls.xent(this, n);
+            case Op.SparseSoftmaxXent x -> SoftmaxCalls.sparseXent(this, n);
+            case Op.Gather ga -> RowsCalls.gather(this, n, ga);
+            case Op.ScatterAdd s -> RowsCalls.scatterAdd(this, n, s);
+            case Op.DedupSum d -> RowsCalls.dedupSum(this, n);
+            case Op.FirstOccurrence f -> RowsCalls.firstOccurrence(this, n);
+            case Op.ScatterUpdate s -> RowsCalls.scatterUpdate(this, n);
+            case Op.ScatterAccumulate s -> RowsCalls.scatterAccumulate(this, n);
+            case Op.OneHot o -> RowsCalls.oneHot(this, n, o);
+            case Op.Transpose t -> LayoutCalls.transpose(this, n, t);
+            case Op.Concat c -> LayoutCalls.concat(this, n, c);
+            case Op.Slice s -> LayoutCalls.slice(this, n, s);
+            case Op.Pad p -> LayoutCalls.pad(this, n, p);
+            case Op.Tile t -> LayoutCalls.tile(this, n, t);
+            case Op.BroadcastTo b -> LayoutCalls.broadcastTo(this, n);
+            case Op.Cast c -> LayoutCalls.cast(this, n, c);
+            case Op.Unary u when !dt.isFloating() -> LayoutCalls.intUnary(this, n, u);
+            case Op.Binary bi when !g.type(n.input(0)).dtype().isFloating() -> LayoutCalls.intBinary(this, n, bi);
+            case Op.AddN a -> ElementwiseCalls.addN(this, n);
+            case Op.DimSize d -> FillCalls.dimSize(this, n, d);
+            case Op.RandomNormal r -> FillCalls.randomNormal(this, n, r);
+            default -> throw unsupported(n, n.op().mnemonic() + " on " + n.type());
+        }
+    }
+
+    // ---- shared by the families
+
+    /** Registers node {@code node}'s buffer as written by the current kernel. */
+    void out(int node) {
+        if (g.type(node).dtype() == DType.F64) throw unsupported(g.node(node), "f64 tensors");
+        buffers.node(node, g.type(node).dtype(), size(node), current);
+    }
+
+    int[] dims(int node) { return concrete(g.type(node).shape()); }
+
+    /** The dims of {@code s}, with -1 for the symbolic dimension. */
+    int[] concrete(Shape s) { return s.concrete(bindings); }
+
+    Sz size(int node) { return Sz.of(dims(node)); }
+
+    /** A size that must not depend on the symbolic dimension (else the symbolic build falls back). */
+    static int fixed(Sz s) {
+        if (s.p() != 0) throw new Fallback();
+        return Math.toIntExact(s.c());
+    }
+
+    static int fixedDim(int d) {
+        if (d < 0) throw new Fallback();
+        return d;
+    }
+
+    boolean isLong(int node) { return g.type(node).dtype() == DType.I64; }
+
+    static void requireF32(Node n) { if (n.type().dtype() != DType.F32) throw unsupported(n, n.type() + " values"); }
+
+    static DescentException unsupported(Node n, String what) {
+        return new DescentException("the compiled backend does not support " + what + " yet (%" + n.id() + " "
+                + n.op().mnemonic() + "); use --backend interpreter");
+    }
+}

@@ -1,0 +1,94 @@
+package descent.compiler.backend;
+
+import descent.compiler.emit.RowsEmitter;
+import descent.compiler.emit.RowsSpec;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
+import descent.runtime.DescentException;
+import java.util.Arrays;
+
+/**
+ * gather, scatter_add, dedup_sum, first_occurrence, scatter_update, scatter_accumulate and one_hot as calls
+ * of generated {@link RowsEmitter} kernels. Row counts and widths must not be the symbolic dimension; the
+ * number of indices may be.
+ */
+final class RowsCalls {
+    private RowsCalls() {}
+
+    static void gather(KernelCalls c, Node n, Op.Gather ga) {
+        int[] p = c.dims(n.input(0));
+        int outer = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, 0, ga.axis()))), rows = KernelCalls.fixedDim(p[ga.axis()]),
+                inner = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, ga.axis() + 1, p.length)));
+        call(c, n.id(), RowsSpec.gather(outer, rows, inner, c.isLong(n.input(1))), n.input(0), n.input(1), -1, -1, false);
+    }
+
+    static void scatterAdd(KernelCalls c, Node n, Op.ScatterAdd s) {
+        int[] o = c.dims(n.id());
+        int outer = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(o, 0, s.axis()))), rows = KernelCalls.fixedDim(o[s.axis()]),
+                inner = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(o, s.axis() + 1, o.length)));
+        call(c, n.id(), RowsSpec.scatterAdd(outer, rows, inner, c.isLong(n.input(1))), n.input(0), n.input(1), -1, -1, false);
+    }
+
+    static void dedupSum(KernelCalls c, Node n) {
+        Sz count = c.size(n.input(1)), values = c.size(n.input(0));
+        if (count.p() != values.p()) throw new KernelCalls.Fallback();
+        int inner = count.c() == 0 ? 1 : Math.toIntExact(values.c() / count.c());
+        call(c, n.id(), RowsSpec.dedupSum(idRange(c, n.input(1)), inner, c.isLong(n.input(1))), n.input(0), n.input(1), -1, -1, false);
+    }
+
+    static void firstOccurrence(KernelCalls c, Node n) {
+        KernelCalls.requireF32(n);
+        call(c, n.id(), RowsSpec.firstOccurrence(idRange(c, n.input(0)), c.isLong(n.input(0))), -1, n.input(0), -1, -1, false);
+    }
+
+    static void scatterUpdate(KernelCalls c, Node n) {
+        int[] v = c.dims(n.input(0));
+        call(c, n.id(), RowsSpec.scatterUpdate(KernelCalls.fixedDim(v[0]), KernelCalls.fixed(Sz.of(Arrays.copyOfRange(v, 1, v.length))),
+                c.isLong(n.input(1))), n.input(2), n.input(1), n.input(3), n.input(0), true);
+    }
+
+    static void scatterAccumulate(KernelCalls c, Node n) {
+        int[] v = c.dims(n.input(0));
+        call(c, n.id(), RowsSpec.scatterAccumulate(KernelCalls.fixedDim(v[0]), KernelCalls.fixed(Sz.of(Arrays.copyOfRange(v, 1, v.length))),
+                c.isLong(n.input(1))), n.input(2), n.input(1), -1, n.input(0), true);
+    }
+
+    static void oneHot(KernelCalls c, Node n, Op.OneHot o) {
+        KernelCalls.requireF32(n);
+        call(c, n.id(), RowsSpec.oneHot(o.depth(), o.onValue(), o.offValue(), c.isLong(n.input(0))), -1, n.input(0), -1, -1, false);
+    }
+
+    /** A row op; {@code base} (the variable for in-place ops) is copied into the output first. */
+    private static void call(KernelCalls c, int id, RowsSpec spec, int src, int indices, int aux, int base, boolean copyBase) {
+        RowsEmitter.Emitted e = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec));
+        c.out(id);
+        Sz n = c.size(indices);
+        Sz baseSize = base < 0 ? null : c.size(base);
+        // Its size depends on the number of indices, so the call grows it itself.
+        int scratch = e.scratchInts(0) > 0 || e.scratchInts(1) > 0 ? c.buffers.lazy() : -1;
+        c.call((buf, step, b) -> {
+            float[] o = (float[]) buf[id];
+            int count = n.at(b);
+            if (copyBase) System.arraycopy((float[]) buf[base], 0, o, 0, baseSize.at(b));
+            int[] s = null;
+            if (scratch >= 0) {
+                s = (int[]) buf[scratch];
+                int need = e.scratchInts(count);
+                if (s == null || s.length < need) buf[scratch] = s = new int[need];
+            }
+            e.kernel().run(src < 0 ? null : (float[]) buf[src], 0, buf[indices], 0, count, aux < 0 ? null : (float[]) buf[aux], o, 0, s);
+        });
+    }
+
+    /** The id range of a sparse update's indices: the rows of the variable the same indices gather from. */
+    private static int idRange(KernelCalls c, int indices) {
+        for (Node m : c.g.nodes()) {
+            boolean uses = m.inputs().size() > 1 && m.input(1) == indices;
+            if (uses && (m.op() instanceof Op.ScatterUpdate || m.op() instanceof Op.ScatterAccumulate
+                    || m.op() instanceof Op.Gather ga && ga.axis() == 0)) {
+                return KernelCalls.fixedDim(c.dims(m.input(0))[0]);
+            }
+        }
+        throw new DescentException("the compiled backend cannot bound the indices of %" + indices + "; use --backend interpreter");
+    }
+}
