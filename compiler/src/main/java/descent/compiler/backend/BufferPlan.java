@@ -104,6 +104,8 @@ final class BufferPlan {
                 case Kernel.Fused f -> f.results().isEmpty() ? List.of() : f.inputs();
                 case Kernel.Single s -> g.node(s.node()).inputs();
                 case Kernel.Alias a -> g.node(a.node()).inputs();
+                case Kernel.MatmulEpilogue e -> java.util.stream.Stream.concat(g.node(e.matmul()).inputs().stream(),
+                        java.util.stream.Stream.of(e.bias())).toList();
                 case Kernel.Write w -> List.of(w.value());
                 case Kernel.Barrier b -> List.of();
             };

@@ -88,6 +88,8 @@ final class Executable {
                     case Kernel.Fused f -> readsLocked(g, f.nodes(), locked);
                     case Kernel.Single s -> readsLocked(g, List.of(s.node()), locked);
                     case Kernel.Alias a -> readsLocked(g, List.of(a.node()), locked);
+                    case Kernel.MatmulEpilogue e -> readsLocked(g,
+                            java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList(), locked);
                     case Kernel.Barrier b -> false;
                 };
                 int lastAction = actions.size() - 1;

@@ -51,6 +51,7 @@ final class KernelCalls {
             case Kernel.Fused f -> ElementwiseCalls.fused(this, f);
             case Kernel.Single s -> single(g.node(s.node()));
             case Kernel.Alias a -> alias(g.node(a.node()));
+            case Kernel.MatmulEpilogue e -> MatmulCalls.matmulEpilogue(this, e);
             case Kernel.Write w -> { }
             case Kernel.Barrier b -> { }
         }

@@ -26,25 +26,32 @@ abstract class MatmulClassWriter implements Opcodes {
     static final int CLASS_VERSION = V25;
     static final String KERNEL_INTERFACE = Type.getInternalName(MatmulKernel.class);
     static final String RUN_DESC = "([FI[FI[FII[F)V";
+    static final String RUN_BIAS_DESC = "([FI[FI[FII[F[FI)V";
 
     // Argument slots of the static matmul method; the optional ones follow.
     static final int A = 0, A_OFF = 1, B = 2, B_OFF = 3, C = 4, C_OFF = 5;
 
     final MatmulShape shape;
+    final MatmulEpilogue epilogue;
     final String className;
     /** Slot of the runtime row count, or -1 when M is static. */
     final int mSlot;
     /** Slot of the scratch array, or -1 when the kernel needs none. */
     final int scratchSlot;
+    /** Slots of the epilogue's bias row and its offset, or -1 when the epilogue adds none. */
+    final int biasSlot, biasOffSlot;
     /** First slot free for the body's own locals. */
     final int firstLocal;
 
-    MatmulClassWriter(MatmulShape shape, String className, int scratchFloats) {
+    MatmulClassWriter(MatmulShape shape, MatmulEpilogue epilogue, String className, int scratchFloats) {
         this.shape = shape;
+        this.epilogue = epilogue;
         this.className = className;
         int next = C_OFF + 1;
         mSlot = shape.hasRuntimeM() ? next++ : -1;
         scratchSlot = scratchFloats > 0 ? next++ : -1;
+        biasSlot = epilogue.bias() ? next++ : -1;
+        biasOffSlot = epilogue.bias() ? next++ : -1;
         firstLocal = next;
     }
 
@@ -61,7 +68,8 @@ abstract class MatmulClassWriter implements Opcodes {
     void emitStaticInit(MatmulCode code) {}
 
     final String matmulDesc() {
-        return "([FI[FI[FI" + (shape.hasRuntimeM() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "") + ")V";
+        return "([FI[FI[FI" + (shape.hasRuntimeM() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "")
+                + (biasSlot >= 0 ? "[FI" : "") + ")V";
     }
 
     /** Pushes the row count: the constant M or the runtime argument. */
@@ -81,7 +89,8 @@ abstract class MatmulClassWriter implements Opcodes {
         cw.visit(CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
                 new String[] {KERNEL_INTERFACE});
         emitConstructor(cw);
-        emitRun(cw);
+        emitRun(cw, false);
+        if (epilogue.bias()) emitRun(cw, true);
         emitMatmul(cw);
         emitMembers(cw);
         MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
@@ -104,11 +113,20 @@ abstract class MatmulClassWriter implements Opcodes {
         mv.visitEnd();
     }
 
-    /** {@code run(a, aOff, b, bOff, c, cOff, m, scratch)}: slots 1..8 (0 is this). */
-    private void emitRun(ClassWriter cw) {
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
+    /**
+     * {@code run(a, aOff, b, bOff, c, cOff, m, scratch[, bias, biasOff])}: slots 1..8 (0 is this), then 9, 10.
+     * A kernel whose epilogue adds a bias rejects the call without one.
+     */
+    private void emitRun(ClassWriter cw, boolean withBias) {
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", withBias ? RUN_BIAS_DESC : RUN_DESC, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
+        if (epilogue.bias() && !withBias) {
+            throwNew(code, "java/lang/IllegalArgumentException", "this kernel's epilogue needs a bias row");
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+            return;
+        }
         if (!shape.hasRuntimeM()) {
             Label ok = new Label();
             code.iload(7).push(shape.m());
@@ -119,6 +137,7 @@ abstract class MatmulClassWriter implements Opcodes {
         for (int slot = 1; slot <= 6; slot++) mv.visitVarInsn(slot % 2 == 1 ? ALOAD : ILOAD, slot);
         if (shape.hasRuntimeM()) code.iload(7);
         if (scratchSlot >= 0) code.aload(8);
+        if (withBias) code.aload(9).iload(10);
         code.invokeStatic(className, "matmul", matmulDesc());
         mv.visitInsn(RETURN);
         mv.visitMaxs(0, 0);
@@ -137,6 +156,10 @@ abstract class MatmulClassWriter implements Opcodes {
         checkRange(code, C_OFF, C, c -> pushRows(c, n));
         if (scratchSlot >= 0) {
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+        }
+        if (biasSlot >= 0) {
+            code.iload(biasOffSlot).push(n).aload(biasSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
         }
         emitBody(code);
@@ -159,6 +182,24 @@ abstract class MatmulClassWriter implements Opcodes {
         longSize.accept(code);
         code.aload(arraySlot).insn(ARRAYLENGTH).insn(I2L);
         code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
+    }
+
+    /**
+     * Applies the epilogue to the float on the stack, C's element in column {@code jSlot} (+ {@code jConst}):
+     * {@code + bias[biasOff + j]} (a rounded float add, as the elementwise kernel), then relu as
+     * {@code x < 0 ? 0 : x} (keeps -0.0 and NaN). {@code biasArg}/{@code biasBase} are the slots holding the row.
+     */
+    final void scalarEpilogue(MatmulCode code, int biasArg, int biasBase, int jSlot) {
+        if (epilogue.bias()) {
+            code.aload(biasArg).iload(biasBase).iload(jSlot).insn(IADD).insn(FALOAD).insn(FADD);
+        }
+        if (epilogue.relu()) {
+            Label keep = new Label();
+            code.insn(DUP).insn(FCONST_0).insn(FCMPG);
+            code.mv.visitJumpInsn(IFGE, keep);
+            code.insn(POP).insn(FCONST_0);
+            code.mv.visitLabel(keep);
+        }
     }
 
     static void throwNew(MatmulCode code, String exception, String message) {

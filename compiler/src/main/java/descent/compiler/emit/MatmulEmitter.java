@@ -33,39 +33,58 @@ public final class MatmulEmitter {
     public static int preferredVectorLength() { return PREFERRED_LENGTH; }
 
     /** The vector kernel when the Vector API is available, else the scalar one. */
-    public static EmittedMatmul emit(MatmulShape shape) {
-        return vectorApiAvailable() ? emitVector(shape) : emitScalar(shape);
+    public static EmittedMatmul emit(MatmulShape shape) { return emit(shape, MatmulEpilogue.NONE); }
+
+    /** The vector kernel when the Vector API is available, else the scalar one, applying {@code epilogue} to C. */
+    public static EmittedMatmul emit(MatmulShape shape, MatmulEpilogue epilogue) {
+        return vectorApiAvailable() ? emitVector(shape, epilogue) : emitScalar(shape, epilogue);
     }
 
     public static EmittedMatmul emitVector(MatmulShape shape) { return emitVector(shape, MatmulTuning.forShape(shape)); }
 
-    public static EmittedMatmul emitVector(MatmulShape shape, MatmulTuning tuning) {
-        if (!vectorApiAvailable()) throw new IllegalStateException("jdk.incubator.vector is not available");
-        byte[] bytes = vectorClassFile(shape, tuning, PREFERRED_LENGTH);
-        return load(shape, PREFERRED_LENGTH, bytes, VectorMatmulWriter.scratchFloats(shape, tuning, PREFERRED_LENGTH));
+    public static EmittedMatmul emitVector(MatmulShape shape, MatmulEpilogue epilogue) {
+        return emitVector(shape, epilogue, MatmulTuning.forShape(shape));
     }
 
-    public static EmittedMatmul emitScalar(MatmulShape shape) {
-        return load(shape, 0, scalarClassFile(shape), 0);
+    public static EmittedMatmul emitVector(MatmulShape shape, MatmulTuning tuning) {
+        return emitVector(shape, MatmulEpilogue.NONE, tuning);
+    }
+
+    public static EmittedMatmul emitVector(MatmulShape shape, MatmulEpilogue epilogue, MatmulTuning tuning) {
+        if (!vectorApiAvailable()) throw new IllegalStateException("jdk.incubator.vector is not available");
+        byte[] bytes = vectorClassFile(shape, epilogue, tuning, PREFERRED_LENGTH);
+        return load(shape, epilogue, PREFERRED_LENGTH, bytes, VectorMatmulWriter.scratchFloats(shape, tuning, PREFERRED_LENGTH));
+    }
+
+    public static EmittedMatmul emitScalar(MatmulShape shape) { return emitScalar(shape, MatmulEpilogue.NONE); }
+
+    public static EmittedMatmul emitScalar(MatmulShape shape, MatmulEpilogue epilogue) {
+        return load(shape, epilogue, 0, scalarClassFile(shape, epilogue), 0);
     }
 
     /** The vector kernel's class bytes for a given vector length (which must match where it is loaded). */
     public static byte[] vectorClassFile(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
-        if (vectorLength < 1) throw new IllegalArgumentException("vector length " + vectorLength);
-        return new VectorMatmulWriter(shape, className("Vector", shape), tuning, vectorLength).write();
+        return vectorClassFile(shape, MatmulEpilogue.NONE, tuning, vectorLength);
     }
 
-    public static byte[] scalarClassFile(MatmulShape shape) {
-        return new ScalarMatmulWriter(shape, className("Scalar", shape)).write();
+    public static byte[] vectorClassFile(MatmulShape shape, MatmulEpilogue epilogue, MatmulTuning tuning, int vectorLength) {
+        if (vectorLength < 1) throw new IllegalArgumentException("vector length " + vectorLength);
+        return new VectorMatmulWriter(shape, epilogue, className("Vector", shape, epilogue), tuning, vectorLength).write();
+    }
+
+    public static byte[] scalarClassFile(MatmulShape shape) { return scalarClassFile(shape, MatmulEpilogue.NONE); }
+
+    public static byte[] scalarClassFile(MatmulShape shape, MatmulEpilogue epilogue) {
+        return new ScalarMatmulWriter(shape, epilogue, className("Scalar", shape, epilogue)).write();
     }
 
     /** A hidden class must live in the defining lookup's package; the serial only aids stack traces. */
-    private static String className(String variant, MatmulShape shape) {
+    private static String className(String variant, MatmulShape shape, MatmulEpilogue epilogue) {
         return MatmulEmitter.class.getPackageName().replace('.', '/') + "/Generated" + variant + "Matmul_"
-                + shape.tag() + "_" + SERIAL.incrementAndGet();
+                + shape.tag() + epilogue.tag() + "_" + SERIAL.incrementAndGet();
     }
 
-    private static EmittedMatmul load(MatmulShape shape, int vectorLength, byte[] bytes, int scratchFloats) {
+    private static EmittedMatmul load(MatmulShape shape, MatmulEpilogue epilogue, int vectorLength, byte[] bytes, int scratchFloats) {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
             Class<?> cls = lookup.lookupClass();
@@ -73,6 +92,7 @@ public final class MatmulEmitter {
                     float[].class, int.class);
             if (shape.hasRuntimeM()) type = type.appendParameterTypes(int.class);
             if (scratchFloats > 0) type = type.appendParameterTypes(float[].class);
+            if (epilogue.bias()) type = type.appendParameterTypes(float[].class, int.class);
             MethodHandle matmul = lookup.findStatic(cls, "matmul", type);
             MatmulKernel kernel = (MatmulKernel) lookup.findConstructor(cls, MethodType.methodType(void.class)).invoke();
             return new EmittedMatmul(shape, vectorLength, bytes, cls, matmul, kernel, scratchFloats);

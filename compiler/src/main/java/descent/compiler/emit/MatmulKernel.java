@@ -15,4 +15,13 @@ package descent.compiler.emit;
 @FunctionalInterface
 public interface MatmulKernel {
     void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, float[] scratch);
+
+    /**
+     * The same with a {@link MatmulEpilogue} row vector ({@code n} floats from {@code biasOff}) added to C
+     * before it is stored; kernels without a bias epilogue ignore it.
+     */
+    default void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, float[] scratch,
+                     float[] bias, int biasOff) {
+        run(a, aOff, b, bOff, c, cOff, m, scratch);
+    }
 }

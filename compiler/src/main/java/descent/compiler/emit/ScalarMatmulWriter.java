@@ -18,8 +18,8 @@ package descent.compiler.emit;
  */
 final class ScalarMatmulWriter extends MatmulClassWriter {
 
-    ScalarMatmulWriter(MatmulShape shape, String className) {
-        super(shape, className, 0);
+    ScalarMatmulWriter(MatmulShape shape, MatmulEpilogue epilogue, String className) {
+        super(shape, epilogue, className, 0);
     }
 
     @Override int scratchFloats() { return 0; }
@@ -45,6 +45,15 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                         code.insn(FASTORE);
                     });
                 });
+                if (!epilogue.isNone()) {
+                    // The row is complete: c[cRow + j] = epilogue(c[cRow + j]) while it is still in L1.
+                    code.forLoop(j, 0, s.n(), 1, () -> {
+                        code.aload(C).iload(cRow).iload(j).insn(IADD);
+                        code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FALOAD);
+                        scalarEpilogue(code, biasSlot, biasOffSlot, j);
+                        code.insn(FASTORE);
+                    });
+                }
             } else {
                 code.forLoop(j, 0, s.n(), 1, () -> {
                     code.insn(FCONST_0).fstore(acc);
@@ -54,7 +63,9 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                         code.aload(B).iload(bRow).iload(kk).insn(IADD).insn(FALOAD);
                         code.fload(acc).invokeStatic("java/lang/Math", "fma", "(FFF)F").fstore(acc);
                     });
-                    code.aload(C).iload(cRow).iload(j).insn(IADD).fload(acc).insn(FASTORE);
+                    code.aload(C).iload(cRow).iload(j).insn(IADD).fload(acc);
+                    scalarEpilogue(code, biasSlot, biasOffSlot, j);
+                    code.insn(FASTORE);
                 });
             }
         });

@@ -49,8 +49,9 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private static final String MASK_D = "Ljdk/incubator/vector/VectorMask;";
     private static final String VEC_D = "Ljdk/incubator/vector/Vector;";
     private static final String FV_D = "L" + FV + ";";
-    /** tile(a, aBase, b, bBase, c, cBase, m) and pack(b, bBase, panel). */
-    private static final String TILE_DESC = "([FI[FI[FII)V";
+    private static final String CMP_D = "Ljdk/incubator/vector/VectorOperators$Comparison;";
+    /** tile(a, aBase, b, bBase, c, cBase, m[, bias, biasBase]) and pack(b, bBase, panel). */
+    private final String tileDesc;
     private static final String PACK_DESC = "([FI[F)V";
 
     private final int vl, rows, vectors, width, scratch;
@@ -63,8 +64,9 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private final Set<Long> transposes = new LinkedHashSet<>();
     private final PanelTransposeWriter transposer;
 
-    VectorMatmulWriter(MatmulShape shape, String className, MatmulTuning tuning, int vectorLength) {
-        super(shape, className, scratchFloats(shape, tuning, vectorLength));
+    VectorMatmulWriter(MatmulShape shape, MatmulEpilogue epilogue, String className, MatmulTuning tuning, int vectorLength) {
+        super(shape, epilogue, className, scratchFloats(shape, tuning, vectorLength));
+        this.tileDesc = epilogue.bias() ? "([FI[FI[FII[FI)V" : "([FI[FI[FII)V";
         this.vl = vectorLength;
         this.rows = tuning.rows();
         this.vectors = tuning.vectors();
@@ -201,7 +203,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
         code.aload(C).iload(C_OFF).addScaled(i0Slot, s.n()).iload(j0Slot).insn(IADD);
         pushM(code);
-        code.invokeStatic(className, tileName(tile), TILE_DESC);
+        if (epilogue.bias()) code.aload(biasSlot).iload(biasOffSlot).iload(j0Slot).insn(IADD);
+        code.invokeStatic(className, tileName(tile), tileDesc);
     }
 
     private static String tileName(Tile t) { return "tile" + t.rows() + "x" + t.cols() + (t.packed() ? "p" : ""); }
@@ -214,14 +217,15 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      * op(A)[r, kk] is at aBase + r·rowStride + kk·kStride; the B row kk starts at bBase + kk·bStride.
      */
     private void emitTile(ClassWriter cw, int rs, int cols, boolean pack) {
-        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, tileName(new Tile(rs, cols, pack)), TILE_DESC, null, null);
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, tileName(new Tile(rs, cols, pack)), tileDesc, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
         MatmulShape s = shape;
-        final int a = 0, aBase = 1, b = 2, bBase = 3, c = 4, cBase = 5, mArg = 6, kk = 7;
+        final int a = 0, aBase = 1, b = 2, bBase = 3, c = 4, cBase = 5, mArg = 6, bias = 7, biasBase = 8;
+        final int kk = epilogue.bias() ? 9 : 7;
         int nv = (cols + vl - 1) / vl, lastLanes = cols - (nv - 1) * vl;
         boolean partial = lastLanes < vl;
-        int accBase = 8, bvBase = accBase + rs * nv, av = bvBase + nv, mask = av + 1;
+        int accBase = kk + 1, bvBase = accBase + rs * nv, av = bvBase + nv, mask = av + 1;
         int bStride = pack ? nv * vl : s.n();
         int aRowStride = s.transposeA() ? 1 : s.k();
 
@@ -259,9 +263,31 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 }
             }
         });
+        if (epilogue.bias()) {
+            // The B vectors are dead: their slots hold the bias row's vectors (masked past n, like the stores).
+            for (int v = 0; v < nv; v++) {
+                boolean masked = partial && v == nv - 1;
+                getSpecies(code).aload(bias).iload(biasBase).addConst(v * vl);
+                if (masked) code.aload(mask);
+                code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
+                code.astore(bvBase + v);
+            }
+        }
         for (int r = 0; r < rs; r++) {
             for (int v = 0; v < nv; v++) {
                 boolean masked = partial && v == nv - 1;
+                if (!epilogue.isNone()) {
+                    int acc = accBase + r * nv + v;
+                    // acc + bias: a separate rounded add, never contracted into the last fma.
+                    if (epilogue.bias()) code.aload(acc).aload(bvBase + v).invokeVirtual(FV, "add", "(" + VEC_D + ")" + FV_D).astore(acc);
+                    // relu as x < 0 ? 0 : x, not max(x, 0): -0.0 and NaN pass through, as the elementwise kernel.
+                    if (epilogue.relu()) {
+                        code.aload(acc).insn(FCONST_0).aload(acc);
+                        code.mv.visitFieldInsn(GETSTATIC, "jdk/incubator/vector/VectorOperators", "LT", CMP_D);
+                        code.insn(FCONST_0).invokeVirtual(FV, "compare", "(" + CMP_D + "F)" + MASK_D);
+                        code.invokeVirtual(FV, "blend", "(F" + MASK_D + ")" + FV_D).astore(acc);
+                    }
+                }
                 code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.n() + v * vl);
                 if (masked) code.aload(mask);
                 code.invokeVirtual(FV, "intoArray", "([FI" + (masked ? MASK_D : "") + ")V");

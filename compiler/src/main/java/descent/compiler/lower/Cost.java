@@ -31,6 +31,13 @@ public final class Cost {
                     for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
                     bytes += bytes(n, batch);
                 }
+                case Kernel.MatmulEpilogue e -> {
+                    Node n = g.node(e.matmul());
+                    flops += flops(g, n, batch);
+                    for (int x : e.nodes()) flops += elements(g.node(x), batch);
+                    for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
+                    bytes += bytes(g.node(e.bias()), batch) + bytes(g.node(e.result()), batch);
+                }
                 case Kernel.Write w -> { if (!w.inPlace()) bytes += 2 * bytes(g.node(w.value()), batch); }
                 case Kernel.Alias a -> { }
                 case Kernel.Barrier b -> { }

@@ -20,6 +20,9 @@ public final class KernelPrinter {
                         .append("} in ").append(ids(f.inputs())).append(" out ").append(ids(f.results()));
                 case Kernel.Single s -> sb.append(g.node(s.node()).op().mnemonic()).append(" %").append(s.node())
                         .append(' ').append(g.type(s.node()));
+                case Kernel.MatmulEpilogue e -> sb.append("matmul %").append(e.matmul()).append(" epilogue {")
+                        .append(e.nodes().stream().map(n -> "%" + n + " " + g.node(n).op().mnemonic()).collect(Collectors.joining("; ")))
+                        .append("} in [%").append(e.bias()).append("] out %").append(e.result()).append(' ').append(g.type(e.result()));
                 case Kernel.Alias a -> sb.append("alias %").append(a.node()).append(' ').append(g.node(a.node()).op().mnemonic());
                 case Kernel.Write w -> sb.append("write ").append(w.state()).append(" <- %").append(w.value())
                         .append(w.inPlace() ? " (in place)" : "");

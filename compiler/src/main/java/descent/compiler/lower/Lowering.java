@@ -1,6 +1,10 @@
 package descent.compiler.lower;
 
+import descent.compiler.ir.BinaryFn;
 import descent.compiler.ir.Graph;
+import descent.compiler.ir.Shape;
+import descent.compiler.ir.UnaryFn;
+import descent.runtime.DType;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
@@ -45,9 +49,11 @@ public final class Lowering {
             }
             if (!run.isEmpty()) {
                 Kernel.Fused f = fuse(g, run, uses, escaping);
-                buffers += f.results().size();
-                fusedAway += f.nodes().size() - f.results().size();
-                out.add(f);
+                Kernel.MatmulEpilogue e = epilogue(g, out, f, uses, escaping);
+                buffers += f.results().size() - (e != null ? 1 : 0);
+                fusedAway += f.nodes().size() - f.results().size() + (e != null ? 1 : 0);
+                if (e != null) out.set(out.size() - 1, e);
+                else out.add(f);
                 run = new ArrayList<>();
             }
             switch (s) {
@@ -67,9 +73,11 @@ public final class Lowering {
         }
         if (!run.isEmpty()) {
             Kernel.Fused f = fuse(g, run, uses, escaping);
-            buffers += f.results().size();
-            fusedAway += f.nodes().size() - f.results().size();
-            out.add(f);
+            Kernel.MatmulEpilogue e = epilogue(g, out, f, uses, escaping);
+            buffers += f.results().size() - (e != null ? 1 : 0);
+            fusedAway += f.nodes().size() - f.results().size() + (e != null ? 1 : 0);
+            if (e != null) out.set(out.size() - 1, e);
+            else out.add(f);
         }
         return new Program(List.copyOf(out), buffers, fusedAway);
     }
@@ -93,6 +101,37 @@ public final class Lowering {
     }
 
     /**
+     * The fused run {@code f} as the epilogue of the matmul lowered just before it, or null: the matmul's only
+     * use is the run's first node, an add of a row vector along C's last axis (f32, rank 1), optionally followed
+     * by a relu of that sum, and only the chain's last value leaves the run. Nothing else runs in between, so
+     * the plan's order is kept.
+     */
+    private static Kernel.MatmulEpilogue epilogue(Graph g, List<Kernel> done, Kernel.Fused f, Map<Integer, Integer> uses,
+                                                  Set<Integer> escaping) {
+        if (done.isEmpty() || !(done.get(done.size() - 1) instanceof Kernel.Single s)) return null;
+        int mm = s.node();
+        if (!(g.node(mm).op() instanceof Op.MatMul) || g.type(mm).dtype() != DType.F32
+                || escaping.contains(mm) || uses.getOrDefault(mm, 0) != 1) return null;
+        List<Integer> nodes = f.nodes();
+        int last = nodes.get(nodes.size() - 1);
+        if (nodes.size() > 2 || f.results().size() != 1 || f.results().get(0) != last) return null;
+        Node add = g.node(nodes.get(0));
+        if (!(add.op() instanceof Op.Binary bi && bi.fn() == BinaryFn.ADD) || add.inputs().size() != 2) return null;
+        int bias;
+        if (add.input(0) == mm && add.input(1) != mm) bias = add.input(1);
+        else if (add.input(1) == mm && add.input(0) != mm) bias = add.input(0);
+        else return null;
+        Shape c = g.type(mm).shape(), b = g.type(bias).shape();
+        if (c.rank() != 2 || !f.shape().equals(c) || b.rank() != 1 || !b.dim(0).equals(c.dim(1))
+                || g.type(bias).dtype() != DType.F32) return null;
+        if (nodes.size() == 2) {
+            Node act = g.node(last);
+            if (!(act.op() instanceof Op.Unary u && u.fn() == UnaryFn.RELU) || act.input(0) != add.id()) return null;
+        }
+        return new Kernel.MatmulEpilogue(mm, nodes, bias, last);
+    }
+
+    /**
      * The write can go straight to the state's storage when the value was produced by the kernel just
      * before it and has the state's shape: the plan put every read of the old value earlier.
      */
@@ -102,6 +141,7 @@ public final class Lowering {
         boolean producedLast = switch (last) {
             case Kernel.Fused f -> f.results().contains(w.value());
             case Kernel.Single s -> s.node() == w.value();
+            case Kernel.MatmulEpilogue e -> e.result() == w.value();
             default -> false;
         };
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));

@@ -72,6 +72,17 @@ class LoweringTest {
                         assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
                     }
                 }
+                case Kernel.MatmulEpilogue e -> {
+                    kernelOrder.add(e.matmul());
+                    kernelOrder.addAll(e.nodes());
+                    for (int in : g.node(e.matmul()).inputs()) {
+                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
+                    }
+                    assertTrue(!fusedInternal.contains(e.bias()), "%" + e.bias() + " was fused away but is read later");
+                    assertEquals(e.nodes().get(e.nodes().size() - 1), e.result());
+                    fusedInternal.add(e.matmul());
+                    for (int n : e.nodes()) if (n != e.result()) fusedInternal.add(n);
+                }
                 case Kernel.Alias a -> kernelOrder.add(a.node());
                 case Kernel.Write w -> assertTrue(!fusedInternal.contains(w.value()), "written value fused away");
                 case Kernel.Barrier b -> { }
@@ -79,6 +90,19 @@ class LoweringTest {
         }
         assertEquals(planOrder, kernelOrder);
         for (int f : fetches) assertTrue(!fusedInternal.contains(f), "fetch %" + f + " fused away");
+    }
+
+    @Test
+    void biasAndReluBecomeMatmulEpilogues() {
+        Model m = Compiler.check("mlp.descent", MLP);
+        TrainStep t = m.trains().get(0);
+        List<Integer> fetches = List.of(t.lossNode());
+        Lowering.Program p = Lowering.lower(m, Scheduler.schedule(m, t, fetches), fetches);
+        String printed = KernelPrinter.print(m, "step", p);
+        List<Kernel.MatmulEpilogue> epilogues = p.kernels().stream()
+                .filter(k -> k instanceof Kernel.MatmulEpilogue).map(k -> (Kernel.MatmulEpilogue) k).toList();
+        assertTrue(epilogues.stream().anyMatch(e -> e.nodes().size() == 2), "relu(x @ w + b) is one kernel:\n" + printed);
+        assertTrue(printed.contains("epilogue {"), printed);
     }
 
     @Test
