@@ -42,21 +42,11 @@ final class ElementwiseClassWriter implements Opcodes {
         // A dry run on a no-op visitor finds out whether the body needs double lanes (that decides the species).
         boolean wideLanes = vector && new RunMethod(expr, style, new MethodVisitor(ASM9) {}).emit();
 
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
-            // Frames only ever merge a type with itself (every local has one type); never load classes here.
-            @Override protected String getCommonSuperClass(String a, String b) { return a.equals(b) ? a : "java/lang/Object"; }
-        };
-        cw.visit(V25, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, NAME, null, "java/lang/Object",
-                new String[] {Type.getInternalName(ElementwiseKernel.class)});
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, NAME, Type.getInternalName(ElementwiseKernel.class));
         if (vector) speciesFields(cw, wideLanes);
 
-        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        init.visitCode();
-        init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        init.visitInsn(RETURN);
-        init.visitMaxs(0, 0);
-        init.visitEnd();
+        KernelClassFile.constructor(cw);
 
         MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         run.visitCode();

@@ -48,20 +48,9 @@ final class LayoutClassWriter implements Opcodes {
     }
 
     private byte[] write(String className) {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
-            @Override protected String getCommonSuperClass(String type1, String type2) {
-                return type1.equals(type2) ? type1 : "java/lang/Object";
-            }
-        };
-        cw.visit(MatmulClassWriter.CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
-                new String[] {KERNEL_INTERFACE});
-        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        init.visitCode();
-        init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        init.visitInsn(RETURN);
-        init.visitMaxs(0, 0);
-        init.visitEnd();
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, className, KERNEL_INTERFACE);
+        KernelClassFile.constructor(cw);
 
         mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         mv.visitCode();

@@ -23,7 +23,6 @@ import java.util.function.Consumer;
  */
 abstract class MatmulClassWriter implements Opcodes {
     /** The class-file version: Java 25, which ASM 9.9.1 reads and writes. */
-    static final int CLASS_VERSION = V25;
     static final String KERNEL_INTERFACE = Type.getInternalName(MatmulKernel.class);
     static final String RUN_DESC = "([FI[FI[FII[F)V";
     static final String RUN_BIAS_DESC = "([FI[FI[FII[F[FI)V";
@@ -79,16 +78,9 @@ abstract class MatmulClassWriter implements Opcodes {
     }
 
     final byte[] write() {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
-            // Frame computation only merges identical reference types in these kernels; answering
-            // without loading classes keeps the writer independent of the incubator module being resolvable here.
-            @Override protected String getCommonSuperClass(String type1, String type2) {
-                return type1.equals(type2) ? type1 : "java/lang/Object";
-            }
-        };
-        cw.visit(CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
-                new String[] {KERNEL_INTERFACE});
-        emitConstructor(cw);
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, className, KERNEL_INTERFACE);
+        KernelClassFile.constructor(cw);
         emitRun(cw, false);
         if (epilogue.bias()) emitRun(cw, true);
         emitMatmul(cw);
@@ -101,16 +93,6 @@ abstract class MatmulClassWriter implements Opcodes {
         clinit.visitEnd();
         cw.visitEnd();
         return cw.toByteArray();
-    }
-
-    private void emitConstructor(ClassWriter cw) {
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        mv.visitCode();
-        mv.visitVarInsn(ALOAD, 0);
-        mv.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        mv.visitInsn(RETURN);
-        mv.visitMaxs(0, 0);
-        mv.visitEnd();
     }
 
     /**

@@ -43,11 +43,10 @@ final class ReduceClassWriter implements Opcodes {
     }
 
     byte[] write() {
-        ClassWriter cw = newClassWriter();
-        cw.visit(MatmulClassWriter.CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
-                new String[] {KERNEL_INTERFACE});
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, className, KERNEL_INTERFACE);
         rows.emitField(cw);
-        emitConstructor(cw);
+        KernelClassFile.constructor(cw);
         emitDelegate(cw, className, "run", DESC, "reduce", DESC);
         emitReduce(cw);
         ReduceFn fn = shape.fn();
@@ -56,26 +55,6 @@ final class ReduceClassWriter implements Opcodes {
         emitClinit(cw, rows);
         cw.visitEnd();
         return cw.toByteArray();
-    }
-
-    static ClassWriter newClassWriter() {
-        return new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
-            // Merges only ever meet identical types here; answering without loading classes keeps the
-            // writer independent of the incubator module being resolvable.
-            @Override protected String getCommonSuperClass(String type1, String type2) {
-                return type1.equals(type2) ? type1 : "java/lang/Object";
-            }
-        };
-    }
-
-    static void emitConstructor(ClassWriter cw) {
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        mv.visitCode();
-        mv.visitVarInsn(ALOAD, 0);
-        mv.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        mv.visitInsn(RETURN);
-        mv.visitMaxs(0, 0);
-        mv.visitEnd();
     }
 
     static void emitClinit(ClassWriter cw, ReduceRowWriter rows) {

@@ -72,20 +72,9 @@ final class RowsClassWriter implements Opcodes {
     }
 
     byte[] write() {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES) {
-            @Override protected String getCommonSuperClass(String type1, String type2) {
-                return type1.equals(type2) ? type1 : "java/lang/Object";
-            }
-        };
-        cw.visit(MatmulClassWriter.CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
-                new String[] {KERNEL_INTERFACE});
-        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        init.visitCode();
-        init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        init.visitInsn(RETURN);
-        init.visitMaxs(0, 0);
-        init.visitEnd();
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, className, KERNEL_INTERFACE);
+        KernelClassFile.constructor(cw);
         if (vl > 0) {
             cw.visitField(ACC_PRIVATE | ACC_STATIC | ACC_FINAL, "SPECIES", SPECIES_D, null, null).visitEnd();
             MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);

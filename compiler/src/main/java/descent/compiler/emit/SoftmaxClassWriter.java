@@ -57,11 +57,10 @@ final class SoftmaxClassWriter implements Opcodes {
     }
 
     byte[] write() {
-        ClassWriter cw = ReduceClassWriter.newClassWriter();
-        cw.visit(MatmulClassWriter.CLASS_VERSION, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object",
-                new String[] {Type.getInternalName(kernelInterface())});
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, className, Type.getInternalName(kernelInterface()));
         rows.emitField(cw);
-        ReduceClassWriter.emitConstructor(cw);
+        KernelClassFile.constructor(cw);
         ReduceClassWriter.emitDelegate(cw, className, "run", desc(), "compute", desc());
         emitCompute(cw);
         rows.emitRowReduce(cw, ReduceFn.MAX);
