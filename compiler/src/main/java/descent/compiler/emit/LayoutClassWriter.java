@@ -8,6 +8,7 @@ import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
+import java.util.function.BiConsumer;
 
 /**
  * Writes a {@link LayoutProgram} as a class implementing {@link LayoutKernel}:
@@ -190,23 +191,7 @@ final class LayoutClassWriter implements Opcodes {
         int r = nest.rank();
         if (d == r - 2 && tiled()) { tiledPair(o, s); return; }
         if (d == r - 1) { innermost(o, s); return; }
-        int i = next++, od = next++;
-        int[] sd = new int[s.length];
-        copyLocal(o, od);
-        for (int j = 0; j < s.length; j++) { sd[j] = next++; copyLocal(s[j], sd[j]); }
-        push(0);
-        mv.visitVarInsn(ISTORE, i);
-        Label top = new Label(), end = new Label();
-        mv.visitLabel(top);
-        mv.visitVarInsn(ILOAD, i);
-        load(ext[d]);
-        mv.visitJumpInsn(IF_ICMPGE, end);
-        level(d + 1, od, sd);
-        addTo(od, outStride[d]);
-        for (int j = 0; j < s.length; j++) addTo(sd[j], srcStride[j][d]);
-        mv.visitIincInsn(i, 1);
-        mv.visitJumpInsn(GOTO, top);
-        mv.visitLabel(end);
+        stridedLoop(d, o, s, (od, sd) -> level(d + 1, od, sd));
     }
 
     private void innermost(int o, int[] s) {
@@ -220,10 +205,18 @@ final class LayoutClassWriter implements Opcodes {
             mv.visitMethodInsn(INVOKESTATIC, "java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", false);
             return;
         }
-        int i = next++, oi = next++;
-        int[] si = new int[s.length];
-        copyLocal(o, oi);
-        for (int j = 0; j < s.length; j++) { si[j] = next++; copyLocal(s[j], si[j]); }
+        stridedLoop(d, o, s, this::element);
+    }
+
+    /**
+     * {@code for (i = 0; i < ext[d]; i++)} over copies of the output and source offsets, each advanced by
+     * its stride along {@code d} after the body; the callers' offsets stay as they were.
+     */
+    private void stridedLoop(int d, int o, int[] s, BiConsumer<Integer, int[]> body) {
+        int i = next++, od = next++;
+        int[] sd = new int[s.length];
+        copyLocal(o, od);
+        for (int j = 0; j < s.length; j++) { sd[j] = next++; copyLocal(s[j], sd[j]); }
         push(0);
         mv.visitVarInsn(ISTORE, i);
         Label top = new Label(), end = new Label();
@@ -231,9 +224,9 @@ final class LayoutClassWriter implements Opcodes {
         mv.visitVarInsn(ILOAD, i);
         load(ext[d]);
         mv.visitJumpInsn(IF_ICMPGE, end);
-        element(oi, si);
-        addTo(oi, outStride[d]);
-        for (int j = 0; j < s.length; j++) addTo(si[j], srcStride[j][d]);
+        body.accept(od, sd);
+        addTo(od, outStride[d]);
+        for (int j = 0; j < s.length; j++) addTo(sd[j], srcStride[j][d]);
         mv.visitIincInsn(i, 1);
         mv.visitJumpInsn(GOTO, top);
         mv.visitLabel(end);
