@@ -41,23 +41,33 @@ class CompiledAllocationTest {
     }
 
     /**
-     * The driver allocates nothing in a warm step. Measured with scalar kernels (a child JVM without
-     * jdk.incubator.vector): some Vector API operations the emitters use are not intrinsified for every shape
-     * and allocate inside the kernels; that is printed here, not asserted.
+     * Nothing allocates in a warm step of a fresh JVM: not the driver (scalar kernels: a child JVM without
+     * jdk.incubator.vector) and not the Vector API kernels once C2 has compiled them (a child JVM with it).
+     * Each probe measures rounds of 2,000 steps until one allocates under the bound; here C2 gets there in
+     * ~20,000 steps, ~1 s, far inside the time limit. Known gap, not asserted: in a JVM that has already
+     * run many other models' kernels (this test JVM) the same loop settles at ~2.7 KB per step.
      */
     @Test void warmTrainStepsDoNotAllocate() throws Exception {
+        String[] scalar = probe(false), vector = probe(true);
+        System.out.printf("compiled mlp trainInto, bytes allocated per warm step: %s (scalar kernels, after %s steps), "
+                + "%s (Vector API kernels, after %s steps)%n", scalar[0], scalar[1], vector[0], vector[1]);
+        assertTrue(Double.parseDouble(scalar[0]) < 256, "scalar kernels allocated " + scalar[0] + " bytes per step");
+        assertTrue(Double.parseDouble(vector[0]) < 256, "Vector API kernels allocated " + vector[0] + " bytes per step after "
+                + vector[1] + " steps");
+    }
+
+    /** Runs {@link AllocationProbe} in a child JVM; returns its bytes per step and the steps it took. */
+    private static String[] probe(boolean vectorApi) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName(), "5000", "2000")
-                .redirectErrorStream(false).start();
+        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin));
+        if (vectorApi) cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName(), "2000", "256", "60000"));
+        Process p = new ProcessBuilder(cmd).start();
         assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the probe finished");
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
         String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
         assertEquals(0, p.exitValue(), err);
-        double scalar = Double.parseDouble(out);
-        double vector = AllocationProbe.bytesPerStep(5000, 2000);
-        System.out.printf("compiled mlp trainInto, bytes allocated per warm step: %.2f (scalar kernels), %.2f (Vector API kernels)%n",
-                scalar, vector);
-        assertTrue(scalar < 256, "allocated " + scalar + " bytes per step");
+        return out.split(" ");
     }
 
     /** trainInto and train give the same numbers as a session trained through the general path. */
