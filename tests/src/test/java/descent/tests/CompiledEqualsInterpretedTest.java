@@ -60,6 +60,14 @@ class CompiledEqualsInterpretedTest {
         }
     }
 
+    /** Each example with data files, and the .npy file (under examples/) of each input. */
+    static final Map<String, Map<String, String>> EXAMPLE_DATA = Map.of(
+            "logreg", Map.of("x", "data/logreg_x.npy", "y", "data/logreg_y.npy"),
+            "mlp", Map.of("x", "data/mlp_x.npy", "labels", "data/mlp_labels.npy"),
+            "autoencoder", Map.of("x", "data/autoencoder_x.npy"),
+            "embedding", Map.of("user", "data/embedding_user.npy", "item", "data/embedding_item.npy",
+                    "rating", "data/embedding_rating.npy"));
+
     static Map<String, Tensor> feeds(Path dir, Map<String, String> files) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         files.forEach((input, file) -> out.put(input, Npy.read(dir.resolve(file))));
@@ -69,14 +77,8 @@ class CompiledEqualsInterpretedTest {
     @TestFactory
     Stream<DynamicTest> everyExampleAndTrainBlock() throws IOException {
         Path ex = ExampleGoldenTest.ROOT.resolve("examples");
-        Map<String, Map<String, String>> data = Map.of(
-                "logreg", Map.of("x", "data/logreg_x.npy", "y", "data/logreg_y.npy"),
-                "mlp", Map.of("x", "data/mlp_x.npy", "labels", "data/mlp_labels.npy"),
-                "autoencoder", Map.of("x", "data/autoencoder_x.npy"),
-                "embedding", Map.of("user", "data/embedding_user.npy", "item", "data/embedding_item.npy",
-                        "rating", "data/embedding_rating.npy"));
         List<DynamicTest> tests = new ArrayList<>();
-        for (var e : data.entrySet()) {
+        for (var e : EXAMPLE_DATA.entrySet()) {
             Model m = Compiler.check(ex.resolve(e.getKey() + ".descent"));
             for (var t : m.trains()) {
                 tests.add(DynamicTest.dynamicTest(e.getKey() + "/" + t.name(),
