@@ -36,12 +36,17 @@ public final class JitProbe {
             Model m = Compiler.check(ex.resolve(e.getKey() + ".descent"));
             for (var t : m.trains()) train(m, t.name(), CompiledEqualsInterpretedTest.feeds(ex, e.getValue()), millis);
         }
+        train(Compiler.check("mlp784.descent", MLP_784), "step", mlp784Feeds(), millis);
+    }
+
+    /** A batch of 64 Gaussian inputs and random labels for {@link #MLP_784}. */
+    static Map<String, Tensor> mlp784Feeds() {
         Random r = new Random(1);
         float[] x = new float[64 * 784];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         int[] labels = new int[64];
         for (int i = 0; i < labels.length; i++) labels[i] = r.nextInt(10);
-        train(Compiler.check("mlp784.descent", MLP_784), "step", Map.of("x", Tensor.of(x, 64, 784), "labels", Tensor.of(labels, 64)), millis);
+        return Map.of("x", Tensor.of(x, 64, 784), "labels", Tensor.of(labels, 64));
     }
 
     private static void train(Model m, String block, Map<String, Tensor> feeds, long millis) {
