@@ -39,7 +39,10 @@ final class CompileCommand implements Callable<Integer> {
         if (emit == null) {
             Model m = Compiler.check(source);
             if (output == null) throw new DescentException("say where the jar goes: descent compile MODEL -o MODEL.jar");
-            descent.compiler.backend.CompiledModel.checkSupported(m); // reject what the compiled backend cannot run, now
+            String unsupported = descent.compiler.backend.CompiledModel.unsupported(m); // reject it now, not when loaded
+            if (unsupported != null) {
+                throw new DescentException("a model jar runs on the compiled backend, and " + unsupported);
+            }
             descent.compiler.backend.ModelJar.write(output, m, source.text(), pkg);
             spec.commandLine().getOut().println("wrote " + output + ": class " + descent.compiler.backend.ModelJar.className(m, pkg)
                     + " (a descent.runtime.api.DescentModel; needs only the runtime jar beside it)");

@@ -38,9 +38,9 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.npy", required = true, description = "where to write the output") Path out;
     @Option(names = "--output", paramLabel = "NAME", description = "output to write (default: the model's first)") String output;
     @Option(names = "--batch-size", paramLabel = "B", description = "rows per evaluation (default 256)") int batchSize = 256;
-    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)")
-    Backends backend = Backends.interpreter;
-    @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
+    @Option(names = "--backend", paramLabel = "B", description = Backends.HELP)
+    Backends backend;
+    @Option(names = "--precision", paramLabel = "P", description = "F32 (default) or F64 (runs on the interpreter)") Precision precision = Precision.F32;
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
@@ -65,7 +65,7 @@ final class PredictCommand implements Callable<Integer> {
         Set<String> needed = facts.inputsNeededBy(List.of(node));
         Dataset dataset = DataLoader.load(data, facts, needed, false, "");
         if (dataset.rows() == 0) throw new DescentException(data + ": the data has no rows");
-        TrainingSession session = backend.load(m, precision).newSession(0);
+        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(0);
         PrintWriter err = spec.commandLine().getErr();
         List<String> unknown = session.restore(restore);
         if (!unknown.isEmpty()) {

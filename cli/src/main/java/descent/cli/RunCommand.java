@@ -35,8 +35,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
     @Option(names = "--train", paramLabel = "NAME", description = "train block to run") String train;
     @Option(names = "--steps", paramLabel = "N", description = "train steps to run (default 1; 0 evaluates only)") Integer steps;
-    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)") Backends backend = Backends.interpreter;
-    @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
+    @Option(names = "--backend", paramLabel = "B", description = Backends.HELP) Backends backend;
+    @Option(names = "--precision", paramLabel = "P", description = "F32 (default) or F64 (runs on the interpreter)") Precision precision = Precision.F32;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
@@ -47,8 +47,8 @@ final class RunCommand implements Callable<Integer> {
         // Read and validate every file before anything is written.
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
-        // The runtime API: the compiled backend will be a second DescentModel behind the same calls.
-        TrainingSession session = backend.load(m, precision).newSession(seed);
+        // The runtime API: either backend is a DescentModel behind the same calls.
+        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seed);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {

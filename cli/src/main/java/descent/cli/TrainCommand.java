@@ -57,9 +57,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stop-at-step", paramLabel = "N", description = "stop after step N of the run, as Ctrl-C does") Long stopAtStep;
     @Option(names = "--progress", paramLabel = "MODE", description = "auto (bar on a terminal, else lines), bar, plain or none")
     ProgressMode progress = ProgressMode.auto;
-    @Option(names = "--backend", paramLabel = "B", description = "interpreter (default) or compiled (generated kernels; f32 models)")
-    Backends backend = Backends.interpreter;
-    @Option(names = "--precision", paramLabel = "P", description = "interpreter precision: F32 (default) or F64") Precision precision = Precision.F32;
+    @Option(names = "--backend", paramLabel = "B", description = Backends.HELP)
+    Backends backend;
+    @Option(names = "--precision", paramLabel = "P", description = "F32 (default) or F64 (runs on the interpreter)") Precision precision = Precision.F32;
     @Spec CommandLine.Model.CommandSpec spec;
 
     static final class NonFiniteConverter implements CommandLine.ITypeConverter<NonFinite> {
@@ -100,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                 dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
         TrainPosition start = fresh;
-        TrainingSession session = backend.load(m, precision).newSession(seedValue);
+        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {

@@ -137,30 +137,35 @@ class CliTest {
         assertTrue(r.err().contains("^"), r.err());
     }
 
-    /** Training through the command line: the loss falls, and N steps in one run equal N runs of one step chained by checkpoints. */
+    /**
+     * Training through the command line: the loss falls, and N steps in one run equal N runs of one step chained by
+     * checkpoints, on the default (compiled) backend and on the interpreter.
+     */
     @Test
     void trainingRunsAndResumesExactly(@TempDir Path tmp) {
-        String[] feeds = logregFeeds();
-        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
-        Result three = descent(args(new String[] {"run", ex("logreg.descent"), "--steps", "3", "--save", a.toString(),
-            "--fetch", "loss=" + tmp.resolve("l3.npy")}, feeds));
-        assertEquals(0, three.code(), three.err());
-        Path prev = null;
-        for (int i = 0; i < 3; i++) {
-            Path next = tmp.resolve("step" + i + ".safetensors");
-            List<String> cmd = new ArrayList<>(List.of("run", ex("logreg.descent"), "--save", next.toString()));
-            if (prev != null) { cmd.add("--restore"); cmd.add(prev.toString()); }
-            cmd.addAll(List.of(feeds));
-            Result r = descent(cmd.toArray(String[]::new));
-            assertEquals(0, r.code(), r.err());
-            prev = next;
+        for (String[] backend : List.of(new String[0], new String[] {"--backend", "interpreter"})) {
+            String[] feeds = args(logregFeeds(), backend);
+            Path a = tmp.resolve("a.safetensors");
+            Result three = descent(args(new String[] {"run", ex("logreg.descent"), "--steps", "3", "--save", a.toString(),
+                "--fetch", "loss=" + tmp.resolve("l3.npy")}, feeds));
+            assertEquals(0, three.code(), three.err());
+            Path prev = null;
+            for (int i = 0; i < 3; i++) {
+                Path next = tmp.resolve("step" + i + ".safetensors");
+                List<String> cmd = new ArrayList<>(List.of("run", ex("logreg.descent"), "--save", next.toString()));
+                if (prev != null) { cmd.add("--restore"); cmd.add(prev.toString()); }
+                cmd.addAll(List.of(feeds));
+                Result r = descent(cmd.toArray(String[]::new));
+                assertEquals(0, r.code(), r.err());
+                prev = next;
+            }
+            Map<String, Tensor> together = SafeTensors.read(a), chained = SafeTensors.read(prev);
+            assertEquals(together.keySet(), chained.keySet());
+            for (String k : together.keySet()) assertEquals(together.get(k), chained.get(k), k + " " + List.of(backend));
+            assertEquals(3L, together.get("global_step").longs()[0]);
+            float first = (float) Math.log(2);
+            assertTrue(Npy.read(tmp.resolve("l3.npy")).floats()[0] < first, "the loss of the third step is below ln 2");
         }
-        Map<String, Tensor> together = SafeTensors.read(a), chained = SafeTensors.read(prev);
-        assertEquals(together.keySet(), chained.keySet());
-        for (String k : together.keySet()) assertEquals(together.get(k), chained.get(k), k);
-        assertEquals(3L, together.get("global_step").longs()[0]);
-        float first = (float) Math.log(2);
-        assertTrue(Npy.read(tmp.resolve("l3.npy")).floats()[0] < first, "the loss of the third step is below ln 2");
     }
 
     @Test

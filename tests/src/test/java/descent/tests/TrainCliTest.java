@@ -147,7 +147,10 @@ class TrainCliTest {
         assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(resumed));
     }
 
-    /** A run stopped in the middle of an epoch (as Ctrl-C stops it) resumes to the same end, for two optimizers. */
+    /**
+     * A run stopped in the middle of an epoch (as Ctrl-C stops it) resumes to the same end, for two optimizers, on the
+     * default (compiled) backend and on the interpreter.
+     */
     @Test
     void resumingFromAMidEpochCheckpointEndsBitwiseEqual(@TempDir Path tmp) throws IOException {
         Path mlp = mlpData(tmp), logreg = logregData(tmp);
@@ -159,21 +162,25 @@ class TrainCliTest {
             {"train", ex("logreg.descent"), "--data", logreg.toString(), "--batch-size", "3", "--epochs", "3"},
         };
         int i = 0;
-        for (String[] run : runs) {
-            Path whole = tmp.resolve("whole" + i + ".safetensors"), part = tmp.resolve("part" + i + ".safetensors");
-            ok(cat(run, "--save", whole.toString()));
-            CliTest.Result stop = ok(cat(run, "--save", part.toString(), "--stop-at-step", "4"));
-            assertTrue(stop.out().contains("stopped after step 4 of"), stop.out());
-            Map<String, String> meta = SafeTensors.readMetadata(part);
-            assertEquals("4", meta.get("descent.steps_done"));
-            assertEquals("1", meta.get("descent.epochs_done"), meta.toString());
-            assertNotEquals("0", meta.get("descent.batches_done"), "mid-epoch");
-            // Resume with only --restore: the checkpoint supplies seed, batch size, validation, epochs and train block.
-            CliTest.Result r = ok("train", run[1], "--data", run[3], "--restore", part.toString(), "--save", part.toString());
-            assertTrue(r.out().contains("resuming " + part + " at step 4"), r.out());
-            assertSameState(whole, part);
-            assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(part));
-            i++;
+        for (String[] backend : List.of(new String[0], new String[] {"--backend", "interpreter"})) {
+            for (String[] run : runs) {
+                run = cat(run, backend);
+                Path whole = tmp.resolve("whole" + i + ".safetensors"), part = tmp.resolve("part" + i + ".safetensors");
+                ok(cat(run, "--save", whole.toString()));
+                CliTest.Result stop = ok(cat(run, "--save", part.toString(), "--stop-at-step", "4"));
+                assertTrue(stop.out().contains("stopped after step 4 of"), stop.out());
+                Map<String, String> meta = SafeTensors.readMetadata(part);
+                assertEquals("4", meta.get("descent.steps_done"));
+                assertEquals("1", meta.get("descent.epochs_done"), meta.toString());
+                assertNotEquals("0", meta.get("descent.batches_done"), "mid-epoch");
+                // Resume with only --restore: the checkpoint supplies seed, batch size, validation, epochs and train block.
+                CliTest.Result r = ok(cat(new String[] {"train", run[1], "--data", run[3], "--restore", part.toString(),
+                    "--save", part.toString()}, backend));
+                assertTrue(r.out().contains("resuming " + part + " at step 4"), r.out());
+                assertSameState(whole, part);
+                assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(part));
+                i++;
+            }
         }
     }
 

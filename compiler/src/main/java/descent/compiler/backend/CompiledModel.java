@@ -3,7 +3,9 @@ package descent.compiler.backend;
 import descent.compiler.interp.InterpretedModel;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
 import descent.runtime.DType;
+import descent.runtime.DescentException;
 import descent.runtime.api.DescentModel;
 import descent.runtime.api.ModelSignature;
 import descent.runtime.api.TrainingSession;
@@ -31,11 +33,32 @@ public final class CompiledModel implements DescentModel {
 
     public Model model() { return model; }
 
-    /** Throws the user error a model the compiled backend cannot run gets (f64 values, for now). */
-    public static void checkSupported(Model model) {
+    /**
+     * Why the compiled backend cannot run {@code model}, as a sentence ("the compiled backend does not support
+     * f64 models yet (input x is f64[batch, 2])"), or null when it runs the whole model. The command line's
+     * default backend falls back to the interpreter exactly when this is not null.
+     */
+    public static String unsupported(Model model) {
         for (Node n : model.graph().nodes()) {
-            if (n.type().dtype() == DType.F64) throw KernelCalls.unsupported(n, "f64 models");
+            if (n.type().dtype() == DType.F64) {
+                return "the compiled backend does not support f64 models yet (" + describe(n) + " is " + n.type() + ")";
+            }
         }
+        return null;
+    }
+
+    /** Throws the user error a model the compiled backend cannot run gets ({@link #unsupported}). */
+    public static void checkSupported(Model model) {
+        String why = unsupported(model);
+        if (why != null) throw new DescentException(why + "; use --backend interpreter");
+    }
+
+    private static String describe(Node n) {
+        return switch (n.op()) {
+            case Op.Input i -> "input " + i.name();
+            case Op.Variable v -> "variable " + v.name();
+            default -> n.name() != null ? "`" + n.name() + "`" : "%" + n.id() + " " + n.op().mnemonic();
+        };
     }
 
     @Override public ModelSignature signature() { return signature; }

@@ -1,0 +1,160 @@
+package descent.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import descent.runtime.Npy;
+import descent.runtime.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Without {@code --backend}, run, train and predict use the compiled backend, and fall back to the interpreter,
+ * with one line on stderr, for what it cannot run (f64 models, {@code --precision F64}); an explicit
+ * {@code --backend compiled} on such a model stays a one-line user error.
+ */
+class DefaultBackendTest {
+    static final String F64_FALLBACK = "descent: the compiled backend does not support f64 models yet (input x is f64[batch, 2]);"
+            + " running on the interpreter";
+    static final String F64_ERROR = "descent: error: the compiled backend does not support f64 models yet (input x is"
+            + " f64[batch, 2]); use --backend interpreter";
+    static final String PRECISION_FALLBACK = "descent: --precision F64 runs on the interpreter (the compiled backend computes in f32)";
+    static final String PRECISION_ERROR = "descent: error: --precision F64 needs the interpreter (the compiled backend computes"
+            + " in f32); use --backend interpreter";
+
+    static String ex(String file) { return CliTest.ex(file); }
+
+    /** The bytes {@code command} (run, train or predict, writing {@code file}) writes with the extra {@code backend} options. */
+    private static byte[] bytesWith(Path file, Function<String[], String[]> command, String... backend) throws IOException {
+        Files.deleteIfExists(file);
+        CliTest.Result r = TrainCliTest.ok(command.apply(backend));
+        assertEquals("", r.err(), "no backend line for an f32 model");
+        return Files.readAllBytes(file);
+    }
+
+    /**
+     * The default writes exactly what {@code --backend compiled} writes, and the interpreter writes other bits (it
+     * rounds each op's double result to float; the generated kernels accumulate in float), so the comparison can tell
+     * the two backends apart.
+     */
+    private static void assertDefaultIsCompiled(Path file, Function<String[], String[]> command) throws IOException {
+        byte[] byDefault = bytesWith(file, command), compiled = bytesWith(file, command, "--backend", "compiled"),
+                interpreted = bytesWith(file, command, "--backend", "interpreter");
+        assertFalse(Arrays.equals(compiled, interpreted), "the backends must differ somewhere for this test to mean anything");
+        assertArrayEquals(compiled, byDefault, "the default backend must be the compiled one");
+    }
+
+    @Test
+    void runTrainAndPredictDefaultToTheCompiledBackend(@TempDir Path tmp) throws IOException {
+        Path data = TrainCliTest.mlpData(tmp);
+        Path ckpt = tmp.resolve("run.safetensors");
+        assertDefaultIsCompiled(ckpt, b -> CliTest.args(new String[] {"run", ex("mlp.descent"), "--train", "step", "--steps", "20",
+            "--feed", "x=" + data.resolve("x.npy"), "--feed", "labels=" + data.resolve("labels.npy"), "--save", ckpt.toString()}, b));
+        Path trained = tmp.resolve("train.safetensors");
+        assertDefaultIsCompiled(trained, b -> CliTest.args(new String[] {"train", ex("mlp.descent"), "--data", data.toString(),
+            "--train", "step", "--epochs", "5", "--batch-size", "4", "--progress", "none", "--save", trained.toString()}, b));
+        Path probs = tmp.resolve("probs.npy");
+        assertDefaultIsCompiled(probs, b -> CliTest.args(new String[] {"predict", ex("mlp.descent"), "--restore", trained.toString(),
+            "--data", data.toString(), "--out", probs.toString(), "--output", "logits"}, b));
+    }
+
+    /** A linear model in f64, its data (x.npy, 6 rows) and a checkpoint to predict from. */
+    private static Path f64Model(Path tmp) throws IOException {
+        Path model = tmp.resolve("f64.descent");
+        Files.writeString(model, """
+                model lin64
+                input x: f64[batch, 2]
+                var w: f64[2, 1] = ones()
+                y = x @ w
+                loss = reduce_mean(square(y - 1))
+                output y, loss
+                train step { GradientDescentOptimizer(learning_rate=0.01).minimize(loss) }
+                """);
+        Path data = Files.createDirectories(tmp.resolve("f64-data"));
+        Npy.write(data.resolve("x.npy"), Tensor.of(new double[] {1, 2, 3, 4, 5, 6, 0.5, -1, 2, 0.25, -3, 1}, 6, 2));
+        return model;
+    }
+
+    @Test
+    void anF64ModelFallsBackToTheInterpreterWithOneLine(@TempDir Path tmp) throws IOException {
+        Path model = f64Model(tmp), data = tmp.resolve("f64-data"), x = data.resolve("x.npy");
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        List<String[]> commands = List.of(
+                new String[] {"run", model.toString(), "--steps", "3", "--feed", "x=" + x, "--save", "CKPT"},
+                new String[] {"train", model.toString(), "--data", data.toString(), "--epochs", "2", "--batch-size", "4",
+                    "--progress", "none", "--save", "CKPT"});
+        for (String[] command : commands) {
+            CliTest.Result byDefault = TrainCliTest.ok(replace(command, a));
+            assertEquals(F64_FALLBACK + "\n", byDefault.err(), String.join(" ", command));
+            CliTest.Result interpreted = TrainCliTest.ok(CliTest.args(replace(command, b), "--backend", "interpreter"));
+            assertEquals("", interpreted.err());
+            TrainCliTest.assertSameState(b, a);
+            if (command[0].equals("run")) assertEquals(interpreted.out(), byDefault.out()); // train's lines hold timings
+        }
+        Path out = tmp.resolve("y.npy"), ref = tmp.resolve("ref.npy");
+        CliTest.Result predicted = TrainCliTest.ok("predict", model.toString(), "--restore", a.toString(), "--data", data.toString(),
+                "--out", out.toString());
+        assertEquals(F64_FALLBACK + "\n", predicted.err());
+        TrainCliTest.ok("predict", model.toString(), "--restore", a.toString(), "--data", data.toString(), "--out", ref.toString(),
+                "--backend", "interpreter");
+        assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(out));
+    }
+
+    @Test
+    void compiledAskedForOnAnF64ModelIsOneLineAndExitOne(@TempDir Path tmp) throws IOException {
+        Path model = f64Model(tmp), data = tmp.resolve("f64-data"), ckpt = tmp.resolve("c.safetensors");
+        TrainCliTest.ok("run", model.toString(), "--feed", "x=" + data.resolve("x.npy"), "--save", ckpt.toString(), "--backend",
+                "interpreter");
+        String[][] commands = {
+            {"run", model.toString(), "--feed", "x=" + data.resolve("x.npy"), "--backend", "compiled"},
+            {"train", model.toString(), "--data", data.toString(), "--backend=compiled", "--save", tmp.resolve("t.safetensors").toString()},
+            {"predict", model.toString(), "--restore", ckpt.toString(), "--data", data.toString(), "--out",
+                tmp.resolve("y.npy").toString(), "--backend", "compiled"},
+        };
+        for (String[] command : commands) {
+            CliTest.Result r = CliTest.descent(command);
+            assertEquals(1, r.code(), String.join(" ", command) + "\n" + r.err());
+            assertEquals(F64_ERROR + "\n", r.err());
+            assertEquals("", r.out());
+        }
+        assertFalse(Files.exists(tmp.resolve("t.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("y.npy")));
+    }
+
+    @Test
+    void precisionF64RunsOnTheInterpreter(@TempDir Path tmp) throws IOException {
+        Path data = TrainCliTest.mlpData(tmp), probs = tmp.resolve("probs.npy");
+        String[] mlp = {"run", ex("mlp.descent"), "--train", "step", "--steps", "5", "--feed", "x=" + data.resolve("x.npy"),
+            "--feed", "labels=" + data.resolve("labels.npy"), "--fetch", "probs=" + probs};
+        String[] run = CliTest.args(mlp, "--precision", "F64");
+        CliTest.Result byDefault = TrainCliTest.ok(run);
+        assertEquals(PRECISION_FALLBACK + "\n", byDefault.err());
+        byte[] f64 = Files.readAllBytes(probs);
+        CliTest.Result interpreted = TrainCliTest.ok(CliTest.args(run, "--backend", "interpreter"));
+        assertEquals("", interpreted.err());
+        assertArrayEquals(Files.readAllBytes(probs), f64);
+        // Not what F32 computes on either backend: F64 really ran, on the interpreter.
+        TrainCliTest.ok(CliTest.args(mlp, "--backend", "interpreter"));
+        assertFalse(Arrays.equals(Files.readAllBytes(probs), f64));
+        TrainCliTest.ok(mlp);
+        assertFalse(Arrays.equals(Files.readAllBytes(probs), f64));
+
+        Files.delete(probs);
+        CliTest.Result r = CliTest.descent(CliTest.args(run, "--backend", "compiled"));
+        assertEquals(1, r.code(), r.err());
+        assertEquals(PRECISION_ERROR + "\n", r.err());
+        assertFalse(Files.exists(probs));
+    }
+
+    /** {@code command} with its "CKPT" argument replaced by {@code ckpt}. */
+    private static String[] replace(String[] command, Path ckpt) {
+        return Arrays.stream(command).map(s -> s.equals("CKPT") ? ckpt.toString() : s).toArray(String[]::new);
+    }
+}

@@ -1,0 +1,95 @@
+package descent.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How the commands meet the JVM: {@code bin/descent} adds {@code jdk.incubator.vector} (whose one-line JVM warning
+ * comes with it) exactly where the compiled backend may run, and the compiled backend without the module runs
+ * scalar kernels after one warning line.
+ */
+class LauncherTest {
+    static final Path ROOT = ExampleGoldenTest.ROOT;
+    static final String INCUBATOR = "WARNING: Using incubator modules: jdk.incubator.vector\n";
+
+    record Run(int code, String out, String err) {}
+
+    private static Run process(List<String> command, Path tmp) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(tmp, "out", ".txt"), err = Files.createTempFile(tmp, "err", ".txt");
+        Process p = new ProcessBuilder(command).directory(ROOT.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", command));
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Runs bin/descent; skipped when its jar is older than the sources (the script would build it, in a test). */
+    private static Run launch(Path tmp, String... args) throws IOException, InterruptedException {
+        Path jar = ROOT.resolve("cli/target/descent-cli.jar");
+        Assumptions.assumeTrue(Files.exists(jar), "no " + jar);
+        FileTime built = Files.getLastModifiedTime(jar);
+        for (String dir : List.of("grammar/src", "runtime/src/main", "compiler/src/main", "cli/src/main")) {
+            try (Stream<Path> files = Files.walk(ROOT.resolve(dir))) {
+                Assumptions.assumeTrue(files.filter(Files::isRegularFile).noneMatch(f -> newer(f, built)),
+                        "bin/descent would rebuild " + jar + ": " + dir + " is newer");
+            }
+        }
+        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("bin/descent").toString()));
+        command.addAll(List.of(args));
+        Run r = process(command, tmp);
+        assertTrue(r.code() == 0, "bin/descent " + String.join(" ", args) + "\n" + r.err());
+        return r;
+    }
+
+    private static boolean newer(Path f, FileTime than) {
+        try { return Files.getLastModifiedTime(f).compareTo(than) > 0; } catch (IOException e) { throw new RuntimeException(e); }
+    }
+
+    static String ex(String file) { return CliTest.ex(file); }
+
+    @Test
+    void theVectorModuleComesWithTheCompiledBackendOnly(@TempDir Path tmp) throws Exception {
+        String[] feeds = {"--feed", "x=" + ex("data/logreg_x.npy"), "--feed", "y=" + ex("data/logreg_y.npy")};
+        Path ckpt = tmp.resolve("c.safetensors");
+        // Compiled by default: the module is there (no scalar-kernel warning), so the JVM's incubator line is the only one.
+        assertEquals(INCUBATOR, launch(tmp, CliTest.args(new String[] {"run", ex("logreg.descent"), "--save", ckpt.toString()}, feeds)).err());
+        Path data = TrainCliTest.logregData(tmp);
+        assertEquals(INCUBATOR, launch(tmp, "train", ex("logreg.descent"), "--data", data.toString(), "--progress", "none").err());
+        assertEquals(INCUBATOR, launch(tmp, "predict", ex("logreg.descent"), "--restore", ckpt.toString(), "--data", data.toString(),
+                "--out", tmp.resolve("p.npy").toString()).err());
+        assertEquals(INCUBATOR, launch(tmp, CliTest.args(new String[] {"run", "--backend", "compiled", ex("logreg.descent")}, feeds)).err());
+        // The interpreter, asked for in either spelling or by --precision F64, and the other commands: a clean stderr.
+        assertEquals("", launch(tmp, CliTest.args(new String[] {"run", ex("logreg.descent"), "--backend", "interpreter"}, feeds)).err());
+        assertEquals("", launch(tmp, "train", ex("logreg.descent"), "--data", data.toString(), "--backend=interpreter",
+                "--progress", "none").err());
+        assertEquals(DefaultBackendTest.PRECISION_FALLBACK + "\n",
+                launch(tmp, CliTest.args(new String[] {"run", ex("logreg.descent"), "--precision", "F64"}, feeds)).err());
+        assertEquals("", launch(tmp, "check", ex("logreg.descent")).err());
+        assertEquals("", launch(tmp, "compile", ex("logreg.descent"), "--emit", "plan").err());
+        assertEquals("", launch(tmp, "inspect", ex("logreg.descent")).err());
+        assertEquals("", launch(tmp, "run", "--help").err());
+    }
+
+    /** A JVM started without the module (java -cp ... descent.cli.Main) still runs the compiled backend, on scalar kernels. */
+    @Test
+    void withoutTheVectorModuleTheCompiledBackendWarnsOnceAndRuns(@TempDir Path tmp) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Run r = process(List.of(java, "-cp", System.getProperty("java.class.path"), "descent.cli.Main", "run", ex("mlp.descent"),
+                "--train", "step", "--steps", "3", "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + ex("data/mlp_labels.npy")), tmp);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("descent: warning: jdk.incubator.vector is not available (run java with --add-modules jdk.incubator.vector);"
+                + " compiled kernels use scalar loops\n", r.err());
+        assertTrue(r.out().contains("loss = f32[] ["), r.out());
+    }
+}
