@@ -304,20 +304,12 @@ final class CompiledSession implements TrainingSession {
         return p;
     }
 
-    /**
-     * {@link #train} without allocating once warm: fetch i's values are copied into {@code into[i]} (a primitive
-     * array of the fetch's dtype, at least as long as its element count; null skips it).
-     */
-    public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
-        PreparedStep p = preparedOrNew(train, fetches, feeds);
+    /** {@link TrainingSession#trainInto}: once a step is prepared and warm, it allocates nothing. */
+    @Override public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        PreparedStep p = into.length == fetches.size() ? preparedOrNew(train, fetches, feeds) : null;
         Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx == null) {
-            Map<String, Tensor> out = train(train, feeds, fetches);
-            for (int i = 0; i < fetches.size(); i++) {
-                if (into[i] == null) continue;
-                Object data = out.get(fetches.get(i)).data();
-                System.arraycopy(data, 0, into[i], 0, java.lang.reflect.Array.getLength(data));
-            }
+            TrainingSession.super.trainInto(train, feeds, fetches, into); // the general path validates and reports
             return;
         }
         for (int i = 0; i < p.nodeIds.length; i++) {

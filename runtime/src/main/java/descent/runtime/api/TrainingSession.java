@@ -19,6 +19,24 @@ public interface TrainingSession {
      */
     Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches);
 
+    /**
+     * {@link #train}, writing fetch i's values into {@code into[i]} (a primitive array of the fetch's dtype, at
+     * least as long as its element count; a null entry skips that fetch) instead of returning new tensors. The
+     * compiled backend's implementation allocates nothing once the step is warm; this default does what
+     * {@code train} does and copies.
+     */
+    default void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        if (into.length != fetches.size()) {
+            throw new descent.runtime.DescentException("trainInto: " + into.length + " arrays for " + fetches.size() + " fetches");
+        }
+        Map<String, Tensor> out = train(train, feeds, fetches);
+        for (int i = 0; i < into.length; i++) {
+            if (into[i] == null) continue;
+            Object data = out.get(fetches.get(i)).data();
+            System.arraycopy(data, 0, into[i], 0, java.lang.reflect.Array.getLength(data));
+        }
+    }
+
     /** Evaluates {@code fetches} without changing any state. */
     Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches);
 

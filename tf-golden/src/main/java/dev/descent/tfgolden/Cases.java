@@ -368,17 +368,6 @@ final class Cases {
     return op.output(0);
   }
 
-  /** TF 1 nn_impl.sigmoid_cross_entropy_with_logits, op for op. */
-  static Output<?> sigmoidXent(G tf, Output<?> labels, Output<?> logits) {
-    Output<?> zeros = tf.unary("ZerosLike", logits);
-    Output<?> cond = tf.binary("GreaterEqual", logits, zeros);
-    Output<?> reluLogits = tf.select(cond, logits, zeros);
-    Output<?> negAbsLogits = tf.select(cond, tf.unary("Neg", logits), logits);
-    return tf.binary("Add",
-        tf.binary("Sub", reluLogits, tf.binary("Mul", logits, labels)),
-        tf.unary("Log1p", tf.unary("Exp", negAbsLogits)));
-  }
-
   private static void nnOps() {
     c("softmax", "softmax(x)").f32("x", u(), 2, 4).tol(TRANS).fwd(x -> x.tf.unary("Softmax", x.x("x")));
     c("softmax_rank3", "softmax(x)").f32("x", u(), 2, 2, 3).tol(TRANS).fwd(x -> x.tf.unary("Softmax", x.x("x")));
@@ -415,11 +404,11 @@ final class Cases {
 
     c("sigmoid_xent", "sigmoid_cross_entropy_with_logits(labels=l, logits=z)")
         .f32NoGrad("l", unit(), 2, 3).f32("z", with(u(), 4, 0.0), 2, 3).tol(TRANS)
-        .fwd(x -> sigmoidXent(x.tf, x.x("l"), x.x("z")));
+        .fwd(x -> x.tf.sigmoidXent(x.x("l"), x.x("z")));
     c("sigmoid_xent_binary_labels_wide", "sigmoid_cross_entropy_with_logits(labels=l, logits=z)")
         .f32NoGrad("l", vals(1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.5, 0.5), 8)
         .f32("z", vals(-30.0, 30.0, 30.0, -30.0, 0.0, 0.0, 5.0, -5.0), 8).tol(TRANS)
-        .fwd(x -> sigmoidXent(x.tf, x.x("l"), x.x("z")));
+        .fwd(x -> x.tf.sigmoidXent(x.x("l"), x.x("z")));
 
     c("l2_loss", "l2_loss(x)").f32("x", u(), 2, 3).tol(TRANS).fwd(x -> x.tf.unary("L2Loss", x.x("x")));
     c("l2_loss_rank1", "l2_loss(x)").f32("x", u(), 5).tol(TRANS).fwd(x -> x.tf.unary("L2Loss", x.x("x")));
@@ -511,7 +500,7 @@ final class Cases {
         .fwd(x -> {
           G tf = x.tf;
           Output<?> logits = tf.binary("AddV2", tf.matmul(x.x("x"), x.x("w"), false, false), x.x("b"));
-          return tf.reduce("Mean", sigmoidXent(tf, x.x("l"), logits), Axes.all(), false);
+          return tf.reduce("Mean", tf.sigmoidXent(x.x("l"), logits), Axes.all(), false);
         });
     c("fan_out_tanh_times_sigmoid", "reduce_sum(tanh(x) * sigmoid(x), axis=1)")
         .f32("x", u(), 2, 3).tol(TRANS)

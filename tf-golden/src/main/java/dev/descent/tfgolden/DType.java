@@ -3,7 +3,7 @@ package dev.descent.tfgolden;
 import org.tensorflow.proto.DataType;
 
 /** The dtypes the golden file uses, with their JSON names and TF enum values. */
-enum DType {
+public enum DType {
   F32("f32", DataType.DT_FLOAT),
   F64("f64", DataType.DT_DOUBLE),
   I32("i32", DataType.DT_INT32),

@@ -23,11 +23,11 @@ import org.tensorflow.types.TInt64;
  * (the same op types TF 1's Python front end emits), so that every number comes from TF's own
  * kernel for that op. Type attributes (T, Tidx, Tperm, ...) are inferred by the C API from inputs.
  */
-final class G {
+public final class G {
   final Graph graph;
   private int counter;
 
-  G(Graph graph) {
+  public G(Graph graph) {
     this.graph = graph;
   }
 
@@ -35,12 +35,12 @@ final class G {
   private final Deque<List<GraphOperation>> control = new ArrayDeque<>();
 
   /** Starts an op of the given TF type with a fresh unique name. */
-  GraphOperationBuilder op(String type) {
+  public GraphOperationBuilder op(String type) {
     return named(type, type + "_" + (counter++));
   }
 
   /** Starts an op with the given name (must be unique in the graph). */
-  GraphOperationBuilder named(String type, String name) {
+  public GraphOperationBuilder named(String type, String name) {
     GraphOperationBuilder b = graph.opBuilder(type, name, graph.baseScope());
     for (List<GraphOperation> deps : control) for (GraphOperation d : deps) b.addControlInput(d);
     return b;
@@ -50,7 +50,7 @@ final class G {
    * Builds {@code body} as TF 1's {@code with ops.control_dependencies(deps):} does: every op created
    * inside (constants included) gets the control inputs; scopes nest and accumulate.
    */
-  <T> T withControl(List<GraphOperation> deps, Supplier<T> body) {
+  public <T> T withControl(List<GraphOperation> deps, Supplier<T> body) {
     control.push(new ArrayList<>(deps));
     try {
       return body.get();
@@ -59,22 +59,22 @@ final class G {
     }
   }
 
-  static Output<?> out(GraphOperation op) {
+  public static Output<?> out(GraphOperation op) {
     return op.output(0);
   }
 
   // ---------------------------------------------------------------- leaves
 
-  Output<?> placeholder(DType dtype, long[] shape) {
+  public Output<?> placeholder(DType dtype, long[] shape) {
     return out(op("Placeholder").setAttr("dtype", dtype.tf).setAttr("shape", shapeOf(shape)).build());
   }
 
-  static Shape shapeOf(long[] shape) {
+  public static Shape shapeOf(long[] shape) {
     return shape.length == 0 ? Shape.scalar() : Shape.of(shape);
   }
 
   /** A constant tensor of the given dtype and shape. */
-  Output<?> constant(DType dt, long[] shape, double[] data) {
+  public Output<?> constant(DType dt, long[] shape, double[] data) {
     return constOp(tensor(dt, shape, data), dt.tf);
   }
 
@@ -85,17 +85,17 @@ final class G {
   }
 
   /** int32 vector constant (axes, perms, shapes, multiples, begin/size). */
-  Output<?> i32(int... v) {
+  public Output<?> i32(int... v) {
     return constOp(TInt32.vectorOf(v), DataType.DT_INT32);
   }
 
   /** int32 scalar constant (a single axis, depth). */
-  Output<?> i32s(int v) {
+  public Output<?> i32s(int v) {
     return constOp(TInt32.scalarOf(v), DataType.DT_INT32);
   }
 
   /** Scalar constant of a floating dtype. */
-  Output<?> scalar(DType dt, double v) {
+  public Output<?> scalar(DType dt, double v) {
     return switch (dt) {
       case F32 -> constOp(TFloat32.scalarOf((float) v), DataType.DT_FLOAT);
       case F64 -> constOp(TFloat64.scalarOf(v), DataType.DT_DOUBLE);
@@ -104,7 +104,7 @@ final class G {
     };
   }
 
-  static Tensor tensor(DType dt, long[] shape, double[] data) {
+  public static Tensor tensor(DType dt, long[] shape, double[] data) {
     Shape s = shapeOf(shape);
     int n = data.length;
     switch (dt) {
@@ -133,30 +133,30 @@ final class G {
 
   // ---------------------------------------------------------------- generic ops
 
-  Output<?> unary(String type, Output<?> x) {
+  public Output<?> unary(String type, Output<?> x) {
     return out(op(type).addInput(x).build());
   }
 
-  Output<?> binary(String type, Output<?> a, Output<?> b) {
+  public Output<?> binary(String type, Output<?> a, Output<?> b) {
     return out(op(type).addInput(a).addInput(b).build());
   }
 
   /** Sum/Mean/Max/Min/Prod. {@code axes == null}: all axes of a rank-{@code rank} input (TF 1's axis=None). */
-  Output<?> reduce(String type, Output<?> x, Axes axes, boolean keepDims) {
+  public Output<?> reduce(String type, Output<?> x, Axes axes, boolean keepDims) {
     return out(op(type).addInput(x).addInput(axes.constant(this, x)).setAttr("keep_dims", keepDims).build());
   }
 
   /** How a reduction's axis argument was written: a scalar int, a list, or omitted (all axes). */
-  record Axes(Integer scalar, int[] list) {
-    static Axes of(int a) {
+  public record Axes(Integer scalar, int[] list) {
+    public static Axes of(int a) {
       return new Axes(a, null);
     }
 
-    static Axes list(int... a) {
+    public static Axes list(int... a) {
       return new Axes(null, a);
     }
 
-    static Axes all() {
+    public static Axes all() {
       return new Axes(null, null);
     }
 
@@ -171,63 +171,72 @@ final class G {
     }
   }
 
-  Output<?> matmul(Output<?> a, Output<?> b, boolean ta, boolean tb) {
+  public Output<?> matmul(Output<?> a, Output<?> b, boolean ta, boolean tb) {
     return out(op("MatMul").addInput(a).addInput(b).setAttr("transpose_a", ta).setAttr("transpose_b", tb).build());
   }
 
-  Output<?> reshape(Output<?> x, int... shape) {
+  public Output<?> reshape(Output<?> x, int... shape) {
     return binary("Reshape", x, i32(shape));
   }
 
-  Output<?> transpose(Output<?> x, int... perm) {
+  public Output<?> transpose(Output<?> x, int... perm) {
     return binary("Transpose", x, i32(perm));
   }
 
-  Output<?> expandDims(Output<?> x, int axis) {
+  public Output<?> expandDims(Output<?> x, int axis) {
     return binary("ExpandDims", x, i32s(axis));
   }
 
-  Output<?> squeeze(Output<?> x, long... dims) {
+  public Output<?> squeeze(Output<?> x, long... dims) {
     GraphOperationBuilder b = op("Squeeze").addInput(x);
     if (dims.length > 0) b.setAttr("squeeze_dims", dims);
     return out(b.build());
   }
 
-  Output<?> concat(int axis, Output<?>... xs) {
+  public Output<?> concat(int axis, Output<?>... xs) {
     return out(op("ConcatV2").addInputList(xs).addInput(i32s(axis)).build());
   }
 
-  Output<?> slice(Output<?> x, int[] begin, int[] size) {
+  public Output<?> slice(Output<?> x, int[] begin, int[] size) {
     return out(op("Slice").addInput(x).addInput(i32(begin)).addInput(i32(size)).build());
   }
 
-  Output<?> tile(Output<?> x, int... multiples) {
+  public Output<?> tile(Output<?> x, int... multiples) {
     return binary("Tile", x, i32(multiples));
   }
 
-  Output<?> leakyRelu(Output<?> x, float alpha) {
+  public Output<?> leakyRelu(Output<?> x, float alpha) {
     return out(op("LeakyRelu").addInput(x).setAttr("alpha", alpha).build());
   }
 
-  Output<?> gather(Output<?> params, Output<?> indices, int axis) {
+  public Output<?> gather(Output<?> params, Output<?> indices, int axis) {
     return out(op("GatherV2").addInput(params).addInput(indices).addInput(i32s(axis)).build());
   }
 
-  Output<?> oneHot(Output<?> indices, int depth) {
+  public Output<?> oneHot(Output<?> indices, int depth) {
     // TF 1 one_hot defaults: on_value 1, off_value 0, dtype float32, axis -1.
     return out(op("OneHot").addInput(indices).addInput(i32s(depth))
         .addInput(scalar(DType.F32, 1.0)).addInput(scalar(DType.F32, 0.0)).setAttr("axis", -1L).build());
   }
 
-  Output<?> cast(Output<?> x, DType to) {
+  public Output<?> cast(Output<?> x, DType to) {
     return out(op("Cast").addInput(x).setAttr("DstT", to.tf).build());
   }
 
-  Output<?> select(Output<?> cond, Output<?> a, Output<?> b) {
+  public Output<?> select(Output<?> cond, Output<?> a, Output<?> b) {
     return out(op("Select").addInput(cond).addInput(a).addInput(b).build());
   }
 
-  Output<?> shape(Output<?> x) {
+  public Output<?> shape(Output<?> x) {
     return unary("Shape", x);
+  }
+
+  /** TF 1 nn_impl.sigmoid_cross_entropy_with_logits, op for op: relu(z) - z*labels + log1p(exp(-|z|)). */
+  public Output<?> sigmoidXent(Output<?> labels, Output<?> logits) {
+    Output<?> zeros = unary("ZerosLike", logits);
+    Output<?> cond = binary("GreaterEqual", logits, zeros);
+    Output<?> reluLogits = select(cond, logits, zeros);
+    Output<?> negAbsLogits = select(cond, unary("Neg", logits), logits);
+    return binary("Add", binary("Sub", reluLogits, binary("Mul", logits, labels)), unary("Log1p", unary("Exp", negAbsLogits)));
   }
 }

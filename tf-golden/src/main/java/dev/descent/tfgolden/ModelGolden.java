@@ -80,7 +80,7 @@ final class ModelGolden {
           """,
           (tf, in, v) -> {
             Output<?> logits = tf.binary("AddV2", tf.matmul(in.get("x"), v.get("w").read(), false, false), v.get("b").read());
-            Output<?> loss = tf.reduce("Mean", Cases.sigmoidXent(tf, in.get("y"), logits), Axes.all(), false);
+            Output<?> loss = tf.reduce("Mean", tf.sigmoidXent(in.get("y"), logits), Axes.all(), false);
             return new Fwd(loss, null, null);
           }),
       new ModelDef("mlp", "A 2-16-3 classifier: relu hidden layer, sparse softmax cross entropy.",

@@ -21,7 +21,7 @@ import org.tensorflow.proto.DataType;
  * to the variable's dtype). Sources: tensorflow/python/training/*.py and
  * tensorflow/contrib/opt/python/training/*.py (see the README for the commits read).
  */
-abstract class Opt {
+public abstract class Opt {
   record SlotDef(String slot, double init) {}
 
   final String pyClass;
@@ -64,7 +64,7 @@ abstract class Opt {
     return List.of();
   }
 
-  boolean needsGlobalStep() {
+  public boolean needsGlobalStep() {
     return false;
   }
 
@@ -73,12 +73,12 @@ abstract class Opt {
     return true;
   }
 
-  abstract GraphOperation dense(Train t, Slotted v, Output<?> grad);
+  public abstract GraphOperation dense(Train t, Slotted v, Output<?> grad);
 
   /** The sparse update on de-duplicated (values, indices) unless {@link #dedupSparse()} is false. */
   abstract GraphOperation sparse(Train t, Slotted v, Output<?> values, Output<?> indices);
 
-  List<GraphOperation> finish(Train t) {
+  public List<GraphOperation> finish(Train t) {
     return List.of();
   }
 
@@ -89,7 +89,7 @@ abstract class Opt {
   // ---------------------------------------------------------------- shared machinery
 
   /** Creates the slot variables of {@code var}, named as TF 1's slot_creator names them. */
-  Slotted createSlots(Train t, Var var) {
+  public Slotted createSlots(Train t, Var var) {
     Map<String, Var> slots = new LinkedHashMap<>();
     int k = 0;
     for (SlotDef s : slots()) {
@@ -106,7 +106,7 @@ abstract class Opt {
    * (first-occurrence order) and {@code unsorted_segment_sum(values, positions, n_unique)}, then
    * {@code _apply_sparse}; GradientDescent skips the de-duplication.
    */
-  GraphOperation sparseWithDuplicates(Train t, Slotted v, Output<?> values, Output<?> indices) {
+  public GraphOperation sparseWithDuplicates(Train t, Slotted v, Output<?> values, Output<?> indices) {
     if (!dedupSparse()) return sparse(t, v, values, indices);
     GraphOperation u = t.tf.op("Unique").addInput(indices).setAttr("out_idx", DataType.DT_INT32).build();
     Output<?> unique = u.output(0);
@@ -134,8 +134,8 @@ abstract class Opt {
   // ================================================================ tf.train
 
   /** tf.train.GradientDescentOptimizer (gradient_descent.py). */
-  static final class GradientDescent extends Opt {
-    GradientDescent(double lr) {
+  public static final class GradientDescent extends Opt {
+    public GradientDescent(double lr) {
       super("GradientDescentOptimizer", "tf.train.GradientDescentOptimizer", "GradientDescent");
       h("learning_rate", lr);
     }
@@ -148,7 +148,7 @@ abstract class Opt {
       return false;
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       return apply(t, "ApplyGradientDescent", v.var().ref(), t.hyper(d("learning_rate"), v.var().dtype()), grad);
     }
 
@@ -170,8 +170,8 @@ abstract class Opt {
   }
 
   /** tf.train.MomentumOptimizer (momentum.py). */
-  static final class Momentum extends Opt {
-    Momentum(double lr, double momentum, boolean nesterov) {
+  public static final class Momentum extends Opt {
+    public Momentum(double lr, double momentum, boolean nesterov) {
       this("MomentumOptimizer", "tf.train.MomentumOptimizer", "Momentum", lr, momentum, nesterov);
     }
 
@@ -185,7 +185,7 @@ abstract class Opt {
       return List.of(new SlotDef("momentum", 0.0));
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       return in(t.tf.op("ApplyMomentum"), v.var().ref(), v.slot("momentum").ref(), t.hyper(d("learning_rate"), dt), grad,
           t.hyper(d("momentum"), dt)).setAttr("use_locking", false).setAttr("use_nesterov", b("use_nesterov")).build();
@@ -208,8 +208,8 @@ abstract class Opt {
   }
 
   /** tf.train.AdagradOptimizer (adagrad.py). */
-  static final class Adagrad extends Opt {
-    Adagrad(double lr, double iav) {
+  public static final class Adagrad extends Opt {
+    public Adagrad(double lr, double iav) {
       super("AdagradOptimizer", "tf.train.AdagradOptimizer", "Adagrad");
       h("learning_rate", lr).h("initial_accumulator_value", iav);
     }
@@ -218,7 +218,7 @@ abstract class Opt {
       return List.of(new SlotDef("accumulator", d("initial_accumulator_value")));
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       return apply(t, "ApplyAdagrad", v.var().ref(), v.slot("accumulator").ref(),
           t.hyper(d("learning_rate"), v.var().dtype()), grad);
     }
@@ -238,8 +238,8 @@ abstract class Opt {
   }
 
   /** tf.train.AdagradDAOptimizer (adagrad_da.py); reads the user's global_step. */
-  static final class AdagradDA extends Opt {
-    AdagradDA(double lr, double igsav, double l1, double l2) {
+  public static final class AdagradDA extends Opt {
+    public AdagradDA(double lr, double igsav, double l1, double l2) {
       super("AdagradDAOptimizer", "tf.train.AdagradDAOptimizer", "AdagradDA");
       h("learning_rate", lr).h("initial_gradient_squared_accumulator_value", igsav)
           .h("l1_regularization_strength", l1).h("l2_regularization_strength", l2);
@@ -250,7 +250,7 @@ abstract class Opt {
           new SlotDef("gradient_squared_accumulator", d("initial_gradient_squared_accumulator_value")));
     }
 
-    @Override boolean needsGlobalStep() {
+    @Override public boolean needsGlobalStep() {
       return true;
     }
 
@@ -260,7 +260,7 @@ abstract class Opt {
       return t.tf.unary("Identity", onWorker);
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       return apply(t, "ApplyAdagradDA", v.var().ref(), v.slot("gradient_accumulator").ref(),
           v.slot("gradient_squared_accumulator").ref(), grad, t.hyper(d("learning_rate"), dt),
@@ -284,8 +284,8 @@ abstract class Opt {
   }
 
   /** tf.train.AdamOptimizer (adam.py); base of AdamW, LazyAdam, AdaMax and Nadam. */
-  static class Adam extends Opt {
-    Adam(double lr, double beta1, double beta2, double eps) {
+  public static class Adam extends Opt {
+    public Adam(double lr, double beta1, double beta2, double eps) {
       this("AdamOptimizer", "tf.train.AdamOptimizer", "Adam", lr, beta1, beta2, eps);
     }
 
@@ -317,7 +317,7 @@ abstract class Opt {
           grad).setAttr("use_locking", false).setAttr("use_nesterov", nesterov).build();
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       return applyAdam(t, v, grad, false);
     }
 
@@ -344,7 +344,7 @@ abstract class Opt {
     }
 
     /** {@code _finish}: beta powers times beta (float32, uncast), after every update. */
-    @Override List<GraphOperation> finish(Train t) {
+    @Override public List<GraphOperation> finish(Train t) {
       Var b1 = t.nonSlots.get("beta1_power");
       Var b2 = t.nonSlots.get("beta2_power");
       List<GraphOperation> ops = new ArrayList<>();
@@ -366,8 +366,8 @@ abstract class Opt {
   }
 
   /** tf.train.AdadeltaOptimizer (adadelta.py). */
-  static final class Adadelta extends Opt {
-    Adadelta(double lr, double rho, double eps) {
+  public static final class Adadelta extends Opt {
+    public Adadelta(double lr, double rho, double eps) {
       super("AdadeltaOptimizer", "tf.train.AdadeltaOptimizer", "Adadelta");
       h("learning_rate", lr).h("rho", rho).h("epsilon", eps);
     }
@@ -376,7 +376,7 @@ abstract class Opt {
       return List.of(new SlotDef("accum", 0.0), new SlotDef("accum_update", 0.0));
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       return apply(t, "ApplyAdadelta", v.var().ref(), v.slot("accum").ref(), v.slot("accum_update").ref(),
           t.hyper(d("learning_rate"), dt), t.hyper(d("rho"), dt), t.hyper(d("epsilon"), dt), grad);
@@ -398,8 +398,8 @@ abstract class Opt {
   }
 
   /** tf.train.RMSPropOptimizer (rmsprop.py). Slot order: rms, mg (centered only), momentum. */
-  static final class RMSProp extends Opt {
-    RMSProp(double lr, double decay, double momentum, double eps, boolean centered) {
+  public static final class RMSProp extends Opt {
+    public RMSProp(double lr, double decay, double momentum, double eps, boolean centered) {
       super("RMSPropOptimizer", "tf.train.RMSPropOptimizer", "RMSProp");
       h("learning_rate", lr).h("decay", decay).h("momentum", momentum).h("epsilon", eps);
       if (centered) h("centered", true);
@@ -413,7 +413,7 @@ abstract class Opt {
       return s;
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       Output<?>[] hp = {t.hyper(d("learning_rate"), dt), t.hyper(d("decay"), dt), t.hyper(d("momentum"), dt),
           t.hyper(d("epsilon"), dt)};
@@ -448,8 +448,8 @@ abstract class Opt {
   }
 
   /** tf.train.FtrlOptimizer (ftrl.py): ApplyFtrl, or ApplyFtrlV2 when l2_shrinkage > 0. */
-  static final class Ftrl extends Opt {
-    Ftrl(double lr, double lrPower, double iav, double l1, double l2, double shrinkage) {
+  public static final class Ftrl extends Opt {
+    public Ftrl(double lr, double lrPower, double iav, double l1, double l2, double shrinkage) {
       super("FtrlOptimizer", "tf.train.FtrlOptimizer", "Ftrl");
       h("learning_rate", lr).h("learning_rate_power", lrPower).h("initial_accumulator_value", iav)
           .h("l1_regularization_strength", l1).h("l2_regularization_strength", l2);
@@ -464,7 +464,7 @@ abstract class Opt {
       return List.of(new SlotDef("accum", d("initial_accumulator_value")), new SlotDef("linear", 0.0));
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       Output<?> lr = t.hyper(d("learning_rate"), dt);
       Output<?> l1 = t.hyper(d("l1_regularization_strength"), dt);
@@ -501,8 +501,8 @@ abstract class Opt {
   }
 
   /** tf.train.ProximalGradientDescentOptimizer (proximal_gradient_descent.py). */
-  static final class ProximalGradientDescent extends Opt {
-    ProximalGradientDescent(double lr, double l1, double l2) {
+  public static final class ProximalGradientDescent extends Opt {
+    public ProximalGradientDescent(double lr, double l1, double l2) {
       super("ProximalGradientDescentOptimizer", "tf.train.ProximalGradientDescentOptimizer", "ProximalGradientDescent");
       h("learning_rate", lr).h("l1_regularization_strength", l1).h("l2_regularization_strength", l2);
     }
@@ -512,7 +512,7 @@ abstract class Opt {
     }
 
     // The ref-variable paths pass the float32 hyperparameter tensors uncast (float32 cases only).
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       return apply(t, "ApplyProximalGradientDescent", v.var().ref(), t.hyperF32(d("learning_rate")),
           t.hyperF32(d("l1_regularization_strength")), t.hyperF32(d("l2_regularization_strength")), grad);
     }
@@ -532,8 +532,8 @@ abstract class Opt {
   }
 
   /** tf.train.ProximalAdagradOptimizer (proximal_adagrad.py). */
-  static final class ProximalAdagrad extends Opt {
-    ProximalAdagrad(double lr, double iav, double l1, double l2) {
+  public static final class ProximalAdagrad extends Opt {
+    public ProximalAdagrad(double lr, double iav, double l1, double l2) {
       super("ProximalAdagradOptimizer", "tf.train.ProximalAdagradOptimizer", "ProximalAdagrad");
       h("learning_rate", lr).h("initial_accumulator_value", iav)
           .h("l1_regularization_strength", l1).h("l2_regularization_strength", l2);
@@ -543,7 +543,7 @@ abstract class Opt {
       return List.of(new SlotDef("accumulator", d("initial_accumulator_value")));
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       return apply(t, "ApplyProximalAdagrad", v.var().ref(), v.slot("accumulator").ref(), t.hyper(d("learning_rate"), dt),
           t.hyper(d("l1_regularization_strength"), dt), t.hyper(d("l2_regularization_strength"), dt), grad);
@@ -585,8 +585,8 @@ abstract class Opt {
   }
 
   /** tf.contrib.opt.AdamWOptimizer. */
-  static final class AdamW extends Adam {
-    AdamW(double wd, double lr, double beta1, double beta2, double eps) {
+  public static final class AdamW extends Adam {
+    public AdamW(double wd, double lr, double beta1, double beta2, double eps) {
       super("AdamWOptimizer", "tf.contrib.opt.AdamWOptimizer", "AdamW", lr, beta1, beta2, eps);
       // weight_decay is the first constructor argument
       Map<String, Object> h = new LinkedHashMap<>(hyper);
@@ -595,7 +595,7 @@ abstract class Opt {
       hyper.putAll(h);
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       GraphOperation decay = decayDense(t, v, d("weight_decay"));
       return t.tf.withControl(List.of(decay), () -> super.dense(t, v, grad));
     }
@@ -616,10 +616,10 @@ abstract class Opt {
   }
 
   /** tf.contrib.opt.MomentumWOptimizer. */
-  static final class MomentumW extends Opt {
+  public static final class MomentumW extends Opt {
     private final Momentum base;
 
-    MomentumW(double wd, double lr, double momentum, boolean nesterov) {
+    public MomentumW(double wd, double lr, double momentum, boolean nesterov) {
       super("MomentumWOptimizer", "tf.contrib.opt.MomentumWOptimizer", "MomentumW");
       h("weight_decay", wd).h("learning_rate", lr).h("momentum", momentum);
       if (nesterov) h("use_nesterov", true);
@@ -630,7 +630,7 @@ abstract class Opt {
       return base.slots();
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       GraphOperation decay = decayDense(t, v, d("weight_decay"));
       return t.tf.withControl(List.of(decay), () -> base.dense(t, v, grad));
     }
@@ -651,8 +651,8 @@ abstract class Opt {
   }
 
   /** tf.contrib.opt.LazyAdamOptimizer (lazy_adam_optimizer.py); default name "Adam". */
-  static final class LazyAdam extends Adam {
-    LazyAdam(double lr, double beta1, double beta2, double eps) {
+  public static final class LazyAdam extends Adam {
+    public LazyAdam(double lr, double beta1, double beta2, double eps) {
       super("LazyAdamOptimizer", "tf.contrib.opt.LazyAdamOptimizer", "Adam", lr, beta1, beta2, eps);
     }
 
@@ -691,12 +691,12 @@ abstract class Opt {
    * tf.contrib.opt.AdaMaxOptimizer (adamax.py): dense ApplyAdaMax(var, m, v, beta1_power, lr, beta1,
    * beta2, epsilon, grad); sparse composed in Python, touched rows only; Adam's {@code _finish}.
    */
-  static final class AdaMax extends Adam {
-    AdaMax(double lr, double beta1, double beta2, double eps) {
+  public static final class AdaMax extends Adam {
+    public AdaMax(double lr, double beta1, double beta2, double eps) {
       super("AdamaxOptimizer", "tf.contrib.opt.AdaMaxOptimizer", "AdaMax", lr, beta1, beta2, eps);
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       DType dt = v.var().dtype();
       return apply(t, "ApplyAdaMax", v.var().ref(), v.slot("m").ref(), v.slot("v").ref(), b1p(t, dt),
           t.hyper(d("learning_rate"), dt), t.hyper(d("beta1"), dt), t.hyper(d("beta2"), dt), t.hyper(d("epsilon"), dt),
@@ -742,12 +742,12 @@ abstract class Opt {
    * tf.contrib.opt.NadamOptimizer (nadam_optimizer.py): dense ApplyAdam(use_nesterov=true); sparse
    * composed (m, v decayed on all rows like Adam, var moved on the touched rows only); default name "Adam".
    */
-  static final class Nadam extends Adam {
-    Nadam(double lr, double beta1, double beta2, double eps) {
+  public static final class Nadam extends Adam {
+    public Nadam(double lr, double beta1, double beta2, double eps) {
       super("NadamOptimizer", "tf.contrib.opt.NadamOptimizer", "Adam", lr, beta1, beta2, eps);
     }
 
-    @Override GraphOperation dense(Train t, Slotted v, Output<?> grad) {
+    @Override public GraphOperation dense(Train t, Slotted v, Output<?> grad) {
       return applyAdam(t, v, grad, true);
     }
 

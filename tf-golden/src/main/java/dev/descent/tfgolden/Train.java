@@ -16,10 +16,10 @@ import org.tensorflow.Tensor;
  * snapshots, optimizer slots and non-slot variables, and the hyperparameter tensors as TF 1's Python
  * makes them.
  */
-final class Train {
+public final class Train {
   /** One variable: its ref output (what Apply and Scatter ops take), its read snapshot, its initializer. */
-  record Var(String name, DType dtype, long[] shape, Output<?> ref, Output<?> read, GraphOperation init) {
-    int size() {
+  public record Var(String name, DType dtype, long[] shape, Output<?> ref, Output<?> read, GraphOperation init) {
+    public int size() {
       int n = 1;
       for (long d : shape) n *= (int) d;
       return n;
@@ -27,8 +27,8 @@ final class Train {
   }
 
   /** A trainable variable with its slots (by TF slot name, in {@code _create_slots} order). */
-  record Slotted(Var var, Map<String, Var> slots) {
-    Var slot(String name) {
+  public record Slotted(Var var, Map<String, Var> slots) {
+    public Var slot(String name) {
       Var v = slots.get(name);
       if (v == null) throw new IllegalStateException("no slot " + name + " on " + var.name());
       return v;
@@ -39,27 +39,35 @@ final class Train {
   /** Non-slot variables by name (Adam's beta1_power, beta2_power), created once per graph. */
   final Map<String, Var> nonSlots = new LinkedHashMap<>();
   /** The user's global_step (int64 scalar), or null. */
-  Var globalStep;
+  public Var globalStep;
   private final List<GraphOperation> inits = new ArrayList<>();
 
-  Train(G tf) {
+  public Train(G tf) {
     this.tf = tf;
   }
 
-  /** A reference variable initialized to {@code data} (one value per element, or a single fill value). */
-  Var variable(String name, DType dt, long[] shape, double[] data) {
+  /**
+   * A reference variable initialized to {@code data}: one value per element (a {@code Const}), or a single
+   * fill value ({@code Fill}, so a large slot adds no large constant to the graph).
+   */
+  public Var variable(String name, DType dt, long[] shape, double[] data) {
     int n = 1;
     for (long d : shape) n *= (int) d;
-    double[] full = data;
     if (data.length == 1 && n != 1) {
-      full = new double[n];
-      java.util.Arrays.fill(full, data[0]);
+      int[] dims = new int[shape.length];
+      for (int i = 0; i < dims.length; i++) dims[i] = (int) shape[i];
+      return variable(name, dt, shape, tf.binary("Fill", tf.i32(dims), tf.scalar(dt, data[0])));
     }
-    if (full.length != n) throw new IllegalArgumentException(name + ": " + full.length + " values for " + n + " elements");
+    if (data.length != n) throw new IllegalArgumentException(name + ": " + data.length + " values for " + n + " elements");
+    return variable(name, dt, shape, tf.constant(dt, shape, data));
+  }
+
+  /** A reference variable whose initializer assigns {@code initialValue} (e.g. a placeholder fed at {@link #initialize}). */
+  public Var variable(String name, DType dt, long[] shape, Output<?> initialValue) {
     GraphOperation v = tf.named("VariableV2", name)
         .setAttr("dtype", dt.tf).setAttr("shape", G.shapeOf(shape)).build();
     Output<?> ref = v.output(0);
-    GraphOperation init = tf.named("Assign", name + "/Assign").addInput(ref).addInput(tf.constant(dt, shape, full))
+    GraphOperation init = tf.named("Assign", name + "/Assign").addInput(ref).addInput(initialValue)
         .setAttr("validate_shape", true).setAttr("use_locking", true).build();
     Output<?> read = G.out(tf.named("Identity", name + "/read").addInput(ref).build());
     inits.add(init);
@@ -133,8 +141,14 @@ final class Train {
   // ---------------------------------------------------------------- running
 
   /** Runs all variable initializers. */
-  void initialize(Session s) {
+  public void initialize(Session s) {
+    initialize(s, Map.of());
+  }
+
+  /** Runs all variable initializers (one session.run), feeding the initial values given as placeholders. */
+  public void initialize(Session s, Map<Output<?>, Tensor> feeds) {
     Session.Runner r = s.runner();
+    feeds.forEach(r::feed);
     for (GraphOperation op : inits) r.addTarget(op);
     r.run().close();
   }

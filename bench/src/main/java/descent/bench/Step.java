@@ -1,0 +1,8 @@
+package descent.bench;
+/** One benchmark case built once and run many times: {@code run()} is one training step (or one kernel call). */
+public interface Step extends AutoCloseable {
+    void run();
+    /** The loss the last {@link #run()} fetched, or NaN when the case fetches none. */
+    default float loss() { return Float.NaN; }
+    @Override void close();
+}

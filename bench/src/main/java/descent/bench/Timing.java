@@ -1,0 +1,26 @@
+package descent.bench;
+
+import java.util.Arrays;
+
+/** Time-boxed call loops and order statistics; the runner's only clock. */
+public final class Timing {
+    private Timing() {}
+
+    /** Nanoseconds per call, calling {@code body} for about {@code seconds} (at least once). */
+    public static double nsPerCall(Runnable body, double seconds) {
+        long budget = (long) (seconds * 1e9), start = System.nanoTime(), calls = 0, now;
+        do { body.run(); calls++; } while ((now = System.nanoTime()) - start < budget);
+        return (double) (now - start) / calls;
+    }
+
+    public static double median(double[] xs) {
+        double[] v = xs.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    public static double min(double[] xs) { return Arrays.stream(xs).min().orElse(Double.NaN); }
+
+    public static double max(double[] xs) { return Arrays.stream(xs).max().orElse(Double.NaN); }
+}
