@@ -22,9 +22,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * specialised to the bindings. {@link #run} executes the calls in plan order; a state write copies the new
  * value into the state array after saving the old contents in per-thread backup arrays, so a failing step is
  * undone, and use_locking state is updated holding its locks.
+ *
+ * <p>A write the lowering marked in place ({@link Kernel.Write#inPlace}) is direct when nothing after its
+ * kernel can fail and its variable is not fetched: the kernel then stores straight into the state array (an
+ * optimizer update moves each element once, with no buffer, backup or copy). Only kernels that check indices
+ * or labels can fail on a validated call, so "nothing after it can fail" is decided from the kernel list.
  */
 final class Executable {
-    private record WriteAction(String state, int value, int index) {}
+    /** A state write; {@code direct}: its kernel already stored the value into the state array. */
+    private record WriteAction(String state, int value, int index, boolean direct) {}
 
     /** Per-thread state: the buffers for capacity {@code cap}, and the backups of written state. */
     static final class Ctx {
@@ -74,13 +80,23 @@ final class Executable {
         List<Object> actions = new ArrayList<>();
         KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions);
         List<Kernel> kernels = program.kernels();
+        int lastFallible = lastFallible(g, kernels);
+        Map<String, Long> writeCounts = new java.util.HashMap<>();
+        for (Kernel k : kernels) if (k instanceof Kernel.Write w) writeCounts.merge(w.state(), 1L, Long::sum);
+        List<Integer> directValues = new ArrayList<>();
+        List<String> directStates = new ArrayList<>();
         for (int ki = 0; ki < kernels.size(); ki++) {
             Kernel k = kernels.get(ki);
             calls.add(k, ki);
             if (k instanceof Kernel.Write w) {
                 int wi = written.indexOf(w.state());
                 if (wi < 0) { wi = written.size(); written.add(w.state()); }
-                actions.add(new WriteAction(w.state(), w.value(), wi));
+                int producer = ki;
+                while (producer >= 0 && kernels.get(producer) instanceof Kernel.Write) producer--;
+                boolean direct = w.inPlace() && producer > lastFallible && writeCounts.get(w.state()) == 1
+                        && !fetches.contains(variableNode(g, w.state()));
+                if (direct) { directValues.add(w.value()); directStates.add(w.state()); }
+                actions.add(new WriteAction(w.state(), w.value(), wi, direct));
             }
             if (!locked.isEmpty()) {
                 boolean touches = switch (k) {
@@ -102,8 +118,62 @@ final class Executable {
         }
         buffers.plan(g, kernels, fetches);
         this.actions = actions.toArray();
+        this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
+        this.directStates = directStates.toArray(String[]::new);
         int writes = written.size();
         contexts = ThreadLocal.withInitial(() -> new Ctx(writes));
+    }
+
+    /** For direct writes: the value nodes whose buffer is the state array, and those states. */
+    private final int[] directValues;
+    private final String[] directStates;
+
+    private static int variableNode(Graph g, String state) {
+        for (Node n : g.nodes()) if (n.op() instanceof Op.Variable v && v.name().equals(state)) return n.id();
+        return -1;
+    }
+
+    /**
+     * The index of the last kernel that can fail on a call whose feeds were validated, or -1. Such kernels
+     * check indices (gather, scatter, dedup) or labels (sparse softmax cross entropy) as they run, or divide
+     * integers. A row kernel whose indices an earlier kernel already checked against no more rows cannot fail.
+     */
+    private static int lastFallible(Graph g, List<Kernel> kernels) {
+        Map<Integer, Long> checked = new java.util.HashMap<>(); // indices node -> fewest rows it was checked against
+        int last = -1;
+        for (int ki = 0; ki < kernels.size(); ki++) {
+            if (!(kernels.get(ki) instanceof Kernel.Single s)) continue;
+            Node n = g.node(s.node());
+            int indices;
+            long rows;
+            switch (n.op()) {
+                case Op.Gather ga -> { indices = n.input(1); rows = staticDim(g, n.input(0), ga.axis()); }
+                case Op.ScatterUpdate u -> { indices = n.input(1); rows = staticDim(g, n.input(0), 0); }
+                case Op.ScatterAccumulate a -> { indices = n.input(1); rows = staticDim(g, n.input(0), 0); }
+                case Op.ScatterAdd a -> { indices = n.input(1); rows = staticDim(g, n.id(), a.axis()); }
+                case Op.DedupSum d -> { indices = n.input(1); rows = idRows(g, indices); }
+                case Op.FirstOccurrence f -> { indices = n.input(0); rows = idRows(g, indices); }
+                case Op.SparseSoftmaxXent x -> { indices = -1; rows = -1; }
+                case Op.Binary b when n.type().dtype() != descent.runtime.DType.F32 -> { indices = -1; rows = -1; }
+                default -> { continue; }
+            }
+            Long done = indices < 0 ? null : checked.get(indices);
+            if (rows >= 0 && done != null && done <= rows) continue;
+            last = ki;
+            if (rows >= 0) checked.merge(indices, rows, Math::min);
+        }
+        return last;
+    }
+
+    private static long idRows(Graph g, int indices) {
+        Node source = RowsCalls.idSource(g, indices);
+        return source == null ? -1 : staticDim(g, source.input(0), 0);
+    }
+
+    /** Dimension {@code axis} of node {@code id}, or -1 when it is symbolic. */
+    private static long staticDim(Graph g, int id, int axis) {
+        var d = g.type(id).shape().dim(axis);
+        return d.isSymbolic() ? -1 : d.size();
     }
 
     private static boolean readsLocked(Graph g, List<Integer> nodes, Set<String> locked) {
@@ -138,6 +208,7 @@ final class Executable {
         int b = c.b;
         boolean[] saved = c.saved;
         Arrays.fill(saved, false);
+        for (int i = 0; i < directValues.length; i++) buf[directValues[i]] = state.get(directStates[i]);
         Object[] acts = actions;
         boolean held = false;
         try {
@@ -147,7 +218,7 @@ final class Executable {
                     held = true;
                 }
                 Object a = acts[i];
-                if (a instanceof WriteAction w) {
+                if (a instanceof WriteAction w && !w.direct()) {
                     Object target = state.get(w.state());
                     int n = Array.getLength(target);
                     if (!saved[w.index()]) {
@@ -157,7 +228,7 @@ final class Executable {
                         saved[w.index()] = true;
                     }
                     System.arraycopy(buf[w.value()], 0, target, 0, n);
-                } else {
+                } else if (!(a instanceof WriteAction)) {
                     ((KernelCalls.Call) a).run(buf, step, b);
                 }
                 if (i == lockTo && held) {

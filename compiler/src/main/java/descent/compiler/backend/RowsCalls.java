@@ -69,7 +69,7 @@ final class RowsCalls {
         c.call((buf, step, b) -> {
             float[] o = (float[]) buf[id];
             int count = n.at(b);
-            if (copyBase) System.arraycopy((float[]) buf[base], 0, o, 0, baseSize.at(b));
+            if (copyBase && o != buf[base]) System.arraycopy((float[]) buf[base], 0, o, 0, baseSize.at(b)); // else in place
             int[] s = null;
             if (scratch >= 0) {
                 s = (int[]) buf[scratch];
@@ -82,13 +82,18 @@ final class RowsCalls {
 
     /** The id range of a sparse update's indices: the rows of the variable the same indices gather from. */
     private static int idRange(KernelCalls c, int indices) {
-        for (Node m : c.g.nodes()) {
+        Node source = idSource(c.g, indices);
+        if (source == null) throw new DescentException("the compiled backend cannot bound the indices of %" + indices + "; use --backend interpreter");
+        return KernelCalls.fixedDim(c.dims(source.input(0))[0]);
+    }
+
+    /** The node that gathers rows of a variable with {@code indices} or scatters into one, or null. */
+    static Node idSource(descent.compiler.ir.Graph g, int indices) {
+        for (Node m : g.nodes()) {
             boolean uses = m.inputs().size() > 1 && m.input(1) == indices;
             if (uses && (m.op() instanceof Op.ScatterUpdate || m.op() instanceof Op.ScatterAccumulate
-                    || m.op() instanceof Op.Gather ga && ga.axis() == 0)) {
-                return KernelCalls.fixedDim(c.dims(m.input(0))[0]);
-            }
+                    || m.op() instanceof Op.Gather ga && ga.axis() == 0)) return m;
         }
-        throw new DescentException("the compiled backend cannot bound the indices of %" + indices + "; use --backend interpreter");
+        return null;
     }
 }

@@ -19,8 +19,9 @@ import java.util.Set;
 
 /**
  * Stage "lower": a {@link Plan} to {@link Kernel}s. Runs of consecutive elementwise steps over one shape
- * fuse into one pass; a fused value needed only inside its run never gets a buffer. Fusing only
- * consecutive steps keeps the plan's order — and with it the gate mode's guarantees — intact.
+ * fuse into one pass; a fused value needed only inside its run never gets a buffer. {@link FusionOrder} first
+ * moves scalar steps and writes out of the way of such runs (so an optimizer update is one loop), without
+ * moving a read of a state across a write of it — the gate mode's guarantees stay intact.
  */
 public final class Lowering {
     private Lowering() {}
@@ -41,7 +42,7 @@ public final class Lowering {
         List<Kernel> out = new ArrayList<>();
         List<Integer> run = new ArrayList<>();
         int buffers = 0, fusedAway = 0;
-        for (Plan.Step s : plan.steps()) {
+        for (Plan.Step s : FusionOrder.reorder(g, plan.steps())) {
             if (s instanceof Plan.Step.Compute c && isElementwise(g.node(c.node()))
                     && (run.isEmpty() || g.type(c.node()).shape().equals(g.type(run.get(0)).shape()))) {
                 run.add(c.node());
@@ -132,16 +133,20 @@ public final class Lowering {
     }
 
     /**
-     * The write can go straight to the state's storage when the value was produced by the kernel just
-     * before it and has the state's shape: the plan put every read of the old value earlier.
+     * The write can go straight to the state's storage when the value was produced by the last kernel before
+     * it (other writes aside) and has the state's shape: the plan put every other read of the old value
+     * earlier, and a fused loop reads each element of every input before it stores that element's results.
      */
     private static boolean inPlace(List<Kernel> done, Plan.Step.Write w, Graph g) {
-        if (done.isEmpty()) return false;
-        Kernel last = done.get(done.size() - 1);
+        int i = done.size() - 1;
+        while (i >= 0 && done.get(i) instanceof Kernel.Write) i--;
+        if (i < 0) return false;
+        Kernel last = done.get(i);
         boolean producedLast = switch (last) {
             case Kernel.Fused f -> f.results().contains(w.value());
-            case Kernel.Single s -> s.node() == w.value();
-            case Kernel.MatmulEpilogue e -> e.result() == w.value();
+            // A row update of the variable itself (sparse updates): rows not looked up stay as they are.
+            case Kernel.Single s -> s.node() == w.value() && g.node(s.node()).input(0) == w.stateNode()
+                    && (g.node(s.node()).op() instanceof Op.ScatterUpdate || g.node(s.node()).op() instanceof Op.ScatterAccumulate);
             default -> false;
         };
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));
