@@ -135,8 +135,9 @@ final class Executable {
 
     /**
      * The index of the last kernel that can fail on a call whose feeds were validated, or -1. Such kernels
-     * check indices (gather, scatter, dedup) or labels (sparse softmax cross entropy) as they run, or divide
-     * integers. A row kernel whose indices an earlier kernel already checked against no more rows cannot fail.
+     * check indices (gather, scatter, dedup) or labels (sparse softmax cross entropy) as they run (integer
+     * kernels have no division). A row kernel whose indices an earlier kernel already checked against no more
+     * rows cannot fail.
      */
     private static int lastFallible(Graph g, List<Kernel> kernels) {
         Map<Integer, Long> checked = new java.util.HashMap<>(); // indices node -> fewest rows it was checked against
@@ -154,7 +155,6 @@ final class Executable {
                 case Op.DedupSum d -> { indices = n.input(1); rows = idRows(g, indices); }
                 case Op.FirstOccurrence f -> { indices = n.input(0); rows = idRows(g, indices); }
                 case Op.SparseSoftmaxXent x -> { indices = -1; rows = -1; }
-                case Op.Binary b when n.type().dtype() != descent.runtime.DType.F32 -> { indices = -1; rows = -1; }
                 default -> { continue; }
             }
             Long done = indices < 0 ? null : checked.get(indices);
