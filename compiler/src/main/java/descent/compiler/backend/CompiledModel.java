@@ -63,5 +63,15 @@ public final class CompiledModel implements DescentModel {
 
     @Override public ModelSignature signature() { return signature; }
 
-    @Override public TrainingSession newSession(long seed) { return new CompiledSession(model, signature, seed); }
+    @Override public TrainingSession newSession(long seed) { return newSession(seed, 1); }
+
+    /**
+     * A session whose steps split large matrix products and elementwise passes over {@code threads} threads
+     * (the calling one and {@code threads - 1} daemon workers it keeps). Every value is computed by the same
+     * instructions in the same order whatever the count, so results are bitwise identical to one thread.
+     */
+    @Override public TrainingSession newSession(long seed, int threads) {
+        if (threads < 1) throw new descent.runtime.DescentException("threads must be at least 1, not " + threads);
+        return new CompiledSession(model, signature, seed, threads);
+    }
 }

@@ -46,8 +46,12 @@ final class CompiledSession implements TrainingSession {
     private final Map<String, java.util.concurrent.locks.ReentrantLock> locks = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
 
-    CompiledSession(Model model, ModelSignature signature, long seed) {
+    /** The threads a step may use (the calling one included). */
+    private final StepThreads threads;
+
+    CompiledSession(Model model, ModelSignature signature, long seed, int threads) {
         this.model = model;
+        this.threads = threads == 1 ? StepThreads.SINGLE : new StepThreads(threads);
         this.signature = signature;
         for (Model.VariableInfo v : model.variables()) {
             int[] shape = v.type().shape().concrete(Map.of());
@@ -210,7 +214,7 @@ final class CompiledSession implements TrainingSession {
             if (!concreteOnly.contains(key)) {
                 Executable exe = executables.computeIfAbsent(key, k -> {
                     try {
-                        return Executable.symbolic(g, Lowering.lower(model, plan, nodes), symbol, locked, nodes);
+                        return Executable.symbolic(g, Lowering.lower(model, plan, nodes), symbol, locked, nodes, threads);
                     } catch (RuntimeException e) {
                         return null;
                     }
@@ -220,7 +224,7 @@ final class CompiledSession implements TrainingSession {
             }
         }
         String key = base + new java.util.TreeMap<>(bindings);
-        return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked, nodes));
+        return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked, nodes, threads));
     }
 
     /** Keys of plans a symbolic executable could not be built for. */

@@ -49,6 +49,16 @@ final class ElementwiseCalls {
         int inSlot = c.buffers.holder(inputs.length, true), outSlot = c.buffers.holder(results.length, true);
         int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
         int[] inOff = new int[inputs.length], outOff = new int[results.length];
+        // Large passes are split into contiguous ranges of whole rows, one per thread; each part's offsets
+        // live in per-thread slots, so concurrent steps on one executable do not share them.
+        int parts = materialized.isEmpty() ? c.threads.threads() : 1;
+        boolean hasRows = expr.inputs().contains(descent.compiler.emit.InputKind.ROW);
+        int[] partIn = new int[parts], partOut = new int[parts];
+        for (int p = 0; p < parts && parts > 1; p++) {
+            partIn[p] = c.buffers.scratch(DType.I32, new Sz(inputs.length, 0));
+            partOut[p] = c.buffers.scratch(DType.I32, new Sz(results.length, 0));
+        }
+        int partSlot = parts > 1 ? c.buffers.holder(1, false) : -1;
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) {
@@ -62,9 +72,62 @@ final class ElementwiseCalls {
                 }
             }
             for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
-            kernel.run(in, inOff, out, outOff, length.at(b), rowDim < 0 ? b : Math.max(1, rowDim));
+            int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
+            if (parts == 1 || len < PARALLEL_ELEMENTS) {
+                kernel.run(in, inOff, out, outOff, len, row);
+                return;
+            }
+            Object[] holder = (Object[]) buf[partSlot];
+            Parts split = (Parts) holder[0];
+            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, parts, partIn, partOut);
+            split.run(c.threads, buf, in, out, len, row);
         });
     }
+
+    /**
+     * One thread's view of a split pass (kept in a per-thread slot, so a split call allocates nothing): part p
+     * computes a contiguous range of whole rows (of 64 elements when no input is a row vector).
+     */
+    private static final class Parts implements java.util.function.IntConsumer {
+        private final ElementwiseKernel kernel;
+        private final List<descent.compiler.emit.InputKind> kinds;
+        private final boolean hasRows;
+        private final int parts;
+        private final int[] partIn, partOut;
+        private Object[] buf;
+        private float[][] in, out;
+        private int len, row;
+
+        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int parts, int[] partIn, int[] partOut) {
+            this.kernel = kernel;
+            this.kinds = kinds;
+            this.hasRows = hasRows;
+            this.parts = parts;
+            this.partIn = partIn;
+            this.partOut = partOut;
+        }
+
+        void run(StepThreads threads, Object[] buf, float[][] in, float[][] out, int len, int row) {
+            this.buf = buf;
+            this.in = in;
+            this.out = out;
+            this.len = len;
+            this.row = row;
+            threads.run(parts, this);
+        }
+
+        @Override public void accept(int p) {
+            int unit = hasRows ? row : 64, units = (len + unit - 1) / unit;
+            int from = (int) Math.min(len, (long) units * p / parts * unit), to = (int) Math.min(len, (long) units * (p + 1) / parts * unit);
+            int[] io = (int[]) buf[partIn[p]], oo = (int[]) buf[partOut[p]];
+            for (int i = 0; i < io.length; i++) io[i] = kinds.get(i) == descent.compiler.emit.InputKind.FULL ? from : 0;
+            Arrays.fill(oo, from);
+            if (to > from) kernel.run(in, io, out, oo, to - from, row);
+        }
+    }
+
+    /** Below this many elements a pass runs on one thread: waking a worker costs more than it saves. */
+    static final int PARALLEL_ELEMENTS = 1 << 17;
 
     /** add_n: a left-to-right chain of additions, as the interpreter sums. */
     static void addN(KernelCalls c, Node n) {

@@ -58,12 +58,14 @@ final class Executable {
     private final List<String> lockedState;
 
     /** Leaves the single dimension {@code symbol} symbolic. */
-    static Executable symbolic(Graph g, Lowering.Program program, String symbol, Set<String> locked, List<Integer> fetches) {
-        return new Executable(g, program, Map.of(symbol, -1), locked, fetches, symbol);
+    static Executable symbolic(Graph g, Lowering.Program program, String symbol, Set<String> locked, List<Integer> fetches,
+                               StepThreads threads) {
+        return new Executable(g, program, Map.of(symbol, -1), locked, fetches, symbol, threads);
     }
 
-    Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings, Set<String> locked, List<Integer> fetches) {
-        this(g, program, bindings, locked, fetches, null);
+    Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings, Set<String> locked, List<Integer> fetches,
+               StepThreads threads) {
+        this(g, program, bindings, locked, fetches, null, threads);
     }
 
     /**
@@ -71,14 +73,14 @@ final class Executable {
      * reads any of it to the last write of it run holding its locks, taken in name order (no deadlock).
      */
     private Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings, Set<String> locked,
-                       List<Integer> fetches, String symbol) {
+                       List<Integer> fetches, String symbol, StepThreads threads) {
         this.symbol = symbol;
         this.lockedState = new TreeSet<>(locked).stream().toList();
         this.writtenIndex = new int[g.size()];
         Arrays.fill(writtenIndex, -1);
         this.buffers = new BufferPlan(g.size());
         List<Object> actions = new ArrayList<>();
-        KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions);
+        KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions, threads);
         List<Kernel> kernels = program.kernels();
         int lastFallible = lastFallible(g, kernels);
         Map<String, Long> writeCounts = new java.util.HashMap<>();

@@ -33,6 +33,8 @@ public abstract class JarModel implements DescentModel {
 
     @Override public TrainingSession newSession(long seed) { return model.newSession(seed); }
 
+    @Override public TrainingSession newSession(long seed, int threads) { return model.newSession(seed, threads); }
+
     // ---- what the generated typed methods call
 
     /** Runs train step {@code train} on {@code session} with the arrays as its inputs; returns its loss (NaN if none). */

@@ -32,12 +32,15 @@ final class KernelCalls {
     final String symbol;
     private final Map<String, Integer> bindings;
     private final List<Object> calls;
+    /** The threads a call may split its work over. */
+    final StepThreads threads;
     /** The index of the kernel being translated: where the buffers it defines start to live. */
     private int current;
 
     /** Appends to {@code calls}; dims bound to -1 in {@code bindings} are the symbolic one. */
-    KernelCalls(Graph g, Map<String, Integer> bindings, String symbol, BufferPlan buffers, List<Object> calls) {
+    KernelCalls(Graph g, Map<String, Integer> bindings, String symbol, BufferPlan buffers, List<Object> calls, StepThreads threads) {
         this.g = g;
+        this.threads = threads;
         this.bindings = bindings;
         this.symbol = symbol;
         this.buffers = buffers;

@@ -103,8 +103,8 @@ class CompiledAllocationTest {
                     Lowering.Program program = Lowering.lower(m, plan, List.of());
                     String symbol = m.inputs().stream().flatMap(i -> i.type().shape().dims().stream())
                             .filter(d -> d.isSymbolic()).map(d -> d.symbol()).findFirst().orElse(null);
-                    Executable e = symbol == null ? new Executable(m.graph(), program, Map.of(), t.lockedState(), List.of())
-                            : Executable.symbolic(m.graph(), program, symbol, t.lockedState(), List.of());
+                    Executable e = symbol == null ? new Executable(m.graph(), program, Map.of(), t.lockedState(), List.of(), StepThreads.SINGLE)
+                            : Executable.symbolic(m.graph(), program, symbol, t.lockedState(), List.of(), StepThreads.SINGLE);
                     long[] bytes = e.bufferBytes(64);
                     System.out.printf("%s %s: %d bytes one per node, %d planned by lifetime (batch 64)%n",
                             p.getFileName(), t.name(), bytes[0], bytes[1]);

@@ -9,4 +9,11 @@ public interface DescentModel {
 
     /** A session whose variables are initialised by their initializers; {@code seed} seeds those without their own. */
     TrainingSession newSession(long seed);
+
+    /**
+     * A session whose steps may use {@code threads} threads (the compiled backend splits large matrix products
+     * and elementwise passes; results are bitwise identical for every count). Models that run on one thread
+     * only, such as the reference interpreter, ignore the count.
+     */
+    default TrainingSession newSession(long seed, int threads) { return newSession(seed); }
 }

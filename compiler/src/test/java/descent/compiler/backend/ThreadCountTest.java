@@ -1,0 +1,97 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.ir.Model;
+import descent.runtime.Tensor;
+import descent.runtime.api.TrainingSession;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * A session's thread count changes how work is split, never the numbers: sessions with 1, 2 and 3 threads
+ * end bitwise equal after the same steps, for split matmuls (static and batch-sized rows, with and without a
+ * bias/relu epilogue, both B layouts) and split elementwise passes (a large optimizer update), in every gate
+ * mode. Sizes are above the split thresholds ({@link MatmulCalls#PARALLEL_MACS},
+ * {@link ElementwiseCalls#PARALLEL_ELEMENTS}).
+ */
+class ThreadCountTest {
+    private static final String MLP = """
+            model mlp
+            input x: f32[BATCH, 300]
+            input labels: i32[BATCH]
+            var w1: f32[300, 200] = glorot_uniform(seed=1)
+            var b1: f32[200] = zeros()
+            var w2: f32[200, 10] = glorot_uniform(seed=2)
+            logits = relu(x @ w1 + b1) @ w2
+            loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            output loss
+            train step { AdamOptimizer(0.01).minimize(loss, gate_gradients=GATE) }
+            """;
+
+    private static final String UPDATE = """
+            model update
+            input g: f32[700, 500]
+            var w: f32[700, 500] = random_uniform(minval=-1, maxval=1, seed=3)
+            var b: f32[500] = zeros()
+            loss = reduce_sum(w * g) + reduce_sum(b)
+            train step { MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true).minimize(loss, gate_gradients=GATE) }
+            """;
+
+    @TestFactory
+    Stream<DynamicTest> resultsDoNotDependOnTheThreadCount() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
+            for (String batch : List.of("batch", "96")) {
+                tests.add(DynamicTest.dynamicTest("mlp, " + batch + ", " + gate, () -> check(
+                        MLP.replace("BATCH", batch).replace("GATE", gate), mlpFeeds(96))));
+            }
+            tests.add(DynamicTest.dynamicTest("momentum update of 350,000 floats, " + gate, () -> check(
+                    UPDATE.replace("GATE", gate), Map.of("g", Tensor.of(gaussian(700 * 500, 4), 700, 500)))));
+        }
+        return tests.stream();
+    }
+
+    private static void check(String source, Map<String, Tensor> feeds) {
+        Model m = Compiler.check("t.descent", source);
+        CompiledModel model = new CompiledModel(m);
+        List<Map<String, Tensor>> ends = new ArrayList<>();
+        for (int threads : new int[] {1, 2, 3}) {
+            TrainingSession s = model.newSession(7, threads);
+            for (int i = 0; i < 3; i++) s.train("step", feeds, List.of());
+            float[] into = new float[1];
+            if (m.outputs().containsKey("loss")) s.trainInto("step", feeds, List.of("loss"), new Object[] {into});
+            ends.add(s.state());
+        }
+        for (int t = 1; t < ends.size(); t++) {
+            assertEquals(ends.get(0).keySet(), ends.get(t).keySet());
+            for (var e : ends.get(0).entrySet()) {
+                Object a = e.getValue().data(), b = ends.get(t).get(e.getKey()).data();
+                if (a instanceof float[] fa) assertArrayEquals(fa, (float[]) b, e.getKey() + " with " + (t + 1) + " threads");
+                else assertTrue(java.util.Objects.deepEquals(a, b), e.getKey());
+            }
+        }
+    }
+
+    private static Map<String, Tensor> mlpFeeds(int batch) {
+        Random r = new Random(5);
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = r.nextInt(10);
+        return Map.of("x", Tensor.of(gaussian(batch * 300, 6), batch, 300), "labels", Tensor.of(labels, batch));
+    }
+
+    private static float[] gaussian(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+}
