@@ -32,8 +32,12 @@ final class MatmulCalls {
         matmul(c, n, (Op.MatMul) n.op(), new MatmulEpilogue(true, relu), e.bias(), e.result());
     }
 
-    /** Below this many multiply-adds a matmul runs on one thread: waking a worker costs more than it saves. */
-    static final long PARALLEL_MACS = 1 << 20;
+    /**
+     * Below this many multiply-adds a matmul runs on one thread. Measured on the 2-core bench machine: a
+     * 128×784×512 product split in two takes 0.65 of its one-thread time inside a train step; 64×784×128 alone
+     * splits well (111 → 57 µs) but made the whole MLP 784-128-10 step slower (294 → ~340 µs; cause not found).
+     */
+    static final long PARALLEL_MACS = 1 << 24;
 
     /**
      * C's rows split into one contiguous block per thread (multiples of 8 rows), each computed by a kernel for

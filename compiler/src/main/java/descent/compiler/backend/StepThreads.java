@@ -71,8 +71,8 @@ final class StepThreads {
         @Override public void run() {
             while (true) {
                 IntConsumer t = task;
-                // Steps come back to back: spin about 50 µs before parking, so a worker wakes without a syscall.
-                for (int spins = 0; t == null && spins < 20_000; spins++) { Thread.onSpinWait(); t = task; }
+                // Steps come back to back: spin about a millisecond before parking, so a worker wakes without a syscall.
+                for (int spins = 0; t == null && spins < 400_000; spins++) { Thread.onSpinWait(); t = task; }
                 if (t == null) { LockSupport.park(this); continue; }
                 try {
                     t.accept(part);

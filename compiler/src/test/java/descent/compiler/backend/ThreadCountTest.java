@@ -26,11 +26,11 @@ import org.junit.jupiter.api.TestFactory;
 class ThreadCountTest {
     private static final String MLP = """
             model mlp
-            input x: f32[BATCH, 300]
+            input x: f32[BATCH, 600]
             input labels: i32[BATCH]
-            var w1: f32[300, 200] = glorot_uniform(seed=1)
-            var b1: f32[200] = zeros()
-            var w2: f32[200, 10] = glorot_uniform(seed=2)
+            var w1: f32[600, 300] = glorot_uniform(seed=1)
+            var b1: f32[300] = zeros()
+            var w2: f32[300, 10] = glorot_uniform(seed=2)
             logits = relu(x @ w1 + b1) @ w2
             loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
             output loss
@@ -85,7 +85,7 @@ class ThreadCountTest {
         Random r = new Random(5);
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = r.nextInt(10);
-        return Map.of("x", Tensor.of(gaussian(batch * 300, 6), batch, 300), "labels", Tensor.of(labels, batch));
+        return Map.of("x", Tensor.of(gaussian(batch * 600, 6), batch, 600), "labels", Tensor.of(labels, batch));
     }
 
     private static float[] gaussian(int n, long seed) {
