@@ -17,11 +17,12 @@ public final class DescentSteps {
 
     /**
      * One train step of {@code source}'s block {@code step} through the allocation-free path
-     * ({@link TrainingSession#trainInto}), fetching {@code loss} when the model outputs one.
+     * ({@link TrainingSession#trainInto}) of a session with {@code threads} threads, fetching {@code loss} when
+     * the model outputs one.
      */
-    public static Step train(String source, Map<String, Tensor> feeds) {
+    public static Step train(String source, Map<String, Tensor> feeds, int threads) {
         var model = Compiler.check("bench.descent", source);
-        TrainingSession session = new CompiledModel(model).newSession(1);
+        TrainingSession session = new CompiledModel(model).newSession(1, threads);
         boolean hasLoss = model.outputs().containsKey("loss");
         List<String> fetches = hasLoss ? List.of("loss") : List.of();
         Object[] into = hasLoss ? new Object[] {new float[1]} : new Object[0];
@@ -33,30 +34,30 @@ public final class DescentSteps {
     }
 
     /** Case a: x is 32×10, y is 32 zeros and ones. */
-    public static Step logreg(float[] x, float[] y) {
-        return train(Models.LOGREG, Map.of("x", Tensor.of(x, y.length, 10), "y", Tensor.of(y, y.length, 1)));
+    public static Step logreg(float[] x, float[] y, int threads) {
+        return train(Models.LOGREG, Map.of("x", Tensor.of(x, y.length, 10), "y", Tensor.of(y, y.length, 1)), threads);
     }
 
     /** Cases b and c: {@code optimizer} is "adam" (lr 0.001) or "momentum" (lr 0.01, momentum 0.9). */
-    public static Step mlp(int[] sizes, int batch, float[] x, int[] labels, String optimizer) {
+    public static Step mlp(int[] sizes, int batch, float[] x, int[] labels, String optimizer, int threads) {
         String opt = switch (optimizer) {
             case "adam" -> "AdamOptimizer(0.001)";
             case "momentum" -> "MomentumOptimizer(0.01, momentum=0.9)";
             default -> throw new IllegalArgumentException(optimizer);
         };
-        return train(Models.mlp(sizes, opt), Map.of("x", Tensor.of(x, batch, sizes[0]), "labels", Tensor.of(labels, batch)));
+        return train(Models.mlp(sizes, opt), Map.of("x", Tensor.of(x, batch, sizes[0]), "labels", Tensor.of(labels, batch)), threads);
     }
 
     /** Case d: {@code optimizer} is one of {@link Models#OPTIMIZERS}; the gradient is fed, resident. */
-    public static Step update(String optimizer, float[] gradient) {
-        return train(Models.update(optimizer, gradient.length), Map.of("g", Tensor.of(gradient, gradient.length)));
+    public static Step update(String optimizer, float[] gradient, int threads) {
+        return train(Models.update(optimizer, gradient.length), Map.of("g", Tensor.of(gradient, gradient.length)), threads);
     }
 
     /** Case e: ids is batch × idsPerRow. */
-    public static Step embedding(int rows, int dim, int[] ids, float[] y, String optimizer) {
+    public static Step embedding(int rows, int dim, int[] ids, float[] y, String optimizer, int threads) {
         int idsPerRow = ids.length / y.length;
         return train(Models.embedding(rows, dim, idsPerRow, optimizer),
-                Map.of("ids", Tensor.of(ids, y.length, idsPerRow), "y", Tensor.of(y, y.length)));
+                Map.of("ids", Tensor.of(ids, y.length, idsPerRow), "y", Tensor.of(y, y.length)), threads);
     }
 
     /** C = A·B by the generated kernel the backend emits for this shape (Vector API loops where available). */

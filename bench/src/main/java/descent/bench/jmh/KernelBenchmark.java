@@ -32,7 +32,7 @@ public class KernelBenchmark {
 
     private Step matmul;
 
-    @Setup(Level.Trial) public void setUp() { matmul = Cases.byKey(key).descent().get(); }
+    @Setup(Level.Trial) public void setUp() { matmul = Cases.byKey(key, 1).descent().get(); }
 
     @Benchmark public void matmul() { matmul.run(); }
 }

@@ -32,9 +32,13 @@ public class StepBenchmark {
     @Param({"a", "b", "c", "e_adagrad", "e_lazy_adam"})
     public String key;
 
+    /** The Descent session's thread count. */
+    @Param({"1"})
+    public int threads;
+
     private Step step;
 
-    @Setup(Level.Trial) public void setUp() { step = Cases.byKey(key).descent().get(); }
+    @Setup(Level.Trial) public void setUp() { step = Cases.byKey(key, threads).descent().get(); }
 
     @Benchmark public void step() { step.run(); }
 

@@ -34,11 +34,15 @@ public class UpdateBenchmark {
     @Param({"1M", "16M"})
     public String size;
 
+    /** The Descent session's thread count. */
+    @Param({"1"})
+    public int threads;
+
     private Step step;
 
     private String key() { return "d_" + optimizer + "_" + size; }
 
-    @Setup(Level.Trial) public void setUp() { step = Cases.byKey(key()).descent().get(); }
+    @Setup(Level.Trial) public void setUp() { step = Cases.byKey(key(), threads).descent().get(); }
 
     @Benchmark public void step() { step.run(); }
 

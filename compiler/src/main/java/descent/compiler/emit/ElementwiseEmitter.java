@@ -41,7 +41,7 @@ public final class ElementwiseEmitter {
     /** Defines {@code classBytes} (from {@link #emit}) as a hidden class and instantiates it. */
     public static ElementwiseKernel load(byte[] classBytes) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(classBytes, true);
+            MethodHandles.Lookup lookup = KernelClassFile.define(classBytes);
             return (ElementwiseKernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
         } catch (RuntimeException | Error e) {
             throw e;

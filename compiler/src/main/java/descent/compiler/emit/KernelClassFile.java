@@ -38,4 +38,23 @@ final class KernelClassFile implements Opcodes {
         init.visitMaxs(0, 0);
         init.visitEnd();
     }
+
+    /**
+     * When true (system property {@code descent.verifyKernels}; the test suites set it), every generated class
+     * passes ASM's {@link org.objectweb.asm.util.CheckClassAdapter} with data-flow analysis before it is defined.
+     */
+    static final boolean VERIFY = Boolean.getBoolean("descent.verifyKernels");
+
+    /** Defines a generated kernel class as a hidden class of this package (verified first when {@link #VERIFY}). */
+    static java.lang.invoke.MethodHandles.Lookup define(byte[] classFile) throws IllegalAccessException {
+        if (VERIFY) {
+            java.io.StringWriter problems = new java.io.StringWriter();
+            org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile),
+                    KernelClassFile.class.getClassLoader(), false, new java.io.PrintWriter(problems));
+            if (!problems.toString().isEmpty()) {
+                throw new IllegalStateException("a generated kernel class fails CheckClassAdapter:\n" + problems);
+            }
+        }
+        return java.lang.invoke.MethodHandles.lookup().defineHiddenClass(classFile, true);
+    }
 }

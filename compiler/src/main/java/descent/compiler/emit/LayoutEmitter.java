@@ -215,7 +215,7 @@ public final class LayoutEmitter {
     /** Defines {@code classBytes} as a hidden class and instantiates it. */
     static LayoutKernel load(byte[] classBytes) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(classBytes, true);
+            MethodHandles.Lookup lookup = KernelClassFile.define(classBytes);
             return (LayoutKernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
         } catch (RuntimeException | Error e) {
             throw e;

@@ -86,7 +86,7 @@ public final class MatmulEmitter {
 
     private static EmittedMatmul load(MatmulShape shape, MatmulEpilogue epilogue, int vectorLength, byte[] bytes, int scratchFloats) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
             Class<?> cls = lookup.lookupClass();
             MethodType type = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
                     float[].class, int.class);

@@ -44,7 +44,7 @@ public final class ReduceEmitter {
     /** Defines the bytes as a hidden class in this package and returns a new instance. */
     static Object instantiate(byte[] classFile) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(classFile, true);
+            MethodHandles.Lookup lookup = KernelClassFile.define(classFile);
             return lookup.findConstructor(lookup.lookupClass(), java.lang.invoke.MethodType.methodType(void.class)).invoke();
         } catch (RuntimeException | Error e) {
             throw e;

@@ -80,7 +80,7 @@ public final class RowsEmitter {
 
     private static Emitted load(RowsSpec spec, int vectorLength, byte[] bytes) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
             Class<?> cls = lookup.lookupClass();
             RowsKernel kernel = (RowsKernel) lookup.findConstructor(cls, MethodType.methodType(void.class)).invoke();
             return new Emitted(spec, vectorLength, bytes, cls, kernel);
