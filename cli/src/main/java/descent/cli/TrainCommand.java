@@ -60,6 +60,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "B", description = Backends.HELP)
     Backends backend;
     @Option(names = "--precision", paramLabel = "P", description = "F32 (default) or F64 (runs on the interpreter)") Precision precision = Precision.F32;
+    @Option(names = "--threads", paramLabel = "T",
+            description = "threads a step may use on the compiled backend (default 1; the numbers are the same for any count)")
+    int threads = 1;
     @Spec CommandLine.Model.CommandSpec spec;
 
     static final class NonFiniteConverter implements CommandLine.ITypeConverter<NonFinite> {
@@ -100,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                 dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
         TrainPosition start = fresh;
-        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue);
+        if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + threads);
+        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue, threads);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
             if (!unknown.isEmpty()) {

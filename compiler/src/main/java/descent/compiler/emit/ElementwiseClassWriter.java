@@ -31,16 +31,19 @@ import org.objectweb.asm.Type;
  */
 final class ElementwiseClassWriter implements Opcodes {
     /** Hidden classes must live in the lookup's package; the JVM appends a unique suffix. */
-    static final String NAME = "descent/compiler/emit/ElementwiseKernelImpl";
+    static final String NAME = "descent/compiler/emit/GeneratedElementwise";
     static final String RUN_DESC = "([[F[I[[F[III)V";
     private static final int IN = 1, IN_OFF = 2, OUT = 3, OUT_OFF = 4, LENGTH = 5, ROW_LENGTH = 6, FIRST_FREE = 7;
+    /** {@code tail(in, inOff, out, outOff, i, n, fullIdx, rowIdx)}: the masked last vector, its own method. */
+    private static final String TAIL_DESC = "([[F[I[[F[IIIII)V";
+    private static final int TAIL_I = 5, TAIL_N = 6, TAIL_FULL = 7, TAIL_ROW = 8, TAIL_FIRST_FREE = 9;
 
     private ElementwiseClassWriter() {}
 
     static byte[] write(FusedExpr expr, ElementwiseStyle style) {
         boolean vector = style.usesVectorApi();
         // A dry run on a no-op visitor finds out whether the body needs double lanes (that decides the species).
-        boolean wideLanes = vector && new RunMethod(expr, style, new MethodVisitor(ASM9) {}).emit();
+        boolean wideLanes = vector && new RunMethod(expr, style, new MethodVisitor(ASM9) {}, false).emit();
 
         ClassWriter cw = KernelClassFile.newWriter();
         KernelClassFile.header(cw, NAME, Type.getInternalName(ElementwiseKernel.class));
@@ -50,9 +53,19 @@ final class ElementwiseClassWriter implements Opcodes {
 
         MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         run.visitCode();
-        new RunMethod(expr, style, run).emit();
+        new RunMethod(expr, style, run, false).emit();
         run.visitMaxs(0, 0);
         run.visitEnd();
+        if (vector) {
+            // The masked tail is a method of its own: with the main loop's body beside it, run() can outgrow what
+            // C1 can register-allocate ("out of virtual registers"), and a method C1 gives up on is never handed to
+            // C2, so it runs with every Vector API call boxed (JitBailoutTest).
+            MethodVisitor tail = cw.visitMethod(ACC_PRIVATE | ACC_FINAL, "tail", TAIL_DESC, null, null);
+            tail.visitCode();
+            new RunMethod(expr, style, tail, true).emit();
+            tail.visitMaxs(0, 0);
+            tail.visitEnd();
+        }
 
         MethodVisitor str = cw.visitMethod(ACC_PUBLIC, "toString", "()Ljava/lang/String;", null, null);
         str.visitCode();
@@ -101,7 +114,9 @@ final class ElementwiseClassWriter implements Opcodes {
         private final FusedExpr expr;
         private final ElementwiseStyle style;
         private final MethodVisitor mv;
-        private final ElementwiseLanes.Slots slots = new ElementwiseLanes.Slots(FIRST_FREE);
+        private final ElementwiseLanes.Slots slots;
+        /** Whether this is the {@code tail} method rather than {@code run}. */
+        private final boolean tailMethod;
         private final ElementwiseLanes lanes;
         private final ElementwiseFormulas formulas;
         private final BitSet live, uniform;
@@ -111,10 +126,12 @@ final class ElementwiseClassWriter implements Opcodes {
         /** Whether the loop being emitted indexes without offsets (all are 0; see {@link #scalarLoops}). */
         private boolean zeroOffsets;
 
-        RunMethod(FusedExpr expr, ElementwiseStyle style, MethodVisitor mv) {
+        RunMethod(FusedExpr expr, ElementwiseStyle style, MethodVisitor mv, boolean tailMethod) {
             this.expr = expr;
             this.style = style;
             this.mv = mv;
+            this.tailMethod = tailMethod;
+            this.slots = new ElementwiseLanes.Slots(tailMethod ? TAIL_FIRST_FREE : FIRST_FREE);
             this.lanes = style.usesVectorApi() ? new ElementwiseVectorLanes(mv, slots, NAME) : new ElementwiseScalarLanes(mv, slots);
             this.formulas = new ElementwiseFormulas(lanes, style != ElementwiseStyle.VECTOR);
             this.live = expr.live();
@@ -127,6 +144,13 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         boolean emit() {
+            if (tailMethod) {
+                unpackArrays();
+                loopInvariants();
+                body(TAIL_FULL, expr.hasRowInputs() ? TAIL_ROW : -1, ((ElementwiseVectorLanes) lanes).tailMask(TAIL_I, TAIL_N));
+                mv.visitInsn(RETURN);
+                return lanes.usedWide;
+            }
             checkArguments();
             unpackArrays();
             loopInvariants();
@@ -329,8 +353,9 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         /**
-         * The masked last vector: {@code if (i < n) body(indexInRange(i, n))}; {@code fullIndex} emits the
-         * element index (after the test, so a row's index is computed only when the tail runs).
+         * The masked last vector: {@code if (i < n) tail(in, inOff, out, outOff, i, n, index, rowIndex)}, whose
+         * body is {@code body(indexInRange(i, n))}; {@code fullIndex} emits the element index (after the test, so
+         * a row's index is computed only when the tail runs).
          */
         private void maskedTail(int i, int n, IntSupplier fullIndex, int rowIdx) {
             if (!vector()) return;
@@ -339,7 +364,13 @@ final class ElementwiseClassWriter implements Opcodes {
             mv.visitVarInsn(ILOAD, n);
             mv.visitJumpInsn(IF_ICMPGE, done);
             int idx = fullIndex.getAsInt();
-            body(idx, rowIdx, ((ElementwiseVectorLanes) lanes).tailMask(i, n));
+            mv.visitVarInsn(ALOAD, 0);
+            for (int arg : new int[] {IN, IN_OFF, OUT, OUT_OFF}) mv.visitVarInsn(ALOAD, arg);
+            mv.visitVarInsn(ILOAD, i);
+            mv.visitVarInsn(ILOAD, n);
+            mv.visitVarInsn(ILOAD, idx);
+            if (rowIdx >= 0) mv.visitVarInsn(ILOAD, rowIdx); else mv.visitInsn(ICONST_M1);
+            mv.visitMethodInsn(INVOKEVIRTUAL, NAME, "tail", TAIL_DESC, false);
             mv.visitLabel(done);
         }
 
