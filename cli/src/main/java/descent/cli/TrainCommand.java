@@ -76,6 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() {
+        if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + threads);
         checkOptions();
         Model m = Compiler.check(model);
         ModelFacts facts = new ModelFacts(m);
@@ -103,7 +104,6 @@ final class TrainCommand implements Callable<Integer> {
         TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                 dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
         TrainPosition start = fresh;
-        if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + threads);
         TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue, threads);
         if (restore != null) {
             List<String> unknown = session.restore(restore);
