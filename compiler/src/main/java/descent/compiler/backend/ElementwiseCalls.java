@@ -126,8 +126,12 @@ final class ElementwiseCalls {
         }
     }
 
-    /** Below this many elements a pass runs on one thread: waking a worker costs more than it saves. */
-    static final int PARALLEL_ELEMENTS = 1 << 17;
+    /**
+     * Below this many elements a pass runs on one thread. Measured on the 2-core bench machine: split at 2¹⁷,
+     * the embedding step's [256, 8, 64] passes made it three times slower (290 → 950 µs; cause not found),
+     * while 1M-element updates run twice as fast split.
+     */
+    static final int PARALLEL_ELEMENTS = 1 << 18;
 
     /** add_n: a left-to-right chain of additions, as the interpreter sums. */
     static void addN(KernelCalls c, Node n) {
