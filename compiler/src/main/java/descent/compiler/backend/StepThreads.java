@@ -46,9 +46,12 @@ final class StepThreads {
             failure = null;
             pending.set(helpers);
             for (int i = 0; i < helpers; i++) workers[i].give(body, i + 1);
-            for (int p = helpers + 1; p < parts; p++) body.accept(p);
-            body.accept(0);
-            while (pending.get() != 0) Thread.onSpinWait();
+            try {
+                for (int p = helpers + 1; p < parts; p++) body.accept(p);
+                body.accept(0);
+            } finally {
+                while (pending.get() != 0) Thread.onSpinWait(); // never leave a worker running a part of this call
+            }
             Throwable f = failure;
             if (f instanceof RuntimeException e) throw e;
             if (f instanceof Error e) throw e;
