@@ -77,7 +77,14 @@ final class CompiledSession implements TrainingSession {
         Session.checkFeedNames(model, feeds);
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = Scheduler.schedule(model, step, nodes);
-        Map<String, Tensor> result = run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), steps.getAndIncrement());
+        long n = steps.getAndIncrement();
+        Map<String, Tensor> result;
+        try {
+            result = run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), n);
+        } catch (RuntimeException | Error e) {
+            steps.decrementAndGet(); // a failed step is not a step
+            throw e;
+        }
         preparedOrNew(train, fetches, feeds);
         return result;
     }
@@ -145,7 +152,13 @@ final class CompiledSession implements TrainingSession {
             }
         }
         Plan plan = Scheduler.schedule(model, step, List.of(), given.keySet());
-        run("apply " + train, plan, List.of(), feeds, given, List.of(), step.lockedState(), steps.getAndIncrement());
+        long n = steps.getAndIncrement();
+        try {
+            run("apply " + train, plan, List.of(), feeds, given, List.of(), step.lockedState(), n);
+        } catch (RuntimeException | Error e) {
+            steps.decrementAndGet(); // a failed step is not a step
+            throw e;
+        }
     }
 
     /** Validates feeds and given values, binds the symbolic dimensions, runs, and undoes the writes on failure. */

@@ -68,7 +68,13 @@ final class PreparedStep {
         Object[] buf = ctx.buf;
         for (int i = 0; i < inputIds.length; i++) buf[inputIds[i]] = feeds.get(inputNames[i]).data();
         for (int i = 0; i < varIds.length; i++) buf[varIds[i]] = varArrays[i];
-        exe.run(ctx, state, steps.getAndIncrement(), locks);
+        long step = steps.getAndIncrement();
+        try {
+            exe.run(ctx, state, step, locks);
+        } catch (RuntimeException | Error e) {
+            steps.decrementAndGet(); // a failed step is not a step: the count stays the number of steps taken
+            throw e;
+        }
         return ctx;
     }
 

@@ -89,6 +89,26 @@ public class RuntimeApiTest {
         assertEquals(before, s.state());
     }
 
+    /**
+     * An id out of range fails inside a step (the compiled backend checks indices as its row kernels run), after
+     * warm steps whose updates are written straight into the state arrays: nothing of the failed step remains.
+     */
+    @Test
+    void anIndexOutOfRangeInAWarmStepChangesNothing() {
+        TrainingSession s = model().newSession(7);
+        for (int i = 0; i < 3; i++) s.trainInto("step", feeds(), List.of("loss"), new Object[] {new float[1]});
+        Map<String, Tensor> before = Map.copyOf(s.state());
+        long steps = s.stepCount();
+        Map<String, Tensor> bad = new java.util.HashMap<>(feeds());
+        bad.put("item", Tensor.of(new int[] {1, 1, 5, 0}, 4)); // items has 5 rows
+        DescentException e = assertThrows(DescentException.class,
+                () -> s.trainInto("step", bad, List.of("loss"), new Object[] {new float[1]}));
+        assertTrue(e.getMessage().contains("5"), e.getMessage());
+        assertThrows(DescentException.class, () -> s.train("step", bad, List.of("loss")));
+        assertEquals(before, s.state());
+        assertEquals(steps, s.stepCount());
+    }
+
     @Test
     void stateCanBeReadWrittenSavedAndRestored(@TempDir Path tmp) {
         TrainingSession s = model().newSession(7);
