@@ -118,6 +118,75 @@ final class MatmulCalls {
         }
     }
 
+    /**
+     * A weight gradient, C = Aᵀ·B contracted over the batch, split by rows of C: a row block of C reads a column
+     * block of A, which a kernel cannot address in place, so each part first copies its columns of A (k × its
+     * rows, small next to the product) and runs the kernel for its block. Bitwise the unsplit product, like the
+     * row splits above. One instance per thread (kept in a buffer slot); kernels are looked up again only when
+     * the batch size changes, so a warm call allocates nothing.
+     */
+    private static final class TransposedParts implements java.util.function.IntConsumer {
+        private final int parts, rows, cols, x, y, bias, id;
+        private final boolean tb;
+        private final MatmulEpilogue epi;
+        private final EmittedMatmul[] kernels;
+        private final float[][] columns, scratch;
+        private EmittedMatmul whole;
+        private float[] wholeScratch;
+        private int batch = -1;
+        private Object[] buf;
+
+        TransposedParts(int parts, int rows, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
+            this.parts = parts;
+            this.rows = rows;
+            this.cols = cols;
+            this.tb = tb;
+            this.epi = epi;
+            this.x = x;
+            this.y = y;
+            this.bias = bias;
+            this.id = id;
+            this.kernels = new EmittedMatmul[parts];
+            this.columns = new float[parts][];
+            this.scratch = new float[parts][];
+        }
+
+        private EmittedMatmul kernel(int m, int k) {
+            MatmulShape shape = new MatmulShape(m, k, cols, true, tb, DType.F32);
+            return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
+        }
+
+        void run(StepThreads threads, Object[] buf, int b) {
+            if (b != batch) {
+                whole = kernel(rows, b);
+                wholeScratch = whole.scratchFloats() > 0 ? new float[whole.scratchFloats()] : null;
+                for (int p = 0; p < parts; p++) {
+                    int n = Parts.rowsOf(p, parts, rows);
+                    kernels[p] = n == 0 ? null : kernel(n, b);
+                    if (n > 0 && (columns[p] == null || columns[p].length < n * b)) columns[p] = new float[n * b];
+                    scratch[p] = kernels[p] != null && kernels[p].scratchFloats() > 0 ? new float[kernels[p].scratchFloats()] : null;
+                }
+                batch = b;
+            }
+            if ((long) rows * b * cols < PARALLEL_MACS) {
+                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows, wholeScratch,
+                        bias < 0 ? null : (float[]) buf[bias], 0);
+                return;
+            }
+            this.buf = buf;
+            threads.run(parts, this);
+        }
+
+        @Override public void accept(int p) {
+            int from = Parts.firstRow(p, parts, rows), n = Parts.rowsOf(p, parts, rows);
+            if (n == 0) return;
+            float[] a = (float[]) buf[x], block = columns[p];
+            for (int kk = 0; kk < batch; kk++) System.arraycopy(a, kk * rows + from, block, kk * n, n);
+            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, n, scratch[p],
+                    bias < 0 ? null : (float[]) buf[bias], 0);
+        }
+    }
+
     private static void matmul(KernelCalls c, Node n, Op.MatMul m, MatmulEpilogue epi, int bias, int id) {
         int[] a = c.dims(n.input(0)), bd = c.dims(n.input(1));
         int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? bd[0] : bd[1];
@@ -142,6 +211,16 @@ final class MatmulCalls {
         }
         if (c.symbol == null) throw new IllegalStateException();
         boolean ta = m.transposeA(), tb = m.transposeB();
+        if (ta && k < 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1) {
+            int holder = c.buffers.holder(1, false);
+            c.call((buf, step, b) -> {
+                Object[] h = (Object[]) buf[holder];
+                TransposedParts ps = (TransposedParts) h[0];
+                if (ps == null) h[0] = ps = new TransposedParts(c.threads.threads(), rows, cols, tb, epi, x, y, bias, id);
+                ps.run(c.threads, buf, b);
+            });
+            return;
+        }
         int scratch = c.buffers.lazy();
         // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
         AtomicReference<Object[]> lastKernel = new AtomicReference<>();
