@@ -19,13 +19,13 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the Descent-side benchmarks share: one case of {@link Cases} (named by the subclass's parameters) built
- * once per trial and timed call by call. Warm-up is long because Vector API code is slow until C2 has compiled
- * it; JMH's annotations and the benchmark method are inherited by each subclass.
+ * once per trial and timed call by call. Warm-up is long (20 s) because Vector API code is slow until C2 has
+ * compiled it — case c needs `-wi 30`; JMH's annotations and the benchmark method are inherited by each subclass.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 5, time = 2)
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseSerialGC"})
 public abstract class DescentCase {
