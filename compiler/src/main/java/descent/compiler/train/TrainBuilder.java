@@ -93,7 +93,13 @@ public final class TrainBuilder {
     public int sign(int x) { return b.unaryAnyNumber(UnaryFn.SIGN, x); }
     public int square(int x) { return b.unaryAnyNumber(UnaryFn.SQUARE, x); }
     public int sqrt(int x) { return b.unary(UnaryFn.SQRT, x); }
-    public int rsqrt(int x) { return b.unary(UnaryFn.RSQRT, x); }
+    /**
+     * An update rule's {@code rsqrt}: {@code 1 / sqrt(x)} as two operations, each rounded — Eigen's
+     * scalar {@code numext::rsqrt} (what TF's float apply kernels are defined by). Two float operations
+     * run in float lanes in the compiled kernel, where the exactly rounded {@code rsqrt} op (the model
+     * language's, double inside) costs ~4× as much and made Adagrad's update compute-bound.
+     */
+    public int rsqrt(int x) { return b.unary(UnaryFn.RECIPROCAL, b.unary(UnaryFn.SQRT, x)); }
     public int select(int cond, int x, int y) { return b.select(cond, x, y); }
 
     // ---- sparse rows
