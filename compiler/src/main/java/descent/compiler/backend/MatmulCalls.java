@@ -23,13 +23,11 @@ final class MatmulCalls {
         matmul(c, n, m, MatmulEpilogue.NONE, -1, n.id());
     }
 
-    /** A matmul with its bias add (and relu) applied to C's tiles: writes only the chain's result. */
+    /** A matmul with its bias add (and activation) applied to C's tiles: writes only the chain's result. */
     static void matmulEpilogue(KernelCalls c, Kernel.MatmulEpilogue e) {
         Node n = c.g.node(e.matmul());
-        boolean relu = e.nodes().size() == 2;
-        if (relu && !(c.g.node(e.nodes().get(1)).op() instanceof Op.Unary u && u.fn() == UnaryFn.RELU))
-            throw new IllegalStateException("unsupported matmul epilogue " + e);
-        matmul(c, n, (Op.MatMul) n.op(), new MatmulEpilogue(true, relu), e.bias(), e.result());
+        UnaryFn activation = e.nodes().size() == 2 ? ((Op.Unary) c.g.node(e.nodes().get(1)).op()).fn() : null;
+        matmul(c, n, (Op.MatMul) n.op(), new MatmulEpilogue(true, activation), e.bias(), e.result());
     }
 
     /**

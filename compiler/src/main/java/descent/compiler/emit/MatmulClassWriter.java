@@ -169,9 +169,10 @@ abstract class MatmulClassWriter implements Opcodes {
     /**
      * Applies the epilogue to the float on the stack, C's element in column {@code jSlot} (+ {@code jConst}):
      * {@code + bias[biasOff + j]} (a rounded float add, as the elementwise kernel), then relu as
-     * {@code x < 0 ? 0 : x} (keeps -0.0 and NaN). {@code biasArg}/{@code biasBase} are the slots holding the row.
+     * {@code x < 0 ? 0 : x} (keeps -0.0 and NaN), or tanh or sigmoid as the scalar elementwise kernel. {@code biasArg}/{@code biasBase} are the slots holding the row;
+     * locals from {@code freeLocal} on are free.
      */
-    final void scalarEpilogue(MatmulCode code, int biasArg, int biasBase, int jSlot) {
+    final void scalarEpilogue(MatmulCode code, int biasArg, int biasBase, int jSlot, int freeLocal) {
         if (epilogue.bias()) {
             code.aload(biasArg).iload(biasBase).iload(jSlot).insn(IADD).insn(FALOAD).insn(FADD);
         }
@@ -182,7 +183,15 @@ abstract class MatmulClassWriter implements Opcodes {
             code.insn(POP).insn(FCONST_0);
             code.mv.visitLabel(keep);
         }
+        if (epilogue.formula()) {
+            // The scalar-style elementwise kernel's formula (double inside, rounded once), over locals past the body's.
+            ElementwiseLanes.Slots slots = new ElementwiseLanes.Slots(freeLocal);
+            ElementwiseLanes.Val x = new ElementwiseLanes.Val(slots.take(1), ElementwiseLanes.Type.FLOAT);
+            code.fstore(x.slot());
+            code.fload(new ElementwiseFormulas(new ElementwiseScalarLanes(code.mv, slots), true).unary(epilogue.activation(), x).slot());
+        }
     }
+
 
     static void throwNew(MatmulCode code, String exception, String message) {
         code.mv.visitTypeInsn(NEW, exception);

@@ -1,19 +1,46 @@
 package descent.compiler.emit;
 
+import descent.compiler.ir.UnaryFn;
+
 /**
  * What a matmul kernel applies to each element of C before storing it, instead of a second elementwise
- * pass: {@code c = act(c + bias[j])} with {@code bias} a row vector along C's columns. Computed in float
- * exactly as the unfused elementwise kernel does (a rounded add, never fused into the last FMA; relu as
- * {@code x < 0 ? 0 : x}), so the fused result is bitwise equal to matmul followed by the fused pass.
+ * pass: {@code c = act(c + bias[j])} with {@code bias} a row vector along C's columns. Computed in float as
+ * the unfused elementwise kernel of the same style computes it (a rounded add, never fused into the last
+ * FMA; relu as {@code x < 0 ? 0 : x}; tanh and sigmoid by {@link ElementwiseFormulas}), so bias and relu are
+ * bitwise the unfused pair in every style, and tanh and sigmoid are in the scalar style (the vector style's
+ * float-lane math is within its documented ulps of the interpreter, as the unfused pass is).
  *
- * @param bias whether a row vector is added (the kernel then takes {@code bias, biasOff} arguments)
- * @param relu whether relu follows
+ * @param bias       whether a row vector is added (the kernel then takes {@code bias, biasOff} arguments)
+ * @param activation null, or the activation that follows: {@link #ACTIVATIONS}
  */
-public record MatmulEpilogue(boolean bias, boolean relu) {
-    public static final MatmulEpilogue NONE = new MatmulEpilogue(false, false);
+public record MatmulEpilogue(boolean bias, UnaryFn activation) {
+    public static final MatmulEpilogue NONE = new MatmulEpilogue(false, null);
 
-    public boolean isNone() { return !bias && !relu; }
+    /** The activations a matmul kernel can apply to its tiles. */
+    public static final java.util.Set<UnaryFn> ACTIVATIONS = java.util.EnumSet.of(UnaryFn.RELU, UnaryFn.TANH, UnaryFn.SIGMOID);
 
-    /** A short name used in generated class names and cache keys: {@code ""}, {@code _b}, {@code _br}, {@code _r}. */
-    public String tag() { return isNone() ? "" : "_" + (bias ? "b" : "") + (relu ? "r" : ""); }
+    public MatmulEpilogue {
+        if (activation != null && !ACTIVATIONS.contains(activation)) {
+            throw new IllegalArgumentException("no matmul epilogue for " + activation + "; only " + ACTIVATIONS);
+        }
+    }
+
+    public boolean isNone() { return !bias && activation == null; }
+
+    boolean relu() { return activation == UnaryFn.RELU; }
+
+    /** An activation evaluated by {@link ElementwiseFormulas} (a formula with constants, not a select). */
+    boolean formula() { return activation != null && activation != UnaryFn.RELU; }
+
+    /** A short name used in generated class names and cache keys: {@code ""}, {@code _b}, {@code _br}, {@code _bt}, {@code _s}, ... */
+    public String tag() {
+        if (isNone()) return "";
+        String act = activation == null ? "" : switch (activation) {
+            case RELU -> "r";
+            case TANH -> "t";
+            case SIGMOID -> "s";
+            default -> throw new IllegalStateException();
+        };
+        return "_" + (bias ? "b" : "") + act;
+    }
 }

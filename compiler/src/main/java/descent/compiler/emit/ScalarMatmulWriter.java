@@ -50,7 +50,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                     code.forLoop(j, 0, s.n(), 1, () -> {
                         code.aload(C).iload(cRow).iload(j).insn(IADD);
                         code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FALOAD);
-                        scalarEpilogue(code, biasSlot, biasOffSlot, j);
+                        scalarEpilogue(code, biasSlot, biasOffSlot, j, acc + 1);
                         code.insn(FASTORE);
                     });
                 }
@@ -64,7 +64,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                         code.fload(acc).invokeStatic("java/lang/Math", "fma", "(FFF)F").fstore(acc);
                     });
                     code.aload(C).iload(cRow).iload(j).insn(IADD).fload(acc);
-                    scalarEpilogue(code, biasSlot, biasOffSlot, j);
+                    scalarEpilogue(code, biasSlot, biasOffSlot, j, acc + 1);
                     code.insn(FASTORE);
                 });
             }

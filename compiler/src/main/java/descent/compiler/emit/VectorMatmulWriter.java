@@ -105,6 +105,10 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         code.mv.visitFieldInsn(GETSTATIC, FV, "SPECIES_PREFERRED", SPECIES_D);
         code.insn(DUP);
         code.mv.visitFieldInsn(PUTSTATIC, className, "SPECIES", SPECIES_D);
+        if (epilogue.formula()) {
+            code.mv.visitFieldInsn(GETSTATIC, className, "SPECIES", SPECIES_D);
+            code.mv.visitFieldInsn(PUTSTATIC, className, "F", SPECIES_D);
+        }
         code.invokeInterface(SPECIES_T, "length", "()I").push(vl);
         Label ok = new Label();
         code.mv.visitJumpInsn(IF_ICMPEQ, ok);
@@ -116,6 +120,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     @Override void emitMembers(ClassWriter cw) {
         cw.visitField(ACC_PRIVATE | ACC_STATIC | ACC_FINAL, "SPECIES", SPECIES_D, null, null).visitEnd();
+        // ElementwiseVectorLanes reads its float species from a field named F.
+        if (epilogue.formula()) cw.visitField(ACC_STATIC | ACC_FINAL, "F", SPECIES_D, null, null).visitEnd();
         for (Tile t : tiles) emitTile(cw, t.rows(), t.cols(), t.packed());
         for (int p : packs) emitPack(cw, p);
         if (transposer != null) {
@@ -273,6 +279,10 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 code.astore(bvBase + v);
             }
         }
+        // tanh and sigmoid as the VECTOR-style elementwise kernel evaluates them: float lanes, straight-line code
+        // (selects are blends), locals after the tile's own.
+        ElementwiseFormulas formulas = epilogue.formula()
+                ? new ElementwiseFormulas(new ElementwiseVectorLanes(mv, new ElementwiseLanes.Slots(mask + 1), className), false) : null;
         for (int r = 0; r < rs; r++) {
             for (int v = 0; v < nv; v++) {
                 boolean masked = partial && v == nv - 1;
@@ -286,6 +296,10 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                         code.mv.visitFieldInsn(GETSTATIC, "jdk/incubator/vector/VectorOperators", "LT", CMP_D);
                         code.insn(FCONST_0).invokeVirtual(FV, "compare", "(" + CMP_D + "F)" + MASK_D);
                         code.invokeVirtual(FV, "blend", "(F" + MASK_D + ")" + FV_D).astore(acc);
+                    }
+                    if (epilogue.formula()) {
+                        ElementwiseLanes.Val x = new ElementwiseLanes.Val(acc, ElementwiseLanes.Type.FLOAT);
+                        code.aload(formulas.unary(epilogue.activation(), x).slot()).astore(acc);
                     }
                 }
                 code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.n() + v * vl);

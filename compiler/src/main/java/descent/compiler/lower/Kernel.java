@@ -21,7 +21,7 @@ public sealed interface Kernel {
     /**
      * A matmul whose only consumer is an elementwise chain applied to each tile of C before it is stored, so C
      * is written once: {@code result = act(matmul + bias)} with {@code bias} a row vector along C's last axis.
-     * {@code nodes} are the chain in order (an add of {@code bias}, then optionally relu); only {@code result}
+     * {@code nodes} are the chain in order (an add of {@code bias}, then optionally relu, tanh or sigmoid); only {@code result}
      * (the last of them) leaves the kernel — the matmul's own value and the add's never get a buffer.
      */
     record MatmulEpilogue(int matmul, List<Integer> nodes, int bias, int result) implements Kernel {}

@@ -104,9 +104,12 @@ public final class Lowering {
     /**
      * The fused run {@code f} as the epilogue of the matmul lowered just before it, or null: the matmul's only
      * use is the run's first node, an add of a row vector along C's last axis (f32, rank 1), optionally followed
-     * by a relu of that sum, and only the chain's last value leaves the run. Nothing else runs in between, so
+     * by a relu, tanh or sigmoid of that sum, and only the chain's last value leaves the run. Nothing else runs in between, so
      * the plan's order is kept.
      */
+    /** The activations a matmul kernel applies to its tiles (emit/MatmulEpilogue). */
+    static final Set<UnaryFn> EPILOGUE_ACTIVATIONS = java.util.EnumSet.of(UnaryFn.RELU, UnaryFn.TANH, UnaryFn.SIGMOID);
+
     private static Kernel.MatmulEpilogue epilogue(Graph g, List<Kernel> done, Kernel.Fused f, Map<Integer, Integer> uses,
                                                   Set<Integer> escaping) {
         if (done.isEmpty() || !(done.get(done.size() - 1) instanceof Kernel.Single s)) return null;
@@ -127,7 +130,7 @@ public final class Lowering {
                 || g.type(bias).dtype() != DType.F32) return null;
         if (nodes.size() == 2) {
             Node act = g.node(last);
-            if (!(act.op() instanceof Op.Unary u && u.fn() == UnaryFn.RELU) || act.input(0) != add.id()) return null;
+            if (!(act.op() instanceof Op.Unary u && EPILOGUE_ACTIVATIONS.contains(u.fn())) || act.input(0) != add.id()) return null;
         }
         return new Kernel.MatmulEpilogue(mm, nodes, bias, last);
     }

@@ -153,6 +153,32 @@ class LoweringTest {
     }
 
     @Test
+    void tanhAndSigmoidBecomeMatmulEpiloguesToo() {
+        String src = """
+                model act
+                input x: f32[batch, 6]
+                var w1: f32[6, 5] = glorot_uniform(seed=1)
+                var b1: f32[5] = zeros()
+                var w2: f32[5, 4] = glorot_uniform(seed=2)
+                var b2: f32[4] = zeros()
+                h = tanh(bias_add(x @ w1, b1))
+                y = sigmoid(bias_add(h @ w2, b2))
+                loss = reduce_mean(y)
+                output loss
+                train step { GradientDescentOptimizer(0.1).minimize(loss) }
+                """;
+        Model m = Compiler.check("act.descent", src);
+        TrainStep t = m.trains().get(0);
+        List<Integer> fetches = List.of(t.lossNode());
+        Lowering.Program p = Lowering.lower(m, Scheduler.schedule(m, t, fetches), fetches);
+        String printed = KernelPrinter.print(m, "step", p);
+        List<descent.compiler.ir.UnaryFn> activations = p.kernels().stream()
+                .filter(k -> k instanceof Kernel.MatmulEpilogue e && e.nodes().size() == 2)
+                .map(k -> ((descent.compiler.ir.Op.Unary) m.graph().node(((Kernel.MatmulEpilogue) k).result()).op()).fn()).toList();
+        assertEquals(List.of(descent.compiler.ir.UnaryFn.TANH, descent.compiler.ir.UnaryFn.SIGMOID), activations, printed);
+    }
+
+    @Test
     void theOptimizerUpdateIsOneFusedPassWrittenInPlace() {
         Model m = Compiler.check("mlp.descent", MLP);
         TrainStep t = m.trains().get(0);
