@@ -372,8 +372,10 @@ public final class Autodiff {
         return switch (r.fn()) {
             case SUM -> b.broadcastTo(gk, sx);
             case MEAN -> {
+                // TF tiles, then divides; dividing the reduced gradient first gives the same floats (one
+                // division per element either way) and divides count-times fewer of them.
                 int count = b.dimSize(x, r.axes(), b.dtype(x));
-                yield b.binary(BinaryFn.DIV, b.broadcastTo(gk, sx), count);
+                yield b.broadcastTo(b.binary(BinaryFn.DIV, gk, count), sx);
             }
             case MAX, MIN -> {
                 // TF splits the gradient equally among tied extrema.
