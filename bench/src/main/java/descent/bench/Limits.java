@@ -5,7 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The machine's limits every result is reported against: one core's FMA rate (register-only chains, no
- * memory traffic) and copy bandwidth (a large array copy, counted as bytes read plus bytes written).
+ * memory traffic) and copy bandwidth (a large array copy, counted as bytes read plus bytes written); and
+ * what it costs a core to work on data another core wrote last ({@link #handoff}), which decides when a
+ * step's kernels are worth splitting over threads.
  */
 public final class Limits {
     private Limits() {}
@@ -36,4 +38,58 @@ public final class Limits {
     public static long copyBytes(int n) { return 8L * n; }
 
     public static void copy(float[] from, float[] to) { System.arraycopy(from, 0, to, 0, from.length); }
+
+    /** Bytes one {@link #handoff} pass over {@code n} floats moves (read + write). */
+    public static long passBytes(int n) { return 8L * n; }
+
+    /**
+     * {@code a[i] += 1} over {@code n} floats, timed two ways for about {@code seconds} each: every pass on the
+     * calling thread (the array stays in its core's cache), and passes alternating between the caller and a
+     * second thread (each pass finds the array modified in the other core's cache, as a kernel does that
+     * reads what a part run on another thread wrote). Returns {same thread, alternating} in GB/s, read + write.
+     */
+    public static double[] handoff(int n, double seconds) {
+        float[] a = new float[n];
+        long bytes = passBytes(n);
+        Timing.nsPerCall(() -> pass(a), seconds);
+        double same = bytes / Timing.nsPerCall(() -> pass(a), seconds);
+        Handoff h = new Handoff(a);
+        Thread other = new Thread(h, "limits-handoff");
+        other.setDaemon(true);
+        other.start();
+        try {
+            // Each call is two passes, one per thread.
+            Timing.nsPerCall(h::round, seconds);
+            double alternating = 2 * bytes / Timing.nsPerCall(h::round, seconds);
+            return new double[] {same, alternating};
+        } finally {
+            h.stop = true;
+            h.turn = 1;
+        }
+    }
+
+    private static void pass(float[] a) { for (int i = 0; i < a.length; i++) a[i] += 1f; }
+
+    private static final class Handoff implements Runnable {
+        private final float[] a;
+        volatile int turn;
+        volatile boolean stop;
+
+        Handoff(float[] a) { this.a = a; }
+
+        void round() {
+            pass(a);
+            turn = 1;
+            while (turn != 0) Thread.onSpinWait();
+        }
+
+        @Override public void run() {
+            while (true) {
+                while (turn != 1) Thread.onSpinWait();
+                if (stop) return;
+                pass(a);
+                turn = 0;
+            }
+        }
+    }
 }

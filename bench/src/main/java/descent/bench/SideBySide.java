@@ -55,10 +55,12 @@ public final class SideBySide {
         }
         Limits0 after = limits(o);
         Limits0 lim = new Limits0(Timing.median(new double[] {before.fma, after.fma}), Timing.median(new double[] {before.copySmall, after.copySmall}),
-                Timing.median(new double[] {before.copyLarge, after.copyLarge}));
+                Timing.median(new double[] {before.copyLarge, after.copyLarge}), 0, 0);
         out.add(String.format("Machine limits measured in this run (before / after the cases): FMA peak of one core %.1f / %.1f GFLOP/s;"
-                + " copy bandwidth %.1f / %.1f GB/s at %d floats (4 MB), %.1f / %.1f GB/s at %d floats (64 MB), read + write counted.",
-                before.fma, after.fma, before.copySmall, after.copySmall, Cases.SMALL, before.copyLarge, after.copyLarge, Cases.LARGE));
+                + " copy bandwidth %.1f / %.1f GB/s at %d floats (4 MB), %.1f / %.1f GB/s at %d floats (64 MB), read + write counted;"
+                + " a pass over %d floats (400 KB) %.1f / %.1f GB/s when the same core wrote them last, %.1f / %.1f GB/s when the other core did.",
+                before.fma, after.fma, before.copySmall, after.copySmall, Cases.SMALL, before.copyLarge, after.copyLarge, Cases.LARGE,
+                HANDOFF_FLOATS, before.sameCore, after.sameCore, before.crossCore, after.crossCore));
         out.add("");
         out.add("| case | what | Descent | TF Java | TF / Descent | of machine limit | target | met |");
         out.add("|---|---|---:|---:|---:|---:|---|---|");
@@ -127,9 +129,13 @@ public final class SideBySide {
         return String.format("%.1f µs", ns / 1e3);
     }
 
-    record Limits0(double fma, double copySmall, double copyLarge) {}
+    /** {@code sameCore}, {@code crossCore}: {@link Limits#handoff} over {@link #HANDOFF_FLOATS} floats (reported, not a target's limit). */
+    record Limits0(double fma, double copySmall, double copyLarge, double sameCore, double crossCore) {}
 
-    /** FMA GFLOP/s and copy GB/s, each the median of five short runs after a warm-up. */
+    /** 100K floats: the size of the MLP cases' largest weight, whose update splitting over threads did not pay. */
+    static final int HANDOFF_FLOATS = 100_000;
+
+    /** FMA GFLOP/s and copy GB/s, each the median of five short runs after a warm-up; then the handoff pass rates. */
     private static Limits0 limits(Options o) {
         int iters = 20_000;
         float[] sink = new float[1];
@@ -145,7 +151,8 @@ public final class SideBySide {
             c1[i] = Limits.copyBytes(Cases.SMALL) / Timing.nsPerCall(() -> Limits.copy(s1, d1), secs);
             c2[i] = Limits.copyBytes(Cases.LARGE) / Timing.nsPerCall(() -> Limits.copy(s2, d2), secs);
         }
-        return new Limits0(Timing.median(f), Timing.median(c1), Timing.median(c2));
+        double[] handoff = Limits.handoff(HANDOFF_FLOATS, secs * 2);
+        return new Limits0(Timing.median(f), Timing.median(c1), Timing.median(c2), handoff[0], handoff[1]);
     }
 
     /** Case g: cold `descent compile` (a new JVM each time) and in-process compilation to the first step. */
