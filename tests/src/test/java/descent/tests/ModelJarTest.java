@@ -72,6 +72,18 @@ class ModelJarTest {
                         for (int i = 0; i < 10; i++) out.append(model.step(session, x, y)).append(' ');
                         out.append(model.prob(session, x).length);
                         System.out.println(out);
+                        // The façade keeps the feeds of the last arrays it was given: refilled arrays must be
+                        // read afresh, other arrays (another batch size) rebuild them, and a bad call must
+                        // leave them usable.
+                        float before = model.prob(session, x)[0];
+                        x[0] = 40;
+                        float refilled = model.prob(session, x)[0];
+                        int otherBatch = model.prob(session, new float[] {1, 2, 3, 4, 5, 6, 7, 8}).length;
+                        model.prob(session, x);
+                        String bad;
+                        try { model.prob(session, new float[5]); bad = "accepted"; }
+                        catch (descent.runtime.DescentException e) { bad = "refused"; }
+                        System.out.println((refilled != before) + " " + otherBatch + " " + bad + " " + model.prob(session, x).length);
                     }
                 }
                 """);
@@ -84,8 +96,10 @@ class ModelJarTest {
         Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp",
                 cp + java.io.File.pathSeparator + tmp, "TypedApp").start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String[] lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().split("\n");
         assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        String out = lines[0].strip();
+        assertEquals("true 2 refused 3", lines.length > 1 ? lines[1].strip() : "", "the façade's cached feeds");
         String[] got = out.split(" ");
         assertEquals(11, got.length, out);
         assertEquals((float) Math.log(2), Float.parseFloat(got[0]), 1e-6f, "zero weights: the first loss is ln 2");

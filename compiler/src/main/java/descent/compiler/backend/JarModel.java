@@ -9,6 +9,14 @@ import descent.runtime.api.TrainingSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import descent.runtime.DType;
+import descent.runtime.Tensor;
+import descent.runtime.api.TensorSpec;
 
 /**
  * What a model jar's generated class extends: it reads the model its jar carries, checks it, and runs it
@@ -37,25 +45,69 @@ public abstract class JarModel implements DescentModel {
 
     // ---- what the generated typed methods call
 
+    /**
+     * One typed method's last call on this thread: the arrays it was given, the feeds wrapping them, and where
+     * its loss goes. A training loop that passes the same arrays again (refilled or not) reuses all of it, so
+     * a warm typed train call allocates nothing beyond the generated method's argument array.
+     */
+    private static final class Call {
+        Object[] arrays;
+        final Map<String, Tensor> feeds = new HashMap<>();
+        final List<String> fetches;
+        final Object[] into;
+
+        Call(String loss, DType lossType) {
+            fetches = loss == null ? List.of() : List.of(loss);
+            into = loss == null ? new Object[0] : new Object[] {lossType == DType.F64 ? new double[1] : new float[1]};
+        }
+    }
+
+    /** Keyed by the generated method's own (static, final) array of input names. */
+    private final ThreadLocal<Map<String[], Call>> calls = ThreadLocal.withInitial(IdentityHashMap::new);
+
     /** Runs train step {@code train} on {@code session} with the arrays as its inputs; returns its loss (NaN if none). */
     protected final float trainTyped(TrainingSession session, String train, String[] inputs, Object[] arrays, String loss) {
-        java.util.Map<String, descent.runtime.Tensor> out = session.train(train, feeds(inputs, arrays),
-                loss == null ? java.util.List.of() : java.util.List.of(loss));
-        return loss == null ? Float.NaN : (float) out.get(loss).getDouble(0);
+        Call c = call(inputs, arrays, loss);
+        session.trainInto(train, c.feeds, c.fetches, c.into);
+        if (loss == null) return Float.NaN;
+        return c.into[0] instanceof float[] f ? f[0] : (float) ((double[]) c.into[0])[0];
     }
 
     /** Evaluates {@code output} with the arrays as its inputs; returns its values row-major. */
     protected final Object evaluateTyped(TrainingSession session, String output, String[] inputs, Object[] arrays) {
-        return session.evaluate(feeds(inputs, arrays), java.util.List.of(output)).get(output).data();
+        return session.evaluate(call(inputs, arrays, null).feeds, List.of(output)).get(output).data();
+    }
+
+    private Call call(String[] inputs, Object[] arrays, String loss) {
+        Map<String[], Call> mine = calls.get();
+        Call c = mine.get(inputs);
+        if (c == null) {
+            Integer lossNode = loss == null ? null : model.model().names().get(loss);
+            c = new Call(loss, lossNode == null ? DType.F32 : model.model().graph().type(lossNode).dtype());
+            mine.put(inputs, c);
+        }
+        if (!sameArrays(c.arrays, arrays)) {
+            Map<String, Tensor> fresh = feeds(inputs, arrays);   // may throw: the cached call stays as it was
+            c.feeds.clear();
+            c.feeds.putAll(fresh);
+            c.arrays = arrays.clone();
+        }
+        return c;
+    }
+
+    private static boolean sameArrays(Object[] last, Object[] now) {
+        if (last == null || last.length != now.length) return false;
+        for (int i = 0; i < now.length; i++) if (last[i] != now[i]) return false;
+        return true;
     }
 
     /** Arrays to tensors of the inputs' shapes; a symbolic dimension takes whatever the array's length leaves. */
-    private java.util.Map<String, descent.runtime.Tensor> feeds(String[] inputs, Object[] arrays) {
-        java.util.Map<String, descent.runtime.Tensor> out = new java.util.LinkedHashMap<>();
+    private Map<String, Tensor> feeds(String[] inputs, Object[] arrays) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < inputs.length; i++) {
             String name = inputs[i];
-            descent.runtime.api.TensorSpec spec = signature().inputs().stream().filter(t -> t.name().equals(name))
-                    .findFirst().orElseThrow();
+            TensorSpec spec = signature().inputs().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+            if (arrays[i] == null) throw new DescentException("`" + name + "` is null");
             int length = java.lang.reflect.Array.getLength(arrays[i]);
             long fixed = 1;
             int symbolic = -1;
@@ -72,9 +124,9 @@ public abstract class JarModel implements DescentModel {
                 shape[symbolic] = (int) (length / fixed);
             }
             out.put(inputs[i], switch (arrays[i]) {
-                case float[] f -> descent.runtime.Tensor.of(f, shape);
-                case int[] n -> descent.runtime.Tensor.of(n, shape);
-                case long[] l -> descent.runtime.Tensor.of(l, shape);
+                case float[] f -> Tensor.of(f, shape);
+                case int[] n -> Tensor.of(n, shape);
+                case long[] l -> Tensor.of(l, shape);
                 default -> throw new DescentException("`" + inputs[i] + "` must be a primitive array");
             });
         }

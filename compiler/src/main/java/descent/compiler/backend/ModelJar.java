@@ -81,14 +81,19 @@ public final class ModelJar {
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "evaluateTyped", "feeds"));
+        MethodVisitor clinit = cw.visitMethod(Opcodes.ACC_STATIC, "<clinit>", "()V", null, null);
+        clinit.visitCode();
+        int fields = 0;
         for (descent.compiler.ir.TrainStep t : m.trains()) {
+            String names = "names" + fields++;
             List<Integer> roots = new java.util.ArrayList<>(t.updates().stream().map(descent.compiler.ir.TrainStep.Update::value).toList());
             if (t.lossNode() >= 0) roots.add(t.lossNode());
             String loss = t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? lossName(m, t.lossNode()) : null;
+            namesField(cw, clinit, self, names, inputsFor(m, roots));
             typedMethod(cw, superName, javaName(t.name(), taken), "F", inputsFor(m, roots), m,
                     (v, inputs) -> {
                         v.visitLdcInsn(t.name());
-                        pushArrays(v, inputs);
+                        pushArrays(v, self, names, inputs);
                         if (loss == null) v.visitInsn(Opcodes.ACONST_NULL); else v.visitLdcInsn(loss);
                         v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "trainTyped",
                                 "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/String;)F", false);
@@ -97,16 +102,21 @@ public final class ModelJar {
         }
         for (var e : m.outputs().entrySet()) {
             String ret = "[" + descriptor(m.graph().type(e.getValue()).dtype());
+            String names = "names" + fields++;
+            namesField(cw, clinit, self, names, inputsFor(m, List.of(e.getValue())));
             typedMethod(cw, superName, javaName(e.getKey(), taken), ret, inputsFor(m, List.of(e.getValue())), m,
                     (v, inputs) -> {
                         v.visitLdcInsn(e.getKey());
-                        pushArrays(v, inputs);
+                        pushArrays(v, self, names, inputs);
                         v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "evaluateTyped",
                                 "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;)Ljava/lang/Object;", false);
                         v.visitTypeInsn(Opcodes.CHECKCAST, ret);
                         v.visitInsn(Opcodes.ARETURN);
                     });
         }
+        clinit.visitInsn(Opcodes.RETURN);
+        clinit.visitMaxs(0, 0);
+        clinit.visitEnd();
         cw.visitEnd();
         return cw.toByteArray();
     }
@@ -129,16 +139,12 @@ public final class ModelJar {
         v.visitEnd();
     }
 
-    /** Pushes {@code String[] names} and {@code Object[] arrays} (the method's array parameters). */
-    private static void pushArrays(MethodVisitor v, List<Model.InputInfo> inputs) {
-        v.visitLdcInsn(inputs.size());
-        v.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/String");
-        for (int i = 0; i < inputs.size(); i++) {
-            v.visitInsn(Opcodes.DUP);
-            v.visitLdcInsn(i);
-            v.visitLdcInsn(inputs.get(i).name());
-            v.visitInsn(Opcodes.AASTORE);
-        }
+    /**
+     * Pushes the method's {@code String[]} of input names (static field {@code names}: the same array every
+     * call, which JarModel keys its per-method cache by) and a new {@code Object[]} of its array parameters.
+     */
+    private static void pushArrays(MethodVisitor v, String self, String names, List<Model.InputInfo> inputs) {
+        v.visitFieldInsn(Opcodes.GETSTATIC, self, names, "[Ljava/lang/String;");
         v.visitLdcInsn(inputs.size());
         v.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/Object");
         for (int i = 0; i < inputs.size(); i++) {
@@ -147,6 +153,20 @@ public final class ModelJar {
             v.visitVarInsn(Opcodes.ALOAD, 2 + i);
             v.visitInsn(Opcodes.AASTORE);
         }
+    }
+
+    /** {@code private static final String[] field = {names...}}, set in {@code clinit}. */
+    private static void namesField(ClassWriter cw, MethodVisitor clinit, String self, String field, List<Model.InputInfo> inputs) {
+        cw.visitField(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_FINAL, field, "[Ljava/lang/String;", null, null).visitEnd();
+        clinit.visitLdcInsn(inputs.size());
+        clinit.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/String");
+        for (int i = 0; i < inputs.size(); i++) {
+            clinit.visitInsn(Opcodes.DUP);
+            clinit.visitLdcInsn(i);
+            clinit.visitLdcInsn(inputs.get(i).name());
+            clinit.visitInsn(Opcodes.AASTORE);
+        }
+        clinit.visitFieldInsn(Opcodes.PUTSTATIC, self, field, "[Ljava/lang/String;");
     }
 
     /** The model's inputs (in declaration order) that computing {@code roots} reads. */
