@@ -106,6 +106,7 @@ final class BufferPlan {
                 case Kernel.Alias a -> g.node(a.node()).inputs();
                 case Kernel.MatmulEpilogue e -> java.util.stream.Stream.concat(g.node(e.matmul()).inputs().stream(),
                         java.util.stream.Stream.of(e.bias())).toList();
+                case Kernel.SparseRows r -> r.reads(g);
                 case Kernel.Write w -> List.of(w.value());
                 case Kernel.Barrier b -> List.of();
             };

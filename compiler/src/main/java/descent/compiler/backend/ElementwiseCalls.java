@@ -158,7 +158,7 @@ final class ElementwiseCalls {
         });
     }
 
-    private static ElementwiseKernel compile(FusedExpr expr) {
+    static ElementwiseKernel compile(FusedExpr expr) {
         return Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseEmitter.defaultStyle()));
     }
 }

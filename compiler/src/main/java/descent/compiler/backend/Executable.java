@@ -106,6 +106,7 @@ final class Executable {
                     case Kernel.Fused f -> readsLocked(g, f.nodes(), locked);
                     case Kernel.Single s -> readsLocked(g, List.of(s.node()), locked);
                     case Kernel.Alias a -> readsLocked(g, List.of(a.node()), locked);
+                    case Kernel.SparseRows r -> readsLocked(g, r.nodes(), locked);
                     case Kernel.MatmulEpilogue e -> readsLocked(g,
                             java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList(), locked);
                     case Kernel.Barrier b -> false;
@@ -145,6 +146,17 @@ final class Executable {
         Map<Integer, Long> checked = new java.util.HashMap<>(); // indices node -> fewest rows it was checked against
         int last = -1;
         for (int ki = 0; ki < kernels.size(); ki++) {
+            if (kernels.get(ki) instanceof Kernel.SparseRows r) {
+                // Reads and writes rows of its variables at the indices: a gather's check.
+                long rows = Long.MAX_VALUE;
+                for (int u : r.scatters()) rows = Math.min(rows, staticDim(g, g.node(u).input(0), 0));
+                for (int ga : r.gathers()) rows = Math.min(rows, staticDim(g, g.node(ga).input(0), 0));
+                Long done = checked.get(r.indices());
+                if (done != null && done <= rows) continue;
+                last = ki;
+                checked.merge(r.indices(), rows, Math::min);
+                continue;
+            }
             if (!(kernels.get(ki) instanceof Kernel.Single s)) continue;
             Node n = g.node(s.node());
             int indices;

@@ -55,6 +55,7 @@ final class KernelCalls {
             case Kernel.Single s -> single(g.node(s.node()));
             case Kernel.Alias a -> alias(g.node(a.node()));
             case Kernel.MatmulEpilogue e -> MatmulCalls.matmulEpilogue(this, e);
+            case Kernel.SparseRows r -> SparseRowsCalls.rows(this, r);
             case Kernel.Write w -> { }
             case Kernel.Barrier b -> { }
         }

@@ -37,10 +37,21 @@ final class ElementwiseClassWriter implements Opcodes {
     /** {@code tail(in, inOff, out, outOff, i, n, fullIdx, rowIdx)}: the masked last vector, its own method. */
     private static final String TAIL_DESC = "([[F[I[[F[IIIII)V";
     private static final int TAIL_I = 5, TAIL_N = 6, TAIL_FULL = 7, TAIL_ROW = 8, TAIL_FIRST_FREE = 9;
+    /** {@code runRows(in, inOff, out, outOff, idx, mask, n, width)}: see {@link ElementwiseKernel#runRows}. */
+    static final String ROWS_DESC = "([[F[I[[F[I[I[FII)V";
+    private static final int ROWS_IDX = 5, ROWS_MASK = 6, ROWS_N = 7, ROWS_WIDTH = 8, ROWS_FIRST_FREE = 9;
+    /** {@code rowsTail(in, inOff, out, outOff, j, width, fullIdx, gatherIdx)}: a row's masked last vector. */
 
     private ElementwiseClassWriter() {}
 
-    static byte[] write(FusedExpr expr, ElementwiseStyle style) {
+    static byte[] write(FusedExpr expr, ElementwiseStyle style) { return write(expr, style, null); }
+
+    /**
+     * With {@code gathered} (one flag per input), the class also implements {@link ElementwiseKernel#runRows}:
+     * flagged inputs and every output are read and written at a listed row, the other FULL inputs at the
+     * position's own row.
+     */
+    static byte[] write(FusedExpr expr, ElementwiseStyle style, boolean[] gathered) {
         boolean vector = style.usesVectorApi();
         // A dry run on a no-op visitor finds out whether the body needs double lanes (that decides the species).
         boolean wideLanes = vector && new RunMethod(expr, style, new MethodVisitor(ASM9) {}, false).emit();
@@ -65,6 +76,20 @@ final class ElementwiseClassWriter implements Opcodes {
             new RunMethod(expr, style, tail, true).emit();
             tail.visitMaxs(0, 0);
             tail.visitEnd();
+        }
+        if (gathered != null) {
+            MethodVisitor rows = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "runRows", ROWS_DESC, null, null);
+            rows.visitCode();
+            new RunMethod(expr, style, rows, Mode.ROWS, gathered).emit();
+            rows.visitMaxs(0, 0);
+            rows.visitEnd();
+            if (vector) {
+                MethodVisitor tail = cw.visitMethod(ACC_PRIVATE | ACC_FINAL, "rowsTail", TAIL_DESC, null, null);
+                tail.visitCode();
+                new RunMethod(expr, style, tail, Mode.ROWS_TAIL, gathered).emit();
+                tail.visitMaxs(0, 0);
+                tail.visitEnd();
+            }
         }
 
         MethodVisitor str = cw.visitMethod(ACC_PUBLIC, "toString", "()Ljava/lang/String;", null, null);
@@ -109,6 +134,9 @@ final class ElementwiseClassWriter implements Opcodes {
         mv.visitEnd();
     }
 
+    /** Which method a {@link RunMethod} writes. */
+    private enum Mode { RUN, TAIL, ROWS, ROWS_TAIL }
+
     /** The body of {@code run}; {@link #emit} returns whether it used double lanes. */
     private static final class RunMethod {
         private final FusedExpr expr;
@@ -126,12 +154,24 @@ final class ElementwiseClassWriter implements Opcodes {
         /** Whether the loop being emitted indexes without offsets (all are 0; see {@link #scalarLoops}). */
         private boolean zeroOffsets;
 
+        /** ROWS and ROWS_TAIL: which inputs are read at the listed row (else null). */
+        private final boolean[] gathered;
+        private final Mode mode;
+        /** The local holding a listed row's element index while a ROWS body is emitted. */
+        private int gatherIdx = -1;
+
         RunMethod(FusedExpr expr, ElementwiseStyle style, MethodVisitor mv, boolean tailMethod) {
+            this(expr, style, mv, tailMethod ? Mode.TAIL : Mode.RUN, null);
+        }
+
+        RunMethod(FusedExpr expr, ElementwiseStyle style, MethodVisitor mv, Mode mode, boolean[] gathered) {
             this.expr = expr;
             this.style = style;
             this.mv = mv;
-            this.tailMethod = tailMethod;
-            this.slots = new ElementwiseLanes.Slots(tailMethod ? TAIL_FIRST_FREE : FIRST_FREE);
+            this.mode = mode;
+            this.gathered = gathered;
+            this.tailMethod = mode == Mode.TAIL || mode == Mode.ROWS_TAIL;
+            this.slots = new ElementwiseLanes.Slots(tailMethod ? TAIL_FIRST_FREE : mode == Mode.ROWS ? ROWS_FIRST_FREE : FIRST_FREE);
             this.lanes = style.usesVectorApi() ? new ElementwiseVectorLanes(mv, slots, NAME) : new ElementwiseScalarLanes(mv, slots);
             this.formulas = new ElementwiseFormulas(lanes, style != ElementwiseStyle.VECTOR);
             this.live = expr.live();
@@ -144,6 +184,21 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         boolean emit() {
+            if (mode == Mode.ROWS_TAIL) {
+                unpackArrays();
+                loopInvariants();
+                gatherIdx = TAIL_ROW;
+                body(TAIL_FULL, TAIL_I, ((ElementwiseVectorLanes) lanes).tailMask(TAIL_I, TAIL_N));
+                mv.visitInsn(RETURN);
+                return lanes.usedWide;
+            }
+            if (mode == Mode.ROWS) {
+                unpackArrays();
+                loopInvariants();
+                listedRows();
+                mv.visitInsn(RETURN);
+                return lanes.usedWide;
+            }
             if (tailMethod) {
                 unpackArrays();
                 loopInvariants();
@@ -309,13 +364,14 @@ final class ElementwiseClassWriter implements Opcodes {
                 if (n instanceof ExprNode.Input in) {
                     int k = in.index();
                     boolean row = expr.inputs().get(k) == InputKind.ROW;
-                    v[id] = lanes.load(inArray[k], zeroOffsets ? -1 : inOff[k], row ? rowIdx : fullIdx, mask);
+                    int index = gathered != null && gathered[k] ? gatherIdx : row ? rowIdx : fullIdx;
+                    v[id] = lanes.load(inArray[k], zeroOffsets ? -1 : inOff[k], index, mask);
                 } else {
                     v[id] = eval(n, v, formulas);
                 }
             }
             for (int j = 0; j < outArray.length; j++) {
-                lanes.store(v[expr.outputs().get(j)], outArray[j], zeroOffsets ? -1 : outOff[j], fullIdx, mask);
+                lanes.store(v[expr.outputs().get(j)], outArray[j], zeroOffsets ? -1 : outOff[j], gathered != null ? gatherIdx : fullIdx, mask);
             }
         }
 
@@ -397,6 +453,61 @@ final class ElementwiseClassWriter implements Opcodes {
             mv.visitLabel(test);
             mv.visitVarInsn(ILOAD, base);
             mv.visitVarInsn(ILOAD, LENGTH);
+            mv.visitJumpInsn(IF_ICMPLT, top);
+        }
+
+        /**
+         * {@code for (p = 0; p < n; p++) if (mask[p] != 0) { g = idx[p]·width; f = p·width; the row's columns }}: a
+         * column j reads gathered inputs at g + j, other FULL inputs at f + j, ROW inputs at j, and stores every
+         * output at g + j. The caller has checked the listed indices.
+         */
+        private void listedRows() {
+            int p = slots.take(1), g = slots.take(1), f = slots.take(1), j = slots.take(1), ub = mainBound(ROWS_WIDTH);
+            Label top = new Label(), test = new Label(), next = new Label();
+            mv.visitInsn(ICONST_0);
+            mv.visitVarInsn(ISTORE, p);
+            mv.visitJumpInsn(GOTO, test);
+            mv.visitLabel(top);
+            mv.visitVarInsn(ALOAD, ROWS_MASK);
+            mv.visitVarInsn(ILOAD, p);
+            mv.visitInsn(FALOAD);
+            mv.visitInsn(FCONST_0);
+            mv.visitInsn(FCMPL);
+            mv.visitJumpInsn(IFEQ, next);
+            mv.visitVarInsn(ALOAD, ROWS_IDX);
+            mv.visitVarInsn(ILOAD, p);
+            mv.visitInsn(IALOAD);
+            mv.visitVarInsn(ILOAD, ROWS_WIDTH);
+            mv.visitInsn(IMUL);
+            mv.visitVarInsn(ISTORE, g);
+            mv.visitVarInsn(ILOAD, p);
+            mv.visitVarInsn(ILOAD, ROWS_WIDTH);
+            mv.visitInsn(IMUL);
+            mv.visitVarInsn(ISTORE, f);
+            countedLoop(j, ub, () -> {
+                gatherIdx = elementIndex(g, j);
+                body(elementIndex(f, j), j, null);
+            });
+            if (vector()) {
+                Label done = new Label();
+                mv.visitVarInsn(ILOAD, j);
+                mv.visitVarInsn(ILOAD, ROWS_WIDTH);
+                mv.visitJumpInsn(IF_ICMPGE, done);
+                int fi = elementIndex(f, j), gi = elementIndex(g, j);
+                mv.visitVarInsn(ALOAD, 0);
+                for (int arg : new int[] {IN, IN_OFF, OUT, OUT_OFF}) mv.visitVarInsn(ALOAD, arg);
+                mv.visitVarInsn(ILOAD, j);
+                mv.visitVarInsn(ILOAD, ROWS_WIDTH);
+                mv.visitVarInsn(ILOAD, fi);
+                mv.visitVarInsn(ILOAD, gi);
+                mv.visitMethodInsn(INVOKEVIRTUAL, NAME, "rowsTail", TAIL_DESC, false);
+                mv.visitLabel(done);
+            }
+            mv.visitLabel(next);
+            mv.visitIincInsn(p, 1);
+            mv.visitLabel(test);
+            mv.visitVarInsn(ILOAD, p);
+            mv.visitVarInsn(ILOAD, ROWS_N);
             mv.visitJumpInsn(IF_ICMPLT, top);
         }
 

@@ -52,6 +52,19 @@ public final class ElementwiseEmitter {
 
     public static ElementwiseKernel compile(FusedExpr expr, ElementwiseStyle style) { return load(emit(expr, style)); }
 
+    /**
+     * A kernel that also implements {@link ElementwiseKernel#runRows}, reading the inputs flagged in
+     * {@code gathered} (FULL inputs) at listed rows.
+     */
+    public static ElementwiseKernel compileRows(FusedExpr expr, boolean[] gathered, ElementwiseStyle style) {
+        if (gathered.length != expr.inputs().size()) throw new IllegalArgumentException("one flag per input");
+        for (int k = 0; k < gathered.length; k++) {
+            if (gathered[k] && expr.inputs().get(k) != InputKind.FULL) throw new IllegalArgumentException("input " + k + " is not FULL");
+        }
+        if (style.usesVectorApi() && !vectorApiAvailable()) throw new IllegalStateException("style " + style + " needs jdk.incubator.vector");
+        return load(ElementwiseClassWriter.write(expr, style, gathered.clone()));
+    }
+
     /** {@link ElementwiseStyle#VECTOR} when the Vector API is usable, else {@link ElementwiseStyle#SCALAR}. */
     public static ElementwiseStyle defaultStyle() { return vectorApiAvailable() ? ElementwiseStyle.VECTOR : ElementwiseStyle.SCALAR; }
 

@@ -3,14 +3,14 @@ package descent.compiler.emit;
 import descent.runtime.DescentException;
 
 /** Cold paths the generated row kernels call; kept out of the generated code so it stays small. */
-final class RowsSupport {
+public final class RowsSupport {
     private RowsSupport() {}
 
     /**
      * The interpreter's message for an index outside [0, rows). The interpreter holds indices as doubles
      * and casts them to int, so an i64 index beyond the int range reports as Integer.MIN_VALUE/MAX_VALUE.
      */
-    static DescentException outOfRange(String op, long index, int position, int rows) {
+    public static DescentException outOfRange(String op, long index, int position, int rows) {
         int shown = (int) (double) index;
         return new DescentException(op + ": index " + shown + " at position " + position + " is outside [0, " + rows + ")");
     }

@@ -38,6 +38,16 @@ public final class Cost {
                     for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
                     bytes += bytes(g.node(e.bias()), batch) + bytes(g.node(e.result()), batch);
                 }
+                case Kernel.SparseRows r -> {
+                    // Each listed row of every gathered and scattered variable, and the other inputs, once.
+                    long rowBytes = bytes(g.node(r.inputs().get(0)), batch);
+                    for (int n : r.nodes()) {
+                        if (!r.gathers().contains(n) && !r.scatters().contains(n)) flops += elements(g.node(n), batch);
+                    }
+                    bytes += rowBytes * (r.gathers().size() + r.scatters().size());
+                    for (int in : r.inputs()) if (!r.gathers().contains(in)) bytes += bytes(g.node(in), batch);
+                    bytes += bytes(g.node(r.indices()), batch) + bytes(g.node(r.mask()), batch);
+                }
                 case Kernel.Write w -> { if (!w.inPlace()) bytes += 2 * bytes(g.node(w.value()), batch); }
                 case Kernel.Alias a -> { }
                 case Kernel.Barrier b -> { }

@@ -26,6 +26,27 @@ public sealed interface Kernel {
      */
     record MatmulEpilogue(int matmul, List<Integer> nodes, int bias, int result) implements Kernel {}
 
+    /**
+     * Sparse updates of a variable and its slots as one loop over the listed rows ({@link SparseRowFusion}):
+     * for each position of {@code indices} whose {@code mask} is set, the rows the {@code gathers} read are
+     * loaded from their variables, the group's elementwise nodes computed, and each scatter's new row stored
+     * into its variable. {@code nodes} are every node computed here (gathers, elementwise nodes, scatters) in
+     * topological order; {@code inputs} are the gathers, then the values read from other kernels; only the
+     * scatters leave the kernel (their writes follow it, in place). {@code rows} is the gathered rows' shape.
+     */
+    record SparseRows(List<Integer> nodes, List<Integer> inputs, List<Integer> gathers, List<Integer> scatters,
+                      int indices, int mask, Shape rows) implements Kernel {
+        /** Every value the loop reads: its non-gather inputs, the variables, the indices and the mask. */
+        public List<Integer> reads(descent.compiler.ir.Graph g) {
+            java.util.LinkedHashSet<Integer> r = new java.util.LinkedHashSet<>();
+            for (int in : inputs) r.add(gathers.contains(in) ? g.node(in).input(0) : in);
+            for (int u : scatters) r.add(g.node(u).input(0));
+            r.add(indices);
+            r.add(mask);
+            return List.copyOf(r);
+        }
+    }
+
     /** A node that moves no data: reshape, identity, stop_gradient, a constant. */
     record Alias(int node) implements Kernel {}
 

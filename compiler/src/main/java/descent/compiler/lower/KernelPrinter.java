@@ -23,6 +23,10 @@ public final class KernelPrinter {
                 case Kernel.MatmulEpilogue e -> sb.append("matmul %").append(e.matmul()).append(" epilogue {")
                         .append(e.nodes().stream().map(n -> "%" + n + " " + g.node(n).op().mnemonic()).collect(Collectors.joining("; ")))
                         .append("} in [%").append(e.bias()).append("] out %").append(e.result()).append(' ').append(g.type(e.result()));
+                case Kernel.SparseRows r -> sb.append("sparse_rows ").append(r.rows()).append(" at %").append(r.indices())
+                        .append(" where %").append(r.mask()).append(" {")
+                        .append(r.nodes().stream().map(n -> "%" + n + " " + g.node(n).op().mnemonic()).collect(Collectors.joining("; ")))
+                        .append("} in ").append(ids(r.inputs())).append(" out ").append(ids(r.scatters()));
                 case Kernel.Alias a -> sb.append("alias %").append(a.node()).append(' ').append(g.node(a.node()).op().mnemonic());
                 case Kernel.Write w -> sb.append("write ").append(w.state()).append(" <- %").append(w.value())
                         .append(w.inPlace() ? " (in place)" : "");

@@ -19,7 +19,8 @@ import java.util.Set;
 
 /**
  * Stage "lower": a {@link Plan} to {@link Kernel}s. Runs of consecutive elementwise steps over one shape
- * fuse into one pass; a fused value needed only inside its run never gets a buffer. {@link FusionOrder} first
+ * fuse into one pass; a fused value needed only inside its run never gets a buffer; the sparse updates of a
+ * variable and its slots become one row loop ({@link SparseRowFusion}). {@link FusionOrder} first
  * moves scalar steps and writes out of the way of such runs (so an optimizer update is one loop), without
  * moving a read of a state across a write of it — the gate mode's guarantees stay intact.
  */
@@ -80,7 +81,9 @@ public final class Lowering {
             if (e != null) out.set(out.size() - 1, e);
             else out.add(f);
         }
-        return new Program(List.copyOf(out), buffers, fusedAway);
+        List<Kernel> rows = SparseRowFusion.apply(g, out, new HashSet<>(fetches));
+        for (Kernel k : rows) if (k instanceof Kernel.SparseRows r) fusedAway += r.nodes().size() - r.scatters().size();
+        return new Program(List.copyOf(rows), buffers, fusedAway);
     }
 
     /** A member escapes its run if something outside the run uses it, or it is fetched or written. */

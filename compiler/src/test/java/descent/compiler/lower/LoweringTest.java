@@ -91,6 +91,13 @@ class LoweringTest {
                     fusedInternal.add(e.matmul());
                     for (int n : e.nodes()) if (n != e.result()) fusedInternal.add(n);
                 }
+                case Kernel.SparseRows r -> {
+                    kernelEvents.addAll(r.nodes());
+                    for (int in : r.reads(g)) {
+                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
+                    }
+                    for (int n : r.nodes()) if (!r.scatters().contains(n)) fusedInternal.add(n);
+                }
                 case Kernel.Alias a -> kernelEvents.add(a.node());
                 case Kernel.Write w -> {
                     assertTrue(!fusedInternal.contains(w.value()), "written value fused away");
@@ -176,6 +183,40 @@ class LoweringTest {
                 .filter(k -> k instanceof Kernel.MatmulEpilogue e && e.nodes().size() == 2)
                 .map(k -> ((descent.compiler.ir.Op.Unary) m.graph().node(((Kernel.MatmulEpilogue) k).result()).op()).fn()).toList();
         assertEquals(List.of(descent.compiler.ir.UnaryFn.TANH, descent.compiler.ir.UnaryFn.SIGMOID), activations, printed);
+    }
+
+    @Test
+    void aSparseUpdateAndItsSlotsAreOneRowLoop() {
+        for (String opt : List.of("AdagradOptimizer(0.1)", "LazyAdamOptimizer(0.01)")) {
+            String src = """
+                    model rows
+                    input ids: i32[batch, 4]
+                    input y: f32[batch]
+                    var emb: f32[50, 8] = random_normal(seed=1)
+                    h = reduce_mean(embedding_lookup(emb, ids), axis=1)
+                    loss = reduce_mean(square(reduce_sum(h, axis=1) - y))
+                    output loss
+                    train step { OPT.minimize(loss) }
+                    """.replace("OPT", opt);
+            Model m = Compiler.check("rows.descent", src);
+            TrainStep t = m.trains().get(0);
+            List<Integer> fetches = List.of(t.lossNode());
+            Plan plan = Scheduler.schedule(m, t, fetches);
+            Lowering.Program p = Lowering.lower(m, plan, fetches);
+            String printed = KernelPrinter.print(m, "step", p);
+            List<Kernel.SparseRows> loops = p.kernels().stream().filter(k -> k instanceof Kernel.SparseRows).map(k -> (Kernel.SparseRows) k).toList();
+            assertEquals(1, loops.size(), printed);
+            assertEquals(opt.startsWith("Lazy") ? 3 : 2, loops.get(0).scatters().size(), "the variable and its slots: " + printed);
+            assertTrue(p.kernels().stream().noneMatch(k -> k instanceof Kernel.Single s
+                    && m.graph().node(s.node()).op() instanceof descent.compiler.ir.Op.ScatterUpdate), "no scatter pass left: " + printed);
+            assertEquals(1, p.kernels().stream().filter(k -> k instanceof Kernel.Single s
+                    && m.graph().node(s.node()).op() instanceof descent.compiler.ir.Op.Gather).count(), "only the forward lookup gathers: " + printed);
+            checkInvariants(m, plan, p, fetches);
+            // Fetching the variable's new value keeps the passes (the loop stores only the listed rows).
+            int scatter = loops.get(0).scatters().get(0);
+            Lowering.Program kept = Lowering.lower(m, plan, List.of(t.lossNode(), scatter));
+            assertTrue(kept.kernels().stream().noneMatch(k -> k instanceof Kernel.SparseRows), KernelPrinter.print(m, "step", kept));
+        }
     }
 
     @Test

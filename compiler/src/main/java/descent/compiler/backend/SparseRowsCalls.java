@@ -1,0 +1,77 @@
+package descent.compiler.backend;
+
+import descent.compiler.emit.ElementwiseEmitter;
+import descent.compiler.emit.ElementwiseKernel;
+import descent.compiler.emit.FusedExpr;
+import descent.compiler.emit.RowsSupport;
+import descent.compiler.lower.Kernel;
+import descent.runtime.DType;
+import java.util.List;
+
+/**
+ * A {@link Kernel.SparseRows} row loop as one call of a generated kernel ({@link ElementwiseKernel#runRows}):
+ * for each listed row whose mask is set, every scatter's new row is computed from the gathered rows (read
+ * straight from their variables at the row's index), the rows of the other full-shaped inputs and the scalar
+ * and row-vector inputs, and stored straight into the variables — or, when a write is not direct, into their
+ * buffers after the variable is copied there. The indices are checked first, so a bad one fails the call
+ * before any row is stored.
+ */
+final class SparseRowsCalls {
+    private SparseRowsCalls() {}
+
+    static void rows(KernelCalls c, Kernel.SparseRows r) {
+        List<Integer> values = r.scatters().stream().map(u -> c.g.node(u).input(2)).toList();
+        // Row-shaped inputs are read per row even when the rows' shape has one element (which a plain fused
+        // loop would read as a scalar).
+        java.util.Set<Integer> perRow = new java.util.HashSet<>();
+        for (int in : r.inputs()) if (c.g.type(in).shape().equals(r.rows())) perRow.add(in);
+        FusedExpr expr = FusedExpr.from(c.g, values, r.inputs(), perRow);
+        int inputs = r.inputs().size(), outputs = r.scatters().size();
+        boolean[] gathered = new boolean[inputs];
+        int[] source = new int[inputs];
+        for (int i = 0; i < inputs; i++) {
+            int in = r.inputs().get(i);
+            gathered[i] = r.gathers().contains(in);
+            source[i] = gathered[i] ? c.g.node(in).input(0) : in;   // a gather reads its variable's rows
+        }
+        ElementwiseKernel kernel = Kernels.get("rows " + java.util.Arrays.toString(gathered) + " " + expr,
+                () -> ElementwiseEmitter.compileRows(expr, gathered, ElementwiseEmitter.defaultStyle()));
+        int[] dims = c.dims(r.scatters().get(0));
+        int stateRows = KernelCalls.fixedDim(dims[0]), width = KernelCalls.fixedDim(dims[1]);
+        for (int u : r.scatters()) c.out(u);
+        int[] scatter = r.scatters().stream().mapToInt(Integer::intValue).toArray();
+        int[] variable = r.scatters().stream().mapToInt(u -> c.g.node(u).input(0)).toArray();
+        int indices = r.indices(), mask = r.mask();
+        boolean longIds = c.g.type(indices).dtype() == DType.I64;
+        Sz count = c.size(indices);
+        Sz stateSize = c.size(variable[0]);
+        int inSlot = c.buffers.holder(inputs, true), outSlot = c.buffers.holder(outputs, true);
+        int inOffSlot = c.buffers.scratch(DType.I32, new Sz(inputs, 0)), outOffSlot = c.buffers.scratch(DType.I32, new Sz(outputs, 0));
+        int idSlot = longIds ? c.buffers.scratch(DType.I32, count) : -1;
+        c.call((buf, step, b) -> {
+            float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
+            for (int i = 0; i < inputs; i++) in[i] = (float[]) buf[source[i]];
+            float[] m = (float[]) buf[mask];
+            int n = count.at(b);
+            int[] ids;
+            if (longIds) {
+                long[] wide = (long[]) buf[indices];
+                ids = (int[]) buf[idSlot];
+                for (int p = 0; p < n; p++) ids[p] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, wide[p]));
+                for (int p = 0; p < n; p++) {
+                    if (m[p] != 0 && (wide[p] < 0 || wide[p] >= stateRows)) throw RowsSupport.outOfRange("gather", wide[p], p, stateRows);
+                }
+            } else {
+                ids = (int[]) buf[indices];
+                for (int p = 0; p < n; p++) {
+                    if (m[p] != 0 && (ids[p] < 0 || ids[p] >= stateRows)) throw RowsSupport.outOfRange("gather", ids[p], p, stateRows);
+                }
+            }
+            for (int o = 0; o < outputs; o++) {
+                out[o] = (float[]) buf[scatter[o]];
+                if (out[o] != buf[variable[o]]) System.arraycopy((float[]) buf[variable[o]], 0, out[o], 0, stateSize.at(b));
+            }
+            kernel.runRows(in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, n, width);
+        });
+    }
+}
