@@ -128,8 +128,11 @@ final class ElementwiseCalls {
 
     /**
      * Below this many elements a pass runs on one thread. Measured on the 2-core bench machine: split at 2¹⁷,
-     * the embedding step's [256, 8, 64] passes made it three times slower (290 → 950 µs; cause not found),
-     * while 1M-element updates run twice as fast split.
+     * the embedding step's [256, 8, 64] passes made it three times slower (290 → 950 µs), while 1M-element
+     * updates run twice as fast split. The cause, found later: on this machine a store to a cache line the
+     * other core has read earlier in the step costs tens of nanoseconds. An Adam update of 100K floats split
+     * in two takes 21 µs instead of 30 on its own, but 392 µs inside the MLP 784-128-10 step, whose forward
+     * product read the weights on the other core (per-kernel timers, 2026-11-27).
      */
     static final int PARALLEL_ELEMENTS = 1 << 18;
 

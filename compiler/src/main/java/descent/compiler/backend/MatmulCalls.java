@@ -32,10 +32,19 @@ final class MatmulCalls {
 
     /**
      * Below this many multiply-adds a matmul runs on one thread. Measured on the 2-core bench machine: a
-     * 128×784×512 product split in two takes 0.65 of its one-thread time inside a train step; 64×784×128 alone
-     * splits well (111 → 57 µs) but made the whole MLP 784-128-10 step slower (294 → ~340 µs; cause not found).
+     * 128×784×512 product split in two takes 0.65 of its one-thread time inside a train step. A forward
+     * product X·W split by rows of C has both cores read all of W, and the optimizer's update of W later in the
+     * step then stores to lines the other core still holds: MLP 784-128-10 (64×784×128 split, 111 → 64 µs)
+     * had its W update go from 31 to 135 µs and the step from 303 to 356 µs (per-kernel timers, 2026-11-27).
      */
     static final long PARALLEL_MACS = 1 << 24;
+
+    /**
+     * The threshold for weight gradients (Aᵀ·B over the batch, split by rows of C = rows of W): each core
+     * writes its own rows of the gradient and reads only its columns of A, so nothing is left shared for the
+     * update. MLP 784-128-10: its 784×64×128 weight gradient 116 → 76 µs, the step 303 → 271 µs.
+     */
+    static final long PARALLEL_MACS_WEIGHT_GRADIENT = 1 << 22;
 
     /**
      * C's rows split into one contiguous block per thread (multiples of 8 rows), each computed by a kernel for
@@ -166,7 +175,7 @@ final class MatmulCalls {
                 }
                 batch = b;
             }
-            if ((long) rows * b * cols < PARALLEL_MACS) {
+            if ((long) rows * b * cols < PARALLEL_MACS_WEIGHT_GRADIENT) {
                 whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows, wholeScratch,
                         bias < 0 ? null : (float[]) buf[bias], 0);
                 return;
