@@ -150,6 +150,28 @@ class CompiledEqualsInterpretedTest {
         }));
     }
 
+    /**
+     * The learning rate is a variable the step also trains: the sparse row loop must read it from before the
+     * step, though the step writes it before the loop's last kernel (found in review: the loop used to read it
+     * after its write).
+     */
+    @org.junit.jupiter.api.Test
+    void aSparseRowLoopReadsItsHyperparametersFromBeforeTheStep() {
+        Model m = Compiler.check("hyper.descent", """
+                model hyper
+                input ids: i32[batch]
+                input y: f32[batch]
+                var s: f32[] = 0.5
+                var E: f32[10, 4] = random_normal(stddev=0.5, seed=1)
+                u = embedding_lookup(E, ids)
+                loss = reduce_mean(square(reduce_sum(u, axis=1) * s - y))
+                output loss
+                train step { AdagradOptimizer(learning_rate=s).minimize(loss) }
+                """);
+        agree("learning rate trained by the step", m, "step",
+                Map.of("ids", Tensor.of(new int[] {1, 3, 1, 7, 2}, 5), "y", Tensor.of(new float[] {1, -1, 0.5f, 2, 0}, 5)), 3);
+    }
+
     @TestFactory
     Stream<DynamicTest> everyGateModeAndAggregation() throws IOException {
         String template = Files.readString(ExampleGoldenTest.ROOT.resolve("tests/golden/plans/model.descent.template"));

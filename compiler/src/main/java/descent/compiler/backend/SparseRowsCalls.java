@@ -37,7 +37,11 @@ final class SparseRowsCalls {
         ElementwiseKernel kernel = Kernels.get("rows " + java.util.Arrays.toString(gathered) + " " + expr,
                 () -> ElementwiseEmitter.compileRows(expr, gathered, ElementwiseEmitter.defaultStyle()));
         int[] dims = c.dims(r.scatters().get(0));
-        int stateRows = KernelCalls.fixedDim(dims[0]), width = KernelCalls.fixedDim(dims[1]);
+        int width = KernelCalls.fixedDim(dims[1]);
+        // Every listed row is read or stored in every variable of the group: check against the fewest rows.
+        int stateRows = Integer.MAX_VALUE;
+        for (int u : r.scatters()) stateRows = Math.min(stateRows, KernelCalls.fixedDim(c.dims(c.g.node(u).input(0))[0]));
+        for (int ga : r.gathers()) stateRows = Math.min(stateRows, KernelCalls.fixedDim(c.dims(c.g.node(ga).input(0))[0]));
         for (int u : r.scatters()) c.out(u);
         int[] scatter = r.scatters().stream().mapToInt(Integer::intValue).toArray();
         int[] variable = r.scatters().stream().mapToInt(u -> c.g.node(u).input(0)).toArray();
@@ -48,6 +52,7 @@ final class SparseRowsCalls {
         int inSlot = c.buffers.holder(inputs, true), outSlot = c.buffers.holder(outputs, true);
         int inOffSlot = c.buffers.scratch(DType.I32, new Sz(inputs, 0)), outOffSlot = c.buffers.scratch(DType.I32, new Sz(outputs, 0));
         int idSlot = longIds ? c.buffers.scratch(DType.I32, count) : -1;
+        int rowsChecked = stateRows;
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs; i++) in[i] = (float[]) buf[source[i]];
@@ -59,12 +64,12 @@ final class SparseRowsCalls {
                 ids = (int[]) buf[idSlot];
                 for (int p = 0; p < n; p++) ids[p] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, wide[p]));
                 for (int p = 0; p < n; p++) {
-                    if (m[p] != 0 && (wide[p] < 0 || wide[p] >= stateRows)) throw RowsSupport.outOfRange("gather", wide[p], p, stateRows);
+                    if (m[p] != 0 && (wide[p] < 0 || wide[p] >= rowsChecked)) throw RowsSupport.outOfRange("gather", wide[p], p, rowsChecked);
                 }
             } else {
                 ids = (int[]) buf[indices];
                 for (int p = 0; p < n; p++) {
-                    if (m[p] != 0 && (ids[p] < 0 || ids[p] >= stateRows)) throw RowsSupport.outOfRange("gather", ids[p], p, stateRows);
+                    if (m[p] != 0 && (ids[p] < 0 || ids[p] >= rowsChecked)) throw RowsSupport.outOfRange("gather", ids[p], p, rowsChecked);
                 }
             }
             for (int o = 0; o < outputs; o++) {

@@ -104,15 +104,15 @@ public final class Lowering {
         return new Kernel.Fused(List.copyOf(run), List.copyOf(inputs), List.copyOf(results), g.type(run.get(0)).shape());
     }
 
+    /** The activations a matmul kernel applies to its tiles (emit/MatmulEpilogue). */
+    static final Set<UnaryFn> EPILOGUE_ACTIVATIONS = java.util.EnumSet.of(UnaryFn.RELU, UnaryFn.TANH, UnaryFn.SIGMOID);
+
     /**
      * The fused run {@code f} as the epilogue of the matmul lowered just before it, or null: the matmul's only
      * use is the run's first node, an add of a row vector along C's last axis (f32, rank 1), optionally followed
      * by a relu, tanh or sigmoid of that sum, and only the chain's last value leaves the run. Nothing else runs in between, so
      * the plan's order is kept.
      */
-    /** The activations a matmul kernel applies to its tiles (emit/MatmulEpilogue). */
-    static final Set<UnaryFn> EPILOGUE_ACTIVATIONS = java.util.EnumSet.of(UnaryFn.RELU, UnaryFn.TANH, UnaryFn.SIGMOID);
-
     private static Kernel.MatmulEpilogue epilogue(Graph g, List<Kernel> done, Kernel.Fused f, Map<Integer, Integer> uses,
                                                   Set<Integer> escaping) {
         if (done.isEmpty() || !(done.get(done.size() - 1) instanceof Kernel.Single s)) return null;

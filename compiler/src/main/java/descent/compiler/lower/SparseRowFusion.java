@@ -31,7 +31,8 @@ import java.util.TreeSet;
  * <p>Conditions, else the kernels stay as they are: masked scatter_updates of rank-2 f32 variables, each
  * written in place and nothing else reading its value; gathers along axis 0 with the same indices; every
  * fused pass over the rows' shape entirely inside the group; other inputs broadcast as full, scalar or a row
- * of the width; no barrier, and no write of a gathered state, between the group's first kernel and its last.
+ * of the width; no barrier and no other write between the group's first kernel and its last (the loop reads
+ * its inputs where the last one was, and an input may be a variable).
  * The group runs where its last scatter was, followed by its writes.
  */
 final class SparseRowFusion {
@@ -100,13 +101,12 @@ final class SparseRowFusion {
         }
         int first = memberKernels.iterator().next(), at = kernelOf.get(scatters.get(scatters.size() - 1));
         for (int k : memberKernels) at = Math.max(at, k);
-        Set<String> gatheredStates = new HashSet<>();
-        for (int ga : gathers) gatheredStates.add(((Op.Variable) g.node(g.node(ga).input(0)).op()).name());
+        // The loop runs at `at` and reads its inputs then: no other write may come between its first kernel and
+        // `at` — a leaf can be a variable (a hyperparameter tensor) or alias one, and would be read after its write.
         for (int k = first; k <= at; k++) {
             Kernel kernel = kernels.get(k);
             if (kernel instanceof Kernel.Barrier) return null;
-            if (kernel instanceof Kernel.Write w && !writes.contains(k) && gatheredStates.contains(w.state())) return null;
-            // A leaf must exist before the loop runs; the loop runs at `at`, after every kernel up to it.
+            if (kernel instanceof Kernel.Write && !writes.contains(k)) return null;
         }
         List<Integer> nodes = new ArrayList<>(new TreeSet<>(groupNodes));   // ids are topological
         List<Integer> inputs = new ArrayList<>(gathers);
