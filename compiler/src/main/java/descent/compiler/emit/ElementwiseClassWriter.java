@@ -409,31 +409,31 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         /**
-         * The masked last vector: {@code if (i < n) tail(in, inOff, out, outOff, i, n, index, rowIndex)}, whose
-         * body is {@code body(indexInRange(i, n))}; {@code fullIndex} emits the element index (after the test, so
-         * a row's index is computed only when the tail runs).
+         * The masked last vector: {@code if (i < n) method(in, inOff, out, outOff, i, n, index, last)}, whose body
+         * is {@code body(indexInRange(i, n))}; {@code fullIndex} and {@code last} emit their locals after the test
+         * (so a row's indices are computed only when the tail runs); a {@code last} of -1 passes -1.
          */
-        private void maskedTail(int i, int n, IntSupplier fullIndex, int rowIdx) {
+        private void maskedTail(int i, int n, IntSupplier fullIndex, IntSupplier last, String method) {
             if (!vector()) return;
             Label done = new Label();
             mv.visitVarInsn(ILOAD, i);
             mv.visitVarInsn(ILOAD, n);
             mv.visitJumpInsn(IF_ICMPGE, done);
-            int idx = fullIndex.getAsInt();
+            int idx = fullIndex.getAsInt(), lastSlot = last.getAsInt();
             mv.visitVarInsn(ALOAD, 0);
             for (int arg : new int[] {IN, IN_OFF, OUT, OUT_OFF}) mv.visitVarInsn(ALOAD, arg);
             mv.visitVarInsn(ILOAD, i);
             mv.visitVarInsn(ILOAD, n);
             mv.visitVarInsn(ILOAD, idx);
-            if (rowIdx >= 0) mv.visitVarInsn(ILOAD, rowIdx); else mv.visitInsn(ICONST_M1);
-            mv.visitMethodInsn(INVOKEVIRTUAL, NAME, "tail", TAIL_DESC, false);
+            if (lastSlot >= 0) mv.visitVarInsn(ILOAD, lastSlot); else mv.visitInsn(ICONST_M1);
+            mv.visitMethodInsn(INVOKEVIRTUAL, NAME, method, TAIL_DESC, false);
             mv.visitLabel(done);
         }
 
         private void flatLoop() {
             int i = slots.take(1), ub = mainBound(LENGTH);
             countedLoop(i, ub, () -> body(i, -1, null));
-            maskedTail(i, LENGTH, () -> i, -1);
+            maskedTail(i, LENGTH, () -> i, () -> -1, "tail");
         }
 
         /** Rows × columns: element index = base + j, the ROW operand's index = j. */
@@ -445,7 +445,7 @@ final class ElementwiseClassWriter implements Opcodes {
             mv.visitJumpInsn(GOTO, test);
             mv.visitLabel(top);
             countedLoop(j, ub, () -> body(elementIndex(base, j), j, null));
-            maskedTail(j, ROW_LENGTH, () -> elementIndex(base, j), j);
+            maskedTail(j, ROW_LENGTH, () -> elementIndex(base, j), () -> j, "tail");
             mv.visitVarInsn(ILOAD, base);
             mv.visitVarInsn(ILOAD, ROW_LENGTH);
             mv.visitInsn(IADD);
@@ -488,21 +488,7 @@ final class ElementwiseClassWriter implements Opcodes {
                 gatherIdx = elementIndex(g, j);
                 body(elementIndex(f, j), j, null);
             });
-            if (vector()) {
-                Label done = new Label();
-                mv.visitVarInsn(ILOAD, j);
-                mv.visitVarInsn(ILOAD, ROWS_WIDTH);
-                mv.visitJumpInsn(IF_ICMPGE, done);
-                int fi = elementIndex(f, j), gi = elementIndex(g, j);
-                mv.visitVarInsn(ALOAD, 0);
-                for (int arg : new int[] {IN, IN_OFF, OUT, OUT_OFF}) mv.visitVarInsn(ALOAD, arg);
-                mv.visitVarInsn(ILOAD, j);
-                mv.visitVarInsn(ILOAD, ROWS_WIDTH);
-                mv.visitVarInsn(ILOAD, fi);
-                mv.visitVarInsn(ILOAD, gi);
-                mv.visitMethodInsn(INVOKEVIRTUAL, NAME, "rowsTail", TAIL_DESC, false);
-                mv.visitLabel(done);
-            }
+            maskedTail(j, ROWS_WIDTH, () -> elementIndex(f, j), () -> elementIndex(g, j), "rowsTail");
             mv.visitLabel(next);
             mv.visitIincInsn(p, 1);
             mv.visitLabel(test);
