@@ -114,15 +114,8 @@ final class SparseRowFusion {
         Kernel.SparseRows rows = new Kernel.SparseRows(nodes, inputs, List.copyOf(gathers), List.copyOf(scatters), indices, mask, domain);
         List<Kernel> out = new ArrayList<>();
         for (int k = 0; k < kernels.size(); k++) {
-            if (memberKernels.contains(k) || writes.contains(k)) {
-                if (k == at) {
-                    out.add(rows);
-                    for (int w : writes) out.add(kernels.get(w));
-                }
-                continue;
-            }
-            out.add(kernels.get(k));
-            if (k == at) {
+            if (!memberKernels.contains(k) && !writes.contains(k)) out.add(kernels.get(k));
+            if (k == at) {   // `at` is the group's last member
                 out.add(rows);
                 for (int w : writes) out.add(kernels.get(w));
             }
