@@ -40,7 +40,7 @@ final class ElementwiseClassWriter implements Opcodes {
     /** {@code runRows(in, inOff, out, outOff, idx, mask, n, width)}: see {@link ElementwiseKernel#runRows}. */
     static final String ROWS_DESC = "([[F[I[[F[I[I[FII)V";
     private static final int ROWS_IDX = 5, ROWS_MASK = 6, ROWS_N = 7, ROWS_WIDTH = 8, ROWS_FIRST_FREE = 9;
-    /** {@code rowsTail(in, inOff, out, outOff, j, width, fullIdx, gatherIdx)}: a row's masked last vector. */
+    /** {@code rowsTails(in, inOff, out, outOff, idx, mask, n, width)}: every listed row's masked last vector. */
 
     private ElementwiseClassWriter() {}
 
@@ -84,7 +84,7 @@ final class ElementwiseClassWriter implements Opcodes {
             rows.visitMaxs(0, 0);
             rows.visitEnd();
             if (vector) {
-                MethodVisitor tail = cw.visitMethod(ACC_PRIVATE | ACC_FINAL, "rowsTail", TAIL_DESC, null, null);
+                MethodVisitor tail = cw.visitMethod(ACC_PRIVATE | ACC_FINAL, "rowsTails", ROWS_DESC, null, null);
                 tail.visitCode();
                 new RunMethod(expr, style, tail, Mode.ROWS_TAIL, gathered).emit();
                 tail.visitMaxs(0, 0);
@@ -171,7 +171,8 @@ final class ElementwiseClassWriter implements Opcodes {
             this.mode = mode;
             this.gathered = gathered;
             this.tailMethod = mode == Mode.TAIL || mode == Mode.ROWS_TAIL;
-            this.slots = new ElementwiseLanes.Slots(tailMethod ? TAIL_FIRST_FREE : mode == Mode.ROWS ? ROWS_FIRST_FREE : FIRST_FREE);
+            this.slots = new ElementwiseLanes.Slots(mode == Mode.ROWS || mode == Mode.ROWS_TAIL ? ROWS_FIRST_FREE
+                    : tailMethod ? TAIL_FIRST_FREE : FIRST_FREE);
             this.lanes = style.usesVectorApi() ? new ElementwiseVectorLanes(mv, slots, NAME) : new ElementwiseScalarLanes(mv, slots);
             this.formulas = new ElementwiseFormulas(lanes, style != ElementwiseStyle.VECTOR);
             this.live = expr.live();
@@ -184,18 +185,10 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         boolean emit() {
-            if (mode == Mode.ROWS_TAIL) {
+            if (mode == Mode.ROWS || mode == Mode.ROWS_TAIL) {
                 unpackArrays();
                 loopInvariants();
-                gatherIdx = TAIL_ROW;
-                body(TAIL_FULL, TAIL_I, ((ElementwiseVectorLanes) lanes).tailMask(TAIL_I, TAIL_N));
-                mv.visitInsn(RETURN);
-                return lanes.usedWide;
-            }
-            if (mode == Mode.ROWS) {
-                unpackArrays();
-                loopInvariants();
-                listedRows();
+                listedRows(mode == Mode.ROWS_TAIL);
                 mv.visitInsn(RETURN);
                 return lanes.usedWide;
             }
@@ -459,10 +452,14 @@ final class ElementwiseClassWriter implements Opcodes {
         /**
          * {@code for (p = 0; p < n; p++) if (mask[p] != 0) { g = idx[p]·width; f = p·width; the row's columns }}: a
          * column j reads gathered inputs at g + j, other FULL inputs at f + j, ROW inputs at j, and stores every
-         * output at g + j. The caller has checked the listed indices.
+         * output at g + j. {@code runRows} computes each row's whole vectors, then (vector styles, when the width
+         * is not a multiple of the vector length) calls {@code rowsTails} once, which computes every row's
+         * masked last vector: its loop invariants are computed once, not per row, and each method stays small
+         * enough for C1. The caller has checked the listed indices.
          */
-        private void listedRows() {
+        private void listedRows(boolean tails) {
             int p = slots.take(1), g = slots.take(1), f = slots.take(1), j = slots.take(1), ub = mainBound(ROWS_WIDTH);
+            Val tailMask = tails ? ((ElementwiseVectorLanes) lanes).tailMask(ub, ROWS_WIDTH) : null;
             Label top = new Label(), test = new Label(), next = new Label();
             mv.visitInsn(ICONST_0);
             mv.visitVarInsn(ISTORE, p);
@@ -484,17 +481,31 @@ final class ElementwiseClassWriter implements Opcodes {
             mv.visitVarInsn(ILOAD, ROWS_WIDTH);
             mv.visitInsn(IMUL);
             mv.visitVarInsn(ISTORE, f);
-            countedLoop(j, ub, () -> {
-                gatherIdx = elementIndex(g, j);
-                body(elementIndex(f, j), j, null);
-            });
-            maskedTail(j, ROWS_WIDTH, () -> elementIndex(f, j), () -> elementIndex(g, j), "rowsTail");
+            if (tails) {
+                gatherIdx = elementIndex(g, ub);
+                body(elementIndex(f, ub), ub, tailMask);
+            } else {
+                countedLoop(j, ub, () -> {
+                    gatherIdx = elementIndex(g, j);
+                    body(elementIndex(f, j), j, null);
+                });
+            }
             mv.visitLabel(next);
             mv.visitIincInsn(p, 1);
             mv.visitLabel(test);
             mv.visitVarInsn(ILOAD, p);
             mv.visitVarInsn(ILOAD, ROWS_N);
             mv.visitJumpInsn(IF_ICMPLT, top);
+            if (!tails && vector()) {
+                Label done = new Label();
+                mv.visitVarInsn(ILOAD, ub);
+                mv.visitVarInsn(ILOAD, ROWS_WIDTH);
+                mv.visitJumpInsn(IF_ICMPGE, done);
+                mv.visitVarInsn(ALOAD, 0);
+                for (int arg = 1; arg <= ROWS_WIDTH; arg++) mv.visitVarInsn(arg <= ROWS_MASK ? ALOAD : ILOAD, arg);
+                mv.visitMethodInsn(INVOKEVIRTUAL, NAME, "rowsTails", ROWS_DESC, false);
+                mv.visitLabel(done);
+            }
         }
 
         private int elementIndex(int base, int j) {
