@@ -100,16 +100,9 @@ final class BufferPlan {
         }
         int end = Integer.MAX_VALUE;
         for (int ki = 0; ki < kernels.size(); ki++) {
-            List<Integer> reads = switch (kernels.get(ki)) {
-                case Kernel.Fused f -> f.results().isEmpty() ? List.of() : f.inputs();
-                case Kernel.Single s -> g.node(s.node()).inputs();
-                case Kernel.Alias a -> g.node(a.node()).inputs();
-                case Kernel.MatmulEpilogue e -> java.util.stream.Stream.concat(g.node(e.matmul()).inputs().stream(),
-                        java.util.stream.Stream.of(e.bias())).toList();
-                case Kernel.SparseRows r -> r.reads(g);
-                case Kernel.Write w -> List.of(w.value());
-                case Kernel.Barrier b -> List.of();
-            };
+            // A fused kernel with no results emits no call, so it reads nothing.
+            List<Integer> reads = kernels.get(ki) instanceof Kernel.Fused f && f.results().isEmpty()
+                    ? List.of() : Kernel.reads(g, kernels.get(ki));
             for (int r : reads) { int x = root(r, aliasOf); last[x] = Math.max(last[x], ki); }
             if (kernels.get(ki) instanceof Kernel.Write w) last[root(w.value(), aliasOf)] = end;
         }

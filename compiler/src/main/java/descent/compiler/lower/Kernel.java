@@ -57,4 +57,31 @@ public sealed interface Kernel {
     record Write(String state, int value, boolean inPlace) implements Kernel {}
 
     record Barrier(String reason) implements Kernel {}
+
+    /** The nodes a kernel gives values to (a fused kernel: all of its nodes, results or not). */
+    static List<Integer> defines(Kernel k) {
+        return switch (k) {
+            case Fused f -> f.nodes();
+            case Single s -> List.of(s.node());
+            case MatmulEpilogue e -> java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList();
+            case Alias a -> List.of(a.node());
+            case SparseRows r -> r.nodes();
+            case Write w -> List.of();
+            case Barrier b -> List.of();
+        };
+    }
+
+    /** The values a kernel reads from other kernels (a write reads the value it stores). */
+    static List<Integer> reads(descent.compiler.ir.Graph g, Kernel k) {
+        return switch (k) {
+            case Fused f -> f.inputs();
+            case Single s -> g.node(s.node()).inputs();
+            case MatmulEpilogue e -> java.util.stream.Stream.concat(g.node(e.matmul()).inputs().stream(),
+                    java.util.stream.Stream.of(e.bias())).toList();
+            case Alias a -> g.node(a.node()).inputs();
+            case SparseRows r -> r.reads(g);
+            case Write w -> List.of(w.value());
+            case Barrier b -> List.of();
+        };
+    }
 }

@@ -63,8 +63,8 @@ final class SparseRowFusion {
         Map<Integer, Integer> kernelOf = new HashMap<>();
         Map<Integer, List<Integer>> readers = new HashMap<>();
         for (int k = 0; k < kernels.size(); k++) {
-            for (int n : defines(kernels.get(k))) kernelOf.put(n, k);
-            for (int r : reads(g, kernels.get(k))) readers.computeIfAbsent(r, x -> new ArrayList<>()).add(k);
+            for (int n : Kernel.defines(kernels.get(k))) kernelOf.put(n, k);
+            for (int r : Kernel.reads(g, kernels.get(k))) readers.computeIfAbsent(r, x -> new ArrayList<>()).add(k);
         }
         Set<Integer> members = new HashSet<>(), gathers = new LinkedHashSet<>();
         Set<Integer> leaves = new TreeSet<>();
@@ -92,7 +92,7 @@ final class SparseRowFusion {
         }
         for (int k : memberKernels) {
             Kernel kernel = kernels.get(k);
-            for (int n : defines(kernel)) {
+            for (int n : Kernel.defines(kernel)) {
                 if (!groupNodes.contains(n) || fetches.contains(n)) return null;
                 if (scatters.contains(n)) continue;
                 for (int reader : readers.getOrDefault(n, List.of())) if (!memberKernels.contains(reader)) return null;
@@ -155,32 +155,5 @@ final class SparseRowFusion {
     /** The rows' shape is the indices' shape and one more axis (the width). */
     private static boolean rowsMatch(Shape indices, Shape domain) {
         return domain.rank() == indices.rank() + 1 && domain.dims().subList(0, indices.rank()).equals(indices.dims());
-    }
-
-    /** The nodes a kernel gives values to (a fused kernel: all of its nodes). */
-    static List<Integer> defines(Kernel k) {
-        return switch (k) {
-            case Kernel.Fused f -> f.nodes();
-            case Kernel.Single s -> List.of(s.node());
-            case Kernel.MatmulEpilogue e -> java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList();
-            case Kernel.Alias a -> List.of(a.node());
-            case Kernel.SparseRows r -> r.nodes();
-            case Kernel.Write w -> List.of();
-            case Kernel.Barrier b -> List.of();
-        };
-    }
-
-    /** The values a kernel reads from other kernels. */
-    static List<Integer> reads(Graph g, Kernel k) {
-        return switch (k) {
-            case Kernel.Fused f -> f.inputs();
-            case Kernel.Single s -> g.node(s.node()).inputs();
-            case Kernel.MatmulEpilogue e -> java.util.stream.Stream.concat(g.node(e.matmul()).inputs().stream(),
-                    java.util.stream.Stream.of(e.bias())).toList();
-            case Kernel.Alias a -> g.node(a.node()).inputs();
-            case Kernel.SparseRows r -> r.reads(g);
-            case Kernel.Write w -> List.of(w.value());
-            case Kernel.Barrier b -> List.of();
-        };
     }
 }
