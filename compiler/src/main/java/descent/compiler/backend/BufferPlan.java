@@ -91,8 +91,12 @@ final class BufferPlan {
         return id;
     }
 
-    /** Greedy interval allocation over the kernel sequence: a pool is reused once its occupant's last use is over. */
-    void plan(Graph g, List<Kernel> kernels, List<Integer> fetches) {
+    /**
+     * Greedy interval allocation over the kernel sequence: a pool is reused once its occupant's last use is
+     * over. {@code time[k]} is kernel k's time: kernels that run at once share one, so none of them reuses an
+     * array another of them reads or writes.
+     */
+    void plan(Graph g, List<Kernel> kernels, List<Integer> fetches, int[] time) {
         int[] aliasOf = new int[g.size()];
         Arrays.fill(aliasOf, -1);
         for (Kernel k : kernels) {
@@ -103,10 +107,11 @@ final class BufferPlan {
             // A fused kernel with no results emits no call, so it reads nothing.
             List<Integer> reads = kernels.get(ki) instanceof Kernel.Fused f && f.results().isEmpty()
                     ? List.of() : Kernel.reads(g, kernels.get(ki));
-            for (int r : reads) { int x = root(r, aliasOf); last[x] = Math.max(last[x], ki); }
+            for (int r : reads) { int x = root(r, aliasOf); last[x] = Math.max(last[x], time[ki]); }
             if (kernels.get(ki) instanceof Kernel.Write w) last[root(w.value(), aliasOf)] = end;
         }
         for (int f : fetches) last[root(f, aliasOf)] = end;
+        for (int id = 0; id < def.length; id++) if (def[id] >= 0) def[id] = time[def[id]];
         // node buffers in order of definition
         List<Integer> nodes = new ArrayList<>();
         for (int id = 0; id < g.size(); id++) if (slots.get(id) != null && slots.get(id).fill == null && slots.get(id).holder < 0) nodes.add(id);

@@ -217,6 +217,13 @@ final class CompiledSession implements TrainingSession {
      * The executable for a plan: with exactly one symbolic dimension bound, one for every size of it (kernels
      * take the size per call); otherwise one per binding, as when a kernel needs a concrete size.
      */
+    /** Pairs of products run at once over the executables built so far (tests). */
+    int forks() {
+        int n = 0;
+        for (Executable e : executables.values()) n += e.forks;
+        return n;
+    }
+
     private Executable executable(String what, Plan plan, List<Integer> nodes, Set<Integer> given, Map<String, Integer> bindings,
                                   Set<String> locked) {
         Graph g = model.graph();

@@ -27,6 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel can fail and its variable is not fetched: the kernel then stores straight into the state array (an
  * optimizer update moves each element once, with no buffer, backup or copy). Only kernels that check indices
  * or labels can fail on a validated call, so "nothing after it can fail" is decided from the kernel list.
+ *
+ * <p>With two threads or more, independent products of the step run at once ({@link BranchPairs},
+ * {@link BranchFork}); the kernel list is then the plan's with the second product of each pair moved up.
  */
 final class Executable {
     /** A state write; {@code direct}: its kernel already stored the value into the state array. */
@@ -52,6 +55,9 @@ final class Executable {
     private final List<String> written = new ArrayList<>();
     /** For variable node ids: the index of its state in {@link #written}, or -1. */
     private final int[] writtenIndex;
+
+    /** How many pairs of products run at once ({@link BranchPairs}). */
+    final int forks;
 
     /** Actions [lockFrom, lockTo] run holding the locks of {@link #lockedState} (use_locking). */
     private int lockFrom = -1, lockTo = -1;
@@ -81,15 +87,28 @@ final class Executable {
         this.buffers = new BufferPlan(g.size());
         List<Object> actions = new ArrayList<>();
         KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions, threads);
-        List<Kernel> kernels = program.kernels();
+        BranchPairs pairs = BranchPairs.of(g, program.kernels(), threads.threads(), !locked.isEmpty());
+        List<Kernel> kernels = pairs.kernels();
+        this.forks = pairs.count();
         int lastFallible = lastFallible(g, kernels);
         Map<String, Long> writeCounts = new java.util.HashMap<>();
         for (Kernel k : kernels) if (k instanceof Kernel.Write w) writeCounts.merge(w.state(), 1L, Long::sum);
+        int pairStart = 0;
         List<Integer> directValues = new ArrayList<>();
         List<String> directStates = new ArrayList<>();
         for (int ki = 0; ki < kernels.size(); ki++) {
             Kernel k = kernels.get(ki);
+            int start = actions.size();
             calls.add(k, ki);
+            if (ki > 0 && pairs.withNext()[ki - 1]) {
+                // The pair's calls become one call that runs the two products at once.
+                List<Object> both = actions.subList(pairStart, actions.size());
+                BranchFork fork = new BranchFork(List.copyOf(both.subList(0, start - pairStart)), List.copyOf(both.subList(start - pairStart, both.size())),
+                        BranchPairs.macs(g, kernels.get(ki - 1), bindings), BranchPairs.macs(g, k, bindings), threads, buffers.holder(1, false));
+                both.clear();
+                actions.add(fork);
+            }
+            pairStart = start;
             if (k instanceof Kernel.Write w) {
                 int wi = written.indexOf(w.state());
                 if (wi < 0) { wi = written.size(); written.add(w.state()); }
@@ -119,7 +138,7 @@ final class Executable {
         for (Node n : g.nodes()) {
             if (n.op() instanceof Op.Variable v && written.contains(v.name())) writtenIndex[n.id()] = written.indexOf(v.name());
         }
-        buffers.plan(g, kernels, fetches);
+        buffers.plan(g, kernels, fetches, pairs.time());
         this.actions = actions.toArray();
         this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
         this.directStates = directStates.toArray(String[]::new);

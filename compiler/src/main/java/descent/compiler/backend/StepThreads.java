@@ -10,7 +10,7 @@ import java.util.function.IntConsumer;
  * wait (spinning briefly, then parked) for the parts of a kernel. A kernel split into parts computes each
  * output element with the same instructions in the same order as unsplit, so results do not depend on the
  * thread count. Allocates nothing per call. When another thread's step is already using the workers, the
- * parts run one after another on the caller.
+ * parts run one after another on the caller, as they do when a part itself asks to split its work.
  */
 final class StepThreads {
     /** A team of one thread: every part runs on the caller. */
@@ -38,6 +38,12 @@ final class StepThreads {
     /** Runs {@code body.accept(p)} for every part {@code p} in {@code [0, parts)}, {@code parts <= threads()}. */
     void run(int parts, IntConsumer body) {
         if (parts <= 1 || workers.length == 0 || !busy.tryLock()) {
+            for (int p = 0; p < parts; p++) body.accept(p);
+            return;
+        }
+        if (busy.getHoldCount() > 1) {
+            // Called from part 0 of a run in progress (a product beside another, BranchFork): the workers are taken.
+            busy.unlock();
             for (int p = 0; p < parts; p++) body.accept(p);
             return;
         }

@@ -8,10 +8,13 @@ import descent.compiler.ir.Shape;
  * kernel lengths are sized before the batch size is known.
  */
 record Sz(long c, int p) {
-    int at(int b) {
+    int at(int b) { return Math.toIntExact(atLong(b)); }
+
+    /** The count at batch size {@code b}, as a long (a product's multiply-adds can pass 2³¹). */
+    long atLong(int b) {
         long v = c;
         for (int i = 0; i < p; i++) v *= b;
-        return Math.toIntExact(v);
+        return v;
     }
 
     /** The element count of concrete dims with -1 for the symbolic dimension. */

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.TestFactory;
  * A session's thread count changes how work is split, never the numbers: sessions with 1, 2 and 3 threads
  * end bitwise equal after the same steps, for split matmuls (static and batch-sized rows, with and without a
  * bias/relu epilogue, both B layouts) and split elementwise passes (a large optimizer update), in every gate
- * mode. Sizes are above the split thresholds ({@link MatmulCalls#PARALLEL_MACS},
- * {@link ElementwiseCalls#PARALLEL_ELEMENTS}).
+ * mode, and for independent products run at once ({@link BranchPairs}). Sizes are above the thresholds
+ * ({@link MatmulCalls#PARALLEL_MACS}, {@link ElementwiseCalls#PARALLEL_ELEMENTS}, {@link BranchFork#FORK_MACS}).
  */
 class ThreadCountTest {
     private static final String MLP = """
@@ -35,6 +35,21 @@ class ThreadCountTest {
             loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
             output loss
             train step { AdamOptimizer(0.01).minimize(loss, gate_gradients=GATE) }
+            """;
+
+    /** Two layers with independent backward products (dZ2·W2ᵀ and H1ᵀ·dZ2), which run at once ({@link BranchPairs}). */
+    private static final String MLP3 = """
+            model mlp3
+            input x: f32[BATCH, 300]
+            input labels: i32[BATCH]
+            var w1: f32[300, 256] = glorot_uniform(seed=1)
+            var w2: f32[256, 256] = glorot_uniform(seed=2)
+            var b2: f32[256] = zeros()
+            var w3: f32[256, 10] = glorot_uniform(seed=3)
+            logits = relu(relu(x @ w1) @ w2 + b2) @ w3
+            loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            output loss
+            train step { MomentumOptimizer(0.05, momentum=0.9).minimize(loss, gate_gradients=GATE) }
             """;
 
     private static final String UPDATE = """
@@ -52,7 +67,13 @@ class ThreadCountTest {
         for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
             for (String batch : List.of("batch", "96")) {
                 tests.add(DynamicTest.dynamicTest("mlp, " + batch + ", " + gate, () -> check(
-                        MLP.replace("BATCH", batch).replace("GATE", gate), mlpFeeds(96))));
+                        MLP.replace("BATCH", batch).replace("GATE", gate), mlpFeeds(96, 600))));
+            }
+            for (String batch : List.of("batch", "96")) {
+                tests.add(DynamicTest.dynamicTest("three-layer mlp, products at once, " + batch + ", " + gate, () -> {
+                    int forks = check(MLP3.replace("BATCH", batch).replace("GATE", gate), mlpFeeds(96, 300));
+                    assertTrue(forks > 0, "no pair of products ran at once");
+                }));
             }
             tests.add(DynamicTest.dynamicTest("momentum update of 350,000 floats, " + gate, () -> check(
                     UPDATE.replace("GATE", gate), Map.of("g", Tensor.of(gaussian(700 * 500, 4), 700, 500)))));
@@ -60,16 +81,20 @@ class ThreadCountTest {
         return tests.stream();
     }
 
-    private static void check(String source, Map<String, Tensor> feeds) {
+    /** Returns how many pairs of products the sessions with more than one thread ran at once. */
+    private static int check(String source, Map<String, Tensor> feeds) {
         Model m = Compiler.check("t.descent", source);
         CompiledModel model = new CompiledModel(m);
         List<Map<String, Tensor>> ends = new ArrayList<>();
+        int forks = 0;
         for (int threads : new int[] {1, 2, 3}) {
-            TrainingSession s = model.newSession(7, threads);
+            CompiledSession s = (CompiledSession) model.newSession(7, threads);
             for (int i = 0; i < 3; i++) s.train("step", feeds, List.of());
             float[] into = new float[1];
             if (m.outputs().containsKey("loss")) s.trainInto("step", feeds, List.of("loss"), new Object[] {into});
             ends.add(s.state());
+            if (threads == 1) assertEquals(0, s.forks());
+            forks += s.forks();
         }
         for (int t = 1; t < ends.size(); t++) {
             assertEquals(ends.get(0).keySet(), ends.get(t).keySet());
@@ -79,13 +104,14 @@ class ThreadCountTest {
                 else assertTrue(java.util.Objects.deepEquals(a, b), e.getKey());
             }
         }
+        return forks;
     }
 
-    private static Map<String, Tensor> mlpFeeds(int batch) {
+    private static Map<String, Tensor> mlpFeeds(int batch, int features) {
         Random r = new Random(5);
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = r.nextInt(10);
-        return Map.of("x", Tensor.of(gaussian(batch * 600, 6), batch, 600), "labels", Tensor.of(labels, batch));
+        return Map.of("x", Tensor.of(gaussian(batch * features, 6), batch, features), "labels", Tensor.of(labels, batch));
     }
 
     private static float[] gaussian(int n, long seed) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /** Lowering keeps the plan's order, computes every node once, and keeps every value that is used later. */
-class LoweringTest {
+public class LoweringTest {
     static final String MLP = """
             model mlp
             input x: f32[batch, 2]
@@ -54,7 +54,7 @@ class LoweringTest {
      * and every read of a variable sees the same writes of it before it as in the plan (the gate mode's order);
      * nothing fused away is read by a later kernel, written or fetched.
      */
-    static void checkInvariants(Model m, Plan plan, Lowering.Program p, List<Integer> fetches) {
+    public static void checkInvariants(Model m, Plan plan, Lowering.Program p, List<Integer> fetches) {
         Graph g = m.graph();
         List<Object> planEvents = new ArrayList<>(), kernelEvents = new ArrayList<>();
         for (Plan.Step s : plan.steps()) {
