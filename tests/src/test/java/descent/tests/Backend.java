@@ -4,7 +4,6 @@ import descent.compiler.backend.CompiledModel;
 import descent.compiler.interp.InterpretedModel;
 import descent.compiler.interp.Precision;
 import descent.compiler.ir.Model;
-import descent.runtime.DType;
 import descent.runtime.Tensor;
 import descent.runtime.api.TrainingSession;
 import java.util.ArrayList;
@@ -19,9 +18,12 @@ enum Backend {
         return (this == INTERPRETER ? new InterpretedModel(m, Precision.F32) : new CompiledModel(m)).newSession(0);
     }
 
-    /** The compiled backend takes f32 models only (f64 cases run on the interpreter alone). */
+    /**
+     * Whether this backend runs the whole model: the compiled one runs f64 only for elementwise math, casts
+     * and layout ops ({@link CompiledModel#unsupported}); other f64 cases run on the interpreter alone.
+     */
     boolean runs(Model m) {
-        return this == INTERPRETER || m.graph().nodes().stream().noneMatch(n -> n.type().dtype() == DType.F64);
+        return this == INTERPRETER || CompiledModel.unsupported(m) == null;
     }
 
     /** Overwrites the named state values; returns the names the model lacks. */

@@ -17,14 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Without {@code --backend}, run, train and predict use the compiled backend, and fall back to the interpreter,
- * with one line on stderr, for what it cannot run (f64 models, {@code --precision F64}); an explicit
- * {@code --backend compiled} on such a model stays a one-line user error.
+ * with one line on stderr, for what it cannot run (f64 products, reductions and row ops, {@code --precision F64});
+ * an explicit {@code --backend compiled} on such a model stays a one-line user error. An f64 model of elementwise
+ * math runs compiled, with the interpreter's numbers.
  */
 class DefaultBackendTest {
-    static final String F64_FALLBACK = "descent: the compiled backend does not support f64 models yet (input x is f64[batch, 2]);"
-            + " running on the interpreter";
-    static final String F64_ERROR = "descent: error: the compiled backend does not support f64 models yet (input x is"
-            + " f64[batch, 2]); use --backend interpreter";
+    static final String F64_WHY = "the compiled backend does not support f64 matmul yet (`y` is f64[batch, 1]; f64 runs compiled"
+            + " for elementwise math, casts and layout ops)";
+    static final String F64_FALLBACK = "descent: " + F64_WHY + "; running on the interpreter";
+    static final String F64_ERROR = "descent: error: " + F64_WHY + "; use --backend interpreter";
     static final String PRECISION_FALLBACK = "descent: --precision F64 runs on the interpreter (the compiled backend computes in f32)";
     static final String PRECISION_ERROR = "descent: error: --precision F64 needs the interpreter (the compiled backend computes"
             + " in f32); use --backend interpreter";
@@ -105,6 +106,26 @@ class DefaultBackendTest {
         TrainCliTest.ok("predict", model.toString(), "--restore", a.toString(), "--data", data.toString(), "--out", ref.toString(),
                 "--backend", "interpreter");
         assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(out));
+    }
+
+    @Test
+    void anElementwiseF64ModelRunsCompiledWithTheInterpretersBits(@TempDir Path tmp) throws IOException {
+        Path model = tmp.resolve("f64.descent"), g = tmp.resolve("g.npy");
+        Files.writeString(model, """
+                model update64
+                input g: f64[4, 3]
+                var w: f64[4, 3] = ones()
+                var global_step: i64[] = 0 (trainable=false)
+                train step { AdamOptimizer(0.1).apply_gradients([(tanh(g) * 2, w)], global_step=global_step) }
+                """);
+        Npy.write(g, Tensor.of(new double[] {1, -2, 3, 0.5, -0.25, 4, 1e-3, -7, 2, 0, 0.1, -0.3}, 4, 3));
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        String[] run = {"run", model.toString(), "--steps", "4", "--feed", "g=" + g, "--save", a.toString()};
+        CliTest.Result compiled = TrainCliTest.ok(run);
+        assertEquals("", compiled.err(), "no fallback line");
+        run[run.length - 1] = b.toString();
+        TrainCliTest.ok(CliTest.args(run, "--backend", "interpreter"));
+        TrainCliTest.assertSameState(b, a);
     }
 
     @Test

@@ -20,8 +20,8 @@ final class BufferPlan {
     private static final class Slot {
         DType dtype;           // array slots
         Sz size;               // array slots
-        int holder = -1;       // >= 0: a float[holder][] (floatHolder) or Object[holder]
-        boolean floatHolder;
+        int holder = -1;       // >= 0: a float[holder][] (floatHolder), double[holder][] (doubleHolder) or Object[holder]
+        boolean floatHolder, doubleHolder;
         boolean lazy;          // grown by its call
         Double fill;           // constants: filled after allocation
         int pool = -1;         // pooled node buffers
@@ -77,6 +77,14 @@ final class BufferPlan {
         Slot s = new Slot();
         s.holder = n;
         s.floatHolder = floats;
+        return add(s);
+    }
+
+    /** Adds a holder of {@code n} double arrays (an f64 kernel's arguments). */
+    int doubleHolder(int n) {
+        Slot s = new Slot();
+        s.holder = n;
+        s.doubleHolder = true;
         return add(s);
     }
 
@@ -172,7 +180,7 @@ final class BufferPlan {
         for (int i = 0; i < out.length; i++) {
             Slot s = slots.get(i);
             if (s == null || s.lazy) continue;
-            if (s.holder >= 0) out[i] = s.floatHolder ? new float[s.holder][] : new Object[s.holder];
+            if (s.holder >= 0) out[i] = s.floatHolder ? new float[s.holder][] : s.doubleHolder ? new double[s.holder][] : new Object[s.holder];
             else if (s.pool >= 0) out[i] = pools[s.pool];
             else {
                 int n = s.size.at(cap);
@@ -184,12 +192,13 @@ final class BufferPlan {
         return out;
     }
 
-    /** Sets the first {@code n} elements of a float, int or long array to {@code value}. */
+    /** Sets the first {@code n} elements of a float, int, long or double array to {@code value}. */
     static void fill(Object a, int n, double value) {
         switch (a) {
             case float[] f -> Arrays.fill(f, 0, n, (float) value);
             case int[] i -> Arrays.fill(i, 0, n, (int) (long) value);
             case long[] l -> Arrays.fill(l, 0, n, (long) value);
+            case double[] d -> Arrays.fill(d, 0, n, value);
             default -> { }
         }
     }

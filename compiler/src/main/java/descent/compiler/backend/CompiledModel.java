@@ -2,6 +2,7 @@ package descent.compiler.backend;
 
 import descent.compiler.interp.InterpretedModel;
 import descent.compiler.ir.Model;
+import descent.compiler.lower.Lowering;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.runtime.DType;
@@ -39,9 +40,21 @@ public final class CompiledModel implements DescentModel {
      * default backend falls back to the interpreter exactly when this is not null.
      */
     public static String unsupported(Model model) {
-        for (Node n : model.graph().nodes()) {
-            if (n.type().dtype() == DType.F64) {
-                return "the compiled backend does not support f64 models yet (" + describe(n) + " is " + n.type() + ")";
+        var g = model.graph();
+        for (Node n : g.nodes()) {
+            if (n.type().dtype() != DType.F64) continue;
+            boolean runs = switch (n.op()) {
+                case Op.Input i -> true;
+                case Op.Variable v -> true;
+                case Op.Const c -> true;
+                case Op.Reshape r -> true;
+                case Op.Identity i -> true;
+                case Op.StopGradient s -> true;
+                default -> Lowering.isElementwise(n, g) || KernelCalls.movesOrConverts(n.op());
+            };
+            if (!runs) {
+                return "the compiled backend does not support f64 " + n.op().mnemonic() + " yet (" + describe(n) + " is " + n.type()
+                        + "; f64 runs compiled for elementwise math, casts and layout ops)";
             }
         }
         return null;

@@ -2,6 +2,7 @@ package descent.compiler.backend;
 
 import descent.compiler.emit.ElementwiseEmitter;
 import descent.compiler.emit.ElementwiseKernel;
+import descent.compiler.emit.ElementwiseStyle;
 import descent.compiler.emit.FusedExpr;
 import descent.compiler.emit.LayoutEmitter;
 import descent.compiler.emit.LayoutKernel;
@@ -16,14 +17,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Fused elementwise passes ({@link Kernel.Fused}) and add_n as calls of generated {@link ElementwiseKernel}s.
- * The argument arrays go into per-thread holders, so a call allocates nothing.
+ * Fused elementwise passes ({@link Kernel.Fused}, f32 or f64) and add_n as calls of generated
+ * {@link ElementwiseKernel}s. The argument arrays go into per-thread holders, so a call allocates nothing.
  */
 final class ElementwiseCalls {
     private ElementwiseCalls() {}
 
     static void fused(KernelCalls c, Kernel.Fused f) {
         if (f.results().isEmpty()) return;
+        boolean f64 = c.g.type(f.results().get(0)).dtype() == DType.F64;
         Shape domain = f.shape();
         int[] to = c.concrete(domain);
         Sz length = Sz.of(to);
@@ -33,14 +35,19 @@ final class ElementwiseCalls {
         Set<Integer> materialized = new HashSet<>();
         LayoutKernel[] broadcasts = new LayoutKernel[inputs.length];
         int[] scratch = new int[inputs.length];
+        DType dtype = f64 ? DType.F64 : DType.F32;
         for (int i = 0; i < inputs.length; i++) {
             int in = inputs[i];
             if (FusedExpr.kindOf(c.g.type(in).shape(), domain) != null) continue;
             int[] from = c.dims(in);
             materialized.add(in);
-            broadcasts[i] = Kernels.get("bcast f32" + Arrays.toString(from) + Arrays.toString(to),
-                    () -> LayoutEmitter.broadcastTo(DType.F32, from, to));
-            scratch[i] = c.buffers.scratch(DType.F32, length);
+            broadcasts[i] = Kernels.get("bcast " + dtype + Arrays.toString(from) + Arrays.toString(to),
+                    () -> LayoutEmitter.broadcastTo(dtype, from, to));
+            scratch[i] = c.buffers.scratch(dtype, length);
+        }
+        if (f64) {
+            fused64(c, f, FusedExpr.from(c.g, f.results(), f.inputs(), materialized), inputs, broadcasts, scratch, length, rowDim);
+            return;
         }
         FusedExpr expr = FusedExpr.from(c.g, f.results(), f.inputs(), materialized);
         ElementwiseKernel kernel = compile(expr);
@@ -81,6 +88,35 @@ final class ElementwiseCalls {
             Parts split = (Parts) holder[0];
             if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, parts, partIn, partOut);
             split.run(c.threads, buf, in, out, len, row);
+        });
+    }
+
+    /**
+     * An f64 pass: the same call over double arrays, on one thread. Its kernel is a scalar loop (bitwise the
+     * interpreter; C2 vectorizes it when every offset is 0), as f64 expressions have no vector style.
+     */
+    private static void fused64(KernelCalls c, Kernel.Fused f, FusedExpr expr, int[] inputs, LayoutKernel[] broadcasts,
+                                int[] scratch, Sz length, int rowDim) {
+        ElementwiseKernel kernel = Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseStyle.SCALAR));
+        int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
+        for (int r : results) c.out(r);
+        int inSlot = c.buffers.doubleHolder(inputs.length), outSlot = c.buffers.doubleHolder(results.length);
+        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
+        int[] inOff = new int[inputs.length], outOff = new int[results.length];
+        c.call((buf, step, b) -> {
+            double[][] in = (double[][]) buf[inSlot], out = (double[][]) buf[outSlot];
+            for (int i = 0; i < inputs.length; i++) {
+                if (broadcasts[i] != null) {
+                    Object[] arg = (Object[]) buf[argSlot];
+                    arg[0] = buf[inputs[i]];
+                    broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
+                    in[i] = (double[]) buf[scratch[i]];
+                } else {
+                    in[i] = (double[]) buf[inputs[i]];
+                }
+            }
+            for (int i = 0; i < results.length; i++) out[i] = (double[]) buf[results[i]];
+            kernel.run64(in, inOff, out, outOff, length.at(b), rowDim < 0 ? b : Math.max(1, rowDim));
         });
     }
 

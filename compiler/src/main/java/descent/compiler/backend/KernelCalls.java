@@ -67,7 +67,6 @@ final class KernelCalls {
         int id = n.id();
         switch (n.op()) {
             case Op.Const c -> {
-                if (n.type().dtype() == DType.F64) throw unsupported(n, "f64 tensors");
                 buffers.constant(id, n.type().dtype(), size(id), c.value());
             }
             default -> {
@@ -79,6 +78,7 @@ final class KernelCalls {
 
     private void single(Node n) {
         DType dt = n.type().dtype();
+        if (dt == DType.F64 && !movesOrConverts(n.op())) throw unsupported(n, "f64 " + n.op().mnemonic());
         switch (n.op()) {
             case Op.MatMul m -> MatmulCalls.matmul(this, n, m);
             case Op.Reduce r -> ReduceCalls.reduce(this, n, r);
@@ -112,9 +112,26 @@ final class KernelCalls {
 
     // ---- shared by the families
 
+    /**
+     * The single ops that compute f64 values: those that only move or convert elements (their kernels are
+     * generic in the element type). Elementwise f64 nodes are fused loops ({@link ElementwiseCalls}); the rest
+     * (products, reductions, softmax, row ops) are f32 only, and {@link CompiledModel#unsupported} names them.
+     */
+    static boolean movesOrConverts(Op op) {
+        return switch (op) {
+            case Op.Transpose t -> true;
+            case Op.Concat c -> true;
+            case Op.Slice s -> true;
+            case Op.Pad p -> true;
+            case Op.Tile t -> true;
+            case Op.BroadcastTo b -> true;
+            case Op.Cast c -> true;
+            default -> false;
+        };
+    }
+
     /** Registers node {@code node}'s buffer as written by the current kernel. */
     void out(int node) {
-        if (g.type(node).dtype() == DType.F64) throw unsupported(g.node(node), "f64 tensors");
         buffers.node(node, g.type(node).dtype(), size(node), current);
     }
 

@@ -16,6 +16,7 @@ import org.objectweb.asm.Type;
  *     static final VectorSpecies&lt;Float&gt; F;   // vector styles; FloatVector.SPECIES_PREFERRED, or as
  *     static final VectorSpecies&lt;Double&gt; D;  // many lanes as D when the body uses double lanes
  *     public void run(float[][] in, int[] inOff, float[][] out, int[] outOff, int length, int rowLength) {
+ *     // (an f64 expression: run64 over double[][] instead, scalar style)
  *         // check length (and rowLength); unpack arrays and offsets into locals
  *         // loop-invariant nodes (SCALAR inputs and constants only), once, in scalar code; broadcast them
  *         for (i = 0; i &lt; F.loopBound(length); i += F.length()) { loads; node formulas; stores }
@@ -33,6 +34,8 @@ final class ElementwiseClassWriter implements Opcodes {
     /** Hidden classes must live in the lookup's package; the JVM appends a unique suffix. */
     static final String NAME = "descent/compiler/emit/GeneratedElementwise";
     static final String RUN_DESC = "([[F[I[[F[III)V";
+    /** {@code run64}: an f64 expression's loop, over double arrays (scalar style only). */
+    static final String RUN64_DESC = "([[D[I[[D[III)V";
     private static final int IN = 1, IN_OFF = 2, OUT = 3, OUT_OFF = 4, LENGTH = 5, ROW_LENGTH = 6, FIRST_FREE = 7;
     /** {@code tail(in, inOff, out, outOff, i, n, fullIdx, rowIdx)}: the masked last vector, its own method. */
     private static final String TAIL_DESC = "([[F[I[[F[IIIII)V";
@@ -53,6 +56,10 @@ final class ElementwiseClassWriter implements Opcodes {
      */
     static byte[] write(FusedExpr expr, ElementwiseStyle style, boolean[] gathered) {
         boolean vector = style.usesVectorApi();
+        if (expr.f64() && (vector || gathered != null)) {
+            // C2 vectorizes the scalar loop over doubles (zero offsets); f64 sparse row loops are not lowered.
+            throw new IllegalArgumentException("an f64 expression compiles in the SCALAR style, without gathered rows");
+        }
         // A dry run on a no-op visitor finds out whether the body needs double lanes (that decides the species).
         boolean wideLanes = vector && new RunMethod(expr, style, new MethodVisitor(ASM9) {}, false).emit();
 
@@ -62,7 +69,8 @@ final class ElementwiseClassWriter implements Opcodes {
 
         KernelClassFile.constructor(cw);
 
-        MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
+        MethodVisitor run = expr.f64() ? cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run64", RUN64_DESC, null, null)
+                : cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         run.visitCode();
         new RunMethod(expr, style, run, false).emit();
         run.visitMaxs(0, 0);
@@ -173,8 +181,8 @@ final class ElementwiseClassWriter implements Opcodes {
             this.tailMethod = mode == Mode.TAIL || mode == Mode.ROWS_TAIL;
             this.slots = new ElementwiseLanes.Slots(mode == Mode.ROWS || mode == Mode.ROWS_TAIL ? ROWS_FIRST_FREE
                     : tailMethod ? TAIL_FIRST_FREE : FIRST_FREE);
-            this.lanes = style.usesVectorApi() ? new ElementwiseVectorLanes(mv, slots, NAME) : new ElementwiseScalarLanes(mv, slots);
-            this.formulas = new ElementwiseFormulas(lanes, style != ElementwiseStyle.VECTOR);
+            this.lanes = style.usesVectorApi() ? new ElementwiseVectorLanes(mv, slots, NAME) : new ElementwiseScalarLanes(mv, slots, expr.f64());
+            this.formulas = new ElementwiseFormulas(lanes, style != ElementwiseStyle.VECTOR, expr.f64());
             this.live = expr.live();
             this.uniform = expr.uniform();
             this.inArray = new int[expr.inputs().size()];
@@ -305,8 +313,8 @@ final class ElementwiseClassWriter implements Opcodes {
          * then broadcast for the loop.
          */
         private void loopInvariants() {
-            ElementwiseScalarLanes scalar = new ElementwiseScalarLanes(mv, slots);
-            ElementwiseFormulas exact = new ElementwiseFormulas(scalar, true);
+            ElementwiseScalarLanes scalar = new ElementwiseScalarLanes(mv, slots, expr.f64());
+            ElementwiseFormulas exact = new ElementwiseFormulas(scalar, true, expr.f64());
             Val[] value = new Val[expr.nodes().size()];
             BitSet usedInLoop = new BitSet();
             for (int o : expr.outputs()) usedInLoop.set(o);
@@ -323,9 +331,15 @@ final class ElementwiseClassWriter implements Opcodes {
                     mv.visitVarInsn(ALOAD, IN_OFF);
                     scalar.push(in.index());
                     mv.visitInsn(IALOAD);
-                    mv.visitInsn(FALOAD);
-                    value[id] = new Val(slots.take(1), ElementwiseLanes.Type.FLOAT);
-                    mv.visitVarInsn(FSTORE, value[id].slot());
+                    if (expr.f64()) {
+                        mv.visitInsn(DALOAD);
+                        value[id] = new Val(slots.take(2), ElementwiseLanes.Type.DOUBLE);
+                        mv.visitVarInsn(DSTORE, value[id].slot());
+                    } else {
+                        mv.visitInsn(FALOAD);
+                        value[id] = new Val(slots.take(1), ElementwiseLanes.Type.FLOAT);
+                        mv.visitVarInsn(FSTORE, value[id].slot());
+                    }
                 } else {
                     value[id] = eval(n, value, exact);
                 }

@@ -10,8 +10,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * The interpreter's formulas (interp/Kernels and Interpreter.eval), one per op, over {@link ElementwiseLanes}.
- * Operands and results are float values; the interpreter computes each formula in double and rounds
- * once, and each op here is evaluated so as to give that same float:
+ * For an f64 expression operands and results are doubles and every formula is the interpreter's double
+ * formula as it stands. For f32, operands and results are float values; the interpreter computes each
+ * formula in double and rounds once, and each op here is evaluated so as to give that same float:
  * <ul>
  *   <li><b>Single IEEE operations</b> (add, sub, mul, div, sqrt, max, min, neg, abs, comparisons, selects,
  *       relu, relu6, sign, square, reciprocal, floor, ceil, is_finite, relu/relu6 gradients) run in float lanes:
@@ -37,13 +38,19 @@ import java.util.function.UnaryOperator;
 final class ElementwiseFormulas {
     private final ElementwiseLanes l;
     private final boolean wideMath;
+    /** Operands and results are double values (an f64 expression): every formula runs in double, unrounded. */
+    private final boolean f64;
 
-    ElementwiseFormulas(ElementwiseLanes lanes, boolean wideMath) {
+    ElementwiseFormulas(ElementwiseLanes lanes, boolean wideMath) { this(lanes, wideMath, false); }
+
+    ElementwiseFormulas(ElementwiseLanes lanes, boolean wideMath, boolean f64) {
+        if (f64 && !wideMath) throw new IllegalArgumentException("f64 formulas are double math");
         this.l = lanes;
         this.wideMath = wideMath;
+        this.f64 = f64;
     }
 
-    Val constant(double v) { return l.constant(v, false); }
+    Val constant(double v) { return l.constant(v, f64); }
 
     Val unary(UnaryFn fn, Val x) {
         return switch (fn) {
@@ -158,9 +165,9 @@ final class ElementwiseFormulas {
     private static boolean isFloat(double v) { return (double) (float) v == v || Double.isNaN(v); }
 
     /** A compound formula evaluated in double and rounded once, as the interpreter does. */
-    private Val exact(Val x, UnaryOperator<Val> f) { return l.narrow(f.apply(l.widen(x))); }
+    private Val exact(Val x, UnaryOperator<Val> f) { return f64 ? f.apply(x) : l.narrow(f.apply(l.widen(x))); }
 
-    private Val exact2(Val a, Val b, BinaryOperator<Val> f) { return l.narrow(f.apply(l.widen(a), l.widen(b))); }
+    private Val exact2(Val a, Val b, BinaryOperator<Val> f) { return f64 ? f.apply(a, b) : l.narrow(f.apply(l.widen(a), l.widen(b))); }
 
     /** A transcendental formula: like {@link #exact} under wideMath, else in float lanes throughout. */
     private Val math(Val x, UnaryOperator<Val> f) { return wideMath ? exact(x, f) : f.apply(x); }

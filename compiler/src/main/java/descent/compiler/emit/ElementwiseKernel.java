@@ -6,7 +6,7 @@ package descent.compiler.emit;
  * hold every kernel behind one interface.
  *
  * <p>Input {@code k} is {@code in[k]} from offset {@code inOff[k]}, read as its {@link InputKind} says:
- * FULL reads {@code length} floats, SCALAR one float, ROW {@code rowLength} floats. Output {@code j} is
+ * FULL reads {@code length} elements, SCALAR one, ROW {@code rowLength}. Output {@code j} is
  * written to {@code out[j][outOff[j] ..< outOff[j] + length]}; nothing outside that range is touched.
  * An output may be the same array at the same offset as a FULL input (an in-place update such as an
  * optimizer's {@code var -= ...}): each element's inputs are read before its outputs are written. Any
@@ -20,7 +20,14 @@ public interface ElementwiseKernel {
      *                  {@code length}); ignored otherwise
      * @throws IllegalArgumentException if {@code length} is negative or {@code rowLength} is unusable
      */
-    void run(float[][] in, int[] inOff, float[][] out, int[] outOff, int length, int rowLength);
+    default void run(float[][] in, int[] inOff, float[][] out, int[] outOff, int length, int rowLength) {
+        throw new UnsupportedOperationException("this kernel computes f64 values: call run64");
+    }
+
+    /** {@link #run} for a kernel of an f64 expression ({@link FusedExpr#f64}). */
+    default void run64(double[][] in, int[] inOff, double[][] out, int[] outOff, int length, int rowLength) {
+        throw new UnsupportedOperationException("this kernel computes f32 values: call run");
+    }
 
     /**
      * A sparse update's row loop (kernels compiled by {@link ElementwiseEmitter#compileRows}): for each position

@@ -16,7 +16,15 @@ import org.objectweb.asm.MethodVisitor;
 final class ElementwiseScalarLanes extends ElementwiseLanes {
     private static final String MATH = "java/lang/Math";
 
-    ElementwiseScalarLanes(MethodVisitor mv, Slots slots) { super(mv, slots); }
+    /** Whether the arrays hold doubles (an f64 expression: every value is a double). */
+    private final boolean f64;
+
+    ElementwiseScalarLanes(MethodVisitor mv, Slots slots) { this(mv, slots, false); }
+
+    ElementwiseScalarLanes(MethodVisitor mv, Slots slots, boolean f64) {
+        super(mv, slots);
+        this.f64 = f64;
+    }
 
     private void load(Val v) {
         mv.visitVarInsn(switch (v.type()) {
@@ -137,15 +145,16 @@ final class ElementwiseScalarLanes extends ElementwiseLanes {
     @Override Val load(int arraySlot, int offSlot, int idxSlot, Val mask) {
         mv.visitVarInsn(ALOAD, arraySlot);
         pushIndex(offSlot, idxSlot);
-        mv.visitInsn(FALOAD);
-        return store(Type.FLOAT);
+        mv.visitInsn(f64 ? DALOAD : FALOAD);
+        return store(f64 ? Type.DOUBLE : Type.FLOAT);
     }
 
     @Override void store(Val v, int arraySlot, int offSlot, int idxSlot, Val mask) {
         mv.visitVarInsn(ALOAD, arraySlot);
         pushIndex(offSlot, idxSlot);
+        if (v.wide() != f64) throw new IllegalStateException("storing " + v + " into a " + (f64 ? "double" : "float") + " array");
         load(v);
-        mv.visitInsn(FASTORE);
+        mv.visitInsn(f64 ? DASTORE : FASTORE);
     }
 
     @Override void pushStep() { mv.visitInsn(ICONST_1); }

@@ -20,11 +20,14 @@ import java.util.TreeSet;
 /**
  * A fused elementwise expression, what {@link ElementwiseEmitter} compiles into one loop: a DAG of
  * {@link ExprNode}s in topological order (every operand index is smaller than the node's own), over
- * {@code inputs.size()} f32 input arrays with the given broadcasts, writing the values of the nodes
+ * {@code inputs.size()} input arrays with the given broadcasts, writing the values of the nodes
  * listed in {@code outputs} (several fused results, e.g. an optimizer's var, m and v, in one pass).
- * All values are f32; comparisons yield 1 or 0.
+ * All values are f32, or all f64 when {@code f64} is set; comparisons yield 1 or 0.
  */
-public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integer> outputs) {
+public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integer> outputs, boolean f64) {
+
+    /** An f32 expression. */
+    public FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integer> outputs) { this(inputs, nodes, outputs, false); }
 
     public FusedExpr {
         inputs = List.copyOf(inputs);
@@ -76,7 +79,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
     }
 
     @Override public String toString() {
-        StringBuilder sb = new StringBuilder();
+        StringBuilder sb = new StringBuilder(f64 ? "f64\n" : "");
         for (int id = 0; id < nodes.size(); id++) {
             sb.append('%').append(id).append(" = ").append(switch (nodes.get(id)) {
                 case ExprNode.Input in -> "input " + in.index() + " (" + inputs.get(in.index()).name().toLowerCase() + ")";
@@ -117,10 +120,13 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
             return nodes.size() - 1;
         }
 
-        public FusedExpr build(int... outputs) {
+        public FusedExpr build(int... outputs) { return build(false, outputs); }
+
+        /** An f64 expression when {@code f64}. */
+        public FusedExpr build(boolean f64, int... outputs) {
             List<Integer> out = new ArrayList<>();
             for (int o : outputs) out.add(o);
-            return new FusedExpr(inputs, nodes, out);
+            return new FusedExpr(inputs, nodes, out, f64);
         }
     }
 
@@ -139,7 +145,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
      * The expression that computes graph nodes {@code outputNodes} from {@code leafNodes}; input {@code k}
      * is {@code leafNodes.get(k)} (e.g. a lowered fused kernel's inputs, in its order), and its kind is how
      * its shape broadcasts to the outputs' common shape. Between the leaves and the outputs every node must
-     * be an f32 elementwise op (unary, binary, select, const, leaky ReLU and its gradient; identity and
+     * be an elementwise op of the outputs' dtype, f32 or f64 (unary, binary, select, const, leaky ReLU and its gradient; identity and
      * stop_gradient pass through); constants that are not leaves are inlined.
      *
      * @throws IllegalArgumentException when the outputs' shapes differ, a node on the way is not
@@ -157,8 +163,10 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         if (outputNodes.isEmpty()) throw new IllegalArgumentException("no output nodes");
         if (new HashSet<>(leafNodes).size() != leafNodes.size()) throw new IllegalArgumentException("repeated leaf in " + leafNodes);
         Shape domain = g.type(outputNodes.get(0)).shape();
+        DType dtype = g.type(outputNodes.get(0)).dtype();
+        if (dtype != DType.F32 && dtype != DType.F64) throw new IllegalArgumentException("fused elementwise loops are f32 or f64, not " + dtype);
         for (int o : outputNodes) {
-            requireF32(g, o, "output");
+            requireDType(g, o, "output", dtype);
             if (!g.type(o).shape().equals(domain)) {
                 throw new IllegalArgumentException("outputs of one fused loop need one shape: %" + outputNodes.get(0) + " is "
                         + domain + " but %" + o + " is " + g.type(o).shape());
@@ -167,7 +175,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         Builder b = builder();
         Map<Integer, Integer> exprOf = new HashMap<>();
         for (int leaf : leafNodes) {
-            requireF32(g, leaf, "leaf");
+            requireDType(g, leaf, "leaf", dtype);
             InputKind kind = materialized.contains(leaf) ? InputKind.FULL : kindOf(g.type(leaf).shape(), domain);
             if (kind == null) {
                 throw new IllegalArgumentException("leaf %" + leaf + " of shape " + g.type(leaf).shape() + " broadcasts to " + domain
@@ -184,7 +192,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             if (exprOf.containsKey(id)) continue;
             Node n = g.node(id);
-            requireF32(g, id, "node");
+            requireDType(g, id, "node", dtype);
             List<Integer> in = n.inputs().stream().map(exprOf::get).toList();
             int e = switch (n.op()) {
                 case Op.Const c -> b.constant(c.value());
@@ -199,7 +207,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
             };
             exprOf.put(id, e);
         }
-        return b.build(outputNodes.stream().mapToInt(exprOf::get).toArray());
+        return b.build(dtype == DType.F64, outputNodes.stream().mapToInt(exprOf::get).toArray());
     }
 
     /**
@@ -249,9 +257,9 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         return dims.subList(i, dims.size());
     }
 
-    private static void requireF32(Graph g, int id, String what) {
-        if (g.type(id).dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + " %" + id + " is " + g.type(id).dtype() + "; fused elementwise loops are f32");
+    private static void requireDType(Graph g, int id, String what, DType dtype) {
+        if (g.type(id).dtype() != dtype) {
+            throw new IllegalArgumentException(what + " %" + id + " is " + g.type(id).dtype() + "; this fused loop is " + dtype);
         }
     }
 }

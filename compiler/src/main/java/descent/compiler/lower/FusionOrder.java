@@ -36,15 +36,16 @@ final class FusionOrder {
                 case Plan.Step.Compute c -> {
                     Node n = g.node(c.node());
                     boolean readsWritten = reads(n, written);
-                    if (Lowering.isElementwise(n) && !readsWritten
-                            && (run.isEmpty() || n.type().shape().equals(g.type(((Plan.Step.Compute) run.get(0)).node()).shape()))) {
+                    Node first = run.isEmpty() ? null : g.node(((Plan.Step.Compute) run.get(0)).node());
+                    if (Lowering.isElementwise(n, g) && !readsWritten
+                            && (first == null || n.type().shape().equals(first.type().shape()) && n.type().dtype() == first.type().dtype())) {
                         run.add(s);
                         members.add(n.id());
-                    } else if (!run.isEmpty() && !readsWritten && !reads(n, members) && scalarOrConstant(n)) {
+                    } else if (!run.isEmpty() && !readsWritten && !reads(n, members) && scalarOrConstant(n, g)) {
                         hoisted.add(s);
                     } else {
                         flush(out, hoisted, run, deferred, members, written);
-                        if (Lowering.isElementwise(n)) { run.add(s); members.add(n.id()); } else out.add(s);
+                        if (Lowering.isElementwise(n, g)) { run.add(s); members.add(n.id()); } else out.add(s);
                     }
                 }
                 case Plan.Step.Write w -> {
@@ -80,8 +81,8 @@ final class FusionOrder {
     }
 
     /** One element computed elementwise (a learning rate, a bias correction), or a constant. */
-    private static boolean scalarOrConstant(Node n) {
+    private static boolean scalarOrConstant(Node n, Graph g) {
         if (n.op() instanceof Op.Const) return true;
-        return Lowering.isElementwise(n) && n.type().shape().staticSize() == 1;
+        return Lowering.isElementwise(n, g) && n.type().shape().staticSize() == 1;
     }
 }

@@ -44,8 +44,9 @@ public final class Lowering {
         List<Integer> run = new ArrayList<>();
         int buffers = 0, fusedAway = 0;
         for (Plan.Step s : FusionOrder.reorder(g, plan.steps())) {
-            if (s instanceof Plan.Step.Compute c && isElementwise(g.node(c.node()))
-                    && (run.isEmpty() || g.type(c.node()).shape().equals(g.type(run.get(0)).shape()))) {
+            if (s instanceof Plan.Step.Compute c && isElementwise(g.node(c.node()), g)
+                    && (run.isEmpty() || g.type(c.node()).shape().equals(g.type(run.get(0)).shape())
+                        && g.type(c.node()).dtype() == g.type(run.get(0)).dtype())) {
                 run.add(c.node());
                 continue;
             }
@@ -60,7 +61,7 @@ public final class Lowering {
             }
             switch (s) {
                 case Plan.Step.Compute c -> {
-                    if (isElementwise(g.node(c.node()))) {
+                    if (isElementwise(g.node(c.node()), g)) {
                         run.add(c.node());
                     } else if (isAlias(g.node(c.node()))) {
                         out.add(new Kernel.Alias(c.node()));
@@ -158,9 +159,24 @@ public final class Lowering {
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));
     }
 
-    /** What a fused f32 loop computes ({@code emit/FusedExpr}): f32 unary, binary, select, leaky ReLU. */
-    static boolean isElementwise(Node n) {
-        if (n.type().dtype() != descent.runtime.DType.F32) return false;
+    /** {@link #isElementwise(Node, Graph)} in f32 (a sparse row loop's element type). */
+    static boolean isElementwise(Node n) { return n.type().dtype() == DType.F32 && isElementwiseOp(n); }
+
+    /**
+     * What a fused loop computes ({@code emit/FusedExpr}): unary, binary, select, leaky ReLU, in f32, or in
+     * f64 with f64 operands (a loop has one element type).
+     */
+    public static boolean isElementwise(Node n, Graph g) {
+        DType t = n.type().dtype();
+        if (t == DType.F64) {
+            for (int in : n.inputs()) if (g.type(in).dtype() != DType.F64) return false;
+        } else if (t != DType.F32) {
+            return false;
+        }
+        return isElementwiseOp(n);
+    }
+
+    private static boolean isElementwiseOp(Node n) {
         return switch (n.op()) {
             case Op.Unary u -> true;
             case Op.Binary b -> true;
