@@ -50,11 +50,11 @@ public final class CompiledModel implements DescentModel {
                 case Op.Reshape r -> true;
                 case Op.Identity i -> true;
                 case Op.StopGradient s -> true;
-                default -> Lowering.isElementwise(n, g) || KernelCalls.movesOrConverts(n.op());
+                default -> Lowering.isElementwise(n, g) || KernelCalls.runsInF64(n.op());
             };
             if (!runs) {
                 return "the compiled backend does not support f64 " + n.op().mnemonic() + " yet (" + describe(n) + " is " + n.type()
-                        + "; f64 runs compiled for elementwise math, casts and layout ops)";
+                        + "; f64 runs compiled for elementwise math, casts, layout and row ops)";
             }
         }
         return null;

@@ -78,7 +78,7 @@ final class KernelCalls {
 
     private void single(Node n) {
         DType dt = n.type().dtype();
-        if (dt == DType.F64 && !movesOrConverts(n.op())) throw unsupported(n, "f64 " + n.op().mnemonic());
+        if (dt == DType.F64 && !runsInF64(n.op())) throw unsupported(n, "f64 " + n.op().mnemonic());
         switch (n.op()) {
             case Op.MatMul m -> MatmulCalls.matmul(this, n, m);
             case Op.Reduce r -> ReduceCalls.reduce(this, n, r);
@@ -113,12 +113,19 @@ final class KernelCalls {
     // ---- shared by the families
 
     /**
-     * The single ops that compute f64 values: those that only move or convert elements (their kernels are
-     * generic in the element type). Elementwise f64 nodes are fused loops ({@link ElementwiseCalls}); the rest
-     * (products, reductions, softmax, row ops) are f32 only, and {@link CompiledModel#unsupported} names them.
+     * The single ops that compute f64 values: those that move or convert elements (their kernels are generic
+     * in the element type) and the row ops of sparse updates (scalar f64 row kernels). Elementwise f64 nodes
+     * are fused loops ({@link ElementwiseCalls}); the rest (products, reductions, softmax, one_hot) are f32
+     * only, and {@link CompiledModel#unsupported} names them.
      */
-    static boolean movesOrConverts(Op op) {
+    static boolean runsInF64(Op op) {
         return switch (op) {
+            case Op.Gather g -> true;
+            case Op.ScatterAdd s -> true;
+            case Op.DedupSum d -> true;
+            case Op.FirstOccurrence f -> true;
+            case Op.ScatterUpdate s -> true;
+            case Op.ScatterAccumulate s -> true;
             case Op.Transpose t -> true;
             case Op.Concat c -> true;
             case Op.Slice s -> true;

@@ -9,7 +9,7 @@ import java.util.Arrays;
 
 /**
  * gather, scatter_add, dedup_sum, first_occurrence, scatter_update, scatter_accumulate and one_hot as calls
- * of generated {@link RowsEmitter} kernels. Row counts and widths must not be the symbolic dimension; the
+ * of generated {@link RowsEmitter} kernels (all but one_hot also in f64: scalar kernels over double arrays). Row counts and widths must not be the symbolic dimension; the
  * number of indices may be.
  */
 final class RowsCalls {
@@ -37,7 +37,6 @@ final class RowsCalls {
     }
 
     static void firstOccurrence(KernelCalls c, Node n) {
-        KernelCalls.requireF32(n);
         call(c, n.id(), RowsSpec.firstOccurrence(idRange(c, n.input(0)), c.isLong(n.input(0))), -1, n.input(0), -1, -1, false);
     }
 
@@ -59,7 +58,8 @@ final class RowsCalls {
     }
 
     /** A row op; {@code base} (the variable for in-place ops) is copied into the output first. */
-    private static void call(KernelCalls c, int id, RowsSpec spec, int src, int indices, int aux, int base, boolean copyBase) {
+    private static void call(KernelCalls c, int id, RowsSpec f32Spec, int src, int indices, int aux, int base, boolean copyBase) {
+        RowsSpec spec = c.g.type(id).dtype() == descent.runtime.DType.F64 ? f32Spec.inF64() : f32Spec;
         RowsEmitter.Emitted e = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec));
         c.out(id);
         Sz n = c.size(indices);
@@ -67,16 +67,16 @@ final class RowsCalls {
         // Its size depends on the number of indices, so the call grows it itself.
         int scratch = e.scratchInts(0) > 0 || e.scratchInts(1) > 0 ? c.buffers.lazy() : -1;
         c.call((buf, step, b) -> {
-            float[] o = (float[]) buf[id];
+            Object o = buf[id];
             int count = n.at(b);
-            if (copyBase && o != buf[base]) System.arraycopy((float[]) buf[base], 0, o, 0, baseSize.at(b)); // else in place
+            if (copyBase && o != buf[base]) System.arraycopy(buf[base], 0, o, 0, baseSize.at(b)); // else in place
             int[] s = null;
             if (scratch >= 0) {
                 s = (int[]) buf[scratch];
                 int need = e.scratchInts(count);
                 if (s == null || s.length < need) buf[scratch] = s = new int[need];
             }
-            e.kernel().run(src < 0 ? null : (float[]) buf[src], 0, buf[indices], 0, count, aux < 0 ? null : (float[]) buf[aux], o, 0, s);
+            e.kernel().run(src < 0 ? null : buf[src], 0, buf[indices], 0, count, aux < 0 ? null : buf[aux], o, 0, s);
         });
     }
 

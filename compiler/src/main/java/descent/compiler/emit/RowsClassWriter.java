@@ -27,13 +27,14 @@ import java.util.function.Consumer;
  *     straight-line for short rows and tails);</li>
  * <li>clear {@code scratch[id]} for every index, leaving the scratch all zero again.</li>
  * </ol>
+ * An f64 spec is the scalar variant over {@code double[]} (sums straight in double, as the interpreter's).
  * Sums follow the interpreter bit for bit: it accumulates in double and rounds once. One or two float
  * terms rounded in float give the same bits (double rounding is innocuous for a single addition), so
  * the common cases stay in float vectors; a chain of three or more terms is summed in double, scalar.
  */
 final class RowsClassWriter implements Opcodes {
     static final String KERNEL_INTERFACE = Type.getInternalName(RowsKernel.class);
-    static final String RUN_DESC = "([FILjava/lang/Object;II[F[FI[I)V";
+    static final String RUN_DESC = "(Ljava/lang/Object;ILjava/lang/Object;IILjava/lang/Object;Ljava/lang/Object;I[I)V";
     private static final String SUPPORT = Type.getInternalName(RowsSupport.class);
     private static final String FV = "jdk/incubator/vector/FloatVector";
     private static final String FV_D = "L" + FV + ";";
@@ -60,8 +61,20 @@ final class RowsClassWriter implements Opcodes {
     private final int vl;
     private final Copy copy;
     private final int r, w, outer;
+    /** Element instructions: float or double ({@link RowsSpec#f64}; the scalar variant only). */
+    private final boolean f64;
+    private final int xaload, xastore, xadd, xconst0, xcmpl;
+    private final String array;
 
     RowsClassWriter(RowsSpec spec, String className, int vectorLength, Copy copy) {
+        if (spec.f64() && vectorLength > 0) throw new IllegalArgumentException("f64 row kernels are scalar");
+        this.f64 = spec.f64();
+        this.xaload = f64 ? DALOAD : FALOAD;
+        this.xastore = f64 ? DASTORE : FASTORE;
+        this.xadd = f64 ? DADD : FADD;
+        this.xconst0 = f64 ? DCONST_0 : FCONST_0;
+        this.xcmpl = f64 ? DCMPL : FCMPL;
+        this.array = f64 ? "[D" : "[F";
         this.spec = spec;
         this.className = className;
         this.vl = vectorLength;
@@ -96,6 +109,11 @@ final class RowsClassWriter implements Opcodes {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
+        for (int arg : new int[] {SRC, AUX, DST}) {
+            code.aload(arg);
+            mv.visitTypeInsn(CHECKCAST, array);
+            code.astore(arg);
+        }
         code.aload(IDX_OBJ);
         mv.visitTypeInsn(CHECKCAST, spec.longIndices() ? "[J" : "[I");
         code.astore(IDX);
@@ -191,7 +209,7 @@ final class RowsClassWriter implements Opcodes {
         c.forLoop(J, 0, x -> x.iload(N), 1, () -> {
             c.aload(DST).iload(DST_OFF).iload(J).insn(IADD);
             isHead(c);
-            c.insn(I2F).insn(FASTORE);
+            c.insn(f64 ? I2D : I2F).insn(xastore);
         });
         clearMarks(c);
     }
@@ -273,7 +291,7 @@ final class RowsClassWriter implements Opcodes {
 
     /** Jumps to {@code skip} when the mask aux[J] is 0 (or -0); NaN counts as set, as in the interpreter. */
     private void maskIsZero(MatmulCode c, Label skip) {
-        c.aload(AUX).iload(J).insn(FALOAD).insn(FCONST_0).insn(FCMPL);
+        c.aload(AUX).iload(J).insn(xaload).insn(xconst0).insn(xcmpl);
         c.mv.visitJumpInsn(IFEQ, skip);
     }
 
@@ -386,19 +404,23 @@ final class RowsClassWriter implements Opcodes {
         c.forLoop(K, 0, w, 1, () -> {
             Label chain = new Label();
             if (ontoZero) c.insn(DCONST_0);
-            else c.aload(DST).iload(DB).iload(K).insn(IADD).insn(FALOAD).insn(F2D);
+            else c.aload(DST).iload(DB).iload(K).insn(IADD).insn(xaload);
+            if (!ontoZero && !f64) c.insn(F2D);
             c.mv.visitVarInsn(DSTORE, S);
             c.iload(J).istore(P);
             c.mv.visitLabel(chain);
             c.mv.visitVarInsn(DLOAD, S);
-            c.aload(SRC).iload(SB).addScaled(P, w).iload(K).insn(IADD).insn(FALOAD).insn(F2D).insn(DADD);
+            c.aload(SRC).iload(SB).addScaled(P, w).iload(K).insn(IADD).insn(xaload);
+            if (!f64) c.insn(F2D);
+            c.insn(DADD);
             c.mv.visitVarInsn(DSTORE, S);
             c.aload(SCR).push(r).iload(P).insn(IADD).insn(IALOAD).istore(P);
             c.iload(P);
             c.mv.visitJumpInsn(IFGE, chain);
             c.aload(DST).iload(DB).iload(K).insn(IADD);
             c.mv.visitVarInsn(DLOAD, S);
-            c.insn(D2F).insn(FASTORE);
+            if (!f64) c.insn(D2F);
+            c.insn(xastore);
         });
         c.mv.visitLabel(done);
     }
@@ -407,8 +429,13 @@ final class RowsClassWriter implements Opcodes {
     private void fill(MatmulCode c, int fromSlot, Consumer<MatmulCode> pushTo, float value) {
         c.aload(DST).iload(fromSlot);
         pushTo.accept(c);
-        pushFloat(c, value);
-        c.invokeStatic("java/util/Arrays", "fill", "([FIIF)V");
+        if (f64) {
+            if (Float.floatToRawIntBits(value) == 0) c.insn(DCONST_0); else c.mv.visitLdcInsn((double) value);
+            c.invokeStatic("java/util/Arrays", "fill", "([DIID)V");
+        } else {
+            pushFloat(c, value);
+            c.invokeStatic("java/util/Arrays", "fill", "([FIIF)V");
+        }
     }
 
     private static void pushFloat(MatmulCode c, float v) {
@@ -476,14 +503,14 @@ final class RowsClassWriter implements Opcodes {
         pushK.accept(c);
         c.insn(IADD);
         if (kind == RowKind.ADD) {
-            c.insn(DUP2).insn(FALOAD);
+            c.insn(DUP2).insn(xaload);
         } else if (kind == RowKind.SET0) {
-            c.insn(FCONST_0);
+            c.insn(xconst0);
         }
         c.aload(SRC).iload(sbSlot);
         pushK.accept(c);
-        c.insn(IADD).insn(FALOAD);
-        if (kind != RowKind.COPY) c.insn(FADD);
-        c.insn(FASTORE);
+        c.insn(IADD).insn(xaload);
+        if (kind != RowKind.COPY) c.insn(xadd);
+        c.insn(xastore);
     }
 }

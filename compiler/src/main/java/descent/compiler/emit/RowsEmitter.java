@@ -48,9 +48,9 @@ public final class RowsEmitter {
         public int[] newScratch(int maxN) { return spec.op().usesScratch ? new int[scratchInts(maxN)] : null; }
     }
 
-    /** The vector variant when the Vector API is available, else the scalar one. */
+    /** The vector variant when the Vector API is available, else (and for f64) the scalar one. */
     public static Emitted emit(RowsSpec spec) {
-        return MatmulEmitter.vectorApiAvailable() ? emitVector(spec) : emitScalar(spec);
+        return MatmulEmitter.vectorApiAvailable() && !spec.f64() ? emitVector(spec) : emitScalar(spec);
     }
 
     public static Emitted emitVector(RowsSpec spec) {

@@ -5,7 +5,8 @@ package descent.compiler.emit;
  * scatter_accumulate or one_hot specialised to static row widths and table sizes (see {@link RowsSpec}),
  * with the number of indices {@code n} (the batch) given per call.
  *
- * <p>One signature serves every op; what each operand means is in {@link RowsOp}. {@code indices} is
+ * <p>One signature serves every op; what each operand means is in {@link RowsOp}. {@code src}, {@code aux}
+ * and {@code dst} are {@code float[]}, or {@code double[]} for an f64 spec ({@link RowsSpec#f64}); {@code indices} is
  * an {@code int[]} or {@code long[]} as the spec says (anything else fails with a ClassCastException),
  * read from {@code indicesOff} for {@code n} elements. Offsets are in elements. {@code scratch} must hold
  * {@link RowsEmitter.Emitted#scratchInts(int)} ints, all zero between calls (a new array is; kernels
@@ -17,6 +18,6 @@ package descent.compiler.emit;
  */
 @FunctionalInterface
 public interface RowsKernel {
-    void run(float[] src, int srcOff, Object indices, int indicesOff, int n, float[] aux, float[] dst, int dstOff,
+    void run(Object src, int srcOff, Object indices, int indicesOff, int n, Object aux, Object dst, int dstOff,
              int[] scratch);
 }

@@ -11,9 +11,15 @@ package descent.compiler.emit;
  * @param longIndices whether indices are {@code long[]} (i64) rather than {@code int[]} (i32)
  * @param on       ONE_HOT's on value (already rounded to float)
  * @param off      ONE_HOT's off value
+ * @param f64      whether the values (rows, sums, the mask, first-occurrence flags) are {@code double[]}, not {@code float[]}
  */
-public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, float on, float off) {
+public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, float on, float off, boolean f64) {
+    public RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, float on, float off) {
+        this(op, outer, rows, inner, longIndices, on, off, false);
+    }
+
     public RowsSpec {
+        if (f64 && op == RowsOp.ONE_HOT) throw new IllegalArgumentException("one_hot rows are f32");
         if (outer < 1 || rows < 0 || inner < 0) throw new IllegalArgumentException("bad row shape " + outer + "x" + rows + "x" + inner);
         if ((long) outer * rows * inner > Integer.MAX_VALUE) throw new IllegalArgumentException("table too large");
     }
@@ -46,6 +52,11 @@ public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIn
         return new RowsSpec(RowsOp.ONE_HOT, 1, depth, 1, longIndices, (float) on, (float) off);
     }
 
+    /** The same op over double values. */
+    public RowsSpec inF64() { return new RowsSpec(op, outer, rows, inner, longIndices, on, off, true); }
+
     /** For class names and messages. */
-    String tag() { return op.name().toLowerCase() + "_" + outer + "x" + rows + "x" + inner + (longIndices ? "_i64" : "_i32"); }
+    String tag() {
+        return op.name().toLowerCase() + "_" + outer + "x" + rows + "x" + inner + (longIndices ? "_i64" : "_i32") + (f64 ? "_f64" : "");
+    }
 }

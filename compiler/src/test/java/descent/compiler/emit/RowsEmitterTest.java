@@ -221,6 +221,82 @@ class RowsEmitterTest {
         }
     }
 
+    /**
+     * The f64 kernels (scalar, both copy modes) against the interpreter's f64 ops, bit for bit: values whose
+     * double sums depend on the order, repeated ids, a mask with -0 and NaN.
+     */
+    @Test
+    void f64RowKernels() {
+        SplittableRandom r = new SplittableRandom(4);
+        for (int[] vs : new int[][] {{9}, {6, 8}, {5, 3, 7}, {7, 19}}) {
+            for (int[] is : INDEX_SHAPES) {
+                for (boolean i64 : new boolean[] {false, true}) {
+                    int n = prod(is, 0, is.length), rows = vs[0], inner = prod(vs, 1, vs.length);
+                    DType idt = i64 ? DType.I64 : DType.I32;
+                    String what = "f64 " + Arrays.toString(vs) + " ids " + Arrays.toString(is) + " " + idt;
+                    long[] ids = ids(r, n, rows);
+                    int[] rs = new int[is.length + vs.length - 1];
+                    System.arraycopy(is, 0, rs, 0, is.length);
+                    System.arraycopy(vs, 1, rs, is.length, vs.length - 1);
+                    double[] var = doubles(r, prod(vs, 0, vs.length)), upd = doubles(r, n * inner), mask = new double[n];
+                    for (int j = 0; j < n; j++) mask[j] = switch (r.nextInt(4)) { case 0 -> 0; case 1 -> -0.0; case 2 -> Double.NaN; default -> 1; };
+                    GraphBuilder g = new GraphBuilder();
+                    int vi = g.input("v", t(DType.F64, vs)), ii = g.input("i", t(idt, is)), ri = g.input("r", t(DType.F64, rs));
+                    int mi = g.input("m", t(DType.F64, is));
+                    int ga = g.gather(vi, ii, 0), sd = g.scatterAdd(ri, ii, 0, g.shape(vi)), dd = g.dedupSum(ri, ii);
+                    int fo = g.firstOccurrence(ii, DType.F64), su = g.scatterUpdate(vi, ii, ri, mi), sa = g.scatterAccumulate(vi, ii, ri);
+                    Map<String, Tensor> feeds = Map.of("v", Tensor.of(var, vs), "i", idTensor(ids, i64, is), "r", Tensor.of(upd, rs),
+                            "m", Tensor.of(mask, is));
+                    Graph graph = g.build();
+                    Map<Integer, Tensor> want = new Interpreter(graph, Precision.F32).run(feeds, Map.of(), List.of(ga, sd, dd, fo, su, sa));
+                    checkF64("gather " + what, RowsSpec.gather(1, rows, inner, i64).inF64(), var, ids, null, new double[n * inner], want.get(ga));
+                    checkF64("scatter_add " + what, RowsSpec.scatterAdd(1, rows, inner, i64).inF64(), upd, ids, null, doubles(r, var.length), want.get(sd));
+                    checkF64("dedup_sum " + what, RowsSpec.dedupSum(rows, inner, i64).inF64(), upd, ids, null, doubles(r, n * inner), want.get(dd));
+                    checkF64("first_occurrence " + what, RowsSpec.firstOccurrence(rows, i64).inF64(), new double[0], ids, null, doubles(r, n), want.get(fo));
+                    checkF64("scatter_update " + what, RowsSpec.scatterUpdate(rows, inner, i64).inF64(), upd, ids, mask, var, want.get(su));
+                    checkF64("scatter_accumulate " + what, RowsSpec.scatterAccumulate(rows, inner, i64).inF64(), upd, ids, null, var, want.get(sa));
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> RowsSpec.oneHot(3, 1, 0, false).inF64());
+    }
+
+    private static double[] doubles(SplittableRandom r, int n) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (r.nextInt(5)) {
+                case 0 -> r.nextDouble(-1e17, 1e17);
+                case 1 -> -0.0;
+                case 2 -> r.nextDouble(-1e-3, 1e-3);
+                default -> r.nextDouble(-3, 3);
+            };
+        }
+        return x;
+    }
+
+    private static void checkF64(String what, RowsSpec spec, double[] src, long[] ids, double[] aux, double[] dstInit, Tensor expected) {
+        double[] want = expected.doubles();
+        for (RowsClassWriter.Copy copy : RowsClassWriter.Copy.values()) {
+            RowsEmitter.Emitted e = RowsEmitter.emitScalar(spec, copy);
+            verify(e.classFile());
+            int[] scratch = e.newScratch(ids.length);
+            double[] s = new double[src.length + 2];
+            System.arraycopy(src, 0, s, 2, src.length);
+            double[] d = new double[dstInit.length + 3];
+            Arrays.fill(d, 42);
+            System.arraycopy(dstInit, 0, d, 1, dstInit.length);
+            e.kernel().run(s, 2, idArray(ids, spec.longIndices()), 3, ids.length, aux, d, 1, scratch);
+            assertEquals(42.0, d[0]);
+            assertEquals(42.0, d[d.length - 1]);
+            for (int i = 0; i < want.length; i++) {
+                if (Double.doubleToRawLongBits(want[i]) != Double.doubleToRawLongBits(d[1 + i])) {
+                    throw new AssertionError(what + " " + copy + ": element " + i + " is " + d[1 + i] + ", interpreter " + want[i]);
+                }
+            }
+            if (scratch != null) assertTrue(Arrays.stream(scratch, 0, spec.rows()).allMatch(x -> x == 0), "scratch marks left");
+        }
+    }
+
     @Test
     void outOfRangeIndicesThrowTheInterpretersMessageAndWriteNothing() {
         record Case(long[] ids, boolean i64) {}
