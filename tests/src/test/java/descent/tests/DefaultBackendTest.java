@@ -22,8 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * math runs compiled, with the interpreter's numbers.
  */
 class DefaultBackendTest {
-    static final String F64_WHY = "the compiled backend does not support f64 matmul yet (`y` is f64[batch, 1]; f64 runs compiled"
-            + " for elementwise math, casts, layout and row ops)";
+    static final String F64_WHY = "the compiled backend does not support f64 matmul yet (`y` is f64[batch, 1])";
     static final String F64_FALLBACK = "descent: " + F64_WHY + "; running on the interpreter";
     static final String F64_ERROR = "descent: error: " + F64_WHY + "; use --backend interpreter";
     static final String PRECISION_FALLBACK = "descent: --precision F64 runs on the interpreter (the compiled backend computes in f32)";

@@ -36,7 +36,9 @@ public final class CompiledModel implements DescentModel {
 
     /**
      * Why the compiled backend cannot run {@code model}, as a sentence ("the compiled backend does not support
-     * f64 models yet (input x is f64[batch, 2])"), or null when it runs the whole model. The command line's
+     * f64 matmul yet (`y` is f64[batch, 1])"), or null when it runs the whole model. In f64 it runs elementwise
+     * math, casts, layout and row ops, add_n, dim_size and random_normal; f64 products, reductions, softmax
+     * and one_hot are named here. The command line's
      * default backend falls back to the interpreter exactly when this is not null.
      */
     public static String unsupported(Model model) {
@@ -53,8 +55,7 @@ public final class CompiledModel implements DescentModel {
                 default -> Lowering.isElementwise(n, g) || KernelCalls.runsInF64(n.op());
             };
             if (!runs) {
-                return "the compiled backend does not support f64 " + n.op().mnemonic() + " yet (" + describe(n) + " is " + n.type()
-                        + "; f64 runs compiled for elementwise math, casts, layout and row ops)";
+                return "the compiled backend does not support f64 " + n.op().mnemonic() + " yet (" + describe(n) + " is " + n.type() + ")";
             }
         }
         return null;

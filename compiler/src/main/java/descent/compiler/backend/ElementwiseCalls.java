@@ -174,7 +174,8 @@ final class ElementwiseCalls {
 
     /** add_n: a left-to-right chain of additions, as the interpreter sums. */
     static void addN(KernelCalls c, Node n) {
-        KernelCalls.requireF32(n);
+        KernelCalls.requireFloating(n);
+        boolean f64 = n.type().dtype() == DType.F64;
         List<Integer> in = n.inputs();
         FusedExpr.Builder bld = FusedExpr.builder();
         int acc = -1;
@@ -182,13 +183,25 @@ final class ElementwiseCalls {
             int x = bld.input(FusedExpr.kindOf(c.g.type(in.get(i)).shape(), n.type().shape()));
             acc = acc < 0 ? x : bld.binary(BinaryFn.ADD, acc, x);
         }
-        ElementwiseKernel kernel = compile(bld.build(acc));
+        FusedExpr expr = bld.build(f64, acc);
+        ElementwiseKernel kernel = f64 ? Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseStyle.SCALAR))
+                : compile(expr);
         int id = n.id();
         c.out(id);
         Sz length = c.size(id);
         int[] ins = in.stream().mapToInt(Integer::intValue).toArray();
-        int inSlot = c.buffers.holder(ins.length, true), outSlot = c.buffers.holder(1, true);
         int[] inOff = new int[ins.length], outOff = new int[1];
+        if (f64) {
+            int inSlot = c.buffers.doubleHolder(ins.length), outSlot = c.buffers.doubleHolder(1);
+            c.call((buf, step, b) -> {
+                double[][] arrays = (double[][]) buf[inSlot], outs = (double[][]) buf[outSlot];
+                for (int i = 0; i < ins.length; i++) arrays[i] = (double[]) buf[ins[i]];
+                outs[0] = (double[]) buf[id];
+                kernel.run64(arrays, inOff, outs, outOff, length.at(b), 1);
+            });
+            return;
+        }
+        int inSlot = c.buffers.holder(ins.length, true), outSlot = c.buffers.holder(1, true);
         c.call((buf, step, b) -> {
             float[][] arrays = (float[][]) buf[inSlot], outs = (float[][]) buf[outSlot];
             for (int i = 0; i < ins.length; i++) arrays[i] = (float[]) buf[ins[i]];

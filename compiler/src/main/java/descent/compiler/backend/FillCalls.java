@@ -25,15 +25,19 @@ final class FillCalls {
 
     /** Draws the runtime's {@link Initializers#normals} stream for the step, so values match the interpreter. */
     static void randomNormal(KernelCalls c, Node n, Op.RandomNormal r) {
-        KernelCalls.requireF32(n);
+        KernelCalls.requireFloating(n);
         int id = n.id();
         c.out(id);
         Sz count = c.size(id);
         c.call((buf, step, b) -> {
-            float[] o = (float[]) buf[id];
             int len = count.at(b);
             double[] z = Initializers.normals(r.seed(), step, len);
-            for (int i = 0; i < len; i++) o[i] = (float) (r.mean() + r.stddev() * z[i]);
+            if (buf[id] instanceof double[] o) {
+                for (int i = 0; i < len; i++) o[i] = r.mean() + r.stddev() * z[i];
+            } else {
+                float[] o = (float[]) buf[id];
+                for (int i = 0; i < len; i++) o[i] = (float) (r.mean() + r.stddev() * z[i]);
+            }
         });
     }
 }

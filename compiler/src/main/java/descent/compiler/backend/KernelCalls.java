@@ -114,9 +114,9 @@ final class KernelCalls {
 
     /**
      * The single ops that compute f64 values: those that move or convert elements (their kernels are generic
-     * in the element type) and the row ops of sparse updates (scalar f64 row kernels). Elementwise f64 nodes
-     * are fused loops ({@link ElementwiseCalls}); the rest (products, reductions, softmax, one_hot) are f32
-     * only, and {@link CompiledModel#unsupported} names them.
+     * in the element type), the row ops of sparse updates (scalar f64 row kernels), add_n (a scalar f64 loop),
+     * dim_size and random_normal. Elementwise f64 nodes are fused loops ({@link ElementwiseCalls}); the rest
+     * (products, reductions, softmax, one_hot) are f32 only, and {@link CompiledModel#unsupported} names them.
      */
     static boolean runsInF64(Op op) {
         return switch (op) {
@@ -126,6 +126,9 @@ final class KernelCalls {
             case Op.FirstOccurrence f -> true;
             case Op.ScatterUpdate s -> true;
             case Op.ScatterAccumulate s -> true;
+            case Op.AddN a -> true;
+            case Op.DimSize d -> true;
+            case Op.RandomNormal r -> true;
             case Op.Transpose t -> true;
             case Op.Concat c -> true;
             case Op.Slice s -> true;
@@ -161,6 +164,8 @@ final class KernelCalls {
     }
 
     boolean isLong(int node) { return g.type(node).dtype() == DType.I64; }
+
+    static void requireFloating(Node n) { if (!n.type().dtype().isFloating()) throw unsupported(n, n.type() + " values"); }
 
     static void requireF32(Node n) { if (n.type().dtype() != DType.F32) throw unsupported(n, n.type() + " values"); }
 
