@@ -17,14 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Without {@code --backend}, run, train and predict use the compiled backend, and fall back to the interpreter,
- * with one line on stderr, for what it cannot run (f64 products, reductions and row ops, {@code --precision F64});
- * an explicit {@code --backend compiled} on such a model stays a one-line user error. An f64 model of elementwise
- * math runs compiled, with the interpreter's numbers.
+ * with one line on stderr, for what it cannot run ({@code --precision F64}); an explicit {@code --backend
+ * compiled} with it stays a one-line user error. f64 models run compiled, with the interpreter's numbers.
  */
 class DefaultBackendTest {
-    static final String F64_WHY = "the compiled backend does not support f64 matmul yet (`y` is f64[batch, 1])";
-    static final String F64_FALLBACK = "descent: " + F64_WHY + "; running on the interpreter";
-    static final String F64_ERROR = "descent: error: " + F64_WHY + "; use --backend interpreter";
     static final String PRECISION_FALLBACK = "descent: --precision F64 runs on the interpreter (the compiled backend computes in f32)";
     static final String PRECISION_ERROR = "descent: error: --precision F64 needs the interpreter (the compiled backend computes"
             + " in f32); use --backend interpreter";
@@ -82,8 +78,9 @@ class DefaultBackendTest {
         return model;
     }
 
+    /** Since f64 kernels exist for every op, an f64 model runs compiled, with no line on stderr and the interpreter's bits. */
     @Test
-    void anF64ModelFallsBackToTheInterpreterWithOneLine(@TempDir Path tmp) throws IOException {
+    void anF64ModelRunsCompiledWithTheInterpretersBits(@TempDir Path tmp) throws IOException {
         Path model = f64Model(tmp), data = tmp.resolve("f64-data"), x = data.resolve("x.npy");
         Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
         List<String[]> commands = List.of(
@@ -91,61 +88,21 @@ class DefaultBackendTest {
                 new String[] {"train", model.toString(), "--data", data.toString(), "--epochs", "2", "--batch-size", "4",
                     "--progress", "none", "--save", "CKPT"});
         for (String[] command : commands) {
-            CliTest.Result byDefault = TrainCliTest.ok(replace(command, a));
-            assertEquals(F64_FALLBACK + "\n", byDefault.err(), String.join(" ", command));
-            CliTest.Result interpreted = TrainCliTest.ok(CliTest.args(replace(command, b), "--backend", "interpreter"));
-            assertEquals("", interpreted.err());
-            TrainCliTest.assertSameState(b, a);
-            if (command[0].equals("run")) assertEquals(interpreted.out(), byDefault.out()); // train's lines hold timings
+            for (String[] backend : List.of(new String[0], new String[] {"--backend", "compiled"})) {
+                CliTest.Result compiled = TrainCliTest.ok(CliTest.args(replace(command, a), backend));
+                assertEquals("", compiled.err(), String.join(" ", command) + " runs compiled, no fallback line");
+                CliTest.Result interpreted = TrainCliTest.ok(CliTest.args(replace(command, b), "--backend", "interpreter"));
+                TrainCliTest.assertSameState(b, a);
+                if (command[0].equals("run")) assertEquals(interpreted.out(), compiled.out()); // train's lines hold timings
+            }
         }
         Path out = tmp.resolve("y.npy"), ref = tmp.resolve("ref.npy");
         CliTest.Result predicted = TrainCliTest.ok("predict", model.toString(), "--restore", a.toString(), "--data", data.toString(),
                 "--out", out.toString());
-        assertEquals(F64_FALLBACK + "\n", predicted.err());
+        assertEquals("", predicted.err());
         TrainCliTest.ok("predict", model.toString(), "--restore", a.toString(), "--data", data.toString(), "--out", ref.toString(),
                 "--backend", "interpreter");
         assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(out));
-    }
-
-    @Test
-    void anElementwiseF64ModelRunsCompiledWithTheInterpretersBits(@TempDir Path tmp) throws IOException {
-        Path model = tmp.resolve("f64.descent"), g = tmp.resolve("g.npy");
-        Files.writeString(model, """
-                model update64
-                input g: f64[4, 3]
-                var w: f64[4, 3] = ones()
-                var global_step: i64[] = 0 (trainable=false)
-                train step { AdamOptimizer(0.1).apply_gradients([(tanh(g) * 2, w)], global_step=global_step) }
-                """);
-        Npy.write(g, Tensor.of(new double[] {1, -2, 3, 0.5, -0.25, 4, 1e-3, -7, 2, 0, 0.1, -0.3}, 4, 3));
-        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
-        String[] run = {"run", model.toString(), "--steps", "4", "--feed", "g=" + g, "--save", a.toString()};
-        CliTest.Result compiled = TrainCliTest.ok(run);
-        assertEquals("", compiled.err(), "no fallback line");
-        run[run.length - 1] = b.toString();
-        TrainCliTest.ok(CliTest.args(run, "--backend", "interpreter"));
-        TrainCliTest.assertSameState(b, a);
-    }
-
-    @Test
-    void compiledAskedForOnAnF64ModelIsOneLineAndExitOne(@TempDir Path tmp) throws IOException {
-        Path model = f64Model(tmp), data = tmp.resolve("f64-data"), ckpt = tmp.resolve("c.safetensors");
-        TrainCliTest.ok("run", model.toString(), "--feed", "x=" + data.resolve("x.npy"), "--save", ckpt.toString(), "--backend",
-                "interpreter");
-        String[][] commands = {
-            {"run", model.toString(), "--feed", "x=" + data.resolve("x.npy"), "--backend", "compiled"},
-            {"train", model.toString(), "--data", data.toString(), "--backend=compiled", "--save", tmp.resolve("t.safetensors").toString()},
-            {"predict", model.toString(), "--restore", ckpt.toString(), "--data", data.toString(), "--out",
-                tmp.resolve("y.npy").toString(), "--backend", "compiled"},
-        };
-        for (String[] command : commands) {
-            CliTest.Result r = CliTest.descent(command);
-            assertEquals(1, r.code(), String.join(" ", command) + "\n" + r.err());
-            assertEquals(F64_ERROR + "\n", r.err());
-            assertEquals("", r.out());
-        }
-        assertFalse(Files.exists(tmp.resolve("t.safetensors")));
-        assertFalse(Files.exists(tmp.resolve("y.npy")));
     }
 
     @Test

@@ -213,10 +213,6 @@ final class CompiledSession implements TrainingSession {
         return needed;
     }
 
-    /**
-     * The executable for a plan: with exactly one symbolic dimension bound, one for every size of it (kernels
-     * take the size per call); otherwise one per binding, as when a kernel needs a concrete size.
-     */
     /** Pairs of products run at once over the executables built so far (tests). */
     int forks() {
         int n = 0;
@@ -224,6 +220,10 @@ final class CompiledSession implements TrainingSession {
         return n;
     }
 
+    /**
+     * The executable for a plan: with exactly one symbolic dimension bound, one for every size of it (kernels
+     * take the size per call); otherwise one per binding, as when a kernel needs a concrete size.
+     */
     private Executable executable(String what, Plan plan, List<Integer> nodes, Set<Integer> given, Map<String, Integer> bindings,
                                   Set<String> locked) {
         Graph g = model.graph();

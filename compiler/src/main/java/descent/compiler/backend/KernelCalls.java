@@ -78,7 +78,6 @@ final class KernelCalls {
 
     private void single(Node n) {
         DType dt = n.type().dtype();
-        if (dt == DType.F64 && !runsInF64(n.op())) throw unsupported(n, "f64 " + n.op().mnemonic());
         switch (n.op()) {
             case Op.MatMul m -> MatmulCalls.matmul(this, n, m);
             case Op.Reduce r -> ReduceCalls.reduce(this, n, r);
@@ -112,34 +111,6 @@ final class KernelCalls {
 
     // ---- shared by the families
 
-    /**
-     * The single ops that compute f64 values: those that move or convert elements (their kernels are generic
-     * in the element type), the row ops of sparse updates (scalar f64 row kernels), add_n (a scalar f64 loop),
-     * dim_size and random_normal. Elementwise f64 nodes are fused loops ({@link ElementwiseCalls}); the rest
-     * (products, reductions, softmax, one_hot) are f32 only, and {@link CompiledModel#unsupported} names them.
-     */
-    static boolean runsInF64(Op op) {
-        return switch (op) {
-            case Op.Gather g -> true;
-            case Op.ScatterAdd s -> true;
-            case Op.DedupSum d -> true;
-            case Op.FirstOccurrence f -> true;
-            case Op.ScatterUpdate s -> true;
-            case Op.ScatterAccumulate s -> true;
-            case Op.AddN a -> true;
-            case Op.DimSize d -> true;
-            case Op.RandomNormal r -> true;
-            case Op.Transpose t -> true;
-            case Op.Concat c -> true;
-            case Op.Slice s -> true;
-            case Op.Pad p -> true;
-            case Op.Tile t -> true;
-            case Op.BroadcastTo b -> true;
-            case Op.Cast c -> true;
-            default -> false;
-        };
-    }
-
     /** Registers node {@code node}'s buffer as written by the current kernel. */
     void out(int node) {
         buffers.node(node, g.type(node).dtype(), size(node), current);
@@ -167,7 +138,6 @@ final class KernelCalls {
 
     static void requireFloating(Node n) { if (!n.type().dtype().isFloating()) throw unsupported(n, n.type() + " values"); }
 
-    static void requireF32(Node n) { if (n.type().dtype() != DType.F32) throw unsupported(n, n.type() + " values"); }
 
     static DescentException unsupported(Node n, String what) {
         return new DescentException("the compiled backend does not support " + what + " yet (%" + n.id() + " "

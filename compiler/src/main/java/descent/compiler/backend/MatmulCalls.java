@@ -3,6 +3,8 @@ package descent.compiler.backend;
 import descent.compiler.emit.EmittedMatmul;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
+import descent.compiler.emit.MatmulF64Emitter;
+import descent.compiler.emit.MatmulF64Kernel;
 import descent.compiler.emit.MatmulShape;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
@@ -20,7 +22,22 @@ final class MatmulCalls {
     private MatmulCalls() {}
 
     static void matmul(KernelCalls c, Node n, Op.MatMul m) {
+        if (n.type().dtype() == DType.F64) {
+            matmul64(c, n, m);
+            return;
+        }
         matmul(c, n, m, MatmulEpilogue.NONE, -1, n.id());
+    }
+
+    /** An f64 product: one scalar kernel, bitwise the interpreter's ({@link MatmulF64Emitter}), on one thread. */
+    private static void matmul64(KernelCalls c, Node n, Op.MatMul m) {
+        int[] a = c.dims(n.input(0)), bd = c.dims(n.input(1));
+        int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? bd[0] : bd[1];
+        int id = n.id(), x = n.input(0), y = n.input(1);
+        c.out(id);
+        MatmulF64Kernel kernel = Kernels.get("matmul f64 " + rows + "x" + k + "x" + cols + " " + m,
+                () -> MatmulF64Emitter.emit(rows, k, cols, m.transposeA(), m.transposeB()));
+        c.call((buf, step, b) -> kernel.run((double[]) buf[x], 0, (double[]) buf[y], 0, (double[]) buf[id], 0, b));
     }
 
     /** A matmul with its bias add (and activation) applied to C's tiles: writes only the chain's result. */

@@ -9,7 +9,7 @@ import java.util.Arrays;
 
 /**
  * gather, scatter_add, dedup_sum, first_occurrence, scatter_update, scatter_accumulate and one_hot as calls
- * of generated {@link RowsEmitter} kernels (all but one_hot also in f64: scalar kernels over double arrays). Row counts and widths must not be the symbolic dimension; the
+ * of generated {@link RowsEmitter} kernels (f64: scalar kernels over double arrays). Row counts and widths must not be the symbolic dimension; the
  * number of indices may be.
  */
 final class RowsCalls {
@@ -53,7 +53,7 @@ final class RowsCalls {
     }
 
     static void oneHot(KernelCalls c, Node n, Op.OneHot o) {
-        KernelCalls.requireF32(n);
+        KernelCalls.requireFloating(n);
         call(c, n.id(), RowsSpec.oneHot(o.depth(), o.onValue(), o.offValue(), c.isLong(n.input(0))), -1, n.input(0), -1, -1, false);
     }
 

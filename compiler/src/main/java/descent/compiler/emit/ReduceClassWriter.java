@@ -26,7 +26,7 @@ import org.objectweb.asm.Type;
  */
 final class ReduceClassWriter implements Opcodes {
     static final String KERNEL_INTERFACE = Type.getInternalName(ReduceKernel.class);
-    static final String DESC = "([FI[FII)V";
+    static final String DESC = "([FI[FII)V", DESC64 = "([DI[DII)V";
     private static final int X = 0, X_OFF = 1, OUT = 2, OUT_OFF = 3, BATCH = 4;
 
     private final ReduceShape shape;
@@ -35,7 +35,14 @@ final class ReduceClassWriter implements Opcodes {
     private final List<ReduceShape.Group> groups;
     private int nextLocal;
 
-    ReduceClassWriter(ReduceShape shape, String className, int vectorLength) {
+    /** An f64 kernel: {@code run64}, scalar, each row op continuing from the output's value. */
+    private final boolean f64;
+
+    ReduceClassWriter(ReduceShape shape, String className, int vectorLength) { this(shape, className, vectorLength, false); }
+
+    ReduceClassWriter(ReduceShape shape, String className, int vectorLength, boolean f64) {
+        if (f64 && vectorLength > 0) throw new IllegalArgumentException("f64 reductions are scalar");
+        this.f64 = f64;
         this.shape = shape;
         this.className = className;
         this.rows = new ReduceRowWriter(className, vectorLength);
@@ -47,11 +54,17 @@ final class ReduceClassWriter implements Opcodes {
         KernelClassFile.header(cw, className, KERNEL_INTERFACE);
         rows.emitField(cw);
         KernelClassFile.constructor(cw);
-        emitDelegate(cw, className, "run", DESC, "reduce", DESC);
+        emitDelegate(cw, className, f64 ? "run64" : "run", f64 ? DESC64 : DESC, "reduce", f64 ? DESC64 : DESC);
         emitReduce(cw);
         ReduceFn fn = shape.fn();
-        if (groups.getLast().reduced()) rows.emitRowReduce(cw, fn);
-        else rows.emitRowCombine(cw, fn);
+        if (f64) {
+            if (groups.getLast().reduced()) rows.emitRowReduce64(cw, fn);
+            else rows.emitRowCombine64(cw, fn);
+        } else if (groups.getLast().reduced()) {
+            rows.emitRowReduce(cw, fn);
+        } else {
+            rows.emitRowCombine(cw, fn);
+        }
         emitClinit(cw, rows);
         cw.visitEnd();
         return cw.toByteArray();
@@ -84,7 +97,7 @@ final class ReduceClassWriter implements Opcodes {
     private int local() { return nextLocal++; }
 
     private void emitReduce(ClassWriter cw) {
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "reduce", DESC, null, null);
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "reduce", f64 ? DESC64 : DESC, null, null);
         mv.visitCode();
         MatmulCode c = new MatmulCode(mv);
         nextLocal = BATCH + 1;
@@ -121,8 +134,13 @@ final class ReduceClassWriter implements Opcodes {
         c.iload(OUT_OFF).iload(outSize).aload(OUT).insn(ARRAYLENGTH).invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
         ReduceFn fn = shape.fn();
         c.aload(OUT).iload(OUT_OFF).iload(OUT_OFF).iload(outSize).insn(IADD);
-        mv.visitLdcInsn(ReduceRowWriter.identity(fn));
-        c.invokeStatic("java/util/Arrays", "fill", "([FIIF)V");
+        if (f64) {
+            mv.visitLdcInsn((double) ReduceRowWriter.identity(fn));
+            c.invokeStatic("java/util/Arrays", "fill", "([DIID)V");
+        } else {
+            mv.visitLdcInsn(ReduceRowWriter.identity(fn));
+            c.invokeStatic("java/util/Arrays", "fill", "([FIIF)V");
+        }
         int p = local();
         c.iload(X_OFF).istore(p);
         emitLevel(c, 0, OUT_OFF, size, stride, p);
@@ -131,11 +149,23 @@ final class ReduceClassWriter implements Opcodes {
             Label done = new Label();
             c.iload(outSize);
             mv.visitJumpInsn(IFLE, done);
-            int count = local(), i = local();
-            c.iload(inSize).iload(outSize).insn(IDIV).insn(I2F).fstore(count);
-            c.forLoop(i, 0, cc -> cc.iload(outSize), 1, () -> {
-                c.aload(OUT).iload(OUT_OFF).iload(i).insn(IADD).insn(DUP2).insn(FALOAD).fload(count).insn(FDIV).insn(FASTORE);
-            });
+            int count = local();
+            if (f64) local(); // count is a double: two slots
+            int i = local();
+            if (f64) {
+                c.iload(inSize).iload(outSize).insn(IDIV).insn(I2D);
+                mv.visitVarInsn(DSTORE, count);
+                c.forLoop(i, 0, cc -> cc.iload(outSize), 1, () -> {
+                    c.aload(OUT).iload(OUT_OFF).iload(i).insn(IADD).insn(DUP2).insn(DALOAD);
+                    mv.visitVarInsn(DLOAD, count);
+                    c.insn(DDIV).insn(DASTORE);
+                });
+            } else {
+                c.iload(inSize).iload(outSize).insn(IDIV).insn(I2F).fstore(count);
+                c.forLoop(i, 0, cc -> cc.iload(outSize), 1, () -> {
+                    c.aload(OUT).iload(OUT_OFF).iload(i).insn(IADD).insn(DUP2).insn(FALOAD).fload(count).insn(FDIV).insn(FASTORE);
+                });
+            }
             mv.visitLabel(done);
         }
         c.insn(RETURN);
@@ -147,14 +177,19 @@ final class ReduceClassWriter implements Opcodes {
         ReduceShape.Group group = groups.get(level);
         ReduceFn fn = shape.fn();
         if (level == groups.size() - 1) {
-            if (group.reduced()) {
+            if (group.reduced() && f64) {
+                // out[o] = rowFN(out[o], x, p, n): the row continues the output's accumulation, as the interpreter's.
+                c.aload(OUT).iload(parentO).insn(DUP2).insn(DALOAD);
+                c.aload(X).iload(p).iload(size[level]).invokeStatic(className, ReduceRowWriter.reduceName(fn), ReduceRowWriter.REDUCE64_DESC);
+                c.insn(DASTORE);
+            } else if (group.reduced()) {
                 c.aload(OUT).iload(parentO).insn(DUP2).insn(FALOAD);
                 c.aload(X).iload(p).iload(size[level]).invokeStatic(className, ReduceRowWriter.reduceName(fn), ReduceRowWriter.REDUCE_DESC);
                 ReduceRowWriter.scalarOp(c, fn);
                 c.insn(FASTORE);
             } else {
                 c.aload(X).iload(p).aload(OUT).iload(parentO).iload(size[level])
-                        .invokeStatic(className, ReduceRowWriter.combineName(fn), ReduceRowWriter.COMBINE_DESC);
+                        .invokeStatic(className, ReduceRowWriter.combineName(fn), f64 ? ReduceRowWriter.COMBINE64_DESC : ReduceRowWriter.COMBINE_DESC);
             }
             c.iload(p).iload(size[level]).insn(IADD).istore(p);
             return;

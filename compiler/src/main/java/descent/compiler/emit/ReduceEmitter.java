@@ -39,6 +39,16 @@ public final class ReduceEmitter {
 
     public static ReduceKernel emit(ReduceShape shape) { return load(classFile(shape)); }
 
+    /**
+     * An f64 reduction ({@link ReduceKernel#run64}): one scalar pass in the input's row-major order, each
+     * element combined into its output as the interpreter does ({@code acc + x}; for MAX/MIN {@code x} wins
+     * when it is NaN or strictly greater/less), so the result is bitwise the interpreter's.
+     */
+    public static ReduceKernel emit64(ReduceShape shape) {
+        String name = ReduceEmitter.class.getPackageName().replace('.', '/') + "/GeneratedReduceF64_" + shape.tag() + "_" + SERIAL.incrementAndGet();
+        return load(new ReduceClassWriter(shape, name, 0, true).write());
+    }
+
     public static ReduceKernel load(byte[] classFile) { return (ReduceKernel) instantiate(classFile); }
 
     /** Defines the bytes as a hidden class in this package and returns a new instance. */

@@ -6,7 +6,13 @@ package descent.compiler.emit;
  * size; it is ignored when the shape has none. Input and output must not overlap. Stateless: one
  * instance may run on several threads.
  */
-@FunctionalInterface
 public interface ReduceKernel {
-    void run(float[] x, int xOff, float[] out, int outOff, int batch);
+    default void run(float[] x, int xOff, float[] out, int outOff, int batch) {
+        throw new UnsupportedOperationException("this kernel reduces f64 values: call run64");
+    }
+
+    /** {@link #run} for a kernel emitted for f64 ({@link ReduceEmitter#emit64}): bitwise the interpreter's double reduction. */
+    default void run64(double[] x, int xOff, double[] out, int outOff, int batch) {
+        throw new UnsupportedOperationException("this kernel reduces f32 values: call run");
+    }
 }

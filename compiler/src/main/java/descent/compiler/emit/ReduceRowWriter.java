@@ -35,6 +35,8 @@ final class ReduceRowWriter implements Opcodes {
     static final String VEC_D = "Ljdk/incubator/vector/Vector;";
     static final String REDUCE_DESC = "([FII)F";
     static final String COMBINE_DESC = "([FI[FII)V";
+    static final String REDUCE64_DESC = "(D[DII)D";
+    static final String COMBINE64_DESC = "([DI[DII)V";
 
     private final String owner;
     private final int vl;
@@ -164,6 +166,73 @@ final class ReduceRowWriter implements Opcodes {
             });
             c.fload(s).insn(FRETURN);
         }
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    // ---- f64: the interpreter's accumulation, element by element ---------------------------------
+
+    /**
+     * Combines the doubles {@code acc, x} on the stack as the interpreter does: {@code acc + x}; MAX/MIN take
+     * x when it is NaN or strictly greater/smaller (so the first of +0 and -0 stays).
+     */
+    private static void scalarOp64(MatmulCode code, ReduceFn fn, int scratch) {
+        if (fn == ReduceFn.SUM || fn == ReduceFn.MEAN) {
+            code.insn(DADD);
+            return;
+        }
+        // stack: acc, x  ->  isNaN(x) || x > acc (x < acc for MIN) ? x : acc
+        Label takeX = new Label(), done = new Label();
+        code.mv.visitVarInsn(DSTORE, scratch);            // x
+        code.mv.visitVarInsn(DSTORE, scratch + 2);        // acc
+        code.mv.visitVarInsn(DLOAD, scratch);
+        code.mv.visitVarInsn(DLOAD, scratch);
+        code.insn(DCMPL);
+        code.mv.visitJumpInsn(IFNE, takeX);               // NaN != NaN
+        code.mv.visitVarInsn(DLOAD, scratch);
+        code.mv.visitVarInsn(DLOAD, scratch + 2);
+        code.insn(fn == ReduceFn.MAX ? DCMPL : DCMPG);
+        code.mv.visitJumpInsn(fn == ReduceFn.MAX ? IFGT : IFLT, takeX);
+        code.mv.visitVarInsn(DLOAD, scratch + 2);
+        code.mv.visitJumpInsn(GOTO, done);
+        code.mv.visitLabel(takeX);
+        code.mv.visitVarInsn(DLOAD, scratch);
+        code.mv.visitLabel(done);
+    }
+
+    /** {@code double rowFN(double acc, double[] x, int p, int n)}: acc combined with x[p], x[p+1], … in order. */
+    void emitRowReduce64(ClassWriter cw, ReduceFn fn) {
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, reduceName(fn), REDUCE64_DESC, null, null);
+        mv.visitCode();
+        MatmulCode c = new MatmulCode(mv);
+        final int acc = 0, x = 2, p = 3, n = 4, j = 5, scratch = 6;
+        c.push(0).istore(j);
+        whileLess(c, j, () -> c.iload(n), 1, () -> {
+            mv.visitVarInsn(DLOAD, acc);
+            c.aload(x).iload(p).iload(j).insn(IADD).insn(DALOAD);
+            scalarOp64(c, fn, scratch);
+            mv.visitVarInsn(DSTORE, acc);
+        });
+        mv.visitVarInsn(DLOAD, acc);
+        c.insn(DRETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /** {@code void combineFN(double[] x, int p, double[] out, int o, int n)}: out[o+j] = out[o+j] fn x[p+j]. */
+    void emitRowCombine64(ClassWriter cw, ReduceFn fn) {
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, combineName(fn), COMBINE64_DESC, null, null);
+        mv.visitCode();
+        MatmulCode c = new MatmulCode(mv);
+        final int x = 0, p = 1, out = 2, o = 3, n = 4, j = 5, scratch = 6;
+        c.push(0).istore(j);
+        whileLess(c, j, () -> c.iload(n), 1, () -> {
+            c.aload(out).iload(o).iload(j).insn(IADD).insn(DUP2).insn(DALOAD);
+            c.aload(x).iload(p).iload(j).insn(IADD).insn(DALOAD);
+            scalarOp64(c, fn, scratch);
+            c.insn(DASTORE);
+        });
+        c.insn(RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
     }

@@ -274,8 +274,8 @@ final class RowsClassWriter implements Opcodes {
                 c.mv.visitJumpInsn(IF_ICMPGE, skip);
             }
             c.aload(DST).iload(DST_OFF).addScaled(J, r).iload(ID).insn(IADD);
-            pushFloat(c, spec.on());
-            c.insn(FASTORE);
+            pushValue(c, spec.on());
+            c.insn(xastore);
             c.mv.visitLabel(skip);
         });
     }
@@ -426,16 +426,18 @@ final class RowsClassWriter implements Opcodes {
     }
 
     /** java.util.Arrays.fill(dst, from, to, value). */
-    private void fill(MatmulCode c, int fromSlot, Consumer<MatmulCode> pushTo, float value) {
+    private void fill(MatmulCode c, int fromSlot, Consumer<MatmulCode> pushTo, double value) {
         c.aload(DST).iload(fromSlot);
         pushTo.accept(c);
-        if (f64) {
-            if (Float.floatToRawIntBits(value) == 0) c.insn(DCONST_0); else c.mv.visitLdcInsn((double) value);
-            c.invokeStatic("java/util/Arrays", "fill", "([DIID)V");
-        } else {
-            pushFloat(c, value);
-            c.invokeStatic("java/util/Arrays", "fill", "([FIIF)V");
-        }
+        pushValue(c, value);
+        c.invokeStatic("java/util/Arrays", "fill", f64 ? "([DIID)V" : "([FIIF)V");
+    }
+
+    /** Pushes {@code v} as a double (f64) or rounded to float. */
+    private void pushValue(MatmulCode c, double v) {
+        if (!f64) pushFloat(c, (float) v);
+        else if (Double.doubleToRawLongBits(v) == 0) c.insn(DCONST_0);
+        else c.mv.visitLdcInsn(v);
     }
 
     private static void pushFloat(MatmulCode c, float v) {

@@ -9,17 +9,16 @@ package descent.compiler.emit;
  *                 DEDUP_SUM / FIRST_OCCURRENCE (the table the ids index), the depth for ONE_HOT
  * @param inner    floats per row: product of the dimensions after the indexed axis (1 for FIRST_OCCURRENCE, ONE_HOT)
  * @param longIndices whether indices are {@code long[]} (i64) rather than {@code int[]} (i32)
- * @param on       ONE_HOT's on value (already rounded to float)
+ * @param on       ONE_HOT's on value (an f32 kernel rounds it to float)
  * @param off      ONE_HOT's off value
  * @param f64      whether the values (rows, sums, the mask, first-occurrence flags) are {@code double[]}, not {@code float[]}
  */
-public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, float on, float off, boolean f64) {
-    public RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, float on, float off) {
+public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, double on, double off, boolean f64) {
+    public RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIndices, double on, double off) {
         this(op, outer, rows, inner, longIndices, on, off, false);
     }
 
     public RowsSpec {
-        if (f64 && op == RowsOp.ONE_HOT) throw new IllegalArgumentException("one_hot rows are f32");
         if (outer < 1 || rows < 0 || inner < 0) throw new IllegalArgumentException("bad row shape " + outer + "x" + rows + "x" + inner);
         if ((long) outer * rows * inner > Integer.MAX_VALUE) throw new IllegalArgumentException("table too large");
     }
@@ -49,7 +48,7 @@ public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIn
     }
 
     public static RowsSpec oneHot(int depth, double on, double off, boolean longIndices) {
-        return new RowsSpec(RowsOp.ONE_HOT, 1, depth, 1, longIndices, (float) on, (float) off);
+        return new RowsSpec(RowsOp.ONE_HOT, 1, depth, 1, longIndices, on, off);
     }
 
     /** The same op over double values. */

@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * f64 models the compiled backend runs whole — elementwise math, casts, row ops, add_n, random_normal_like —
- * end bitwise where the interpreter ends: dense and sparse updates of every optimizer family with
- * fed gradients, and a scalar model trained through minimize (aggregation with add_n).
+ * f64 models on the compiled backend end bitwise where the interpreter ends: dense and sparse updates of every
+ * optimizer family with fed gradients (elementwise math, casts, row ops, random_normal_like), an MLP trained
+ * through minimize with every optimizer family (products, reductions, softmax, both cross entropies,
+ * one_hot), and a scalar model (aggregation with add_n).
  */
 class CompiledF64Test {
     private static final List<String> OPTIMIZERS = List.of("GradientDescentOptimizer(0.1)", "MomentumOptimizer(0.1, 0.9, use_nesterov=true)",
@@ -68,6 +69,30 @@ class CompiledF64Test {
                 DynamicTest.dynamicTest("sparse " + opt, () -> check(SPARSE.replace("OPT", opt), sparse))));
     }
 
+    /** Products (every transpose variant through the backward pass), reductions, softmax and both cross entropies, one_hot. */
+    private static final String MLP = """
+            model mlp64
+            input x: f64[batch, 5]
+            input labels: i32[batch]
+            var w1: f64[5, 7] = glorot_uniform(seed=1)
+            var b1: f64[7] = zeros()
+            var w2: f64[7, 3] = glorot_uniform(seed=2)
+            h = relu(x @ w1 + b1)
+            logits = h @ w2
+            dense = reduce_mean(softmax_cross_entropy_with_logits(labels=one_hot(labels, depth=3, dtype=f64), logits=logits))
+            sparse = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            loss = dense + sparse + 0.01 * reduce_sum(square(w1)) + reduce_max(log_softmax(logits)) * 0.001 + reduce_min(softmax(logits)) * 0.002
+            output loss
+            train step { OPT.minimize(loss) }
+            """;
+
+    @TestFactory
+    Stream<DynamicTest> anMlpWithEveryOptimizerFamily() {
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new double[] {1, -2, 3, 0.5, -0.25, 4, 1e-3, -7, 2, 0, 0.1, -0.3, 2.5, -1, 0.75,
+                0.2, 0.4, -0.6, 0.8, -1.2}, 4, 5), "labels", Tensor.of(new int[] {2, 0, 1, 2}, 4));
+        return OPTIMIZERS.stream().map(opt -> DynamicTest.dynamicTest(opt, () -> check(MLP.replace("OPT", opt), feeds)));
+    }
+
     @Test
     void aScalarModelTrainedThroughMinimize() {
         check(SCALAR, Map.of("x", Tensor.of(new double[] {1.5}), "y", Tensor.of(new double[] {-0.25})));
@@ -77,9 +102,15 @@ class CompiledF64Test {
         Model m = Compiler.check("f64.descent", text);
         assertNull(CompiledModel.unsupported(m), "runs compiled");
         TrainingSession a = new InterpretedModel(m, Precision.F32).newSession(1), b = new CompiledModel(m).newSession(1);
+        // Fetching the loss makes the forward reductions run too (a step that does not fetch it needs only its gradient).
+        List<String> fetches = m.outputs().containsKey("loss") ? List.of("loss") : List.of();
         for (int i = 0; i < 4; i++) {
-            a.train("step", feeds, List.of());
-            b.train("step", feeds, List.of());
+            var la = a.train("step", feeds, fetches);
+            var lb = b.train("step", feeds, fetches);
+            for (String f : fetches) {
+                assertEquals(Double.doubleToRawLongBits(la.get(f).getDouble(0)), Double.doubleToRawLongBits(lb.get(f).getDouble(0)),
+                        f + " at step " + i + ": " + la.get(f).getDouble(0) + " vs " + lb.get(f).getDouble(0));
+            }
         }
         assertEquals(a.state().keySet(), b.state().keySet());
         for (var e : a.state().entrySet()) {

@@ -258,7 +258,13 @@ class RowsEmitterTest {
                 }
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> RowsSpec.oneHot(3, 1, 0, false).inF64());
+        // one_hot in f64 keeps its values in full (0.1 is not a float).
+        GraphBuilder g = new GraphBuilder();
+        int oh = g.oneHot(g.input("i", t(DType.I32, 5)), 4, 0.1, -0.7, DType.F64);
+        long[] ids = {3, -1, 0, 4, 2};
+        Map<Integer, Tensor> want = new Interpreter(g.build(), Precision.F32).run(Map.of("i", idTensor(ids, false, new int[] {5})), Map.of(), List.of(oh));
+        checkF64("one_hot f64", RowsSpec.oneHot(4, 0.1, -0.7, false).inF64(), new double[0], ids, null, new double[20], want.get(oh));
+        assertEquals(0.1, want.get(oh).doubles()[3]);
     }
 
     private static double[] doubles(SplittableRandom r, int n) {
