@@ -4,6 +4,9 @@ import descent.compiler.ir.Graph;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.compiler.lower.Kernel;
+import descent.compiler.emit.Step;
+import descent.compiler.emit.StepHooks;
+import descent.compiler.emit.StepWriter;
 import descent.compiler.lower.Lowering;
 import java.lang.reflect.Array;
 import java.util.ArrayList;
@@ -19,8 +22,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * once ({@link KernelCalls}) over buffers planned by lifetime ({@link BufferPlan}). With a symbolic dimension
  * left symbolic ({@code symbol}), kernels take its size per call and each thread's buffers are sized for the
  * largest batch it has run, grown by reallocation when a larger one arrives; without one, everything is
- * specialised to the bindings. {@link #run} executes the calls in plan order; a state write copies the new
- * value into the state array after saving the old contents in per-thread backup arrays, so a failing step is
+ * specialised to the bindings. {@link #run} executes the calls in plan order through a generated class
+ * ({@link StepWriter}: straight-line bytecode, one call site per kernel); a state write copies the new value
+ * into the state array after saving the old contents in per-thread backup arrays, so a failing step is
  * undone, and use_locking state is updated holding its locks.
  *
  * <p>A write the lowering marked in place ({@link Kernel.Write#inPlace}) is direct when nothing after its
@@ -31,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>With two threads or more, independent products of the step run at once ({@link BranchPairs},
  * {@link BranchFork}); the kernel list is then the plan's with the second product of each pair moved up.
  */
-final class Executable {
+final class Executable implements StepHooks {
     /** A state write; {@code direct}: its kernel already stored the value into the state array. */
     private record WriteAction(String state, int value, int index, boolean direct) {}
 
@@ -40,13 +44,21 @@ final class Executable {
         Object[] buf;
         int cap = -1;
         int b;
+        /** Whether this thread holds the use_locking locks (between the step's lock and unlock). */
+        boolean held;
         final Object[] backups;
         final boolean[] saved;
+        /** The state and locks of the step running (set for its duration). */
+        Map<String, Object> state;
+        Map<String, ReentrantLock> locks;
         Ctx(int writes) { backups = new Object[writes]; saved = new boolean[writes]; }
     }
 
     /** The calls in plan order: {@link KernelCalls.Call}s and {@link WriteAction}s. */
     private final Object[] actions;
+    /** The generated class that runs {@link #actions} in order ({@link StepWriter}). */
+    private final Step body;
+    private final List<StepWriter.Action> kinds;
     private final BufferPlan buffers;
     /** The symbolic dimension left symbolic, or null. */
     final String symbol;
@@ -94,6 +106,7 @@ final class Executable {
         Map<String, Long> writeCounts = new java.util.HashMap<>();
         for (Kernel k : kernels) if (k instanceof Kernel.Write w) writeCounts.merge(w.state(), 1L, Long::sum);
         int pairStart = 0;
+        List<String> labels = new ArrayList<>();
         List<Integer> directValues = new ArrayList<>();
         List<String> directStates = new ArrayList<>();
         for (int ki = 0; ki < kernels.size(); ki++) {
@@ -109,6 +122,10 @@ final class Executable {
                 actions.add(fork);
             }
             pairStart = start;
+            String label = ki > 0 && pairs.withNext()[ki - 1] ? "pair_" + label(kernels.get(ki - 1)) + "_" + label(k) : label(k);
+            while (labels.size() > actions.size()) labels.removeLast();
+            while (labels.size() < actions.size()) labels.add(label);
+            if (ki > 0 && pairs.withNext()[ki - 1]) labels.set(actions.size() - 1, label);
             if (k instanceof Kernel.Write w) {
                 int wi = written.indexOf(w.state());
                 if (wi < 0) { wi = written.size(); written.add(w.state()); }
@@ -140,6 +157,16 @@ final class Executable {
         }
         buffers.plan(g, kernels, fetches, pairs.time());
         this.actions = actions.toArray();
+        List<StepWriter.Action> kinds = new ArrayList<>();
+        for (Object a : this.actions) {
+            kinds.add(switch (a) {
+                case WriteAction w when w.direct() -> new StepWriter.Action.None();
+                case WriteAction w -> new StepWriter.Action.Write();
+                default -> new StepWriter.Action.Call((KernelCalls.Call) a, labels.get(kinds.size()));
+            });
+        }
+        this.body = StepWriter.define(kinds, lockFrom, lockTo);
+        this.kinds = List.copyOf(kinds);
         this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
         this.directStates = directStates.toArray(String[]::new);
         int writes = written.size();
@@ -238,38 +265,14 @@ final class Executable {
      */
     void run(Ctx c, Map<String, Object> state, long step, Map<String, ReentrantLock> locks) {
         Object[] buf = c.buf;
-        int b = c.b;
-        boolean[] saved = c.saved;
-        Arrays.fill(saved, false);
+        Arrays.fill(c.saved, false);
+        c.state = state;
+        c.locks = locks;
         for (int i = 0; i < directValues.length; i++) buf[directValues[i]] = state.get(directStates[i]);
-        Object[] acts = actions;
-        boolean held = false;
         try {
-            for (int i = 0; i < acts.length; i++) {
-                if (i == lockFrom) {
-                    for (int s = 0; s < lockedState.size(); s++) locks.get(lockedState.get(s)).lock();
-                    held = true;
-                }
-                Object a = acts[i];
-                if (a instanceof WriteAction w && !w.direct()) {
-                    Object target = state.get(w.state());
-                    int n = Array.getLength(target);
-                    if (!saved[w.index()]) {
-                        Object bk = c.backups[w.index()];
-                        if (bk == null) c.backups[w.index()] = bk = copy(target);
-                        else System.arraycopy(target, 0, bk, 0, n);
-                        saved[w.index()] = true;
-                    }
-                    System.arraycopy(buf[w.value()], 0, target, 0, n);
-                } else if (!(a instanceof WriteAction)) {
-                    ((KernelCalls.Call) a).run(buf, step, b);
-                }
-                if (i == lockTo && held) {
-                    unlock(locks);
-                    held = false;
-                }
-            }
+            body.run(this, c, buf, step, c.b);
         } catch (RuntimeException | Error e) {
+            boolean[] saved = c.saved;
             for (int i = 0; i < saved.length; i++) {
                 if (saved[i]) {
                     Object target = state.get(written.get(i));
@@ -279,8 +282,54 @@ final class Executable {
             }
             throw e;
         } finally {
-            if (held) unlock(locks);
+            if (c.held) unlock(c);
+            c.state = null;
+            c.locks = null;
         }
+    }
+
+    /** A kernel's name in the step class: its kind and the node it computes. */
+    private static String label(Kernel k) {
+        return switch (k) {
+            case Kernel.Fused f -> "fused_" + (f.results().isEmpty() ? "none" : f.results().getFirst());
+            case Kernel.Single s -> "single_" + s.node();
+            case Kernel.MatmulEpilogue e -> "matmul_" + e.matmul();
+            case Kernel.SparseRows r -> "rows_" + r.indices();
+            case Kernel.Alias a -> "alias_" + a.node();
+            case Kernel.Write w -> "write_" + w.state();
+            case Kernel.Barrier b -> "barrier";
+        };
+    }
+
+    /** The bytes of the generated step class (for golden tests: the calls come as class data, not in the bytes). */
+    byte[] stepClassFile() { return StepWriter.classFile(kinds, lockFrom, lockTo); }
+
+    /** A state write through its buffer: the old value saved once per step (for undo), then the new one copied in. */
+    @Override public void write(Object ctx, int action) {
+        Ctx c = (Ctx) ctx;
+        WriteAction w = (WriteAction) actions[action];
+        Object target = c.state.get(w.state());
+        int n = Array.getLength(target);
+        if (!c.saved[w.index()]) {
+            Object bk = c.backups[w.index()];
+            if (bk == null) c.backups[w.index()] = bk = copy(target);
+            else System.arraycopy(target, 0, bk, 0, n);
+            c.saved[w.index()] = true;
+        }
+        System.arraycopy(c.buf[w.value()], 0, target, 0, n);
+    }
+
+    /** Takes the use_locking locks, in name order (so two steps never deadlock). */
+    @Override public void lock(Object ctx) {
+        Ctx c = (Ctx) ctx;
+        for (int s = 0; s < lockedState.size(); s++) c.locks.get(lockedState.get(s)).lock();
+        c.held = true;
+    }
+
+    @Override public void unlock(Object ctx) {
+        Ctx c = (Ctx) ctx;
+        for (int i = lockedState.size() - 1; i >= 0; i--) c.locks.get(lockedState.get(i)).unlock();
+        c.held = false;
     }
 
     /** The value of fetched node {@code id} after {@link #run}: a written variable's old value. */
@@ -290,9 +339,6 @@ final class Executable {
         return c.buf[id];
     }
 
-    private void unlock(Map<String, ReentrantLock> locks) {
-        for (int i = lockedState.size() - 1; i >= 0; i--) locks.get(lockedState.get(i)).unlock();
-    }
 
     /** The first {@code n} elements of a primitive array, copied. */
     static Object copy(Object a, int n) {

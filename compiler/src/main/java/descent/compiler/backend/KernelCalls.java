@@ -19,7 +19,7 @@ import java.util.Map;
  */
 final class KernelCalls {
     /** One kernel call over the buffers; {@code b} is the runtime size of the symbolic dimension. */
-    interface Call { void run(Object[] buf, long step, int b); }
+    interface Call extends descent.compiler.emit.StepCall {}
 
     /** Thrown while building a symbolic executable for what only a concrete binding can emit. */
     static final class Fallback extends RuntimeException {

@@ -47,6 +47,17 @@ final class KernelClassFile implements Opcodes {
 
     /** Defines a generated kernel class as a hidden class of this package (verified first when {@link #VERIFY}). */
     static java.lang.invoke.MethodHandles.Lookup define(byte[] classFile) throws IllegalAccessException {
+        verify(classFile);
+        return java.lang.invoke.MethodHandles.lookup().defineHiddenClass(classFile, true);
+    }
+
+    /** {@link #define} with class data, which the class reads with {@code MethodHandles.classData}. */
+    static java.lang.invoke.MethodHandles.Lookup defineWithData(byte[] classFile, Object data) throws IllegalAccessException {
+        verify(classFile);
+        return java.lang.invoke.MethodHandles.lookup().defineHiddenClassWithClassData(classFile, data, true);
+    }
+
+    private static void verify(byte[] classFile) {
         if (VERIFY) {
             java.io.StringWriter problems = new java.io.StringWriter();
             org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile),
@@ -55,6 +66,5 @@ final class KernelClassFile implements Opcodes {
                 throw new IllegalStateException("a generated kernel class fails CheckClassAdapter:\n" + problems);
             }
         }
-        return java.lang.invoke.MethodHandles.lookup().defineHiddenClass(classFile, true);
     }
 }

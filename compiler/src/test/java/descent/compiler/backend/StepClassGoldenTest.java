@@ -1,0 +1,76 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.ir.Model;
+import descent.compiler.ir.TrainStep;
+import descent.compiler.lower.Lowering;
+import descent.compiler.schedule.Scheduler;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.CheckClassAdapter;
+import org.objectweb.asm.util.TraceClassVisitor;
+
+/**
+ * The generated step class of the logistic regression example, as ASM prints it (golden:
+ * tests/golden/examples/logreg.step.bytecode; regenerate with -Ddescent.regenerate=true): one call per kernel
+ * in the plan's order, the writes that go through buffers, and nothing else. With use_locking the locks are
+ * taken before the first action that reads locked state and released after its last write.
+ */
+class StepClassGoldenTest {
+    private static final Path ROOT = Path.of(System.getProperty("descent.root", ".."));
+
+    @Test
+    void logregStepClass() throws Exception {
+        String text = trace(executable(Files.readString(ROOT.resolve("examples/logreg.descent")), Set.of()).stepClassFile());
+        Path golden = ROOT.resolve("tests/golden/examples/logreg.step.bytecode");
+        if (Boolean.getBoolean("descent.regenerate")) {
+            Files.writeString(golden, text, StandardCharsets.UTF_8);
+            return;
+        }
+        assertTrue(Files.exists(golden), "missing golden " + golden + "; run with -Ddescent.regenerate=true");
+        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, "step class differs from " + golden);
+    }
+
+    @Test
+    void locksSurroundTheLockedUpdates() throws Exception {
+        String source = Files.readString(ROOT.resolve("examples/logreg.descent"))
+                .replace("GradientDescentOptimizer(learning_rate=0.5)", "GradientDescentOptimizer(learning_rate=0.5, use_locking=true)");
+        String text = trace(executable(source, Set.of("w", "b")).stepClassFile());
+        int lock = text.indexOf("StepHooks.lock"), unlock = text.indexOf("StepHooks.unlock");
+        assertTrue(lock > 0 && unlock > lock, text);
+        assertEquals(lock, text.lastIndexOf("StepHooks.lock"), "locked once");
+        // The forward pass reads w, so the locks are taken before the first call; released after the last update of w and b.
+        assertTrue(lock < text.indexOf("GETSTATIC descent/compiler/emit/GeneratedStep.C0_"), text);
+        String afterUnlock = text.substring(unlock, text.indexOf("RETURN", unlock));
+        assertTrue(text.substring(lock, unlock).contains("GETSTATIC"), text);
+        assertTrue(afterUnlock.split("GETSTATIC", -1).length - 1 <= 1, "only global_step's increment follows the unlock:\n" + text);
+    }
+
+    private static Executable executable(String source, Set<String> locked) {
+        Model m = Compiler.check("logreg.descent", source);
+        TrainStep t = m.trains().get(0);
+        List<Integer> fetches = List.of(t.lossNode());
+        return new Executable(m.graph(), Lowering.lower(m, Scheduler.schedule(m, t, fetches), fetches), Map.of("batch", 4), locked,
+                fetches, StepThreads.SINGLE);
+    }
+
+    private static String trace(byte[] cls) {
+        StringWriter verify = new StringWriter();
+        CheckClassAdapter.verify(new ClassReader(cls), false, new PrintWriter(verify));
+        assertTrue(verify.toString().isEmpty(), verify.toString());
+        StringWriter out = new StringWriter();
+        new ClassReader(cls).accept(new TraceClassVisitor(new PrintWriter(out)), 0);
+        return out.toString();
+    }
+}
