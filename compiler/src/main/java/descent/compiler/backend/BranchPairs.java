@@ -37,9 +37,13 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
         return new BranchPairs(kernels, new boolean[kernels.size()], time);
     }
 
-    /** Pairs independent products of {@code kernels} when a step may use two threads or more. */
+    /**
+     * Pairs independent products of {@code kernels} when a step runs on exactly two threads. With more, each
+     * product splits over all of them instead: a pair would run each product on one thread and leave the
+     * others idle (a split asked for inside a pair runs on the thread that asked).
+     */
     static BranchPairs of(Graph g, List<Kernel> kernels, int threads, boolean locked) {
-        if (threads < 2 || locked) return none(kernels);
+        if (threads != 2 || locked) return none(kernels);
         int n = kernels.size();
         int[] definedAt = new int[g.size()];
         Arrays.fill(definedAt, -1);

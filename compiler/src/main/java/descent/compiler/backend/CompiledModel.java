@@ -36,19 +36,23 @@ public final class CompiledModel implements DescentModel {
 
     /**
      * Why the compiled backend cannot run {@code model}, as a sentence, or null when it runs the whole model.
-     * Every op has f32 and f64 kernels; what remains is an f64 elementwise op whose operands are of another
-     * dtype (a fused loop has one element type), which the IR's own builders never make. The command line's
-     * default backend falls back to the interpreter exactly when this is not null, so anything the backend
-     * cannot run must be named here.
+     * Every op has f32 and f64 kernels; what is left is an elementwise op the fused loops cannot take: a
+     * select of integer values, or one whose f64 condition picks between f32 values (converting the condition
+     * could turn a tiny nonzero into 0). The command line's default backend falls back to the interpreter
+     * exactly when this is not null, so anything the backend cannot run must be named here.
      */
     public static String unsupported(Model model) {
         var g = model.graph();
         for (Node n : g.nodes()) {
             boolean elementwise = n.op() instanceof Op.Unary || n.op() instanceof Op.Binary || n.op() instanceof Op.Select
                     || n.op() instanceof Op.LeakyRelu || n.op() instanceof Op.LeakyReluGrad;
-            if (n.type().dtype() == DType.F64 && elementwise && !Lowering.isElementwise(n, g)) {
-                return "the compiled backend does not support f64 " + n.op().mnemonic() + " of other dtypes yet (" + describe(n)
-                        + " is " + n.type() + ")";
+            if (!elementwise) continue;
+            boolean runs = n.type().dtype().isFloating() ? Lowering.isElementwise(n, g)
+                    : n.op() instanceof Op.Unary || n.op() instanceof Op.Binary;   // integer kernels (LayoutCalls)
+            if (!runs) {
+                String operands = String.join(", ", n.inputs().stream().map(i -> g.type(i).dtype().languageName()).toList());
+                return "the compiled backend does not support " + n.op().mnemonic() + " of " + operands + " giving "
+                        + n.type() + " yet (" + describe(n) + ")";
             }
         }
         return null;

@@ -1,5 +1,6 @@
 package descent.compiler.backend;
 
+import descent.compiler.emit.CastEmitter;
 import descent.compiler.emit.ElementwiseEmitter;
 import descent.compiler.emit.ElementwiseKernel;
 import descent.compiler.emit.ElementwiseStyle;
@@ -36,6 +37,19 @@ final class ElementwiseCalls {
         LayoutKernel[] broadcasts = new LayoutKernel[inputs.length];
         int[] scratch = new int[inputs.length];
         DType dtype = f64 ? DType.F64 : DType.F32;
+        // An input of another dtype (a select's integer condition) is converted into a scratch first.
+        Set<Integer> converted = new HashSet<>();
+        LayoutKernel[] casts = new LayoutKernel[inputs.length];
+        int[] castScratch = new int[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            int in = inputs[i];
+            DType from = c.g.type(in).dtype();
+            if (from == dtype) continue;
+            int[] dims = c.dims(in);
+            converted.add(in);
+            casts[i] = Kernels.get("cast " + from + dtype + Arrays.toString(dims), () -> CastEmitter.cast(from, dtype, dims));
+            castScratch[i] = c.buffers.scratch(dtype, Sz.of(dims));
+        }
         for (int i = 0; i < inputs.length; i++) {
             int in = inputs[i];
             if (FusedExpr.kindOf(c.g.type(in).shape(), domain) != null) continue;
@@ -45,11 +59,12 @@ final class ElementwiseCalls {
                     () -> LayoutEmitter.broadcastTo(dtype, from, to));
             scratch[i] = c.buffers.scratch(dtype, length);
         }
+        Prep prep = new Prep(inputs, casts, castScratch, broadcasts, scratch);
         if (f64) {
-            fused64(c, f, FusedExpr.from(c.g, f.results(), f.inputs(), materialized), inputs, broadcasts, scratch, length, rowDim);
+            fused64(c, f, FusedExpr.from(c.g, f.results(), f.inputs(), materialized, converted), prep, length, rowDim);
             return;
         }
-        FusedExpr expr = FusedExpr.from(c.g, f.results(), f.inputs(), materialized);
+        FusedExpr expr = FusedExpr.from(c.g, f.results(), f.inputs(), materialized, converted);
         ElementwiseKernel kernel = compile(expr);
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
         for (int r : results) c.out(r);
@@ -58,7 +73,7 @@ final class ElementwiseCalls {
         int[] inOff = new int[inputs.length], outOff = new int[results.length];
         // Large passes are split into contiguous ranges of whole rows, one per thread; each part's offsets
         // live in per-thread slots, so concurrent steps on one executable do not share them.
-        int parts = materialized.isEmpty() ? c.threads.threads() : 1;
+        int parts = materialized.isEmpty() && converted.isEmpty() ? c.threads.threads() : 1;
         boolean hasRows = expr.inputs().contains(descent.compiler.emit.InputKind.ROW);
         int[] partIn = new int[parts], partOut = new int[parts];
         for (int p = 0; p < parts && parts > 1; p++) {
@@ -68,16 +83,7 @@ final class ElementwiseCalls {
         int partSlot = parts > 1 ? c.buffers.holder(1, false) : -1;
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
-            for (int i = 0; i < inputs.length; i++) {
-                if (broadcasts[i] != null) {
-                    Object[] arg = (Object[]) buf[argSlot];
-                    arg[0] = buf[inputs[i]];
-                    broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
-                    in[i] = (float[]) buf[scratch[i]];
-                } else {
-                    in[i] = (float[]) buf[inputs[i]];
-                }
-            }
+            for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
             for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
             int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
             if (parts == 1 || len < PARALLEL_ELEMENTS) {
@@ -92,11 +98,35 @@ final class ElementwiseCalls {
     }
 
     /**
+     * How a pass's inputs reach its loop: as their buffers, or first converted to the loop's dtype ({@code casts},
+     * into {@code castScratch}) and/or broadcast to its shape ({@code broadcasts}, into {@code scratch}).
+     */
+    private record Prep(int[] inputs, LayoutKernel[] casts, int[] castScratch, LayoutKernel[] broadcasts, int[] scratch) {
+        /** Input {@code i}'s array for this call, converted and broadcast now if it must be. */
+        Object input(Object[] buf, int b, int i, int argSlot, int offSlot) {
+            Object src = buf[inputs[i]];
+            if (casts[i] != null) {
+                Object[] arg = (Object[]) buf[argSlot];
+                arg[0] = src;
+                casts[i].run(arg, (int[]) buf[offSlot], buf[castScratch[i]], 0, b);
+                src = buf[castScratch[i]];
+            }
+            if (broadcasts[i] != null) {
+                Object[] arg = (Object[]) buf[argSlot];
+                arg[0] = src;
+                broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
+                src = buf[scratch[i]];
+            }
+            return src;
+        }
+    }
+
+    /**
      * An f64 pass: the same call over double arrays, on one thread. Its kernel is a scalar loop (bitwise the
      * interpreter; C2 vectorizes it when every offset is 0), as f64 expressions have no vector style.
      */
-    private static void fused64(KernelCalls c, Kernel.Fused f, FusedExpr expr, int[] inputs, LayoutKernel[] broadcasts,
-                                int[] scratch, Sz length, int rowDim) {
+    private static void fused64(KernelCalls c, Kernel.Fused f, FusedExpr expr, Prep prep, Sz length, int rowDim) {
+        int[] inputs = prep.inputs();
         ElementwiseKernel kernel = Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseStyle.SCALAR));
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
         for (int r : results) c.out(r);
@@ -105,16 +135,7 @@ final class ElementwiseCalls {
         int[] inOff = new int[inputs.length], outOff = new int[results.length];
         c.call((buf, step, b) -> {
             double[][] in = (double[][]) buf[inSlot], out = (double[][]) buf[outSlot];
-            for (int i = 0; i < inputs.length; i++) {
-                if (broadcasts[i] != null) {
-                    Object[] arg = (Object[]) buf[argSlot];
-                    arg[0] = buf[inputs[i]];
-                    broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
-                    in[i] = (double[]) buf[scratch[i]];
-                } else {
-                    in[i] = (double[]) buf[inputs[i]];
-                }
-            }
+            for (int i = 0; i < inputs.length; i++) in[i] = (double[]) prep.input(buf, b, i, argSlot, offSlot);
             for (int i = 0; i < results.length; i++) out[i] = (double[]) buf[results[i]];
             kernel.run64(in, inOff, out, outOff, length.at(b), rowDim < 0 ? b : Math.max(1, rowDim));
         });

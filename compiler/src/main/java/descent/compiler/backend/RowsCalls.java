@@ -37,6 +37,7 @@ final class RowsCalls {
     }
 
     static void firstOccurrence(KernelCalls c, Node n) {
+        KernelCalls.requireFloating(n);
         call(c, n.id(), RowsSpec.firstOccurrence(idRange(c, n.input(0)), c.isLong(n.input(0))), -1, n.input(0), -1, -1, false);
     }
 

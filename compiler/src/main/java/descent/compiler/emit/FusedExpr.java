@@ -160,6 +160,15 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
      * caller broadcasts them to the outputs' shape first (a column or other pattern a fused loop cannot read).
      */
     public static FusedExpr from(Graph g, List<Integer> outputNodes, List<Integer> leafNodes, Set<Integer> materialized) {
+        return from(g, outputNodes, leafNodes, materialized, Set.of());
+    }
+
+    /**
+     * As {@link #from(Graph, List, List, Set)}, except that the leaves in {@code converted} may be of another
+     * dtype: the caller converts them to the loop's dtype first (a select's integer condition).
+     */
+    public static FusedExpr from(Graph g, List<Integer> outputNodes, List<Integer> leafNodes, Set<Integer> materialized,
+                                 Set<Integer> converted) {
         if (outputNodes.isEmpty()) throw new IllegalArgumentException("no output nodes");
         if (new HashSet<>(leafNodes).size() != leafNodes.size()) throw new IllegalArgumentException("repeated leaf in " + leafNodes);
         Shape domain = g.type(outputNodes.get(0)).shape();
@@ -175,7 +184,7 @@ public record FusedExpr(List<InputKind> inputs, List<ExprNode> nodes, List<Integ
         Builder b = builder();
         Map<Integer, Integer> exprOf = new HashMap<>();
         for (int leaf : leafNodes) {
-            requireDType(g, leaf, "leaf", dtype);
+            if (!converted.contains(leaf)) requireDType(g, leaf, "leaf", dtype);
             InputKind kind = materialized.contains(leaf) ? InputKind.FULL : kindOf(g.type(leaf).shape(), domain);
             if (kind == null) {
                 throw new IllegalArgumentException("leaf %" + leaf + " of shape " + g.type(leaf).shape() + " broadcasts to " + domain

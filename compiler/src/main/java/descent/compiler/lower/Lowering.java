@@ -159,21 +159,30 @@ public final class Lowering {
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));
     }
 
-    /** {@link #isElementwise(Node, Graph)} in f32 (a sparse row loop's element type). */
-    static boolean isElementwise(Node n) { return n.type().dtype() == DType.F32 && isElementwiseOp(n); }
+    /** An f32 elementwise op of f32 operands only (what a sparse row loop computes). */
+    static boolean isF32Elementwise(Node n, Graph g) {
+        if (n.type().dtype() != DType.F32 || !isElementwiseOp(n)) return false;
+        for (int in : n.inputs()) if (g.type(in).dtype() != DType.F32) return false;
+        return true;
+    }
 
     /**
-     * What a fused loop computes ({@code emit/FusedExpr}): unary, binary, select, leaky ReLU, in f32, or in
-     * f64 with f64 operands (a loop has one element type).
+     * What a fused loop computes ({@code emit/FusedExpr}): unary, binary, select, leaky ReLU, in f32 or f64. A
+     * loop has one element type: every operand has the node's dtype, except a select's condition, which may
+     * be of a type that converts to it without changing which values are 0 (an integer condition, or f32 in an
+     * f64 loop; the backend converts it first). An f64 condition on f32 values could underflow to 0 and is
+     * not fused (the compiled backend reports it unsupported).
      */
     public static boolean isElementwise(Node n, Graph g) {
         DType t = n.type().dtype();
-        if (t == DType.F64) {
-            for (int in : n.inputs()) if (g.type(in).dtype() != DType.F64) return false;
-        } else if (t != DType.F32) {
-            return false;
+        if ((t != DType.F32 && t != DType.F64) || !isElementwiseOp(n)) return false;
+        for (int k = 0; k < n.inputs().size(); k++) {
+            DType in = g.type(n.input(k)).dtype();
+            if (in == t) continue;
+            boolean condition = n.op() instanceof Op.Select && k == 0;
+            if (!condition || !(in == DType.I32 || in == DType.I64 || in == DType.F32 && t == DType.F64)) return false;
         }
-        return isElementwiseOp(n);
+        return true;
     }
 
     private static boolean isElementwiseOp(Node n) {

@@ -139,7 +139,7 @@ final class SparseRowFusion {
             gathers.add(id);
             return true;
         }
-        if (Lowering.isElementwise(n) && n.type().shape().equals(domain)) {
+        if (Lowering.isF32Elementwise(n, g) && n.type().shape().equals(domain)) {
             members.add(id);
             for (int in : n.inputs()) if (!collect(g, in, indices, domain, width, members, gathers, leaves)) return false;
             return true;

@@ -98,6 +98,29 @@ class CompiledF64Test {
         check(SCALAR, Map.of("x", Tensor.of(new double[] {1.5}), "y", Tensor.of(new double[] {-0.25})));
     }
 
+    /**
+     * A select whose condition is of another dtype (piecewise_constant compares global_step, an i64): the
+     * condition is converted into the loop's dtype first, in f32 and f64 models; an f64 condition picking
+     * between f32 values is named as unsupported (converting it could turn a tiny nonzero into 0).
+     */
+    @Test
+    void selectsWithConditionsOfAnotherDtype() {
+        String model = """
+                model schedule
+                input g: T[3]
+                var w: T[3] = ones()
+                var global_step: i64[] = 0 (trainable=false)
+                lr = piecewise_constant(X, [2, 4], [0.5, 0.25, 0.125])
+                train step { GradientDescentOptimizer(lr).apply_gradients([(g, w)], global_step=global_step) }
+                """;
+        check(model.replace("T[", "f64[").replace("X", "global_step"), Map.of("g", Tensor.of(new double[] {1, -2, 0.5}, 3)));
+        check(model.replace("T[", "f32[").replace("X", "global_step"), Map.of("g", Tensor.of(new float[] {1, -2, 0.5f}, 3)));
+        check(model.replace("T[", "f64[").replace("X", "cast(global_step, f32)"), Map.of("g", Tensor.of(new double[] {1, -2, 0.5}, 3)));
+        Model m = Compiler.check("s.descent", model.replace("T[", "f32[").replace("X", "cast(global_step, f64)"));
+        String why = CompiledModel.unsupported(m);
+        assertTrue(why != null && why.contains("select of f64"), why);
+    }
+
     private static void check(String text, Map<String, Tensor> feeds) {
         Model m = Compiler.check("f64.descent", text);
         assertNull(CompiledModel.unsupported(m), "runs compiled");
