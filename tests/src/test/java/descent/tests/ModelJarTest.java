@@ -107,6 +107,54 @@ class ModelJarTest {
         assertEquals("3", got[10], "prob has one value per row");
     }
 
+    /** An f64 model through the typed façade (double[] in, double out): the interpreter's bits. */
+    @Test
+    void anF64ModelTrainsThroughItsTypedFacade(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("lin64.descent"), jar = tmp.resolve("lin64.jar");
+        String text = """
+                model lin64
+                input x: f64[batch, 2]
+                var w: f64[2, 1] = ones()
+                y = x @ w
+                loss = reduce_mean(square(y - 1))
+                output y, loss
+                train step { GradientDescentOptimizer(learning_rate=0.01).minimize(loss) }
+                """;
+        java.nio.file.Files.writeString(model, text);
+        CliTest.Result r = CliTest.descent("compile", model.toString(), "-o", jar.toString(), "--package", "com.example");
+        assertEquals(0, r.code(), r.err());
+        Path src = tmp.resolve("Lin64App.java");
+        java.nio.file.Files.writeString(src, """
+                import com.example.Lin64;
+                import descent.runtime.api.TrainingSession;
+                public class Lin64App {
+                    public static void main(String[] args) {
+                        Lin64 model = new Lin64();
+                        TrainingSession session = model.newSession(0);
+                        double[] x = {1, 2, 3, 4, 5, 6, 0.5, -1};
+                        StringBuilder out = new StringBuilder();
+                        for (int i = 0; i < 5; i++) out.append(Double.doubleToRawLongBits(model.step(session, x))).append(' ');
+                        out.append(model.y(session, x).length);
+                        System.out.println(out);
+                    }
+                }
+                """);
+        String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String cp = runtime + java.io.File.pathSeparator + jar;
+        assertEquals(0, javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", cp, "-d", tmp.toString(), src.toString()));
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", cp + java.io.File.pathSeparator + tmp,
+                "Lin64App").start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        TrainingSession s = new InterpretedModel(Compiler.check("lin64.descent", text), Precision.F32).newSession(0);
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new double[] {1, 2, 3, 4, 5, 6, 0.5, -1}, 4, 2));
+        StringBuilder want = new StringBuilder();
+        for (int i = 0; i < 5; i++) want.append(Double.doubleToRawLongBits(s.train("step", feeds, List.of("loss")).get("loss").getDouble(0))).append(' ');
+        assertEquals(want + "4", out);
+    }
+
     @Test
     void compileWithoutAnOutputSaysWhere() {
         CliTest.Result r = CliTest.descent("compile", CliTest.ex("logreg.descent"));

@@ -73,6 +73,13 @@ public abstract class JarModel implements DescentModel {
         return c.into[0] instanceof float[] f ? f[0] : (float) ((double[]) c.into[0])[0];
     }
 
+    /** {@link #trainTyped} for a train step whose loss is f64: the loss as a double. */
+    protected final double trainTyped64(TrainingSession session, String train, String[] inputs, Object[] arrays, String loss) {
+        Call c = call(inputs, arrays, loss);
+        session.trainInto(train, c.feeds, c.fetches, c.into);
+        return loss == null ? Double.NaN : ((double[]) c.into[0])[0];
+    }
+
     /** Evaluates {@code output} with the arrays as its inputs; returns its values row-major. */
     protected final Object evaluateTyped(TrainingSession session, String output, String[] inputs, Object[] arrays) {
         return session.evaluate(call(inputs, arrays, null).feeds, List.of(output)).get(output).data();
@@ -127,6 +134,7 @@ public abstract class JarModel implements DescentModel {
                 case float[] f -> Tensor.of(f, shape);
                 case int[] n -> Tensor.of(n, shape);
                 case long[] l -> Tensor.of(l, shape);
+                case double[] d -> Tensor.of(d, shape);
                 default -> throw new DescentException("`" + inputs[i] + "` must be a primitive array");
             });
         }

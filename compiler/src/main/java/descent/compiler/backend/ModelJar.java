@@ -64,7 +64,8 @@ public final class ModelJar {
 
     /**
      * {@code public final class cls extends JarModel}: a constructor, and typed methods like tfcompile's —
-     * {@code float STEP(TrainingSession s, float[] x, int[] labels)} per train block (returns the loss) and
+     * {@code float STEP(TrainingSession s, float[] x, int[] labels)} per train block (returns the loss; a double
+     * for an f64 loss) and
      * {@code float[] OUTPUT(TrainingSession s, float[] x)} per output, taking the inputs each needs, in
      * declaration order — so application code is checked by javac.
      */
@@ -80,7 +81,7 @@ public final class ModelJar {
         mv.visitInsn(Opcodes.RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
-        Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "evaluateTyped", "feeds"));
+        Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "trainTyped64", "evaluateTyped", "feeds"));
         MethodVisitor clinit = cw.visitMethod(Opcodes.ACC_STATIC, "<clinit>", "()V", null, null);
         clinit.visitCode();
         int fields = 0;
@@ -90,14 +91,17 @@ public final class ModelJar {
             if (t.lossNode() >= 0) roots.add(t.lossNode());
             String loss = t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? lossName(m, t.lossNode()) : null;
             namesField(cw, clinit, self, names, inputsFor(m, roots));
-            typedMethod(cw, superName, javaName(t.name(), taken), "F", inputsFor(m, roots), m,
+            // An f64 loss comes back as a double (trainTyped64), any other as a float.
+            boolean f64 = loss != null && m.graph().type(t.lossNode()).dtype() == descent.runtime.DType.F64;
+            typedMethod(cw, superName, javaName(t.name(), taken), f64 ? "D" : "F", inputsFor(m, roots), m,
                     (v, inputs) -> {
                         v.visitLdcInsn(t.name());
                         pushArrays(v, self, names, inputs);
                         if (loss == null) v.visitInsn(Opcodes.ACONST_NULL); else v.visitLdcInsn(loss);
-                        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "trainTyped",
-                                "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/String;)F", false);
-                        v.visitInsn(Opcodes.FRETURN);
+                        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, f64 ? "trainTyped64" : "trainTyped",
+                                "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/String;)"
+                                        + (f64 ? "D" : "F"), false);
+                        v.visitInsn(f64 ? Opcodes.DRETURN : Opcodes.FRETURN);
                     });
         }
         for (var e : m.outputs().entrySet()) {
