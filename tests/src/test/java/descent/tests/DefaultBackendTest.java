@@ -61,18 +61,21 @@ class DefaultBackendTest {
             "--data", data.toString(), "--out", probs.toString(), "--output", "logits"}, b));
     }
 
-    /** A linear model in f64, its data (x.npy, 6 rows) and a checkpoint to predict from. */
+    /** A linear model in f64 (also trained from a model jar by ModelJarTest). */
+    static final String LIN64 = """
+            model lin64
+            input x: f64[batch, 2]
+            var w: f64[2, 1] = ones()
+            y = x @ w
+            loss = reduce_mean(square(y - 1))
+            output y, loss
+            train step { GradientDescentOptimizer(learning_rate=0.01).minimize(loss) }
+            """;
+
+    /** {@link #LIN64}, its data (x.npy, 6 rows) and a checkpoint to predict from. */
     private static Path f64Model(Path tmp) throws IOException {
         Path model = tmp.resolve("f64.descent");
-        Files.writeString(model, """
-                model lin64
-                input x: f64[batch, 2]
-                var w: f64[2, 1] = ones()
-                y = x @ w
-                loss = reduce_mean(square(y - 1))
-                output y, loss
-                train step { GradientDescentOptimizer(learning_rate=0.01).minimize(loss) }
-                """);
+        Files.writeString(model, LIN64);
         Path data = Files.createDirectories(tmp.resolve("f64-data"));
         Npy.write(data.resolve("x.npy"), Tensor.of(new double[] {1, 2, 3, 4, 5, 6, 0.5, -1, 2, 0.25, -3, 1}, 6, 2));
         return model;

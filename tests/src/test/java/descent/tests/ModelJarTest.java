@@ -111,15 +111,7 @@ class ModelJarTest {
     @Test
     void anF64ModelTrainsThroughItsTypedFacade(@TempDir Path tmp) throws Exception {
         Path model = tmp.resolve("lin64.descent"), jar = tmp.resolve("lin64.jar");
-        String text = """
-                model lin64
-                input x: f64[batch, 2]
-                var w: f64[2, 1] = ones()
-                y = x @ w
-                loss = reduce_mean(square(y - 1))
-                output y, loss
-                train step { GradientDescentOptimizer(learning_rate=0.01).minimize(loss) }
-                """;
+        String text = DefaultBackendTest.LIN64;
         java.nio.file.Files.writeString(model, text);
         CliTest.Result r = CliTest.descent("compile", model.toString(), "-o", jar.toString(), "--package", "com.example");
         assertEquals(0, r.code(), r.err());

@@ -5,7 +5,6 @@ import descent.compiler.ir.Model;
 import descent.compiler.lower.Lowering;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
-import descent.runtime.DType;
 import descent.runtime.DescentException;
 import descent.runtime.api.DescentModel;
 import descent.runtime.api.ModelSignature;

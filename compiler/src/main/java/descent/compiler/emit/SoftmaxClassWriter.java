@@ -81,6 +81,25 @@ final class SoftmaxClassWriter implements Opcodes {
         else c.insn(LALOAD).insn(L2D).insn(D2I);
     }
 
+    /**
+     * {@code for (r < rows) { k = label(r); if (k < 0 || k >= classes) throw labelOutOfRange(k, r, classes); }}:
+     * every sparse label is checked before any row is written ({@code pushLabel} pushes row r's label as an int).
+     */
+    static void checkLabels(MatmulCode c, int r, int k, int rowsSlot, int classes, Runnable pushLabel) {
+        c.forLoop(r, 0, cc -> cc.iload(rowsSlot), 1, () -> {
+            Label bad = new Label(), ok = new Label();
+            pushLabel.run();
+            c.istore(k).iload(k);
+            c.mv.visitJumpInsn(IFLT, bad);
+            c.iload(k).push(classes);
+            c.mv.visitJumpInsn(IF_ICMPLT, ok);
+            c.mv.visitLabel(bad);
+            c.iload(k).iload(r).push(classes).invokeStatic(Type.getInternalName(SoftmaxEmitter.class), "labelOutOfRange",
+                    "(III)Ldescent/runtime/DescentException;").insn(ATHROW);
+            c.mv.visitLabel(ok);
+        });
+    }
+
     private void emitCompute(ClassWriter cw) {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "compute", desc(), null, null);
         mv.visitCode();
@@ -105,18 +124,7 @@ final class SoftmaxClassWriter implements Opcodes {
             mv.visitTypeInsn(CHECKCAST, op == SoftmaxOp.SPARSE_XENT_I32 ? "[I" : "[J");
             c.astore(arr);
             checkRange(c, labelsOff, rowsSlot, arr);
-            c.forLoop(r, 0, cc -> cc.iload(rowsSlot), 1, () -> {
-                Label bad = new Label(), ok = new Label();
-                pushLabel(c, arr, labelsOff, r);
-                c.istore(k).iload(k);
-                mv.visitJumpInsn(IFLT, bad);
-                c.iload(k).push(classes);
-                mv.visitJumpInsn(IF_ICMPLT, ok);
-                mv.visitLabel(bad);
-                c.iload(k).iload(r).push(classes).invokeStatic(Type.getInternalName(SoftmaxEmitter.class), "labelOutOfRange",
-                        "(III)Ldescent/runtime/DescentException;").insn(ATHROW);
-                mv.visitLabel(ok);
-            });
+            checkLabels(c, r, k, rowsSlot, classes, () -> pushLabel(c, arr, labelsOff, r));
         }
         c.iload(xOff).istore(p);
         c.iload(softmax ? outOff : labelsOff).istore(q);   // the running pointer of out (softmax) or dense labels (xent)

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.concurrent.atomic.AtomicLong;
 import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -44,18 +43,7 @@ public final class SoftmaxF64Emitter implements Opcodes {
             mv.visitVarInsn(ALOAD, LABELS);
             mv.visitTypeInsn(CHECKCAST, op == Op.SPARSE_XENT_I32 ? "[I" : "[J");
             mv.visitVarInsn(ASTORE, DL);
-            c.forLoop(R, 0, x -> x.iload(ROWS), 1, () -> {
-                Label bad = new Label(), ok = new Label();
-                pushLabel(c, op);
-                c.istore(K).iload(K);
-                mv.visitJumpInsn(IFLT, bad);
-                c.iload(K).push(classes);
-                mv.visitJumpInsn(IF_ICMPLT, ok);
-                mv.visitLabel(bad);
-                c.iload(K).iload(R).push(classes).invokeStatic(Type.getInternalName(SoftmaxEmitter.class), "labelOutOfRange",
-                        "(III)Ldescent/runtime/DescentException;").insn(ATHROW);
-                mv.visitLabel(ok);
-            });
+            SoftmaxClassWriter.checkLabels(c, R, K, ROWS, classes, () -> pushLabel(c, op));
         } else if (op == Op.XENT) {
             mv.visitVarInsn(ALOAD, LABELS);
             mv.visitTypeInsn(CHECKCAST, "[D");
