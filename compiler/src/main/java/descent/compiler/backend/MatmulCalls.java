@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
- * rows depend on the batch; a kernel per batch size, made when first seen, when the batch is contracted
- * (a weight gradient) or is C's column count.
+ * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·B with a
+ * row-major B); a kernel per batch size, made when first seen, only when the batch is C's column count or
+ * is contracted against a transposed B.
  */
 final class MatmulCalls {
     private MatmulCalls() {}
@@ -175,10 +176,14 @@ final class MatmulCalls {
             this.scratch = new float[parts][];
         }
 
+        /** A kernel for {@code m} rows: with a row-major B, one taking k (the batch) per call; else one for this k. */
         private EmittedMatmul kernel(int m, int k) {
-            MatmulShape shape = new MatmulShape(m, k, cols, true, tb, DType.F32);
+            MatmulShape shape = new MatmulShape(m, tb ? k : MatmulShape.RUNTIME_K, cols, true, tb, DType.F32);
             return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
         }
+
+        /** The int argument of a call: k for a runtime-K kernel, else the block's rows. */
+        private int dim(int blockRows) { return tb ? blockRows : batch; }
 
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
@@ -193,7 +198,7 @@ final class MatmulCalls {
                 batch = b;
             }
             if ((long) rows * b * cols < PARALLEL_MACS_WEIGHT_GRADIENT) {
-                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows, wholeScratch,
+                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, dim(rows), wholeScratch,
                         bias < 0 ? null : (float[]) buf[bias], 0);
                 return;
             }
@@ -206,7 +211,7 @@ final class MatmulCalls {
             if (n == 0) return;
             float[] a = (float[]) buf[x], block = columns[p];
             for (int kk = 0; kk < batch; kk++) System.arraycopy(a, kk * rows + from, block, kk * n, n);
-            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, n, scratch[p],
+            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(n), scratch[p],
                     bias < 0 ? null : (float[]) buf[bias], 0);
         }
     }
@@ -243,6 +248,14 @@ final class MatmulCalls {
                 if (ps == null) h[0] = ps = new TransposedParts(c.threads.threads(), rows, cols, tb, epi, x, y, bias, id);
                 ps.run(c.threads, buf, b);
             });
+            return;
+        }
+        if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {
+            // A weight gradient: one kernel whose contracted dimension, the batch, is an argument.
+            MatmulShape shape = new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, true, false, DType.F32);
+            EmittedMatmul e = Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
+            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, null,
+                    bias < 0 ? null : (float[]) buf[bias], 0));
             return;
         }
         int scratch = c.buffers.lazy();

@@ -33,7 +33,7 @@ abstract class MatmulClassWriter implements Opcodes {
     final MatmulShape shape;
     final MatmulEpilogue epilogue;
     final String className;
-    /** Slot of the runtime row count, or -1 when M is static. */
+    /** Slot of the runtime dimension (the row count, or k for a runtime-K kernel), or -1 when both are static. */
     final int mSlot;
     /** Slot of the scratch array, or -1 when the kernel needs none. */
     final int scratchSlot;
@@ -47,7 +47,7 @@ abstract class MatmulClassWriter implements Opcodes {
         this.epilogue = epilogue;
         this.className = className;
         int next = C_OFF + 1;
-        mSlot = shape.hasRuntimeM() ? next++ : -1;
+        mSlot = shape.hasRuntimeDim() ? next++ : -1;
         scratchSlot = scratchFloats > 0 ? next++ : -1;
         biasSlot = epilogue.bias() ? next++ : -1;
         biasOffSlot = epilogue.bias() ? next++ : -1;
@@ -67,14 +67,25 @@ abstract class MatmulClassWriter implements Opcodes {
     void emitStaticInit(MatmulCode code) {}
 
     final String matmulDesc() {
-        return "([FI[FI[FI" + (shape.hasRuntimeM() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "")
+        return "([FI[FI[FI" + (shape.hasRuntimeDim() ? "I" : "") + (scratchSlot >= 0 ? "[F" : "")
                 + (biasSlot >= 0 ? "[FI" : "") + ")V";
     }
 
     /** Pushes the row count: the constant M or the runtime argument. */
     final void pushM(MatmulCode code) {
+        if (shape.hasRuntimeM()) code.iload(mSlot);
+        else code.push(shape.m());
+    }
+
+    /** Pushes what a tile takes as its int argument: the runtime dimension, or M when there is none. */
+    final void pushRuntime(MatmulCode code) {
         if (mSlot >= 0) code.iload(mSlot);
         else code.push(shape.m());
+    }
+
+    /** The bound of a loop over k: the constant, or the runtime argument in {@code slot}. */
+    final java.util.function.Consumer<MatmulCode> kBound(int slot) {
+        return c -> { if (shape.hasRuntimeK()) c.iload(slot); else c.push(shape.k()); };
     }
 
     final byte[] write() {
@@ -109,7 +120,7 @@ abstract class MatmulClassWriter implements Opcodes {
             mv.visitEnd();
             return;
         }
-        if (!shape.hasRuntimeM()) {
+        if (!shape.hasRuntimeDim()) {
             Label ok = new Label();
             code.iload(7).push(shape.m());
             mv.visitJumpInsn(IF_ICMPEQ, ok);
@@ -117,7 +128,7 @@ abstract class MatmulClassWriter implements Opcodes {
             mv.visitLabel(ok);
         }
         for (int slot = 1; slot <= 6; slot++) mv.visitVarInsn(slot % 2 == 1 ? ALOAD : ILOAD, slot);
-        if (shape.hasRuntimeM()) code.iload(7);
+        if (shape.hasRuntimeDim()) code.iload(7);
         if (scratchSlot >= 0) code.aload(8);
         if (withBias) code.aload(9).iload(10);
         code.invokeStatic(className, "matmul", matmulDesc());
@@ -133,9 +144,16 @@ abstract class MatmulClassWriter implements Opcodes {
         int k = shape.k(), n = shape.n();
         // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch,
         // in long arithmetic so a huge runtime m cannot wrap into a size that passes.
-        checkRange(code, A_OFF, A, c -> pushRows(c, k));
-        checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn((long) k * n));
-        checkRange(code, C_OFF, C, c -> pushRows(c, n));
+        if (shape.hasRuntimeK()) {
+            // A is k×m, B k×n, C m×n, with k the argument.
+            checkRange(code, A_OFF, A, c -> pushRuntimeTimes(c, shape.m()));
+            checkRange(code, B_OFF, B, c -> pushRuntimeTimes(c, n));
+            checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) shape.m() * n));
+        } else {
+            checkRange(code, A_OFF, A, c -> pushRows(c, k));
+            checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn((long) k * n));
+            checkRange(code, C_OFF, C, c -> pushRows(c, n));
+        }
         if (scratchSlot >= 0) {
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
@@ -147,6 +165,12 @@ abstract class MatmulClassWriter implements Opcodes {
         emitBody(code);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
+    }
+
+    /** Pushes {@code (long) runtime argument * factor} (a runtime k's operand sizes; negative k fails the check). */
+    private void pushRuntimeTimes(MatmulCode code, int factor) {
+        code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) factor);
+        code.insn(LMUL);
     }
 
     /** Pushes {@code (long) m * cols}. */

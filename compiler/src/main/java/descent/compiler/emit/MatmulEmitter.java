@@ -90,7 +90,7 @@ public final class MatmulEmitter {
             Class<?> cls = lookup.lookupClass();
             MethodType type = MethodType.methodType(void.class, float[].class, int.class, float[].class, int.class,
                     float[].class, int.class);
-            if (shape.hasRuntimeM()) type = type.appendParameterTypes(int.class);
+            if (shape.hasRuntimeDim()) type = type.appendParameterTypes(int.class);
             if (scratchFloats > 0) type = type.appendParameterTypes(float[].class);
             if (epilogue.bias()) type = type.appendParameterTypes(float[].class, int.class);
             MethodHandle matmul = lookup.findStatic(cls, "matmul", type);

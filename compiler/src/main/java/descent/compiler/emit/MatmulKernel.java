@@ -6,7 +6,8 @@ package descent.compiler.emit;
  * with no {@link java.lang.invoke.MethodHandle} in between.
  *
  * <p>Offsets are in elements. {@code m} is the number of rows of C; a kernel specialised to a static
- * M rejects any other value. {@code scratch} must hold at least
+ * M rejects any other value. A runtime-K kernel ({@link MatmulShape#RUNTIME_K}) takes k, the contracted
+ * dimension, in that argument instead. {@code scratch} must hold at least
  * {@link EmittedMatmul#scratchFloats()} floats when that is positive (the kernel packs op(B) into it;
  * its contents on entry and exit are meaningless) and may be {@code null} otherwise. C must not
  * overlap A, B or the scratch: tiles of C are stored while A and B are still being read. Kernels keep no

@@ -9,7 +9,8 @@ import descent.runtime.DType;
  * is stored k×m when {@code transposeA} and B is stored n×k when {@code transposeB}.
  *
  * @param m rows of C, or {@link #RUNTIME_M} for a symbolic batch dimension passed at each call
- * @param k the contracted dimension
+ * @param k the contracted dimension, or {@link #RUNTIME_K} (a weight gradient Aᵀ·B contracted over the batch,
+ *          with a static m and a row-major B): passed at each call in the same argument a runtime m would be
  * @param n columns of C
  * @param dtype element type; only {@link DType#F32} has kernels so far
  */
@@ -18,14 +19,20 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     /** Marks a kernel whose row count is an {@code int} argument rather than a constant. */
     public static final int RUNTIME_M = -1;
 
+    /** Marks a kernel whose contracted dimension is an {@code int} argument (only with a static m, Aᵀ and a row-major B). */
+    public static final int RUNTIME_K = -1;
+
     public MatmulShape {
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
-        if (k < 1 || n < 1) throw new IllegalArgumentException("k and n must be positive: k=" + k + " n=" + n);
+        if (k == RUNTIME_K && (m == RUNTIME_M || !transposeA || transposeB)) {
+            throw new IllegalArgumentException("a runtime k needs a static m, a transposed A and a row-major B");
+        }
+        if ((k < 1 && k != RUNTIME_K) || n < 1) throw new IllegalArgumentException("k and n must be positive: k=" + k + " n=" + n);
         if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
         // Every index a kernel computes is below one of these sizes; bounding them here keeps the
         // emitted int arithmetic overflow-free (a runtime m is checked per call, in long arithmetic).
         if ((long) k * n > Integer.MAX_VALUE
-                || (m > 0 && ((long) m * k > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE)))
+                || (m > 0 && ((long) m * Math.max(k, 1) > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE)))
             throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
     }
 
@@ -39,12 +46,17 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
 
     public boolean hasRuntimeM() { return m == RUNTIME_M; }
 
+    public boolean hasRuntimeK() { return k == RUNTIME_K; }
+
+    /** Whether the kernel takes a dimension (m or k) as an argument. */
+    public boolean hasRuntimeDim() { return hasRuntimeM() || hasRuntimeK(); }
+
     /** Floating-point operations of one call with {@code rows} rows (a fused multiply-add counts two). */
-    public long flops(int rows) { return 2L * rows * k * n; }
+    public long flops(int rows) { return 2L * rows * Math.max(k, 1) * n; }
 
     /** A short name such as {@code 64x784x128_nt} or {@code Mx784x128_tn}, used in generated class names. */
     public String tag() {
-        return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + k + "x" + n + "_"
+        return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + (hasRuntimeK() ? "K" : Integer.toString(k)) + "x" + n + "_"
                 + (transposeA ? "t" : "n") + (transposeB ? "t" : "n");
     }
 }

@@ -31,7 +31,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
             code.iload(C_OFF).addScaled(i, s.n()).istore(cRow);
             if (!s.transposeB()) {
                 code.forLoop(j, 0, s.n(), 1, () -> code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FCONST_0).insn(FASTORE));
-                code.forLoop(kk, 0, s.k(), 1, () -> {
+                code.forLoop(kk, 0, kBound(mSlot), 1, () -> {
                     loadA(code, i, kk);
                     code.fstore(aik);
                     code.iload(B_OFF).addScaled(kk, s.n()).istore(bRow);
@@ -58,7 +58,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                 code.forLoop(j, 0, s.n(), 1, () -> {
                     code.insn(FCONST_0).fstore(acc);
                     code.iload(B_OFF).addScaled(j, s.k()).istore(bRow);
-                    code.forLoop(kk, 0, s.k(), 1, () -> {
+                    code.forLoop(kk, 0, kBound(mSlot), 1, () -> {
                         loadA(code, i, kk);
                         code.aload(B).iload(bRow).iload(kk).insn(IADD).insn(FALOAD);
                         code.fload(acc).invokeStatic("java/lang/Math", "fma", "(FFF)F").fstore(acc);

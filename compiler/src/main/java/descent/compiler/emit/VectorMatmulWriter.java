@@ -79,6 +79,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private record Tile(int rows, int cols, boolean packed) {}
 
     private static int packFrom(MatmulShape shape, MatmulTuning tuning) {
+        // A runtime k has no panel size to pack into (and a weight gradient's B, the batch's rows, is small).
+        if (shape.hasRuntimeK()) return MatmulTuning.NEVER;
         return shape.transposeB() ? MatmulTuning.ALWAYS : tuning.packFromRows();
     }
 
@@ -208,7 +210,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         if (tile.packed()) code.aload(scratchSlot).push(0);
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
         code.aload(C).iload(C_OFF).addScaled(i0Slot, s.n()).iload(j0Slot).insn(IADD);
-        pushM(code);
+        pushRuntime(code);
         if (epilogue.bias()) code.aload(biasSlot).iload(biasOffSlot).iload(j0Slot).insn(IADD);
         code.invokeStatic(className, tileName(tile), tileDesc);
     }
@@ -244,7 +246,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         for (int i = 0; i < rs * nv; i++) {
             getSpecies(code).invokeStatic(FV, "zero", "(" + SPECIES_D + ")" + FV_D).astore(accBase + i);
         }
-        code.forLoop(kk, 0, s.k(), 1, () -> {
+        code.forLoop(kk, 0, kBound(mArg), 1, () -> {
             for (int v = 0; v < nv; v++) {
                 boolean masked = partial && !pack && v == nv - 1;
                 getSpecies(code).aload(b).iload(bBase).addScaled(kk, bStride).addConst(v * vl);

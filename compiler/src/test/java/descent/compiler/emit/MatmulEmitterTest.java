@@ -101,6 +101,38 @@ class MatmulEmitterTest {
         }
     }
 
+    /**
+     * A weight gradient's kernel with k (the batch) as an argument gives the bits of the kernel specialised to
+     * that k, vector and scalar, for several k with one kernel, at offsets; and it rejects operands too short
+     * for the k it is given.
+     */
+    @Test
+    void runtimeKKernelsMatchTheStaticOnes() {
+        for (int[] mn : new int[][] {{19, 37}, {8, 32}, {784, 16}, {3, 5}}) {
+            int m = mn[0], n = mn[1];
+            MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, true, false, descent.runtime.DType.F32);
+            for (boolean vector : new boolean[] {true, false}) {
+                if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
+                EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
+                assertVerifies(rk);
+                for (int k : new int[] {1, 7, 64, 129}) {
+                    MatmulShape fixed = MatmulShape.of(m, k, n, true, false);
+                    EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed, new MatmulTuning(8, 2, MatmulTuning.NEVER))
+                            : MatmulEmitter.emitScalar(fixed);
+                    SplittableRandom rnd = new SplittableRandom(k * 31L + m);
+                    float[] a = random(rnd, 3 + k * m), b = random(rnd, 2 + k * n), c1 = new float[1 + m * n], c2 = new float[1 + m * n];
+                    sk.kernel().run(a, 3, b, 2, c1, 1, m, sk.newScratch());
+                    rk.kernel().run(a, 3, b, 2, c2, 1, k, rk.newScratch());
+                    assertArrayEquals(c1, c2, (vector ? "vector " : "scalar ") + m + "x" + k + "x" + n);
+                    assertArrayEquals(MatmulReference.fmaChain(fixed, m, java.util.Arrays.copyOfRange(a, 3, a.length), 0,
+                            java.util.Arrays.copyOfRange(b, 2, b.length), 0), java.util.Arrays.copyOfRange(c2, 1, c2.length));
+                }
+                float[] small = new float[10];
+                assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(small, 0, small, 0, new float[m * n], 0, 5, null));
+            }
+        }
+    }
+
     @Test
     void otherTilingsAndPackingChoicesAreCorrectToo() {
         List<MatmulTuning> tunings = List.of(new MatmulTuning(8, 2, MatmulTuning.ALWAYS), new MatmulTuning(4, 3, MatmulTuning.ALWAYS),
