@@ -6,6 +6,7 @@ import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulF64Emitter;
 import descent.compiler.emit.MatmulF64Kernel;
 import descent.compiler.emit.MatmulShape;
+import descent.compiler.emit.MatmulTuning;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.compiler.ir.UnaryFn;
@@ -16,8 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
  * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·B with a
- * row-major B); a kernel per batch size, made when first seen, only when the batch is C's column count or
- * is contracted against a transposed B.
+ * row-major B; a batch large enough that B should be packed gets its own kernel, {@link #weightGradient}); a
+ * kernel per batch size, made when first seen, when the batch is C's column count or is contracted against a
+ * transposed B.
  */
 final class MatmulCalls {
     private MatmulCalls() {}
@@ -176,14 +178,11 @@ final class MatmulCalls {
             this.scratch = new float[parts][];
         }
 
-        /** A kernel for {@code m} rows: with a row-major B, one taking k (the batch) per call; else one for this k. */
-        private EmittedMatmul kernel(int m, int k) {
-            MatmulShape shape = new MatmulShape(m, tb ? k : MatmulShape.RUNTIME_K, cols, true, tb, DType.F32);
-            return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
-        }
+        /** The kernel for {@code m} rows at batch {@code k} ({@link #weightGradient}). */
+        private EmittedMatmul kernel(int m, int k) { return weightGradient(m, k, cols, tb, epi); }
 
-        /** The int argument of a call: k for a runtime-K kernel, else the block's rows. */
-        private int dim(int blockRows) { return tb ? blockRows : batch; }
+        /** The int argument of a call of {@code e}: k for a runtime-K kernel, else the block's rows. */
+        private int dim(EmittedMatmul e, int blockRows) { return e.shape().hasRuntimeK() ? batch : blockRows; }
 
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
@@ -198,7 +197,7 @@ final class MatmulCalls {
                 batch = b;
             }
             if ((long) rows * b * cols < PARALLEL_MACS_WEIGHT_GRADIENT) {
-                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, dim(rows), wholeScratch,
+                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, dim(whole, rows), wholeScratch,
                         bias < 0 ? null : (float[]) buf[bias], 0);
                 return;
             }
@@ -211,9 +210,22 @@ final class MatmulCalls {
             if (n == 0) return;
             float[] a = (float[]) buf[x], block = columns[p];
             for (int kk = 0; kk < batch; kk++) System.arraycopy(a, kk * rows + from, block, kk * n, n);
-            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(n), scratch[p],
+            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(kernels[p], n), scratch[p],
                     bias < 0 ? null : (float[]) buf[bias], 0);
         }
+    }
+
+    /**
+     * The kernel of a weight gradient Aᵀ·B (A stored batch × m) at batch {@code k}: with a row-major B, the one
+     * runtime-K kernel, which never packs — unless the kernel specialised to this k would pack B (B of 512 KiB
+     * or more, see {@link MatmulTuning#forShape}), where packing pays: 784×1024×512 took 8.1 ms packed and
+     * 11.9 ms in place (same JVM, 2026-11-27). So only batches that large get a kernel of their own.
+     */
+    static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi) {
+        MatmulShape fixed = new MatmulShape(m, k, cols, true, tb, DType.F32);
+        boolean packs = MatmulTuning.forShape(fixed).packFromRows() <= m;
+        MatmulShape shape = tb || packs ? fixed : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32);
+        return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
     }
 
     private static void matmul(KernelCalls c, Node n, Op.MatMul m, MatmulEpilogue epi, int bias, int id) {
@@ -251,11 +263,22 @@ final class MatmulCalls {
             return;
         }
         if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {
-            // A weight gradient: one kernel whose contracted dimension, the batch, is an argument.
-            MatmulShape shape = new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, true, false, DType.F32);
-            EmittedMatmul e = Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
-            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, null,
-                    bias < 0 ? null : (float[]) buf[bias], 0));
+            // A weight gradient: the runtime-K kernel, unless this batch is large enough to pack B.
+            int scratch = c.buffers.lazy();
+            // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
+            AtomicReference<Object[]> last = new AtomicReference<>();
+            c.call((buf, step, b) -> {
+                Object[] lk = last.get();
+                if (lk == null || (int) lk[0] != b) last.set(lk = new Object[] {b, weightGradient(rows, b, cols, false, epi)});
+                EmittedMatmul e = (EmittedMatmul) lk[1];
+                float[] s = null;
+                if (e.scratchFloats() > 0) {
+                    s = (float[]) buf[scratch];
+                    if (s == null || s.length < e.scratchFloats()) buf[scratch] = s = new float[e.scratchFloats()];
+                }
+                e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, e.shape().hasRuntimeK() ? b : rows, s,
+                        bias < 0 ? null : (float[]) buf[bias], 0);
+            });
             return;
         }
         int scratch = c.buffers.lazy();
