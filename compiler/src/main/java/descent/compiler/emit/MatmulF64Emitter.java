@@ -62,14 +62,7 @@ public final class MatmulF64Emitter implements Opcodes {
                 mv.visitVarInsn(DSTORE, S);
             });
             // c[cOff + i·n + j] = s
-            mv.visitVarInsn(ALOAD, C);
-            mv.visitVarInsn(ILOAD, C_OFF);
-            mv.visitVarInsn(ILOAD, I);
-            pushDim(mv, n);
-            mv.visitInsn(IMUL);
-            mv.visitInsn(IADD);
-            mv.visitVarInsn(ILOAD, J);
-            mv.visitInsn(IADD);
+            address(mv, C, C_OFF, I, n, J);
             mv.visitVarInsn(DLOAD, S);
             mv.visitInsn(DASTORE);
         }));
@@ -84,6 +77,12 @@ public final class MatmulF64Emitter implements Opcodes {
 
     /** Pushes {@code array[off + outer·stride + inner]} as a double. */
     private static void element(MethodVisitor mv, int array, int off, int outer, int stride, int inner) {
+        address(mv, array, off, outer, stride, inner);
+        mv.visitInsn(DALOAD);
+    }
+
+    /** Pushes {@code array} and the index {@code off + outer·stride + inner}. */
+    private static void address(MethodVisitor mv, int array, int off, int outer, int stride, int inner) {
         mv.visitVarInsn(ALOAD, array);
         mv.visitVarInsn(ILOAD, off);
         mv.visitVarInsn(ILOAD, outer);
@@ -92,7 +91,6 @@ public final class MatmulF64Emitter implements Opcodes {
         mv.visitInsn(IADD);
         mv.visitVarInsn(ILOAD, inner);
         mv.visitInsn(IADD);
-        mv.visitInsn(DALOAD);
     }
 
     private static void pushDim(MethodVisitor mv, int d) {
