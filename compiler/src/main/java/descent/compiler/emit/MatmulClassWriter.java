@@ -144,7 +144,23 @@ abstract class MatmulClassWriter implements Opcodes {
         int k = shape.k(), n = shape.n();
         // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch,
         // in long arithmetic so a huge runtime m cannot wrap into a size that passes.
-        if (shape.hasRuntimeK()) {
+        if (shape.strided()) {
+            // Column blocks: B spans (k-1)·ldb + n floats and C (m-1)·ldc + n, none when a runtime dimension is 0.
+            int ldb = shape.ldb(), ldc = shape.ldc();
+            if (shape.hasRuntimeK()) {
+                checkRange(code, A_OFF, A, c -> pushRuntimeTimes(c, shape.m()));
+                checkRange(code, B_OFF, B, c -> pushRuntimeBlock(c, ldb, n));
+                checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * ldc + n));
+            } else {
+                int lda = shape.lda();
+                if (shape.transposeA()) checkRange(code, A_OFF, A, c -> pushRows(c, k));
+                else if (mSlot < 0) checkRange(code, A_OFF, A, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * lda + k));
+                else checkRange(code, A_OFF, A, c -> pushRuntimeBlock(c, lda, k));
+                checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn(shape.transposeB() ? (long) n * k : (long) (k - 1) * ldb + n));
+                if (mSlot < 0) checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * ldc + n));
+                else checkRange(code, C_OFF, C, c -> pushRuntimeBlock(c, ldc, n));
+            }
+        } else if (shape.hasRuntimeK()) {
             // A is k×m, B k×n, C m×n, with k the argument.
             checkRange(code, A_OFF, A, c -> pushRuntimeTimes(c, shape.m()));
             checkRange(code, B_OFF, B, c -> pushRuntimeTimes(c, n));
@@ -171,6 +187,14 @@ abstract class MatmulClassWriter implements Opcodes {
     private void pushRuntimeTimes(MatmulCode code, int factor) {
         code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) factor);
         code.insn(LMUL);
+    }
+
+    /** Pushes {@code max(0, (long) runtime argument * stride - (stride - cols))}: rows {@code stride} apart, {@code cols} used. */
+    private void pushRuntimeBlock(MatmulCode code, int stride, int cols) {
+        pushRuntimeTimes(code, stride);
+        code.mv.visitLdcInsn((long) (stride - cols));
+        code.insn(LSUB).insn(LCONST_0);
+        code.invokeStatic("java/lang/Math", "max", "(JJ)J");
     }
 
     /** Pushes {@code (long) m * cols}. */

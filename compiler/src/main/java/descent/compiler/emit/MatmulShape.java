@@ -13,8 +13,14 @@ import descent.runtime.DType;
  *          with a static m and a row-major B): passed at each call in the same argument a runtime m would be
  * @param n columns of C
  * @param dtype element type; only {@link DType#F32} has kernels so far
+ * @param lda the stored row stride of a row-major A (at least k; k unless A is a column block of a wider
+ *            matrix, such as one part of a product split along k); a transposed A's is always m
+ * @param ldb the stored row stride of a row-major B (at least n; n unless B is a column block of a wider
+ *            matrix); a transposed B's is always k
+ * @param ldc C's row stride (at least n): a kernel with ldc &gt; n writes a column block of a wider C and
+ *            touches nothing between its rows
  */
-public record MatmulShape(int m, int k, int n, boolean transposeA, boolean transposeB, DType dtype) {
+public record MatmulShape(int m, int k, int n, boolean transposeA, boolean transposeB, DType dtype, int lda, int ldb, int ldc) {
 
     /** Marks a kernel whose row count is an {@code int} argument rather than a constant. */
     public static final int RUNTIME_M = -1;
@@ -22,7 +28,15 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     /** Marks a kernel whose contracted dimension is an {@code int} argument (only with a static m, Aᵀ and a row-major B). */
     public static final int RUNTIME_K = -1;
 
+    /** A product of dense operands: B's and C's rows are as long as their logical widths. */
+    public MatmulShape(int m, int k, int n, boolean transposeA, boolean transposeB, DType dtype) {
+        this(m, k, n, transposeA, transposeB, dtype, transposeA ? m : k, transposeB ? k : n, n);
+    }
+
     public MatmulShape {
+        if (transposeA ? lda != m : lda < k) throw new IllegalArgumentException("lda must be m for a transposed A and at least k otherwise: " + lda);
+        if (transposeB ? ldb != k : ldb < n) throw new IllegalArgumentException("ldb must be k for a transposed B and at least n otherwise: " + ldb);
+        if (ldc < n) throw new IllegalArgumentException("ldc must be at least n: " + ldc);
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
         if (k == RUNTIME_K && (m == RUNTIME_M || !transposeA || transposeB)) {
             throw new IllegalArgumentException("a runtime k needs a static m, a transposed A and a row-major B");
@@ -31,8 +45,8 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
         if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
         // Every index a kernel computes is below one of these sizes; bounding them here keeps the
         // emitted int arithmetic overflow-free (a runtime m is checked per call, in long arithmetic).
-        if ((long) k * n > Integer.MAX_VALUE
-                || (m > 0 && ((long) m * Math.max(k, 1) > Integer.MAX_VALUE || (long) m * n > Integer.MAX_VALUE)))
+        if ((long) k * Math.max(n, ldb) > Integer.MAX_VALUE
+                || (m > 0 && ((long) m * Math.max(Math.max(k, 1), lda) > Integer.MAX_VALUE || (long) m * ldc > Integer.MAX_VALUE)))
             throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
     }
 
@@ -43,6 +57,14 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     public static MatmulShape runtimeM(int k, int n, boolean transposeA, boolean transposeB) {
         return new MatmulShape(RUNTIME_M, k, n, transposeA, transposeB, DType.F32);
     }
+
+    /** The same product over column blocks of wider matrices: A's rows {@code lda} apart, B's {@code ldb}, C's {@code ldc}. */
+    public MatmulShape withStrides(int lda, int ldb, int ldc) {
+        return new MatmulShape(m, k, n, transposeA, transposeB, dtype, lda, ldb, ldc);
+    }
+
+    /** Whether A, B or C is a column block of a wider matrix. */
+    public boolean strided() { return !transposeA && lda != k || !transposeB && ldb != n || ldc != n; }
 
     public boolean hasRuntimeM() { return m == RUNTIME_M; }
 
@@ -57,6 +79,6 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     /** A short name such as {@code 64x784x128_nt} or {@code Mx784x128_tn}, used in generated class names. */
     public String tag() {
         return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + (hasRuntimeK() ? "K" : Integer.toString(k)) + "x" + n + "_"
-                + (transposeA ? "t" : "n") + (transposeB ? "t" : "n");
+                + (transposeA ? "t" : "n") + (transposeB ? "t" : "n") + (strided() ? "_ld" + lda + "x" + ldb + "x" + ldc : "");
     }
 }

@@ -28,13 +28,13 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
         MatmulShape s = shape;
         int i = firstLocal, j = i + 1, kk = i + 2, cRow = i + 3, bRow = i + 4, aik = i + 5, acc = i + 6;
         code.forLoop(i, 0, this::pushM, 1, () -> {
-            code.iload(C_OFF).addScaled(i, s.n()).istore(cRow);
+            code.iload(C_OFF).addScaled(i, s.ldc()).istore(cRow);
             if (!s.transposeB()) {
                 code.forLoop(j, 0, s.n(), 1, () -> code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FCONST_0).insn(FASTORE));
                 code.forLoop(kk, 0, kBound(mSlot), 1, () -> {
                     loadA(code, i, kk);
                     code.fstore(aik);
-                    code.iload(B_OFF).addScaled(kk, s.n()).istore(bRow);
+                    code.iload(B_OFF).addScaled(kk, s.ldb()).istore(bRow);
                     code.forLoop(j, 0, s.n(), 1, () -> {
                         // c[cRow + j] = Math.fma(aik, b[bRow + j], c[cRow + j])
                         code.aload(C).iload(cRow).iload(j).insn(IADD);
@@ -72,7 +72,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
         code.insn(RETURN);
     }
 
-    /** Pushes op(A)[i, kk]: a[aOff + i·k + kk], or a[aOff + kk·m + i] when A is stored transposed. */
+    /** Pushes op(A)[i, kk]: a[aOff + i·lda + kk], or a[aOff + kk·m + i] when A is stored transposed. */
     private void loadA(MatmulCode code, int i, int kk) {
         code.aload(A).iload(A_OFF);
         if (shape.transposeA()) {
@@ -80,7 +80,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
             if (shape.hasRuntimeM()) code.addProduct(kk, mSlot);
             else code.addScaled(kk, shape.m());
         } else {
-            code.addScaled(i, shape.k()).iload(kk).insn(IADD);
+            code.addScaled(i, shape.lda()).iload(kk).insn(IADD);
         }
         code.insn(FALOAD);
     }

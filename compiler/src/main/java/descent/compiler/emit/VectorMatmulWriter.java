@@ -202,14 +202,14 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         }
     }
 
-    /** Calls tile(a, aOff + i0*rowStrideA, panel or b, base, c, cOff + i0*n + j0, m). */
+    /** Calls tile(a, aOff + i0*rowStrideA, panel or b, base, c, cOff + i0*ldc + j0, m). */
     private void callTile(MatmulCode code, Tile tile, int i0Slot, int j0Slot) {
         tiles.add(tile);
         MatmulShape s = shape;
-        code.aload(A).iload(A_OFF).addScaled(i0Slot, s.transposeA() ? 1 : s.k());
+        code.aload(A).iload(A_OFF).addScaled(i0Slot, s.transposeA() ? 1 : s.lda());
         if (tile.packed()) code.aload(scratchSlot).push(0);
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
-        code.aload(C).iload(C_OFF).addScaled(i0Slot, s.n()).iload(j0Slot).insn(IADD);
+        code.aload(C).iload(C_OFF).addScaled(i0Slot, s.ldc()).iload(j0Slot).insn(IADD);
         pushRuntime(code);
         if (epilogue.bias()) code.aload(biasSlot).iload(biasOffSlot).iload(j0Slot).insn(IADD);
         code.invokeStatic(className, tileName(tile), tileDesc);
@@ -234,8 +234,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         int nv = (cols + vl - 1) / vl, lastLanes = cols - (nv - 1) * vl;
         boolean partial = lastLanes < vl;
         int accBase = kk + 1, bvBase = accBase + rs * nv, av = bvBase + nv, mask = av + 1;
-        int bStride = pack ? nv * vl : s.n();
-        int aRowStride = s.transposeA() ? 1 : s.k();
+        int bStride = pack ? nv * vl : s.ldb();
+        int aRowStride = s.transposeA() ? 1 : s.lda();
 
         if (partial) {
             // mask of the first lastLanes lanes: stores always need it; unpacked B loads too, since lanes
@@ -304,7 +304,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                         code.aload(formulas.unary(epilogue.activation(), x).slot()).astore(acc);
                     }
                 }
-                code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.n() + v * vl);
+                code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.ldc() + v * vl);
                 if (masked) code.aload(mask);
                 code.invokeVirtual(FV, "intoArray", "([FI" + (masked ? MASK_D : "") + ")V");
             }
@@ -345,7 +345,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             code.forLoop(kk, 0, s.k(), 1, () -> {
                 for (int v = 0; v < nv; v++) {
                     boolean masked = partial && v == nv - 1;
-                    getSpecies(code).aload(b).iload(bBase).addScaled(kk, s.n()).addConst(v * vl);
+                    getSpecies(code).aload(b).iload(bBase).addScaled(kk, s.ldb()).addConst(v * vl);
                     if (masked) code.aload(mask);
                     code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
                     code.aload(panel).iload(kk).mulConst(p).addConst(v * vl);

@@ -133,6 +133,96 @@ class MatmulEmitterTest {
         }
     }
 
+    /**
+     * A kernel over a column block of wider matrices (B's rows ldb apart, C's ldc apart) writes exactly that block
+     * of C, with the bits the dense kernel gives there — vector (packing B or not) and scalar, static, runtime-M and
+     * runtime-K shapes, with a bias epilogue — and leaves every other column of C alone.
+     */
+    @Test
+    void stridedKernelsComputeAColumnBlockInPlace() {
+        int big = 61, k = 23;
+        for (boolean ta : new boolean[] {false, true})
+            for (MatmulEpilogue epi : List.of(MatmulEpilogue.NONE, new MatmulEpilogue(true, null)))
+                for (int[] block : new int[][] {{0, 32}, {32, 29}, {16, 37}, {5, 3}}) {
+                    int c0 = block[0], w = block[1], m = 19;
+                    SplittableRandom rnd = new SplittableRandom(c0 * 7L + w);
+                    float[] a = random(rnd, 3 + m * k), b = random(rnd, 2 + k * big), bias = random(rnd, 1 + big);
+                    MatmulShape dense = MatmulShape.of(m, k, big, ta, false);
+                    float[] whole = new float[m * big];
+                    MatmulEmitter.emitScalar(dense, epi).kernel().run(a, 3, b, 2, whole, 0, m, null, bias, 1);
+                    List<MatmulShape> shapes = new java.util.ArrayList<>(List.of(MatmulShape.of(m, k, w, ta, false).withStrides(ta ? m : k, big, big),
+                            MatmulShape.runtimeM(k, w, ta, false).withStrides(ta ? MatmulShape.RUNTIME_M : k, big, big)));
+                    if (ta) shapes.add(new MatmulShape(m, MatmulShape.RUNTIME_K, w, true, false, descent.runtime.DType.F32).withStrides(m, big, big));
+                    for (MatmulShape shape : shapes) {
+                        List<EmittedMatmul> kernels = new java.util.ArrayList<>(List.of(MatmulEmitter.emitScalar(shape, epi)));
+                        if (MatmulEmitter.vectorApiAvailable()) {
+                            kernels.add(MatmulEmitter.emitVector(shape, epi, new MatmulTuning(8, 2, MatmulTuning.NEVER)));
+                            if (!shape.hasRuntimeK()) kernels.add(MatmulEmitter.emitVector(shape, epi, new MatmulTuning(4, 3, MatmulTuning.ALWAYS)));
+                        }
+                        for (EmittedMatmul mm : kernels) {
+                            assertVerifies(mm);
+                            float[] c = new float[5 + m * big];
+                            Arrays.fill(c, SENTINEL);
+                            mm.kernel().run(a, 3, b, 2 + c0, c, 5 + c0, shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0);
+                            String what = mm.kernelClass().getSimpleName() + " block " + c0 + "+" + w;
+                            for (int i = 0; i < 5; i++) assertEquals(SENTINEL, c[i], what);
+                            for (int r = 0; r < m; r++)
+                                for (int j = 0; j < big; j++) {
+                                    float want = j >= c0 && j < c0 + w ? whole[r * big + j] : SENTINEL;
+                                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(c[5 + r * big + j]), what + " at " + r + "," + j);
+                                }
+                            // The last row of C ends at column c0 + w: an array that ends there is long enough, one float less is not.
+                            float[] tight = new float[5 + c0 + (m - 1) * big + w];
+                            mm.kernel().run(a, 3, b, 2 + c0, tight, 5 + c0, shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0);
+                            float[] short1 = new float[tight.length - 1];
+                            assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 3, b, 2 + c0, short1, 5 + c0,
+                                    shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0), what);
+                        }
+                    }
+                }
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, false).withStrides(3, 7, 8));
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, true).withStrides(3, 4, 8));
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, false).withStrides(2, 8, 8));
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, true, false).withStrides(5, 8, 8));
+    }
+
+    /**
+     * A kernel over a column block of A (rows lda apart) and the matching row block of B — one part of a product
+     * split along k — gives the bits of the dense kernel run on copies of those blocks, vector and scalar, static
+     * and runtime M; and it rejects an A one float too short for its last row.
+     */
+    @Test
+    void kernelsReadAColumnBlockOfAInPlace() {
+        int m = 21, bigK = 50, n = 37;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] a = random(rnd, 2 + m * bigK), b = random(rnd, bigK * n);
+        for (int[] chunk : new int[][] {{0, 24}, {24, 26}, {7, 1}}) {
+            int k0 = chunk[0], k = chunk[1];
+            float[] aBlock = new float[m * k], bBlock = java.util.Arrays.copyOfRange(b, k0 * n, (k0 + k) * n);
+            for (int i = 0; i < m; i++) System.arraycopy(a, 2 + i * bigK + k0, aBlock, i * k, k);
+            float[] want = new float[m * n];
+            MatmulEmitter.emitScalar(MatmulShape.of(m, k, n, false, false)).kernel().run(aBlock, 0, bBlock, 0, want, 0, m, null);
+            for (MatmulShape shape : List.of(MatmulShape.of(m, k, n, false, false).withStrides(bigK, n, n),
+                    MatmulShape.runtimeM(k, n, false, false).withStrides(bigK, n, n))) {
+                List<EmittedMatmul> kernels = new ArrayList<>(List.of(MatmulEmitter.emitScalar(shape)));
+                if (MatmulEmitter.vectorApiAvailable()) {
+                    kernels.add(MatmulEmitter.emitVector(shape, new MatmulTuning(8, 2, MatmulTuning.NEVER)));
+                    kernels.add(MatmulEmitter.emitVector(shape, new MatmulTuning(4, 3, MatmulTuning.ALWAYS)));
+                }
+                for (EmittedMatmul mm : kernels) {
+                    assertVerifies(mm);
+                    float[] c = new float[m * n];
+                    mm.kernel().run(a, 2 + k0, b, k0 * n, c, 0, m, mm.newScratch());
+                    assertArrayEquals(want, c, mm.kernelClass().getSimpleName() + " k0=" + k0);
+                    float[] tight = java.util.Arrays.copyOf(a, 2 + k0 + (m - 1) * bigK + k);
+                    mm.kernel().run(tight, 2 + k0, b, k0 * n, c, 0, m, mm.newScratch());
+                    float[] short1 = java.util.Arrays.copyOf(tight, tight.length - 1);
+                    assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(short1, 2 + k0, b, k0 * n, c, 0, m, mm.newScratch()));
+                }
+            }
+        }
+    }
+
     @Test
     void otherTilingsAndPackingChoicesAreCorrectToo() {
         List<MatmulTuning> tunings = List.of(new MatmulTuning(8, 2, MatmulTuning.ALWAYS), new MatmulTuning(4, 3, MatmulTuning.ALWAYS),
