@@ -172,6 +172,37 @@ class CompiledEqualsInterpretedTest {
                 Map.of("ids", Tensor.of(new int[] {1, 3, 1, 7, 2}, 5), "y", Tensor.of(new float[] {1, -1, 0.5f, 2, 0}, 5)), 3);
     }
 
+    /**
+     * Forward products X·W large enough to be split along k (two halves, summed, then the bias and activation:
+     * MatmulCalls.splitK) — with a relu and a tanh epilogue and with none, at a static and a symbolic batch — agree
+     * with the interpreter. (The thread-count tests cannot see a wrong split: every thread count splits alike.)
+     */
+    @TestFactory
+    Stream<DynamicTest> productsSplitAlongKAgreeWithTheInterpreter() {
+        String source = """
+                model ksplit
+                input x: f32[BATCH, 600]
+                input labels: i32[BATCH]
+                var w1: f32[600, 300] = glorot_uniform(seed=1)
+                var b1: f32[300] = random_uniform(minval=-0.1, maxval=0.1, seed=4)
+                var w2: f32[300, 200] = glorot_uniform(seed=2)
+                var b2: f32[200] = random_uniform(minval=-0.1, maxval=0.1, seed=5)
+                var w3: f32[200, 128] = glorot_uniform(seed=3)
+                logits = tanh(relu(x @ w1 + b1) @ w2 + b2) @ w3
+                loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+                output loss
+                train step { AdamOptimizer(0.01).minimize(loss) }
+                """;
+        Random r = new Random(9);
+        float[] x = new float[96 * 600];
+        int[] labels = new int[96];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int i = 0; i < labels.length; i++) labels[i] = r.nextInt(128);
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(x, 96, 600), "labels", Tensor.of(labels, 96));
+        return Stream.of("batch", "96").map(batch -> DynamicTest.dynamicTest("batch " + batch, () ->
+                agree("products split along k, batch " + batch, Compiler.check("ksplit.descent", source.replace("BATCH", batch)), "step", feeds, 3)));
+    }
+
     @TestFactory
     Stream<DynamicTest> everyGateModeAndAggregation() throws IOException {
         String template = Files.readString(ExampleGoldenTest.ROOT.resolve("tests/golden/plans/model.descent.template"));

@@ -81,18 +81,22 @@ final class ElementwiseCalls {
             partOut[p] = c.buffers.scratch(DType.I32, new Sz(results.length, 0));
         }
         int partSlot = parts > 1 ? c.buffers.holder(1, false) : -1;
+        // A pass over a weight matrix (it reads state of its own [k, n] shape: an optimizer's update) splits by the
+        // row blocks the products split W by (MatmulCalls.splitK, the weight gradient's parts), from a smaller size.
+        int stateUnit = to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain) ? 8 * to[1] : 0;
+        int threshold = stateUnit > 0 ? PARALLEL_STATE_ELEMENTS : PARALLEL_ELEMENTS;
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
             for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
             int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
-            if (parts == 1 || len < PARALLEL_ELEMENTS) {
+            if (parts == 1 || len < threshold) {
                 kernel.run(in, inOff, out, outOff, len, row);
                 return;
             }
             Object[] holder = (Object[]) buf[partSlot];
             Parts split = (Parts) holder[0];
-            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, parts, partIn, partOut);
+            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, stateUnit, parts, partIn, partOut);
             split.run(c.threads, buf, in, out, len, row);
         });
     }
@@ -143,22 +147,24 @@ final class ElementwiseCalls {
 
     /**
      * One thread's view of a split pass (kept in a per-thread slot, so a split call allocates nothing): part p
-     * computes a contiguous range of whole rows (of 64 elements when no input is a row vector).
+     * computes a contiguous range of whole rows (of 64 elements when no input is a row vector), or of blocks of
+     * {@code unit} elements when that is not 0.
      */
     private static final class Parts implements java.util.function.IntConsumer {
         private final ElementwiseKernel kernel;
         private final List<descent.compiler.emit.InputKind> kinds;
         private final boolean hasRows;
-        private final int parts;
+        private final int unit, parts;
         private final int[] partIn, partOut;
         private Object[] buf;
         private float[][] in, out;
         private int len, row;
 
-        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int parts, int[] partIn, int[] partOut) {
+        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int unit, int parts, int[] partIn, int[] partOut) {
             this.kernel = kernel;
             this.kinds = kinds;
             this.hasRows = hasRows;
+            this.unit = unit;
             this.parts = parts;
             this.partIn = partIn;
             this.partOut = partOut;
@@ -174,7 +180,7 @@ final class ElementwiseCalls {
         }
 
         @Override public void accept(int p) {
-            int unit = hasRows ? row : 64, units = (len + unit - 1) / unit;
+            int unit = this.unit > 0 ? this.unit : hasRows ? row : 64, units = (len + unit - 1) / unit;
             int from = (int) Math.min(len, (long) units * p / parts * unit), to = (int) Math.min(len, (long) units * (p + 1) / parts * unit);
             int[] io = (int[]) buf[partIn[p]], oo = (int[]) buf[partOut[p]];
             for (int i = 0; i < io.length; i++) io[i] = kinds.get(i) == descent.compiler.emit.InputKind.FULL ? from : 0;
@@ -192,6 +198,17 @@ final class ElementwiseCalls {
      * product read the weights on the other core (per-kernel timers, 2026-11-27).
      */
     static final int PARALLEL_ELEMENTS = 1 << 18;
+
+    /**
+     * The threshold for a pass over a weight matrix, split in blocks of 8 rows as its products are: each core then
+     * updates the rows of W (and of its slots and gradient) it alone touched in the step.
+     */
+    static final int PARALLEL_STATE_ELEMENTS = 1 << 15;
+
+    private static boolean readsStateOfShape(KernelCalls c, int[] inputs, Shape domain) {
+        for (int in : inputs) if (c.g.node(in).op() instanceof descent.compiler.ir.Op.Variable && c.g.type(in).shape().equals(domain)) return true;
+        return false;
+    }
 
     /** add_n: a left-to-right chain of additions, as the interpreter sums. */
     static void addN(KernelCalls c, Node n) {
