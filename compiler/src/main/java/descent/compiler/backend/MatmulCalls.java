@@ -241,17 +241,16 @@ final class MatmulCalls {
 
     /**
      * A weight gradient, C = Aᵀ·B contracted over the batch, split by rows of C: a row block of C reads a column
-     * block of A, which a kernel cannot address in place, so each part first copies its columns of A (k × its
-     * rows, small next to the product) and runs the kernel for its block. Bitwise the unsplit product, like the
-     * row splits above. One instance per thread (kept in a buffer slot); kernels are looked up again only when
-     * the batch size changes, so a warm call allocates nothing.
+     * block of A (stored batch × rows), which its kernel reads in place, rows of A {@code rows} apart. Bitwise the
+     * unsplit product, like the row splits above. One instance per thread (kept in a buffer slot); kernels are
+     * looked up again only when the batch size changes, so a warm call allocates nothing.
      */
     private static final class TransposedParts implements java.util.function.IntConsumer {
         private final int parts, rows, cols, x, y, bias, id;
         private final boolean tb;
         private final MatmulEpilogue epi;
         private final EmittedMatmul[] kernels;
-        private final float[][] columns, scratch;
+        private final float[][] scratch;
         private EmittedMatmul whole;
         private float[] wholeScratch;
         private int batch = -1;
@@ -268,12 +267,11 @@ final class MatmulCalls {
             this.bias = bias;
             this.id = id;
             this.kernels = new EmittedMatmul[parts];
-            this.columns = new float[parts][];
             this.scratch = new float[parts][];
         }
 
-        /** The kernel for {@code m} rows at batch {@code k} ({@link #weightGradient}). */
-        private EmittedMatmul kernel(int m, int k) { return weightGradient(m, k, cols, tb, epi); }
+        /** The kernel for {@code m} of the rows at batch {@code k} ({@link #weightGradient}). */
+        private EmittedMatmul kernel(int m, int k) { return weightGradient(m, k, cols, tb, epi, rows); }
 
         /** The int argument of a call of {@code e}: k for a runtime-K kernel, else the block's rows. */
         private int dim(EmittedMatmul e, int blockRows) { return e.shape().hasRuntimeK() ? batch : blockRows; }
@@ -285,7 +283,6 @@ final class MatmulCalls {
                 for (int p = 0; p < parts; p++) {
                     int n = Parts.rowsOf(p, parts, rows);
                     kernels[p] = n == 0 ? null : kernel(n, b);
-                    if (n > 0 && (columns[p] == null || columns[p].length < n * b)) columns[p] = new float[n * b];
                     scratch[p] = kernels[p] != null && kernels[p].scratchFloats() > 0 ? new float[kernels[p].scratchFloats()] : null;
                 }
                 batch = b;
@@ -302,9 +299,7 @@ final class MatmulCalls {
         @Override public void accept(int p) {
             int from = Parts.firstRow(p, parts, rows), n = Parts.rowsOf(p, parts, rows);
             if (n == 0) return;
-            float[] a = (float[]) buf[x], block = columns[p];
-            for (int kk = 0; kk < batch; kk++) System.arraycopy(a, kk * rows + from, block, kk * n, n);
-            kernels[p].kernel().run(block, 0, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(kernels[p], n), scratch[p],
+            kernels[p].kernel().run((float[]) buf[x], from, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(kernels[p], n), scratch[p],
                     bias < 0 ? null : (float[]) buf[bias], 0);
         }
     }
@@ -316,9 +311,14 @@ final class MatmulCalls {
      * 11.9 ms in place (same JVM, 2026-11-27). So only batches that large get a kernel of their own.
      */
     static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi) {
-        MatmulShape fixed = new MatmulShape(m, k, cols, true, tb, DType.F32);
+        return weightGradient(m, k, cols, tb, epi, m);
+    }
+
+    /** The same for rows of C whose A is a column block of one stored batch × {@code lda}. */
+    static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi, int lda) {
+        MatmulShape fixed = new MatmulShape(m, k, cols, true, tb, DType.F32).withStrides(lda, tb ? k : cols, cols);
         boolean packs = MatmulTuning.forShape(fixed).packFromRows() <= m;
-        MatmulShape shape = tb || packs ? fixed : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32);
+        MatmulShape shape = tb || packs ? fixed : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32).withStrides(lda, cols, cols);
         return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
     }
 

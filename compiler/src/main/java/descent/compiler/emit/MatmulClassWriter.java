@@ -147,13 +147,14 @@ abstract class MatmulClassWriter implements Opcodes {
         if (shape.strided()) {
             // Column blocks: B spans (k-1)·ldb + n floats and C (m-1)·ldc + n, none when a runtime dimension is 0.
             int ldb = shape.ldb(), ldc = shape.ldc();
+            int lda = shape.lda();
             if (shape.hasRuntimeK()) {
-                checkRange(code, A_OFF, A, c -> pushRuntimeTimes(c, shape.m()));
+                checkRange(code, A_OFF, A, c -> pushRuntimeBlock(c, lda, shape.m()));
                 checkRange(code, B_OFF, B, c -> pushRuntimeBlock(c, ldb, n));
                 checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * ldc + n));
             } else {
-                int lda = shape.lda();
-                if (shape.transposeA()) checkRange(code, A_OFF, A, c -> pushRows(c, k));
+                if (shape.transposeA() && mSlot >= 0) checkRange(code, A_OFF, A, c -> pushRows(c, k));
+                else if (shape.transposeA()) checkRange(code, A_OFF, A, c -> c.mv.visitLdcInsn((long) (k - 1) * lda + shape.m()));
                 else if (mSlot < 0) checkRange(code, A_OFF, A, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * lda + k));
                 else checkRange(code, A_OFF, A, c -> pushRuntimeBlock(c, lda, k));
                 checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn(shape.transposeB() ? (long) n * k : (long) (k - 1) * ldb + n));

@@ -13,8 +13,10 @@ import descent.runtime.DType;
  *          with a static m and a row-major B): passed at each call in the same argument a runtime m would be
  * @param n columns of C
  * @param dtype element type; only {@link DType#F32} has kernels so far
- * @param lda the stored row stride of a row-major A (at least k; k unless A is a column block of a wider
- *            matrix, such as one part of a product split along k); a transposed A's is always m
+ * @param lda the stored row stride of A: of a row-major A at least k (k unless A is a column block of a wider
+ *            matrix, such as one part of a product split along k); of a transposed A (stored k×m) at least m
+ *            (m unless the kernel computes a row block of C, such as one part of a split weight gradient), and
+ *            m itself when m is a runtime argument
  * @param ldb the stored row stride of a row-major B (at least n; n unless B is a column block of a wider
  *            matrix); a transposed B's is always k
  * @param ldc C's row stride (at least n): a kernel with ldc &gt; n writes a column block of a wider C and
@@ -34,7 +36,9 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     }
 
     public MatmulShape {
-        if (transposeA ? lda != m : lda < k) throw new IllegalArgumentException("lda must be m for a transposed A and at least k otherwise: " + lda);
+        if (transposeA ? (m == RUNTIME_M ? lda != m : lda < m) : lda < k) {
+            throw new IllegalArgumentException("lda must be at least m for a transposed A (m for a runtime m) and at least k otherwise: " + lda);
+        }
         if (transposeB ? ldb != k : ldb < n) throw new IllegalArgumentException("ldb must be k for a transposed B and at least n otherwise: " + ldb);
         if (ldc < n) throw new IllegalArgumentException("ldc must be at least n: " + ldc);
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
@@ -45,7 +49,7 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
         if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
         // Every index a kernel computes is below one of these sizes; bounding them here keeps the
         // emitted int arithmetic overflow-free (a runtime m is checked per call, in long arithmetic).
-        if ((long) k * Math.max(n, ldb) > Integer.MAX_VALUE
+        if ((long) k * Math.max(Math.max(n, ldb), lda) > Integer.MAX_VALUE
                 || (m > 0 && ((long) m * Math.max(Math.max(k, 1), lda) > Integer.MAX_VALUE || (long) m * ldc > Integer.MAX_VALUE)))
             throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
     }
@@ -64,7 +68,7 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     }
 
     /** Whether A, B or C is a column block of a wider matrix. */
-    public boolean strided() { return !transposeA && lda != k || !transposeB && ldb != n || ldc != n; }
+    public boolean strided() { return lda != (transposeA ? m : k) || !transposeB && ldb != n || ldc != n; }
 
     public boolean hasRuntimeM() { return m == RUNTIME_M; }
 

@@ -72,13 +72,13 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
         code.insn(RETURN);
     }
 
-    /** Pushes op(A)[i, kk]: a[aOff + i·lda + kk], or a[aOff + kk·m + i] when A is stored transposed. */
+    /** Pushes op(A)[i, kk]: a[aOff + i·lda + kk], or a[aOff + kk·lda + i] when A is stored transposed. */
     private void loadA(MatmulCode code, int i, int kk) {
         code.aload(A).iload(A_OFF);
         if (shape.transposeA()) {
             code.iload(i).insn(IADD);
             if (shape.hasRuntimeM()) code.addProduct(kk, mSlot);
-            else code.addScaled(kk, shape.m());
+            else code.addScaled(kk, shape.lda());
         } else {
             code.addScaled(i, shape.lda()).iload(kk).insn(IADD);
         }

@@ -113,7 +113,7 @@ final class SoftmaxClassWriter implements Opcodes {
         final int rowsSlot = softmax ? 4 : 6;
         int next = rowsSlot + 1;
         final int size = next++, r = next++, p = next++, q = next++, j = next++, k = next++, arr = next++;
-        final int mx = next, sum = next + 2, ls = next + 4, s = next + 6;
+        final int mx = next, sum = next + 2, ls = next + 4, s = next + 6, exps = next + 8;
         c.iload(rowsSlot).push(classes).invokeStatic("java/lang/Math", "multiplyExact", "(II)I").istore(size);
         checkRange(c, xOff, size, x);
         if (softmax) checkRange(c, outOff, size, out);
@@ -134,6 +134,27 @@ final class SoftmaxClassWriter implements Opcodes {
             mv.visitVarInsn(DSTORE, mx);
             c.insn(DCONST_0);
             mv.visitVarInsn(DSTORE, sum);
+            if (op == SoftmaxOp.SOFTMAX && classes <= KEPT_EXPS) {
+                // Few classes: each exp is kept in a local for the second pass rather than computed again.
+                for (int jj = 0; jj < classes; jj++) {
+                    c.push(jj).istore(j);
+                    pushShifted(c, x, p, j, mx);
+                    c.invokeStatic("java/lang/Math", "exp", "(D)D").insn(DUP2);
+                    mv.visitVarInsn(DSTORE, exps + 2 * jj);
+                    mv.visitVarInsn(DLOAD, sum);
+                    c.insn(DADD);
+                    mv.visitVarInsn(DSTORE, sum);
+                }
+                for (int jj = 0; jj < classes; jj++) {
+                    c.aload(out).iload(q).addConst(jj);
+                    mv.visitVarInsn(DLOAD, exps + 2 * jj);
+                    mv.visitVarInsn(DLOAD, sum);
+                    c.insn(DDIV).insn(D2F).insn(FASTORE);
+                }
+                c.iload(p).addConst(classes).istore(p);
+                c.iload(q).addConst(classes).istore(q);
+                return;
+            }
             c.forLoop(j, 0, classes, 1, () -> {
                 mv.visitVarInsn(DLOAD, sum);
                 pushShifted(c, x, p, j, mx);
@@ -189,6 +210,9 @@ final class SoftmaxClassWriter implements Opcodes {
         mv.visitMaxs(0, 0);
         mv.visitEnd();
     }
+
+    /** Softmax rows of at most this many classes keep their exps in locals (one Math.exp per element, not two). */
+    static final int KEPT_EXPS = 16;
 
     /** Pushes {@code (double) x[p + j] - max} as a double. */
     private static void pushShifted(MatmulCode c, int x, int p, int j, int mx) {

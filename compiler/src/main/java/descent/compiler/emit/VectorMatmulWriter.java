@@ -258,7 +258,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 getSpecies(code).aload(a).iload(aBase).addConst(r * aRowStride);
                 if (s.transposeA()) {
                     if (s.hasRuntimeM()) code.addProduct(kk, mArg);
-                    else code.addScaled(kk, s.m());
+                    else code.addScaled(kk, s.lda());
                 } else {
                     code.addScaled(kk, 1);
                 }

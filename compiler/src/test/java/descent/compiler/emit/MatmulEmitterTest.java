@@ -183,7 +183,8 @@ class MatmulEmitterTest {
         assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, false).withStrides(3, 7, 8));
         assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, true).withStrides(3, 4, 8));
         assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, false, false).withStrides(2, 8, 8));
-        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, true, false).withStrides(5, 8, 8));
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.of(4, 3, 8, true, false).withStrides(3, 8, 8));
+        assertThrows(IllegalArgumentException.class, () -> MatmulShape.runtimeM(3, 8, true, false).withStrides(5, 8, 8));
     }
 
     /**
@@ -218,6 +219,38 @@ class MatmulEmitterTest {
                     mm.kernel().run(tight, 2 + k0, b, k0 * n, c, 0, m, mm.newScratch());
                     float[] short1 = java.util.Arrays.copyOf(tight, tight.length - 1);
                     assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(short1, 2 + k0, b, k0 * n, c, 0, m, mm.newScratch()));
+                }
+            }
+        }
+    }
+
+    /**
+     * A weight gradient's row block, Aᵀ·B for rows r0 … r0+mb of C with A stored k×M (rows lda = M apart), read in
+     * place: the bits of those rows of the whole product, static and runtime k, vector and scalar; an A one float
+     * too short for the block's last row is rejected.
+     */
+    @Test
+    void aTransposedAIsReadInPlaceForARowBlockOfC() {
+        int bigM = 45, k = 29, n = 37;
+        SplittableRandom rnd = new SplittableRandom(12);
+        float[] a = random(rnd, 3 + k * bigM), b = random(rnd, k * n), whole = new float[bigM * n];
+        MatmulEmitter.emitScalar(MatmulShape.of(bigM, k, n, true, false)).kernel().run(a, 3, b, 0, whole, 0, bigM, null);
+        for (int[] block : new int[][] {{0, 24}, {24, 21}, {5, 1}}) {
+            int r0 = block[0], mb = block[1];
+            for (MatmulShape shape : List.of(MatmulShape.of(mb, k, n, true, false).withStrides(bigM, n, n),
+                    new MatmulShape(mb, MatmulShape.RUNTIME_K, n, true, false, descent.runtime.DType.F32).withStrides(bigM, n, n))) {
+                List<EmittedMatmul> kernels = new ArrayList<>(List.of(MatmulEmitter.emitScalar(shape)));
+                if (MatmulEmitter.vectorApiAvailable()) kernels.add(MatmulEmitter.emitVector(shape, new MatmulTuning(8, 2, MatmulTuning.NEVER)));
+                for (EmittedMatmul mm : kernels) {
+                    assertVerifies(mm);
+                    float[] c = new float[mb * n];
+                    int dim = shape.hasRuntimeK() ? k : mb;
+                    mm.kernel().run(a, 3 + r0, b, 0, c, 0, dim, mm.newScratch());
+                    assertArrayEquals(Arrays.copyOfRange(whole, r0 * n, (r0 + mb) * n), c, mm.kernelClass().getSimpleName() + " r0=" + r0);
+                    float[] tight = Arrays.copyOf(a, 3 + r0 + (k - 1) * bigM + mb);
+                    mm.kernel().run(tight, 3 + r0, b, 0, c, 0, dim, mm.newScratch());
+                    float[] short1 = Arrays.copyOf(tight, tight.length - 1);
+                    assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(short1, 3 + r0, b, 0, c, 0, dim, mm.newScratch()));
                 }
             }
         }
