@@ -1,6 +1,7 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.RowsEmitter;
+import descent.compiler.emit.RowsKernel;
 import descent.compiler.emit.RowsSpec;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
@@ -19,7 +20,56 @@ final class RowsCalls {
         int[] p = c.dims(n.input(0));
         int outer = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, 0, ga.axis()))), rows = KernelCalls.fixedDim(p[ga.axis()]),
                 inner = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, ga.axis() + 1, p.length)));
-        call(c, n.id(), RowsSpec.gather(outer, rows, inner, c.isLong(n.input(1))), n.input(0), n.input(1), -1, -1, false);
+        RowsSpec spec = RowsSpec.gather(outer, rows, inner, c.isLong(n.input(1)));
+        if (outer != 1 || c.threads.threads() == 1 || n.type().dtype() != descent.runtime.DType.F32) {
+            call(c, n.id(), spec, n.input(0), n.input(1), -1, -1, false);
+            return;
+        }
+        // An embedding lookup: from SparseRowsCalls.PARALLEL_ELEMENTS on, one contiguous range of indices per thread —
+        // the ranges the sparse update of the same rows is split by, so each core reads the rows it last wrote.
+        RowsKernel kernel = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec)).kernel();
+        int id = n.id(), src = n.input(0), indices = n.input(1), parts = c.threads.threads();
+        c.out(id);
+        Sz count = c.size(indices);
+        int holder = c.buffers.holder(1, false);
+        c.call((buf, step, b) -> {
+            int k = count.at(b);
+            if ((long) k * inner < SparseRowsCalls.PARALLEL_ELEMENTS) {
+                kernel.run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
+                return;
+            }
+            Object[] h = (Object[]) buf[holder];
+            GatherParts ps = (GatherParts) h[0];
+            if (ps == null) h[0] = ps = new GatherParts(kernel, parts, inner);
+            ps.run(c.threads, buf[src], buf[indices], k, buf[id]);
+        });
+    }
+
+    /** One thread's view of a gather split by ranges of indices (kept in a per-thread slot: no allocation per call). */
+    private static final class GatherParts implements java.util.function.IntConsumer {
+        private final RowsKernel kernel;
+        private final int parts, inner;
+        private Object src, indices, dst;
+        private int n;
+
+        GatherParts(RowsKernel kernel, int parts, int inner) {
+            this.kernel = kernel;
+            this.parts = parts;
+            this.inner = inner;
+        }
+
+        void run(StepThreads threads, Object src, Object indices, int n, Object dst) {
+            this.src = src;
+            this.indices = indices;
+            this.n = n;
+            this.dst = dst;
+            threads.run(parts, this);
+        }
+
+        @Override public void accept(int p) {
+            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
+            if (to > from) kernel.run(src, 0, indices, from, to - from, null, dst, from * inner, null);
+        }
     }
 
     static void scatterAdd(KernelCalls c, Node n, Op.ScatterAdd s) {

@@ -53,6 +53,7 @@ final class SparseRowsCalls {
         int inOffSlot = c.buffers.scratch(DType.I32, new Sz(inputs, 0)), outOffSlot = c.buffers.scratch(DType.I32, new Sz(outputs, 0));
         int idSlot = longIds ? c.buffers.scratch(DType.I32, count) : -1;
         int rowsChecked = stateRows;
+        int parts = c.threads.threads(), partSlot = c.buffers.holder(1, false);
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs; i++) in[i] = (float[]) buf[source[i]];
@@ -76,7 +77,55 @@ final class SparseRowsCalls {
                 out[o] = (float[]) buf[scatter[o]];
                 if (out[o] != buf[variable[o]]) System.arraycopy((float[]) buf[variable[o]], 0, out[o], 0, stateSize.at(b));
             }
-            kernel.runRows(in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, n, width);
+            if (parts == 1 || (long) n * width < PARALLEL_ELEMENTS) {
+                kernel.runRows(in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, 0, n, width);
+                return;
+            }
+            Object[] h = (Object[]) buf[partSlot];
+            Parts ps = (Parts) h[0];
+            if (ps == null) h[0] = ps = new Parts(kernel, parts, width);
+            ps.run(c.threads, in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, n);
         });
+    }
+
+    /**
+     * From this many elements (listed positions × row width) the positions are split into one contiguous range
+     * per thread. The rows a range stores are its own (listed rows are distinct where the mask is set), so the
+     * result is bitwise that of one thread. Measured (embedding 100k × 64, 2,048 positions, Adagrad, 2 threads):
+     * the row loop takes 48 µs instead of 87 — it is bound by the latency of its random rows, and two cores
+     * keep twice as many misses in flight.
+     */
+    static final int PARALLEL_ELEMENTS = 1 << 14;
+
+    /** One thread's view of a split row loop (kept in a per-thread slot, so a call allocates nothing). */
+    private static final class Parts implements java.util.function.IntConsumer {
+        private final ElementwiseKernel kernel;
+        private final int parts, width;
+        private float[][] in, out;
+        private int[] inOff, outOff, ids;
+        private float[] mask;
+        private int n;
+
+        Parts(ElementwiseKernel kernel, int parts, int width) {
+            this.kernel = kernel;
+            this.parts = parts;
+            this.width = width;
+        }
+
+        void run(StepThreads threads, float[][] in, int[] inOff, float[][] out, int[] outOff, int[] ids, float[] mask, int n) {
+            this.in = in;
+            this.inOff = inOff;
+            this.out = out;
+            this.outOff = outOff;
+            this.ids = ids;
+            this.mask = mask;
+            this.n = n;
+            threads.run(parts, this);
+        }
+
+        @Override public void accept(int p) {
+            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
+            if (to > from) kernel.runRows(in, inOff, out, outOff, ids, mask, from, to, width);
+        }
     }
 }

@@ -40,10 +40,10 @@ final class ElementwiseClassWriter implements Opcodes {
     /** {@code tail(in, inOff, out, outOff, i, n, fullIdx, rowIdx)}: the masked last vector, its own method. */
     private static final String TAIL_DESC = "([[F[I[[F[IIIII)V";
     private static final int TAIL_I = 5, TAIL_N = 6, TAIL_FULL = 7, TAIL_ROW = 8, TAIL_FIRST_FREE = 9;
-    /** {@code runRows(in, inOff, out, outOff, idx, mask, n, width)}: see {@link ElementwiseKernel#runRows}. */
-    static final String ROWS_DESC = "([[F[I[[F[I[I[FII)V";
-    private static final int ROWS_IDX = 5, ROWS_MASK = 6, ROWS_N = 7, ROWS_WIDTH = 8, ROWS_FIRST_FREE = 9;
-    /** {@code rowsTails(in, inOff, out, outOff, idx, mask, n, width)}: every listed row's masked last vector. */
+    /** {@code runRows(in, inOff, out, outOff, idx, mask, from, to, width)}: see {@link ElementwiseKernel#runRows}. */
+    static final String ROWS_DESC = "([[F[I[[F[I[I[FIII)V";
+    private static final int ROWS_IDX = 5, ROWS_MASK = 6, ROWS_FROM = 7, ROWS_TO = 8, ROWS_WIDTH = 9, ROWS_FIRST_FREE = 10;
+    /** {@code rowsTails(in, inOff, out, outOff, idx, mask, from, to, width)}: every listed row's masked last vector. */
 
     private ElementwiseClassWriter() {}
 
@@ -464,7 +464,7 @@ final class ElementwiseClassWriter implements Opcodes {
         }
 
         /**
-         * {@code for (p = 0; p < n; p++) if (mask[p] != 0) { g = idx[p]·width; f = p·width; the row's columns }}: a
+         * {@code for (p = from; p < to; p++) if (mask[p] != 0) { g = idx[p]·width; f = p·width; the row's columns }}: a
          * column j reads gathered inputs at g + j, other FULL inputs at f + j, ROW inputs at j, and stores every
          * output at g + j. {@code runRows} computes each row's whole vectors, then (vector styles, when the width
          * is not a multiple of the vector length) calls {@code rowsTails} once, which computes every row's
@@ -475,7 +475,7 @@ final class ElementwiseClassWriter implements Opcodes {
             int p = slots.take(1), g = slots.take(1), f = slots.take(1), j = slots.take(1), ub = mainBound(ROWS_WIDTH);
             Val tailMask = tails ? ((ElementwiseVectorLanes) lanes).tailMask(ub, ROWS_WIDTH) : null;
             Label top = new Label(), test = new Label(), next = new Label();
-            mv.visitInsn(ICONST_0);
+            mv.visitVarInsn(ILOAD, ROWS_FROM);
             mv.visitVarInsn(ISTORE, p);
             mv.visitJumpInsn(GOTO, test);
             mv.visitLabel(top);
@@ -508,7 +508,7 @@ final class ElementwiseClassWriter implements Opcodes {
             mv.visitIincInsn(p, 1);
             mv.visitLabel(test);
             mv.visitVarInsn(ILOAD, p);
-            mv.visitVarInsn(ILOAD, ROWS_N);
+            mv.visitVarInsn(ILOAD, ROWS_TO);
             mv.visitJumpInsn(IF_ICMPLT, top);
             if (!tails && vector()) {
                 Label done = new Label();

@@ -31,14 +31,15 @@ public interface ElementwiseKernel {
 
     /**
      * A sparse update's row loop (kernels compiled by {@link ElementwiseEmitter#compileRows}): for each position
-     * {@code p < n} whose {@code mask[p]} is not 0, computes one row of {@code width} elements — the inputs the
+     * {@code from <= p < to} whose {@code mask[p]} is not 0, computes one row of {@code width} elements — the inputs the
      * kernel was compiled to gather read row {@code idx[p]} (from their offset), the other FULL inputs row
      * {@code p}, ROW inputs the row vector, SCALAR inputs their value — and stores every output at row
      * {@code idx[p]}. A row's inputs are read before its outputs are stored, so an output may be the array a
      * gathered input reads; listed rows must be distinct where the mask is set, and inside the arrays (not
-     * checked here beyond the JVM's bounds checks).
+     * checked here beyond the JVM's bounds checks). So disjoint ranges of positions touch disjoint rows, and
+     * threads may run them at once.
      */
-    default void runRows(float[][] in, int[] inOff, float[][] out, int[] outOff, int[] idx, float[] mask, int n, int width) {
+    default void runRows(float[][] in, int[] inOff, float[][] out, int[] outOff, int[] idx, float[] mask, int from, int to, int width) {
         throw new UnsupportedOperationException("this kernel was not compiled with gathered inputs");
     }
 }

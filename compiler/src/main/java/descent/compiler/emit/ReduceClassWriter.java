@@ -64,6 +64,7 @@ final class ReduceClassWriter implements Opcodes {
             rows.emitRowReduce(cw, fn);
         } else {
             rows.emitRowCombine(cw, fn);
+            if (rowsCombined()) rows.emitRowsCombine(cw, fn);
         }
         emitClinit(cw, rows);
         cw.visitEnd();
@@ -95,6 +96,12 @@ final class ReduceClassWriter implements Opcodes {
     }
 
     private int local() { return nextLocal++; }
+
+    /** Whether the innermost kept group sits below a reduced one, combined a block of rows per call (f32 only). */
+    private boolean rowsCombined() {
+        int g = groups.size();
+        return !f64 && g >= 2 && !groups.get(g - 1).reduced() && groups.get(g - 2).reduced();
+    }
 
     private void emitReduce(ClassWriter cw) {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "reduce", f64 ? DESC64 : DESC, null, null);
@@ -176,6 +183,14 @@ final class ReduceClassWriter implements Opcodes {
     private void emitLevel(MatmulCode c, int level, int parentO, int[] size, int[] stride, int p) {
         ReduceShape.Group group = groups.get(level);
         ReduceFn fn = shape.fn();
+        if (level == groups.size() - 2 && rowsCombined()) {
+            // A reduced block of rows over the kept innermost group: one call, the output vectors held in registers.
+            int last = groups.size() - 1;
+            c.aload(X).iload(p).aload(OUT).iload(parentO).iload(size[last]).iload(size[level])
+                    .invokeStatic(className, ReduceRowWriter.combineRowsName(fn), ReduceRowWriter.COMBINE_ROWS_DESC);
+            c.iload(p).iload(size[last]).iload(size[level]).insn(IMUL).insn(IADD).istore(p);
+            return;
+        }
         if (level == groups.size() - 1) {
             if (group.reduced() && f64) {
                 // out[o] = rowFN(out[o], x, p, n): the row continues the output's accumulation, as the interpreter's.

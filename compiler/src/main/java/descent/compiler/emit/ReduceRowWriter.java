@@ -35,6 +35,7 @@ final class ReduceRowWriter implements Opcodes {
     static final String VEC_D = "Ljdk/incubator/vector/Vector;";
     static final String REDUCE_DESC = "([FII)F";
     static final String COMBINE_DESC = "([FI[FII)V";
+    static final String COMBINE_ROWS_DESC = "([FI[FIII)V";
     static final String REDUCE64_DESC = "(D[DII)D";
     static final String COMBINE64_DESC = "([DI[DII)V";
 
@@ -71,6 +72,7 @@ final class ReduceRowWriter implements Opcodes {
 
     static String reduceName(ReduceFn fn) { return "row" + fn.name(); }
     static String combineName(ReduceFn fn) { return "combine" + fn.name(); }
+    static String combineRowsName(ReduceFn fn) { return "combineRows" + fn.name(); }
 
     // ---- species field (vector variant only) --------------------------------------------------
 
@@ -238,6 +240,54 @@ final class ReduceRowWriter implements Opcodes {
     }
 
     // ---- rowCombine ----------------------------------------------------------------------------
+
+    /**
+     * {@code combineRowsFN(x, p, out, o, n, rows)}: {@code combineFN(x, p + r·n, out, o, n)} for r = 0 … rows−1, with
+     * each vector of out held in a register across the rows instead of stored and loaded again per row. Every
+     * element sees the same ops in the same order, so the bits are combineFN's.
+     */
+    void emitRowsCombine(ClassWriter cw, ReduceFn fn) {
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, combineRowsName(fn), COMBINE_ROWS_DESC, null, null);
+        mv.visitCode();
+        MatmulCode c = new MatmulCode(mv);
+        final int x = 0, p = 1, out = 2, o = 3, n = 4, rowCount = 5, j = 6, r = 7, q = 8, acc = 9;
+        c.push(0).istore(j);
+        if (vl > 0) {
+            whileLess(c, j, () -> c.iload(n).push(-vl).insn(IAND), vl, () -> {
+                species(c);
+                c.aload(out).iload(o).iload(j).insn(IADD);
+                c.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI)" + FV_D).astore(acc);
+                c.iload(p).iload(j).insn(IADD).istore(q);
+                c.push(0).istore(r);
+                whileLess(c, r, () -> c.iload(rowCount), 1, () -> {
+                    c.aload(acc);
+                    species(c);
+                    c.aload(x).iload(q);
+                    c.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI)" + FV_D);
+                    vectorOp(c, fn);
+                    c.astore(acc);
+                    c.iload(q).iload(n).insn(IADD).istore(q);
+                });
+                c.aload(acc).aload(out).iload(o).iload(j).insn(IADD);
+                c.invokeVirtual(FV, "intoArray", "([FI)V");
+            });
+        }
+        whileLess(c, j, () -> c.iload(n), 1, () -> {
+            c.aload(out).iload(o).iload(j).insn(IADD).insn(FALOAD).fstore(acc);
+            c.iload(p).iload(j).insn(IADD).istore(q);
+            c.push(0).istore(r);
+            whileLess(c, r, () -> c.iload(rowCount), 1, () -> {
+                c.fload(acc).aload(x).iload(q).insn(FALOAD);
+                scalarOp(c, fn);
+                c.fstore(acc);
+                c.iload(q).iload(n).insn(IADD).istore(q);
+            });
+            c.aload(out).iload(o).iload(j).insn(IADD).fload(acc).insn(FASTORE);
+        });
+        c.insn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
 
     void emitRowCombine(ClassWriter cw, ReduceFn fn) {
         MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, combineName(fn), COMBINE_DESC, null, null);

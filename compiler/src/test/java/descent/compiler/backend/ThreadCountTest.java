@@ -61,6 +61,18 @@ class ThreadCountTest {
             train step { MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true).minimize(loss, gate_gradients=GATE) }
             """;
 
+    /** Sparse updates: the lookup and the row loop split by ranges of ids (RowsCalls, SparseRowsCalls), repeats included. */
+    private static final String EMBEDDING = """
+            model embedding
+            input ids: i32[batch, 8]
+            input y: f32[batch]
+            var emb: f32[3000, 64] = random_normal(stddev=0.1, seed=1)
+            h = reduce_mean(embedding_lookup(emb, ids), axis=1)
+            loss = reduce_mean(square(reduce_sum(h, axis=1) - y))
+            output loss
+            train step { OPTIMIZER.minimize(loss) }
+            """;
+
     @TestFactory
     Stream<DynamicTest> resultsDoNotDependOnTheThreadCount() {
         List<DynamicTest> tests = new ArrayList<>();
@@ -77,6 +89,15 @@ class ThreadCountTest {
             }
             tests.add(DynamicTest.dynamicTest("momentum update of 350,000 floats, " + gate, () -> check(
                     UPDATE.replace("GATE", gate), Map.of("g", Tensor.of(gaussian(700 * 500, 4), 700, 500)))));
+        }
+        Random r = new Random(8);
+        int[] ids = new int[256 * 8];
+        float[] y = new float[256];
+        for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(3000);
+        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian();
+        for (String opt : List.of("AdagradOptimizer(0.1)", "LazyAdamOptimizer(0.01)", "MomentumOptimizer(0.1, momentum=0.9)")) {
+            tests.add(DynamicTest.dynamicTest("embedding, " + opt, () -> check(EMBEDDING.replace("OPTIMIZER", opt),
+                    Map.of("ids", Tensor.of(ids, 256, 8), "y", Tensor.of(y, 256)))));
         }
         return tests.stream();
     }

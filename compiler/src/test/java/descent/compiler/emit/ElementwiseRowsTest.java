@@ -54,11 +54,18 @@ class ElementwiseRowsTest {
             float[] v2 = vState.clone(), w2 = wState.clone();
             for (int repeat = 0; repeat < 3; repeat++) {   // warm enough for a second path to differ, were it wrong
                 float[] v3 = vState.clone(), w3 = wState.clone();
-                k.runRows(new float[][] {v3, w3, grad, lrArr, epsArr}, new int[5], new float[][] {v3, w3}, new int[2], idx, mask, n, width);
+                k.runRows(new float[][] {v3, w3, grad, lrArr, epsArr}, new int[5], new float[][] {v3, w3}, new int[2], idx, mask, 0, n, width);
                 v2 = v3;
                 w2 = w3;
             }
             assertEquals(Arrays.toString(v1), Arrays.toString(v2), style + ": new v rows");
+            // The positions in two ranges, the later first: the same rows.
+            float[] v4 = vState.clone(), w4 = wState.clone();
+            float[][] in4 = {v4, w4, grad, lrArr, epsArr}, out4 = {v4, w4};
+            k.runRows(in4, new int[5], out4, new int[2], idx, mask, 4, n, width);
+            k.runRows(in4, new int[5], out4, new int[2], idx, mask, 0, 4, width);
+            assertEquals(Arrays.toString(v1), Arrays.toString(v4), style + ": two ranges, v");
+            assertEquals(Arrays.toString(w1), Arrays.toString(w4), style + ": two ranges, w");
             assertEquals(Arrays.toString(w1), Arrays.toString(w2), style + ": new w rows");
             for (int r : new int[] {1, 4, 6, 8, 9}) {
                 for (int c = 0; c < width; c++) assertEquals(vState[r * width + c], v2[r * width + c], style + ": row " + r + " not listed");
@@ -75,7 +82,7 @@ class ElementwiseRowsTest {
         assertThrows(IllegalArgumentException.class, () -> ElementwiseEmitter.compileRows(expr, new boolean[] {true}, ElementwiseStyle.SCALAR));
         ElementwiseKernel plain = ElementwiseEmitter.compile(expr, ElementwiseStyle.SCALAR);
         assertThrows(UnsupportedOperationException.class,
-                () -> plain.runRows(new float[][] {{1}}, new int[1], new float[][] {{0}}, new int[1], new int[] {0}, new float[] {1}, 1, 1));
+                () -> plain.runRows(new float[][] {{1}}, new int[1], new float[][] {{0}}, new int[1], new int[] {0}, new float[] {1}, 0, 1, 1));
     }
 
     private static float[] random(SplittableRandom rnd, int n) {
