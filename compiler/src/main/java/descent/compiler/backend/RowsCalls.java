@@ -67,7 +67,7 @@ final class RowsCalls {
         }
 
         @Override public void accept(int p) {
-            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
+            int from = SparseRowsCalls.firstPosition(p, parts, n), to = SparseRowsCalls.firstPosition(p + 1, parts, n);
             if (to > from) kernel.run(src, 0, indices, from, to - from, null, dst, from * inner, null);
         }
     }

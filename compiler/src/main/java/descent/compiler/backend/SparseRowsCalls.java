@@ -97,6 +97,9 @@ final class SparseRowsCalls {
      */
     static final int PARALLEL_ELEMENTS = 1 << 14;
 
+    /** The first position of range {@code p} of {@code parts} over {@code n} positions (the lookup's ranges too). */
+    static int firstPosition(int p, int parts, int n) { return (int) ((long) n * p / parts); }
+
     /** One thread's view of a split row loop (kept in a per-thread slot, so a call allocates nothing). */
     private static final class Parts implements java.util.function.IntConsumer {
         private final ElementwiseKernel kernel;
@@ -124,7 +127,7 @@ final class SparseRowsCalls {
         }
 
         @Override public void accept(int p) {
-            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
+            int from = firstPosition(p, parts, n), to = firstPosition(p + 1, parts, n);
             if (to > from) kernel.runRows(in, inOff, out, outOff, ids, mask, from, to, width);
         }
     }
