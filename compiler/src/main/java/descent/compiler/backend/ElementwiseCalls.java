@@ -81,23 +81,28 @@ final class ElementwiseCalls {
             partOut[p] = c.buffers.scratch(DType.I32, new Sz(results.length, 0));
         }
         int partSlot = parts > 1 ? c.buffers.holder(1, false) : -1;
-        // A pass over a weight matrix (it reads state of its own [k, n] shape: an optimizer's update) splits by the
-        // row blocks the products split W by (MatmulCalls.splitK, the weight gradient's parts), from a smaller size.
-        int stateUnit = to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain) ? 8 * to[1] : 0;
-        int threshold = stateUnit > 0 ? PARALLEL_STATE_ELEMENTS : PARALLEL_ELEMENTS;
+        // The update of a weight matrix (a pass reading state of its own [k, n] shape and a weight gradient split by
+        // rows of W) splits by the same 8-row blocks whenever that product split, from a smaller size: each core then
+        // updates the rows of W, its slots and its gradient that it alone touched in the step.
+        int gradientParts = -1;
+        for (int in : inputs) if (c.rowSplits.containsKey(in)) gradientParts = c.rowSplits.get(in);
+        int stateUnit = gradientParts >= 0 && to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain)
+                ? Math.multiplyExact(8, to[1]) : 0;
+        int rowParts = stateUnit > 0 ? gradientParts : -1;
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
             for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
             int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
-            if (parts == 1 || len < threshold) {
+            boolean byRows = rowParts >= 0 && len >= PARALLEL_STATE_ELEMENTS && MatmulCalls.rowsSplitLastCall(buf, rowParts);
+            if (parts == 1 || len < (byRows ? PARALLEL_STATE_ELEMENTS : PARALLEL_ELEMENTS)) {
                 kernel.run(in, inOff, out, outOff, len, row);
                 return;
             }
             Object[] holder = (Object[]) buf[partSlot];
             Parts split = (Parts) holder[0];
-            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, stateUnit, parts, partIn, partOut);
-            split.run(c.threads, buf, in, out, len, row);
+            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, parts, partIn, partOut);
+            split.run(c.threads, buf, in, out, len, row, byRows ? stateUnit : 0);
         });
     }
 
@@ -154,24 +159,24 @@ final class ElementwiseCalls {
         private final ElementwiseKernel kernel;
         private final List<descent.compiler.emit.InputKind> kinds;
         private final boolean hasRows;
-        private final int unit, parts;
+        private final int parts;
         private final int[] partIn, partOut;
         private Object[] buf;
         private float[][] in, out;
-        private int len, row;
+        private int len, row, unit;
 
-        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int unit, int parts, int[] partIn, int[] partOut) {
+        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int parts, int[] partIn, int[] partOut) {
             this.kernel = kernel;
             this.kinds = kinds;
             this.hasRows = hasRows;
-            this.unit = unit;
             this.parts = parts;
             this.partIn = partIn;
             this.partOut = partOut;
         }
 
-        void run(StepThreads threads, Object[] buf, float[][] in, float[][] out, int len, int row) {
+        void run(StepThreads threads, Object[] buf, float[][] in, float[][] out, int len, int row, int unit) {
             this.buf = buf;
+            this.unit = unit;
             this.in = in;
             this.out = out;
             this.len = len;
@@ -200,8 +205,10 @@ final class ElementwiseCalls {
     static final int PARALLEL_ELEMENTS = 1 << 18;
 
     /**
-     * The threshold for a pass over a weight matrix, split in blocks of 8 rows as its products are: each core then
-     * updates the rows of W (and of its slots and gradient) it alone touched in the step.
+     * The threshold for the update of a weight matrix whose weight gradient split by rows in the same call: split
+     * in the same blocks of 8 rows, each core updates the rows of W (and of its slots and gradient) it alone
+     * touched in the step. Without such a split a pass this small stays whole: had the other core read W (or
+     * written the gradient), the update's stores would cost a line transfer each.
      */
     static final int PARALLEL_STATE_ELEMENTS = 1 << 15;
 

@@ -34,7 +34,9 @@ final class KernelCalls {
     private final List<Object> calls;
     /** The threads a call may split its work over. */
     final StepThreads threads;
-    /** The index of the kernel being translated: where the buffers it defines start to live. */
+    /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link MatmulCalls#rowsSplitLastCall}). */
+    final Map<Integer, Integer> rowSplits = new java.util.HashMap<>();
+        /** The index of the kernel being translated: where the buffers it defines start to live. */
     private int current;
 
     /** Appends to {@code calls}; dims bound to -1 in {@code bindings} are the symbolic one. */

@@ -65,10 +65,12 @@ final class MatmulCalls {
 
     /**
      * The threshold for weight gradients (Aᵀ·B over the batch, split by rows of C = rows of W): each core
-     * writes its own rows of the gradient and reads only its columns of A, so nothing is left shared for the
-     * update. MLP 784-128-10: its 784×64×128 weight gradient 116 → 76 µs, the step 303 → 271 µs.
+     * writes its own rows of the gradient, and the update of those rows follows on the same core
+     * ({@link #rowsSplitLastCall}). MLP 784-128-10: its 784×64×128 weight gradient 116 → 76 µs. The same as
+     * {@link #SPLIT_K_MACS}: a layer's forward product X·W and its weight gradient Xᵀ·dZ have the same number of
+     * multiply-adds, so both split, or neither, at any batch size.
      */
-    static final long PARALLEL_MACS_WEIGHT_GRADIENT = 1 << 22;
+    static final long PARALLEL_MACS_WEIGHT_GRADIENT = 1 << 21;
 
     /**
      * C's rows split into one contiguous block per thread (multiples of 8 rows), each computed by a kernel for
@@ -147,6 +149,29 @@ final class MatmulCalls {
             kernels[p].kernel().run((float[]) buf[x], from * k, (float[]) buf[y], 0, (float[]) buf[id], from * cols, n,
                     scratch[p] < 0 ? null : (float[]) buf[scratch[p]], bias < 0 ? null : (float[]) buf[bias], 0);
         }
+    }
+
+    /**
+     * A weight gradient through {@link TransposedParts}, at the batch size of each call ({@code k} &lt; 0) or at
+     * {@code k}. Its holder slot is registered with {@code c.rowSplits} under C's node, so the update that reads C
+     * can split by the same rows exactly when this product did ({@link #rowsSplitLastCall}).
+     */
+    private static void weightGradientParts(KernelCalls c, int rows, int k, int cols, boolean tb, MatmulEpilogue epi,
+                                            int x, int y, int bias, int id) {
+        int holder = c.buffers.holder(1, false);
+        c.rowSplits.put(id, holder);
+        c.call((buf, step, b) -> {
+            Object[] h = (Object[]) buf[holder];
+            TransposedParts ps = (TransposedParts) h[0];
+            if (ps == null) h[0] = ps = new TransposedParts(c.threads.threads(), rows, cols, tb, epi, x, y, bias, id);
+            ps.run(c.threads, buf, k < 0 ? b : k);
+        });
+    }
+
+    /** Whether the weight gradient whose holder is {@code buf[holder]} split its rows over the threads in its last call here. */
+    static boolean rowsSplitLastCall(Object[] buf, int holder) {
+        Object ps = ((Object[]) buf[holder])[0];
+        return ps instanceof TransposedParts t && t.splitLast;
     }
 
     /**
@@ -255,6 +280,8 @@ final class MatmulCalls {
         private float[] wholeScratch;
         private int batch = -1;
         private Object[] buf;
+        /** Whether the last call split the rows over the threads (read by the update of the same rows). */
+        private boolean splitLast;
 
         TransposedParts(int parts, int rows, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
             this.parts = parts;
@@ -287,7 +314,8 @@ final class MatmulCalls {
                 }
                 batch = b;
             }
-            if ((long) rows * b * cols < PARALLEL_MACS_WEIGHT_GRADIENT) {
+            splitLast = (long) rows * b * cols >= PARALLEL_MACS_WEIGHT_GRADIENT;
+            if (!splitLast) {
                 whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, dim(whole, rows), wholeScratch,
                         bias < 0 ? null : (float[]) buf[bias], 0);
                 return;
@@ -327,6 +355,11 @@ final class MatmulCalls {
         int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? bd[0] : bd[1];
         c.out(id);
         int x = n.input(0), y = n.input(1);
+        if (m.transposeA() && k >= 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1
+                && (long) rows * k * cols >= PARALLEL_MACS_WEIGHT_GRADIENT) {
+            weightGradientParts(c, rows, k, cols, m.transposeB(), epi, x, y, bias, id);   // a static batch
+            return;
+        }
         if (k >= 0 && cols >= 0) {
             MatmulShape shape = new MatmulShape(rows < 0 ? MatmulShape.RUNTIME_M : rows, k, cols, m.transposeA(), m.transposeB(), DType.F32);
             if (!m.transposeA() && !m.transposeB() && c.g.node(y).op() instanceof Op.Variable && k >= 2 * 8
@@ -352,13 +385,7 @@ final class MatmulCalls {
         if (c.symbol == null) throw new IllegalStateException();
         boolean ta = m.transposeA(), tb = m.transposeB();
         if (ta && k < 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1) {
-            int holder = c.buffers.holder(1, false);
-            c.call((buf, step, b) -> {
-                Object[] h = (Object[]) buf[holder];
-                TransposedParts ps = (TransposedParts) h[0];
-                if (ps == null) h[0] = ps = new TransposedParts(c.threads.threads(), rows, cols, tb, epi, x, y, bias, id);
-                ps.run(c.threads, buf, b);
-            });
+            weightGradientParts(c, rows, -1, cols, tb, epi, x, y, bias, id);
             return;
         }
         if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {

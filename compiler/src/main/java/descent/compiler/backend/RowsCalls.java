@@ -41,7 +41,14 @@ final class RowsCalls {
             Object[] h = (Object[]) buf[holder];
             GatherParts ps = (GatherParts) h[0];
             if (ps == null) h[0] = ps = new GatherParts(kernel, parts, inner);
-            ps.run(c.threads, buf[src], buf[indices], k, buf[id]);
+            try {
+                ps.run(c.threads, buf[src], buf[indices], k, buf[id]);
+            } catch (DescentException e) {
+                // A part reports a bad index at its position within the part: the whole list, checked again before
+                // anything is written, reports it at its position in the list, as one thread does.
+                kernel.run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
+                throw e;
+            }
         });
     }
 

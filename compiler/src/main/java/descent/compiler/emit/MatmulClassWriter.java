@@ -192,6 +192,12 @@ abstract class MatmulClassWriter implements Opcodes {
 
     /** Pushes {@code max(0, (long) runtime argument * stride - (stride - cols))}: rows {@code stride} apart, {@code cols} used. */
     private void pushRuntimeBlock(MatmulCode code, int stride, int cols) {
+        // The clamp below would let a negative dimension through: reject it as the unstrided checks do.
+        Label ok = new Label();
+        code.iload(mSlot);
+        code.mv.visitJumpInsn(IFGE, ok);
+        throwNew(code, "java/lang/IndexOutOfBoundsException", "negative dimension");
+        code.mv.visitLabel(ok);
         pushRuntimeTimes(code, stride);
         code.mv.visitLdcInsn((long) (stride - cols));
         code.insn(LSUB).insn(LCONST_0);

@@ -73,6 +73,17 @@ class ThreadCountTest {
             train step { OPTIMIZER.minimize(loss) }
             """;
 
+    /** A product above PARALLEL_MACS whose B is not a variable: split by rows of C (MatmulCalls.split). */
+    private static final String PRODUCT = """
+            model product
+            input x: f32[BATCH, 600]
+            input m: f32[600, 400]
+            var w: f32[400] = random_uniform(minval=-1, maxval=1, seed=2)
+            loss = reduce_sum(relu(x @ m) * w)
+            output loss
+            train step { GradientDescentOptimizer(0.001).minimize(loss) }
+            """;
+
     @TestFactory
     Stream<DynamicTest> resultsDoNotDependOnTheThreadCount() {
         List<DynamicTest> tests = new ArrayList<>();
@@ -90,6 +101,10 @@ class ThreadCountTest {
             tests.add(DynamicTest.dynamicTest("momentum update of 350,000 floats, " + gate, () -> check(
                     UPDATE.replace("GATE", gate), Map.of("g", Tensor.of(gaussian(700 * 500, 4), 700, 500)))));
         }
+        for (String batch : List.of("batch", "96")) {
+            tests.add(DynamicTest.dynamicTest("a product split by rows of C, " + batch, () -> check(PRODUCT.replace("BATCH", batch),
+                    Map.of("x", Tensor.of(gaussian(96 * 600, 3), 96, 600), "m", Tensor.of(gaussian(600 * 400, 4), 600, 400)))));
+        }
         Random r = new Random(8);
         int[] ids = new int[256 * 8];
         float[] y = new float[256];
@@ -100,6 +115,23 @@ class ThreadCountTest {
                     Map.of("ids", Tensor.of(ids, 256, 8), "y", Tensor.of(y, 256)))));
         }
         return tests.stream();
+    }
+
+    /** A bad id in the second half of a lookup split in two is reported at its position in the whole list, as on one thread. */
+    @org.junit.jupiter.api.Test
+    void aBadIdIsReportedAtItsPositionWhateverTheThreadCount() {
+        CompiledModel model = new CompiledModel(Compiler.check("t.descent", EMBEDDING.replace("OPTIMIZER", "AdagradOptimizer(0.1)")));
+        int[] ids = new int[256 * 8];
+        ids[2000] = 5000;
+        Map<String, Tensor> feeds = Map.of("ids", Tensor.of(ids, 256, 8), "y", Tensor.of(new float[256], 256));
+        for (int threads : new int[] {1, 2, 3}) {
+            CompiledSession s = (CompiledSession) model.newSession(7, threads);
+            Map<String, Tensor> before = s.state();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(descent.runtime.DescentException.class, () -> s.train("step", feeds, List.of()));
+            assertEquals("gather: index 5000 at position 2000 is outside [0, 3000)", e.getMessage(), threads + " threads");
+            assertEquals(before.keySet(), s.state().keySet());
+            for (var en : before.entrySet()) assertTrue(java.util.Objects.deepEquals(en.getValue().data(), s.state().get(en.getKey()).data()));
+        }
     }
 
     /** Returns how many pairs of products the sessions with more than one thread ran at once. */

@@ -251,6 +251,7 @@ class MatmulEmitterTest {
                     mm.kernel().run(tight, 3 + r0, b, 0, c, 0, dim, mm.newScratch());
                     float[] short1 = Arrays.copyOf(tight, tight.length - 1);
                     assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(short1, 3 + r0, b, 0, c, 0, dim, mm.newScratch()));
+                    if (shape.hasRuntimeK()) assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 3 + r0, b, 0, c, 0, -1, mm.newScratch()));
                 }
             }
         }
