@@ -18,10 +18,12 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * A session's thread count changes how work is split, never the numbers: sessions with 1, 2 and 3 threads
- * end bitwise equal after the same steps, for split matmuls (static and batch-sized rows, with and without a
- * bias/relu epilogue, both B layouts) and split elementwise passes (a large optimizer update), in every gate
- * mode, and for independent products run at once ({@link BranchPairs}). Sizes are above the thresholds
- * ({@link MatmulCalls#PARALLEL_MACS}, {@link ElementwiseCalls#PARALLEL_ELEMENTS}, {@link BranchFork#FORK_MACS}).
+ * end bitwise equal after the same steps, for matmuls split by rows of C (static and batch-sized rows, both B
+ * layouts) and weight gradients split by rows of W, forward products split along k (which every thread count
+ * splits alike: CompiledEqualsInterpretedTest checks those against the interpreter), split elementwise passes (a
+ * large optimizer update, updates split by rows of W), lookups and sparse updates split by ranges of ids, in
+ * every gate mode, and for independent products run at once ({@link BranchPairs}). Sizes are above the
+ * thresholds ({@link MatmulCalls#PARALLEL_MACS}, {@link ElementwiseCalls#PARALLEL_ELEMENTS}, {@link BranchFork#FORK_MACS}).
  */
 class ThreadCountTest {
     private static final String MLP = """
@@ -73,13 +75,14 @@ class ThreadCountTest {
             train step { OPTIMIZER.minimize(loss) }
             """;
 
-    /** A product above PARALLEL_MACS whose B is not a variable: split by rows of C (MatmulCalls.split). */
+    /** Products above PARALLEL_MACS whose B is not a variable, row-major and transposed: split by rows of C (MatmulCalls.split). */
     private static final String PRODUCT = """
             model product
             input x: f32[BATCH, 600]
             input m: f32[600, 400]
+            input mt: f32[400, 600]
             var w: f32[400] = random_uniform(minval=-1, maxval=1, seed=2)
-            loss = reduce_sum(relu(x @ m) * w)
+            loss = reduce_sum(relu(x @ m) * w) + reduce_sum(matmul(x, mt, transpose_b=true) * w)
             output loss
             train step { GradientDescentOptimizer(0.001).minimize(loss) }
             """;
@@ -103,7 +106,8 @@ class ThreadCountTest {
         }
         for (String batch : List.of("batch", "96")) {
             tests.add(DynamicTest.dynamicTest("a product split by rows of C, " + batch, () -> check(PRODUCT.replace("BATCH", batch),
-                    Map.of("x", Tensor.of(gaussian(96 * 600, 3), 96, 600), "m", Tensor.of(gaussian(600 * 400, 4), 600, 400)))));
+                    Map.of("x", Tensor.of(gaussian(96 * 600, 3), 96, 600), "m", Tensor.of(gaussian(600 * 400, 4), 600, 400),
+                            "mt", Tensor.of(gaussian(400 * 600, 5), 400, 600)))));
         }
         Random r = new Random(8);
         int[] ids = new int[256 * 8];
