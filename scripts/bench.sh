@@ -22,8 +22,9 @@ what="${1:-}"
 case "$what" in
   side-by-side) exec "${jvm[@]}" descent.bench.SideBySide "$@" ;;
   jmh) exec "${jvm[@]}" org.openjdk.jmh.Main "$@" ;;
+  profile) exec "${jvm[@]}" -Ddescent.profile=true descent.bench.Profile "$@" ;;
   smoke)
     "${jvm[@]}" descent.bench.SideBySide --smoke
     exec "${jvm[@]}" org.openjdk.jmh.Main StepBenchmark -p key=a -f 1 -wi 1 -w 1 -i 1 -r 1 -prof gc ;;
-  *) echo "usage: scripts/bench.sh side-by-side|jmh|smoke [args] (see bench/README.md)" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh side-by-side|jmh|profile|smoke [args] (see bench/README.md)" >&2; exit 2 ;;
 esac

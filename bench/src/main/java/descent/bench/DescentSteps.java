@@ -29,6 +29,8 @@ public final class DescentSteps {
         return new Step() {
             @Override public void run() { session.trainInto("step", feeds, fetches, into); }
             @Override public float loss() { return hasLoss ? ((float[]) into[0])[0] : Float.NaN; }
+            @Override public String profile() { return CompiledModel.profile(session); }
+            @Override public void resetProfile() { CompiledModel.resetProfile(session); }
             @Override public void close() {}
         };
     }

@@ -84,4 +84,17 @@ public final class CompiledModel implements DescentModel {
         if (threads < 1) throw new descent.runtime.DescentException("threads must be at least 1, not " + threads);
         return new CompiledSession(model, signature, seed, threads);
     }
+
+    /**
+     * Time per kernel of a compiled session's steps since the last {@link #resetProfile}, when the JVM runs with
+     * {@code -Ddescent.profile=true}; an empty string otherwise, or for a session of another backend.
+     */
+    public static String profile(TrainingSession session) {
+        return session instanceof CompiledSession s ? s.profile() : "";
+    }
+
+    /** Starts a compiled session's kernel profile afresh (after a warm-up, say). */
+    public static void resetProfile(TrainingSession session) {
+        if (session instanceof CompiledSession s) s.resetProfile();
+    }
 }

@@ -213,7 +213,25 @@ final class CompiledSession implements TrainingSession {
         return needed;
     }
 
-    /** Pairs of products run at once over the executables built so far (tests). */
+    /**
+     * Time per kernel of every executable that has run since the last {@link #resetProfile()}, when the JVM runs
+     * with {@code -Ddescent.profile=true} ({@link StepProfile}); an empty string otherwise.
+     */
+    String profile() {
+        StringBuilder sb = new StringBuilder();
+        new java.util.TreeMap<>(executables).forEach((key, e) -> {
+            String r = e.profile == null ? null : e.profile.report();
+            if (r != null) sb.append(key).append(": ").append(r).append('\n');
+        });
+        return sb.toString();
+    }
+
+    /** Starts every executable's profile afresh (after a warm-up, say). */
+    void resetProfile() {
+        for (Executable e : executables.values()) if (e.profile != null) e.profile.reset();
+    }
+
+        /** Pairs of products run at once over the executables built so far (tests). */
     int forks() {
         int n = 0;
         for (Executable e : executables.values()) n += e.forks;

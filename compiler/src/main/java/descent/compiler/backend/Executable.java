@@ -71,6 +71,9 @@ final class Executable implements StepHooks {
     /** How many pairs of products run at once ({@link BranchPairs}). */
     final int forks;
 
+    /** Per-kernel timers when profiling is on ({@link StepProfile}), else null. */
+    final StepProfile profile;
+
     /** Actions [lockFrom, lockTo] run holding the locks of {@link #lockedState} (use_locking). */
     private int lockFrom = -1, lockTo = -1;
     private final List<String> lockedState;
@@ -99,6 +102,7 @@ final class Executable implements StepHooks {
         this.buffers = new BufferPlan(g.size());
         List<Object> actions = new ArrayList<>();
         KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions, threads);
+        this.profile = calls.profile;
         BranchPairs pairs = BranchPairs.of(g, program.kernels(), threads.threads(), !locked.isEmpty());
         List<Kernel> kernels = pairs.kernels();
         this.forks = pairs.count();
@@ -264,6 +268,7 @@ final class Executable implements StepHooks {
      * from the backups and the exception rethrown.
      */
     void run(Ctx c, Map<String, Object> state, long step, Map<String, ReentrantLock> locks) {
+        if (profile != null) profile.step();
         Object[] buf = c.buf;
         Arrays.fill(c.saved, false);
         c.state = state;

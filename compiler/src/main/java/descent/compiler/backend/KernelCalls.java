@@ -36,7 +36,10 @@ final class KernelCalls {
     final StepThreads threads;
     /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link MatmulCalls#rowsSplitLastCall}). */
     final Map<Integer, Integer> rowSplits = new java.util.HashMap<>();
-        /** The index of the kernel being translated: where the buffers it defines start to live. */
+        /** Per-kernel timers, or null (the usual case: calls are not wrapped). */
+    final StepProfile profile = StepProfile.ifEnabled();
+    private String currentKernel;
+    /** The index of the kernel being translated: where the buffers it defines start to live. */
     private int current;
 
     /** Appends to {@code calls}; dims bound to -1 in {@code bindings} are the symbolic one. */
@@ -52,6 +55,7 @@ final class KernelCalls {
     /** Appends the calls of kernel {@code index} (none for writes and barriers, which the run loop handles). */
     void add(Kernel k, int index) {
         current = index;
+        if (profile != null) currentKernel = descent.compiler.lower.KernelPrinter.line(g, k);
         switch (k) {
             case Kernel.Fused f -> ElementwiseCalls.fused(this, f);
             case Kernel.Single s -> single(g.node(s.node()));
@@ -63,7 +67,7 @@ final class KernelCalls {
         }
     }
 
-    void call(Call c) { calls.add(c); }
+    void call(Call c) { calls.add(profile == null ? c : profile.wrap(current, currentKernel, c)); }
 
     private void alias(Node n) {
         int id = n.id();
