@@ -105,6 +105,7 @@ final class Executable implements StepHooks {
         this.profile = calls.profile;
         BranchPairs pairs = BranchPairs.of(g, program.kernels(), threads.threads(), !locked.isEmpty());
         List<Kernel> kernels = pairs.kernels();
+        calls.lookAhead(kernels);
         this.forks = pairs.count();
         int lastFallible = lastFallible(g, kernels);
         Map<String, Long> writeCounts = new java.util.HashMap<>();

@@ -36,7 +36,12 @@ final class KernelCalls {
     final StepThreads threads;
     /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link MatmulCalls#rowsSplitLastCall}). */
     final Map<Integer, Integer> rowSplits = new java.util.HashMap<>();
-        /** Per-kernel timers, or null (the usual case: calls are not wrapped). */
+        /** softmax nodes (f32, one kernel each) by their logits, with the index of their kernel: see {@link #softmaxLater}. */
+    private final Map<Integer, int[]> softmaxes = new java.util.HashMap<>();
+    /** Nodes an earlier kernel has already computed: their own kernels emit nothing. */
+    private final java.util.Set<Integer> computed = new java.util.HashSet<>();
+
+    /** Per-kernel timers, or null (the usual case: calls are not wrapped). */
     final StepProfile profile = StepProfile.ifEnabled();
     private String currentKernel;
     /** The index of the kernel being translated: where the buffers it defines start to live. */
@@ -52,13 +57,34 @@ final class KernelCalls {
         this.calls = calls;
     }
 
+    /** Notes what the kernels about to be added compute, so one kernel can compute a later one's value too. */
+    void lookAhead(List<Kernel> kernels) {
+        for (int i = kernels.size() - 1; i >= 0; i--) {
+            if (kernels.get(i) instanceof Kernel.Single s && g.node(s.node()).op() instanceof Op.Softmax
+                    && g.type(s.node()).dtype() == DType.F32) {
+                softmaxes.put(g.node(s.node()).input(0), new int[] {i, s.node()});
+            }
+        }
+    }
+
+    /**
+     * The f32 softmax of {@code logits} a later kernel of this executable computes, now taken over by the caller
+     * (which must write it in the current kernel: its own kernel then emits nothing); or -1.
+     */
+    int softmaxLater(int logits) {
+        int[] s = softmaxes.get(logits);
+        if (s == null || s[0] <= current || computed.contains(s[1])) return -1;
+        computed.add(s[1]);
+        return s[1];
+    }
+
     /** Appends the calls of kernel {@code index} (none for writes and barriers, which the run loop handles). */
     void add(Kernel k, int index) {
         current = index;
         if (profile != null) currentKernel = descent.compiler.lower.KernelPrinter.line(g, k);
         switch (k) {
             case Kernel.Fused f -> ElementwiseCalls.fused(this, f);
-            case Kernel.Single s -> single(g.node(s.node()));
+            case Kernel.Single s -> { if (!computed.contains(s.node())) single(g.node(s.node())); }
             case Kernel.Alias a -> alias(g.node(a.node()));
             case Kernel.MatmulEpilogue e -> MatmulCalls.matmulEpilogue(this, e);
             case Kernel.SparseRows r -> SparseRowsCalls.rows(this, r);

@@ -53,6 +53,15 @@ final class SoftmaxCalls {
         int classes = classes(c, z);
         Sz rows = c.size(z).perRow(classes);
         boolean lng = c.isLong(l);
+        int probs = c.softmaxLater(z);
+        if (probs >= 0) {
+            // The gradient's softmax(logits) comes later in the step: written now from the same exps, one pass less.
+            SoftmaxSparseXentKernel kx = Kernels.get("sxent+softmax " + classes + lng, () -> SoftmaxEmitter.sparseXentWithSoftmax(classes, lng));
+            c.out(id);
+            c.out(probs);
+            c.call((buf, step, b) -> kx.run(buf[l], 0, (float[]) buf[z], 0, (float[]) buf[id], 0, (float[]) buf[probs], 0, rows.at(b)));
+            return;
+        }
         SoftmaxSparseXentKernel kx = Kernels.get("sxent " + classes + lng, () -> SoftmaxEmitter.sparseXent(classes, lng));
         c.out(id);
         c.call((buf, step, b) -> kx.run(buf[l], 0, (float[]) buf[z], 0, (float[]) buf[id], 0, rows.at(b)));

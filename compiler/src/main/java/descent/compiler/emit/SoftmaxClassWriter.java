@@ -26,14 +26,23 @@ final class SoftmaxClassWriter implements Opcodes {
     static final String SOFTMAX_DESC = "([FI[FII)V";
     static final String XENT_DESC = "([FI[FI[FII)V";
     static final String SPARSE_DESC = "(Ljava/lang/Object;I[FI[FII)V";
+    static final String SPARSE_SOFTMAX_DESC = "(Ljava/lang/Object;I[FI[FI[FII)V";
 
     private final SoftmaxOp op;
+    private final boolean withSoftmax;
     private final int classes;
     private final String className;
     private final ReduceRowWriter rows;
 
-    SoftmaxClassWriter(SoftmaxOp op, int classes, String className, int vectorLength) {
+    SoftmaxClassWriter(SoftmaxOp op, int classes, String className, int vectorLength) { this(op, classes, className, vectorLength, false); }
+
+    /** {@code withSoftmax}: a sparse cross entropy that also writes softmax(logits) ({@link SoftmaxSparseXentKernel#run(Object, int, float[], int, float[], int, float[], int, int)}). */
+    SoftmaxClassWriter(SoftmaxOp op, int classes, String className, int vectorLength, boolean withSoftmax) {
         if (classes < 0) throw new IllegalArgumentException("classes " + classes);
+        if (withSoftmax && op != SoftmaxOp.SPARSE_XENT_I32 && op != SoftmaxOp.SPARSE_XENT_I64) {
+            throw new IllegalArgumentException("only a sparse cross entropy writes its softmax too");
+        }
+        this.withSoftmax = withSoftmax;
         this.op = op;
         this.classes = classes;
         this.className = className;
@@ -52,7 +61,7 @@ final class SoftmaxClassWriter implements Opcodes {
         return switch (op) {
             case SOFTMAX, LOG_SOFTMAX -> SOFTMAX_DESC;
             case XENT -> XENT_DESC;
-            case SPARSE_XENT_I32, SPARSE_XENT_I64 -> SPARSE_DESC;
+            case SPARSE_XENT_I32, SPARSE_XENT_I64 -> withSoftmax ? SPARSE_SOFTMAX_DESC : SPARSE_DESC;
         };
     }
 
@@ -110,7 +119,8 @@ final class SoftmaxClassWriter implements Opcodes {
         final int labels = softmax ? -1 : 0, labelsOff = softmax ? -1 : 1;
         final int x = softmax ? 0 : 2, xOff = softmax ? 1 : 3;
         final int out = softmax ? 2 : 4, outOff = softmax ? 3 : 5;
-        final int rowsSlot = softmax ? 4 : 6;
+        final int probs = withSoftmax ? 6 : -1, probsOff = withSoftmax ? 7 : -1;   // the softmax a sparse xent also writes
+        final int rowsSlot = softmax ? 4 : withSoftmax ? 8 : 6;
         int next = rowsSlot + 1;
         final int size = next++, r = next++, p = next++, q = next++, j = next++, k = next++, arr = next++;
         final int mx = next, sum = next + 2, ls = next + 4, s = next + 6, exps = next + 8;
@@ -119,6 +129,7 @@ final class SoftmaxClassWriter implements Opcodes {
         if (softmax) checkRange(c, outOff, size, out);
         else checkRange(c, outOff, rowsSlot, out);
         if (op == SoftmaxOp.XENT) checkRange(c, labelsOff, size, labels);
+        if (withSoftmax) checkRange(c, probsOff, size, probs);
         if (sparse) {
             c.aload(labels);
             mv.visitTypeInsn(CHECKCAST, op == SoftmaxOp.SPARSE_XENT_I32 ? "[I" : "[J");
@@ -127,15 +138,17 @@ final class SoftmaxClassWriter implements Opcodes {
             checkLabels(c, r, k, rowsSlot, classes, () -> pushLabel(c, arr, labelsOff, r));
         }
         c.iload(xOff).istore(p);
-        c.iload(softmax ? outOff : labelsOff).istore(q);   // the running pointer of out (softmax) or dense labels (xent)
+        // The running pointer of out (softmax), of probs (a sparse xent writing its softmax) or of dense labels (xent).
+        c.iload(softmax ? outOff : withSoftmax ? probsOff : labelsOff).istore(q);
         c.forLoop(r, 0, cc -> cc.iload(rowsSlot), 1, () -> {
             c.aload(x).iload(p).push(classes).invokeStatic(className, ReduceRowWriter.reduceName(ReduceFn.MAX), ReduceRowWriter.REDUCE_DESC);
             c.insn(F2D);
             mv.visitVarInsn(DSTORE, mx);
             c.insn(DCONST_0);
             mv.visitVarInsn(DSTORE, sum);
-            if (op == SoftmaxOp.SOFTMAX && classes <= KEPT_EXPS) {
-                // Few classes: each exp is kept in a local for the second pass rather than computed again.
+            // Few classes: each exp is kept in a local for the output pass rather than computed again.
+            boolean keep = (op == SoftmaxOp.SOFTMAX || withSoftmax) && classes <= KEPT_EXPS;
+            if (keep) {
                 for (int jj = 0; jj < classes; jj++) {
                     c.push(jj).istore(j);
                     pushShifted(c, x, p, j, mx);
@@ -145,30 +158,16 @@ final class SoftmaxClassWriter implements Opcodes {
                     c.insn(DADD);
                     mv.visitVarInsn(DSTORE, sum);
                 }
-                for (int jj = 0; jj < classes; jj++) {
-                    c.aload(out).iload(q).addConst(jj);
-                    mv.visitVarInsn(DLOAD, exps + 2 * jj);
-                    mv.visitVarInsn(DLOAD, sum);
-                    c.insn(DDIV).insn(D2F).insn(FASTORE);
-                }
-                c.iload(p).addConst(classes).istore(p);
-                c.iload(q).addConst(classes).istore(q);
-                return;
-            }
-            c.forLoop(j, 0, classes, 1, () -> {
-                mv.visitVarInsn(DLOAD, sum);
-                pushShifted(c, x, p, j, mx);
-                c.invokeStatic("java/lang/Math", "exp", "(D)D").insn(DADD);
-                mv.visitVarInsn(DSTORE, sum);
-            });
-            if (op == SoftmaxOp.SOFTMAX) {
+            } else {
                 c.forLoop(j, 0, classes, 1, () -> {
-                    c.aload(out).iload(q).iload(j).insn(IADD);
-                    pushShifted(c, x, p, j, mx);
-                    c.invokeStatic("java/lang/Math", "exp", "(D)D");
                     mv.visitVarInsn(DLOAD, sum);
-                    c.insn(DDIV).insn(D2F).insn(FASTORE);
+                    pushShifted(c, x, p, j, mx);
+                    c.invokeStatic("java/lang/Math", "exp", "(D)D").insn(DADD);
+                    mv.visitVarInsn(DSTORE, sum);
                 });
+            }
+            if (op == SoftmaxOp.SOFTMAX) {
+                softmaxRow(c, out, q, x, p, j, mx, sum, keep ? exps : -1);
             } else {
                 mv.visitVarInsn(DLOAD, sum);
                 c.invokeStatic("java/lang/Math", "log", "(D)D");
@@ -201,6 +200,7 @@ final class SoftmaxClassWriter implements Opcodes {
                     pushShifted(c, x, p, k, mx);
                     mv.visitVarInsn(DLOAD, ls);
                     c.insn(DSUB).insn(DNEG).insn(D2F).insn(FASTORE);
+                    if (withSoftmax) softmaxRow(c, probs, q, x, p, j, mx, sum, keep ? exps : -1);
                 }
             }
             c.iload(p).addConst(classes).istore(p);
@@ -209,6 +209,29 @@ final class SoftmaxClassWriter implements Opcodes {
         c.insn(RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
+    }
+
+    /**
+     * {@code dst[q + j] = (float) (exp_j / sum)} for the row: exp_j from the locals at {@code kept} (two slots each)
+     * when it is not -1, else {@code Math.exp((double) x[p + j] - max)} again — the softmax kernel's own formula.
+     */
+    private void softmaxRow(MatmulCode c, int dst, int q, int x, int p, int j, int mx, int sum, int kept) {
+        if (kept >= 0) {
+            for (int jj = 0; jj < classes; jj++) {
+                c.aload(dst).iload(q).addConst(jj);
+                c.mv.visitVarInsn(DLOAD, kept + 2 * jj);
+                c.mv.visitVarInsn(DLOAD, sum);
+                c.insn(DDIV).insn(D2F).insn(FASTORE);
+            }
+            return;
+        }
+        c.forLoop(j, 0, classes, 1, () -> {
+            c.aload(dst).iload(q).iload(j).insn(IADD);
+            pushShifted(c, x, p, j, mx);
+            c.invokeStatic("java/lang/Math", "exp", "(D)D");
+            c.mv.visitVarInsn(DLOAD, sum);
+            c.insn(DDIV).insn(D2F).insn(FASTORE);
+        });
     }
 
     /** Softmax rows of at most this many classes keep their exps in locals (one Math.exp per element, not two). */

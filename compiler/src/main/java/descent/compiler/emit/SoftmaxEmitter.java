@@ -44,7 +44,15 @@ public final class SoftmaxEmitter {
         return (SoftmaxSparseXentKernel) load(classFile(longLabels ? SoftmaxOp.SPARSE_XENT_I64 : SoftmaxOp.SPARSE_XENT_I32, classes));
     }
 
-    /** The interpreter's error for a class id outside {@code [0, classes)}; called by generated code. */
+    /** A sparse cross entropy that also writes softmax(logits), from the exps the loss needs anyway. */
+    public static SoftmaxSparseXentKernel sparseXentWithSoftmax(int classes, boolean longLabels) {
+        SoftmaxOp op = longLabels ? SoftmaxOp.SPARSE_XENT_I64 : SoftmaxOp.SPARSE_XENT_I32;
+        String name = SoftmaxEmitter.class.getPackageName().replace('.', '/') + "/GeneratedSoftmaxWithXent_" + op.name() + "_" + classes
+                + "_" + SERIAL.incrementAndGet();
+        return (SoftmaxSparseXentKernel) load(new SoftmaxClassWriter(op, classes, name, MatmulEmitter.preferredVectorLength(), true).write());
+    }
+
+        /** The interpreter's error for a class id outside {@code [0, classes)}; called by generated code. */
     public static DescentException labelOutOfRange(int label, int position, int classes) {
         return new DescentException("sparse_softmax_cross_entropy_with_logits: label " + label
                 + " at position " + position + " is outside [0, " + classes + ")");

@@ -168,6 +168,40 @@ class SoftmaxEmitterTest {
         return p;
     }
 
+    /**
+     * The sparse cross entropy that also writes its softmax gives the loss of the plain kernel and the softmax of the
+     * softmax kernel, bit for bit (edge values included), for class counts whose exps are kept in locals and past
+     * that; a bad label throws before either output is written.
+     */
+    @Test
+    void sparseXentWithSoftmaxGivesBothKernelsBits() {
+        for (int c : new int[] {1, 2, 15, 16, 17, 100}) {
+            for (boolean lng : new boolean[] {false, true}) {
+                int rows = 17;
+                float[] x = logits(c * 7L + (lng ? 1 : 0), rows, c);
+                int[] li = new int[rows];
+                long[] ll = new long[rows];
+                SplittableRandom r = new SplittableRandom(c);
+                for (int i = 0; i < rows; i++) { li[i] = r.nextInt(c); ll[i] = li[i]; }
+                Object labels = lng ? ll : li;
+                float[] loss = new float[rows], probs = new float[rows * c];
+                SoftmaxEmitter.sparseXent(c, lng).run(labels, 0, x, 0, loss, 0, rows);
+                SoftmaxEmitter.softmax(c, false).run(x, 0, probs, 0, rows);
+                float[] loss2 = new float[rows + 2], probs2 = new float[rows * c + 3];
+                SoftmaxSparseXentKernel both = SoftmaxEmitter.sparseXentWithSoftmax(c, lng);
+                both.run(labels, 0, x, 0, loss2, 2, probs2, 3, rows);
+                for (int i = 0; i < rows; i++) assertEquals(Float.floatToRawIntBits(loss[i]), Float.floatToRawIntBits(loss2[2 + i]), c + " loss " + i);
+                for (int i = 0; i < rows * c; i++) assertEquals(Float.floatToRawIntBits(probs[i]), Float.floatToRawIntBits(probs2[3 + i]), c + " probs " + i);
+                if (lng) ll[rows - 1] = c; else li[rows - 1] = c;
+                float[] untouched = new float[rows * c];
+                Arrays.fill(untouched, SENTINEL);
+                float[] lossBad = new float[rows];
+                assertThrows(DescentException.class, () -> both.run(labels, 0, x, 0, lossBad, 0, untouched, 0, rows));
+                for (float v : untouched) assertEquals(SENTINEL, v);
+            }
+        }
+    }
+
     @Test
     void outOfRangeLabelsThrowTheInterpretersErrorBeforeWriting() {
         int c = 10, rows = 5;
