@@ -25,6 +25,7 @@ case "$what" in
   profile) exec "${jvm[@]}" -Ddescent.profile=true descent.bench.Profile "$@" ;;
   smoke)
     "${jvm[@]}" descent.bench.SideBySide --smoke
+    "${jvm[@]}" -Ddescent.profile=true descent.bench.Profile a --seconds 0.3
     exec "${jvm[@]}" org.openjdk.jmh.Main StepBenchmark -p key=a -f 1 -wi 1 -w 1 -i 1 -r 1 -prof gc ;;
   *) echo "usage: scripts/bench.sh side-by-side|jmh|profile|smoke [args] (see bench/README.md)" >&2; exit 2 ;;
 esac
