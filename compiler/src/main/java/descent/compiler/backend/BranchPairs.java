@@ -44,6 +44,49 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
      */
     static BranchPairs of(Graph g, List<Kernel> kernels, int threads, boolean locked) {
         if (threads != 2 || locked) return none(kernels);
+        // A product with its update inside pairs as the product alone, its update right after it (where the
+        // fused kernel ran, so nothing moves across it); one that finds no partner gets its update back.
+        List<Kernel> expanded = new ArrayList<>();
+        Map<Integer, Kernel.ProductUpdate> fused = new java.util.HashMap<>();
+        for (Kernel k : kernels) {
+            if (k instanceof Kernel.ProductUpdate u) {
+                fused.put(u.product(), u);
+                expanded.add(new Kernel.Single(u.product()));
+                expanded.add(u.update());
+            } else {
+                expanded.add(k);
+            }
+        }
+        BranchPairs pairs = pair(g, expanded);
+        return fused.isEmpty() ? pairs : pairs.refuse(fused);
+    }
+
+    /**
+     * These pairs with each unpaired product of {@code fused} and the update after it made one kernel again.
+     * Nothing can have moved between them: a product is moved up only to just after a paired one.
+     */
+    private BranchPairs refuse(Map<Integer, Kernel.ProductUpdate> fused) {
+        List<Kernel> out = new ArrayList<>();
+        List<Boolean> next = new ArrayList<>();
+        for (int i = 0; i < kernels.size(); i++) {
+            Kernel k = kernels.get(i);
+            boolean paired = withNext[i] || i > 0 && withNext[i - 1];
+            Kernel.ProductUpdate u = k instanceof Kernel.Single s ? fused.get(s.node()) : null;
+            if (u != null && !paired && i + 1 < kernels.size() && kernels.get(i + 1) == u.update()) {
+                k = u;
+                i++;
+            }
+            out.add(k);
+            next.add(withNext[i]);
+        }
+        boolean[] withNext = new boolean[out.size()];
+        for (int i = 0; i < withNext.length; i++) withNext[i] = next.get(i);
+        int[] time = new int[out.size()];
+        for (int i = 0; i < time.length; i++) time[i] = i > 0 && withNext[i - 1] ? i - 1 : i;
+        return new BranchPairs(List.copyOf(out), withNext, time);
+    }
+
+    private static BranchPairs pair(Graph g, List<Kernel> kernels) {
         int n = kernels.size();
         int[] definedAt = new int[g.size()];
         Arrays.fill(definedAt, -1);

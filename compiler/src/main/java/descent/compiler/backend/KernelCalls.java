@@ -88,6 +88,7 @@ final class KernelCalls {
             case Kernel.Alias a -> alias(g.node(a.node()));
             case Kernel.MatmulEpilogue e -> MatmulCalls.matmulEpilogue(this, e);
             case Kernel.SparseRows r -> SparseRowsCalls.rows(this, r);
+            case Kernel.ProductUpdate u -> ProductUpdateCalls.add(this, u);
             case Kernel.Write w -> { }
             case Kernel.Barrier b -> { }
         }

@@ -104,6 +104,9 @@ final class MatmulCalls {
         });
     }
 
+    /** The first row of part {@code p} of {@code parts} over {@code rows} rows of C: whole 8-row tiles each. */
+    static int firstRow(int p, int parts, int rows) { return Parts.firstRow(p, parts, rows); }
+
     /** One thread's view of a split matmul, kept in a per-thread slot so a call allocates nothing. */
     private static final class Parts implements java.util.function.IntConsumer {
         private final EmittedMatmul[] kernels;

@@ -48,6 +48,16 @@ public final class Cost {
                     for (int in : r.inputs()) if (!r.gathers().contains(in)) bytes += bytes(g.node(in), batch);
                     bytes += bytes(g.node(r.indices()), batch) + bytes(g.node(r.mask()), batch);
                 }
+                case Kernel.ProductUpdate u -> {
+                    // The product's inputs, C if it is kept, and the update's other inputs and results.
+                    Node n = g.node(u.product());
+                    flops += flops(g, n, batch);
+                    for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
+                    if (u.kept()) bytes += bytes(n, batch);
+                    for (int x : u.update().nodes()) flops += elements(g.node(x), batch);
+                    for (int in : u.update().inputs()) if (in != u.product()) bytes += bytes(g.node(in), batch);
+                    for (int out : u.update().results()) bytes += bytes(g.node(out), batch);
+                }
                 case Kernel.Write w -> { if (!w.inPlace()) bytes += 2 * bytes(g.node(w.value()), batch); }
                 case Kernel.Alias a -> { }
                 case Kernel.Barrier b -> { }

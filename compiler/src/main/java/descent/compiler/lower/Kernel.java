@@ -47,6 +47,15 @@ public sealed interface Kernel {
         }
     }
 
+    /**
+     * A weight gradient C = Aᵀ·B computed a block of rows at a time, each block followed at once by
+     * {@code update}, the elementwise pass of an optimizer's update over C's shape ({@link UpdateFusion}): the
+     * update runs inside the loop that completes its gradient, reading each block while it is in cache.
+     * {@code kept}: C has a buffer of its own because something else reads it; otherwise each block lives in a
+     * scratch and C is never stored whole. The update's writes follow this kernel.
+     */
+    record ProductUpdate(int product, Fused update, boolean kept) implements Kernel {}
+
     /** A node that moves no data: reshape, identity, stop_gradient, a constant. */
     record Alias(int node) implements Kernel {}
 
@@ -66,6 +75,7 @@ public sealed interface Kernel {
             case MatmulEpilogue e -> java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList();
             case Alias a -> List.of(a.node());
             case SparseRows r -> r.nodes();
+            case ProductUpdate u -> java.util.stream.Stream.concat(java.util.stream.Stream.of(u.product()), u.update().nodes().stream()).toList();
             case Write w -> List.of();
             case Barrier b -> List.of();
         };
@@ -80,6 +90,8 @@ public sealed interface Kernel {
                     java.util.stream.Stream.of(e.bias())).toList();
             case Alias a -> g.node(a.node()).inputs();
             case SparseRows r -> r.reads(g);
+            case ProductUpdate u -> java.util.stream.Stream.concat(g.node(u.product()).inputs().stream(),
+                    u.update().inputs().stream().filter(x -> x != u.product())).distinct().toList();
             case Write w -> List.of(w.value());
             case Barrier b -> List.of();
         };

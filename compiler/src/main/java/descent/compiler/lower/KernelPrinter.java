@@ -36,6 +36,8 @@ public final class KernelPrinter {
                     .append(" where %").append(r.mask()).append(" {")
                     .append(r.nodes().stream().map(n -> "%" + n + " " + g.node(n).op().mnemonic()).collect(Collectors.joining("; ")))
                     .append("} in ").append(ids(r.inputs())).append(" out ").append(ids(r.scatters()));
+            case Kernel.ProductUpdate u -> sb.append("matmul %").append(u.product()).append(' ').append(g.type(u.product()))
+                    .append(u.kept() ? "" : " (by blocks only)").append(" then each block: ").append(line(g, u.update()));
             case Kernel.Alias a -> sb.append("alias %").append(a.node()).append(' ').append(g.node(a.node()).op().mnemonic());
             case Kernel.Write w -> sb.append("write ").append(w.state()).append(" <- %").append(w.value())
                     .append(w.inPlace() ? " (in place)" : "");

@@ -20,7 +20,8 @@ import java.util.Set;
 /**
  * Stage "lower": a {@link Plan} to {@link Kernel}s. Runs of consecutive elementwise steps over one shape
  * fuse into one pass; a fused value needed only inside its run never gets a buffer; the sparse updates of a
- * variable and its slots become one row loop ({@link SparseRowFusion}). {@link FusionOrder} first
+ * variable and its slots become one row loop ({@link SparseRowFusion}); the dense update of a weight matrix
+ * runs inside the product that completes its gradient ({@link UpdateFusion}). {@link FusionOrder} first
  * moves scalar steps and writes out of the way of such runs (so an optimizer update is one loop), without
  * moving a read of a state across a write of it — the gate mode's guarantees stay intact.
  */
@@ -84,7 +85,11 @@ public final class Lowering {
         }
         List<Kernel> rows = SparseRowFusion.apply(g, out, new HashSet<>(fetches));
         for (Kernel k : rows) if (k instanceof Kernel.SparseRows r) fusedAway += r.nodes().size() - r.scatters().size();
-        return new Program(List.copyOf(rows), buffers, fusedAway);
+        List<Kernel> fused = UpdateFusion.apply(g, rows, new HashSet<>(fetches));
+        for (Kernel k : fused) {
+            if (k instanceof Kernel.ProductUpdate u && !u.kept()) { buffers--; fusedAway++; }
+        }
+        return new Program(List.copyOf(fused), buffers, fusedAway);
     }
 
     /** A member escapes its run if something outside the run uses it, or it is fetched or written. */

@@ -98,6 +98,15 @@ public class LoweringTest {
                     }
                     for (int n : r.nodes()) if (!r.scatters().contains(n)) fusedInternal.add(n);
                 }
+                case Kernel.ProductUpdate u -> {
+                    kernelEvents.add(u.product());
+                    kernelEvents.addAll(u.update().nodes());
+                    for (int in : Kernel.reads(g, u)) {
+                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
+                    }
+                    for (int n : u.update().nodes()) if (!u.update().results().contains(n)) fusedInternal.add(n);
+                    if (!u.kept()) fusedInternal.add(u.product());
+                }
                 case Kernel.Alias a -> kernelEvents.add(a.node());
                 case Kernel.Write w -> {
                     assertTrue(!fusedInternal.contains(w.value()), "written value fused away");
@@ -231,7 +240,44 @@ public class LoweringTest {
         // Adam's w1, m and v values come out of one loop (FusionOrder moves the scalar steps and writes aside).
         List<Integer> w1 = inPlace.stream().filter(w -> w.state().startsWith("w1")).map(Kernel.Write::value).toList();
         assertEquals(3, w1.size(), printed);
-        assertTrue(p.kernels().stream().anyMatch(k -> k instanceof Kernel.Fused f && f.results().containsAll(w1)),
+        assertTrue(p.kernels().stream().anyMatch(k -> k instanceof Kernel.Fused f && f.results().containsAll(w1)
+                        || k instanceof Kernel.ProductUpdate u && u.update().results().containsAll(w1)),
                 "one pass updates w1 and its slots:\n" + printed);
+    }
+
+    /**
+     * Where the gate mode allows, the update of a weight matrix runs inside the product that completes its
+     * gradient, and that gradient is never stored whole; under GATE_GRAPH (a barrier between the last gradient and
+     * the first update) and when something else reads the gradient first (clipping by the global norm), it does not.
+     */
+    @Test
+    void aWeightMatrixIsUpdatedInsideItsGradientsProductWhereTheGateModeAllows() {
+        for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
+            Model m = Compiler.check("mlp.descent", MLP.replace("GATE_NONE", gate));
+            Lowering.Program p = Lowering.lower(m, Scheduler.schedule(m, m.trains().get(0), List.of()), List.of());
+            String printed = KernelPrinter.print(m, "step", p);
+            List<Kernel.ProductUpdate> fused = p.kernels().stream().filter(k -> k instanceof Kernel.ProductUpdate)
+                    .map(k -> (Kernel.ProductUpdate) k).toList();
+            if (gate.equals("GATE_GRAPH")) {
+                assertTrue(fused.isEmpty(), "no update before every gradient exists:\n" + printed);
+                continue;
+            }
+            Graph g = m.graph();
+            assertTrue(fused.stream().anyMatch(u -> !u.kept() && g.type(u.product()).shape().toString().equals("[2, 8]")),
+                    "w1's update inside its gradient's product:\n" + printed);
+            for (Kernel.ProductUpdate u : fused) {
+                int at = p.kernels().indexOf(u);
+                assertTrue(p.kernels().get(at + 1) instanceof Kernel.Write, "the update's writes follow it:\n" + printed);
+            }
+        }
+        String clipped = MLP.replace("AdamOptimizer(0.01).minimize(loss, gate_gradients=GATE_NONE)", """
+                opt = AdamOptimizer(0.01)
+                  gv = opt.compute_gradients(loss)
+                  gv, norm = clip_by_global_norm(gv, 1.0)
+                  opt.apply_gradients(gv)""");
+        Model m = Compiler.check("clip.descent", clipped);
+        Lowering.Program p = Lowering.lower(m, Scheduler.schedule(m, m.trains().get(0), List.of()), List.of());
+        assertTrue(p.kernels().stream().noneMatch(k -> k instanceof Kernel.ProductUpdate),
+                "the global norm reads every gradient first:\n" + KernelPrinter.print(m, "step", p));
     }
 }

@@ -1,0 +1,145 @@
+package descent.compiler.backend;
+
+import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.ElementwiseKernel;
+import descent.compiler.emit.FusedExpr;
+import descent.compiler.emit.InputKind;
+import descent.compiler.emit.MatmulEpilogue;
+import descent.compiler.ir.Node;
+import descent.compiler.ir.Op;
+import descent.compiler.lower.Kernel;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A weight gradient with its variable's update inside ({@link Kernel.ProductUpdate}): each thread takes the
+ * rows of C the unfused weight gradient would ({@link MatmulCalls#firstRow}, so the rows of W, its slots and
+ * its gradient stay on the core that owns them), and computes them a block at a time, the product's kernel
+ * then the update's loop over the block. A block is about 2,048 floats of C, so the gradient is read back
+ * from L1 and the update's other arrays stream through once. Each block's values are exactly the unfused
+ * kernels' (the product's row blocks are bitwise the whole product's, the update is elementwise), so results
+ * do not depend on the block size or the thread count.
+ */
+final class ProductUpdateCalls {
+    private ProductUpdateCalls() {}
+
+    /** Rows of C per block: about 2,048 floats (8 KiB), a multiple of the product kernels' 8-row tile. */
+    static int blockRows(int cols) { return Math.max(8, (2048 / Math.max(1, cols) + 7) / 8 * 8); }
+
+    static void add(KernelCalls c, Kernel.ProductUpdate u) {
+        Node n = c.g.node(u.product());
+        Op.MatMul m = (Op.MatMul) n.op();
+        int[] a = c.dims(n.input(0)), bd = c.dims(n.input(1));
+        int rows = a[1], k = a[0], cols = m.transposeB() ? bd[0] : bd[1];
+        if (rows < 0 || cols < 0) throw new IllegalStateException("a product with its update needs C's shape: " + u);
+        Kernel.Fused f = u.update();
+        FusedExpr expr = FusedExpr.from(c.g, f.results(), f.inputs(), Set.of(), Set.of());
+        ElementwiseKernel update = ElementwiseCalls.compile(expr);
+        if (u.kept()) c.out(u.product());
+        for (int r : f.results()) c.out(r);
+        Spec spec = new Spec(rows, k, cols, m.transposeB(), n.input(0), n.input(1), u.product(), u.kept(),
+                f.inputs().stream().mapToInt(Integer::intValue).toArray(), f.results().stream().mapToInt(Integer::intValue).toArray(),
+                expr.inputs(), update);
+        int holder = c.buffers.holder(1, false);
+        int parts = c.threads.threads();
+        c.call((buf, step, b) -> {
+            Object[] h = (Object[]) buf[holder];
+            Blocks blocks = (Blocks) h[0];
+            if (blocks == null) h[0] = blocks = new Blocks(spec, parts);
+            blocks.run(c.threads, buf, k < 0 ? b : k);
+        });
+    }
+
+    /**
+     * What every call computes: C[rows, cols] = Aᵀ·B with A stored [k, rows] ({@code k} &lt; 0: the batch), then
+     * {@code update} reading {@code inputs} (C among them) and writing {@code results}, all of C's shape or
+     * broadcast as {@code kinds} say.
+     */
+    private record Spec(int rows, int k, int cols, boolean tb, int x, int y, int product, boolean kept,
+                         int[] inputs, int[] results, List<InputKind> kinds, ElementwiseKernel update) {}
+
+    /**
+     * One step thread's state for the kernel (kept in a buffer slot, so a warm call allocates nothing): the
+     * product's kernels for each block height at the current batch size, and each part's argument arrays,
+     * offsets and scratch, so parts running at once share nothing they write.
+     */
+    private static final class Blocks implements java.util.function.IntConsumer {
+        private final Spec s;
+        private final int parts, block;
+        /** By block height (1..block): the product's kernel at {@link #batch}. */
+        private final EmittedMatmul[] kernels;
+        private final float[][][] in, out;
+        private final int[][] inOff, outOff;
+        /** Per part: the product kernel's scratch (null when it needs none), and C's block when C is not kept. */
+        private final float[][] scratch, cBlock;
+        private int batch = -1;
+        private Object[] buf;
+        private int splitParts;
+
+        Blocks(Spec s, int parts) {
+            this.s = s;
+            this.parts = parts;
+            this.block = blockRows(s.cols());
+            this.kernels = new EmittedMatmul[block + 1];
+            this.in = new float[parts][s.inputs().length][];
+            this.out = new float[parts][s.results().length][];
+            this.inOff = new int[parts][s.inputs().length];
+            this.outOff = new int[parts][s.results().length];
+            this.scratch = new float[parts][];
+            this.cBlock = new float[parts][];
+            if (!s.kept()) for (int p = 0; p < parts; p++) cBlock[p] = new float[block * s.cols()];
+        }
+
+        void run(StepThreads threads, Object[] buf, int b) {
+            if (b != batch) {
+                java.util.Arrays.fill(kernels, null);
+                int most = 0;
+                for (int h = 1; h <= block; h++) {
+                    if (!used(h)) continue;
+                    kernels[h] = MatmulCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                    most = Math.max(most, kernels[h].scratchFloats());
+                }
+                for (int p = 0; p < parts; p++) scratch[p] = most > 0 ? new float[most] : null;
+                batch = b;
+            }
+            this.buf = buf;
+            // Split over the threads exactly when the unfused weight gradient would.
+            splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
+            threads.run(splitParts, this);
+        }
+
+        /** Whether some part's blocks include one of {@code h} rows, for either split. */
+        private boolean used(int h) {
+            if (h > s.rows()) return false;
+            if (h == block) return true;
+            for (int split : new int[] {1, parts}) {
+                for (int p = 0; p < split; p++) {
+                    int rows = MatmulCalls.firstRow(p + 1, split, s.rows()) - MatmulCalls.firstRow(p, split, s.rows());
+                    if (rows > 0 && rows % block == h) return true;
+                }
+            }
+            return false;
+        }
+
+        @Override public void accept(int p) {
+            int from = MatmulCalls.firstRow(p, splitParts, s.rows()), to = MatmulCalls.firstRow(p + 1, splitParts, s.rows());
+            float[] a = (float[]) buf[s.x()], bm = (float[]) buf[s.y()];
+            float[][] ins = in[p], outs = out[p];
+            int[] io = inOff[p], oo = outOff[p];
+            float[] c = s.kept() ? (float[]) buf[s.product()] : cBlock[p];
+            for (int i = 0; i < ins.length; i++) ins[i] = s.inputs()[i] == s.product() ? c : (float[]) buf[s.inputs()[i]];
+            for (int i = 0; i < outs.length; i++) outs[i] = (float[]) buf[s.results()[i]];
+            int cols = s.cols();
+            for (int r = from; r < to; r += block) {
+                int h = Math.min(block, to - r), at = r * cols, cAt = s.kept() ? at : 0;
+                EmittedMatmul e = kernels[h];
+                e.kernel().run(a, r, bm, 0, c, cAt, e.shape().hasRuntimeK() ? batch : h, scratch[p], null, 0);
+                for (int i = 0; i < io.length; i++) {
+                    io[i] = s.inputs()[i] == s.product() ? cAt : s.kinds().get(i) == InputKind.FULL ? at : 0;
+                }
+                java.util.Arrays.fill(oo, at);
+                s.update().run(ins, io, outs, oo, h * cols, cols);
+            }
+        }
+    }
+}
