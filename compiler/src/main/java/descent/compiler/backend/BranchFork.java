@@ -7,7 +7,11 @@ import java.util.function.IntConsumer;
  * The calls of a pair of independent products ({@link BranchPairs}): the first on the calling thread, the
  * second on a worker, joined before the next call. While the pair runs, neither product splits its own work
  * (a nested {@link StepThreads#run} runs its parts on the thread that asked). Below {@link #FORK_MACS}
- * multiply-adds in either product the two run one after the other, each splitting as it would alone.
+ * multiply-adds in either product the two run one after the other, each splitting as it would alone. So do a
+ * layer's input gradient dZ·Wᵀ and its partner once dZ·Wᵀ is large enough to split by rows of W
+ * ({@link MatmulCalls#readsRowsOfW}): run at once, one core would read all of W, and the update of W that
+ * follows would store to lines of W the other core holds — in the MLP 784-512-512-10 step that update took
+ * 570 µs instead of 90 whenever this VM was in its slow state for such stores (2026-11-27).
  */
 final class BranchFork implements KernelCalls.Call {
     /**
@@ -22,11 +26,14 @@ final class BranchFork implements KernelCalls.Call {
 
     private final KernelCalls.Call[] first, second;
     private final Sz firstMacs, secondMacs;
+    /** Multiply-adds of the pair's dZ·Wᵀ that splits by rows of W, or null when neither product is one. */
+    private final Sz rowsOfWMacs;
     private final StepThreads threads;
     /** A per-thread holder slot for the {@link Branches} object, so a call allocates nothing. */
     private final int holder;
 
-    BranchFork(List<Object> first, List<Object> second, Sz firstMacs, Sz secondMacs, StepThreads threads, int holder) {
+    BranchFork(List<Object> first, List<Object> second, Sz firstMacs, Sz secondMacs, Sz rowsOfWMacs, StepThreads threads, int holder) {
+        this.rowsOfWMacs = rowsOfWMacs;
         this.first = first.toArray(KernelCalls.Call[]::new);
         this.second = second.toArray(KernelCalls.Call[]::new);
         this.firstMacs = firstMacs;
@@ -36,7 +43,8 @@ final class BranchFork implements KernelCalls.Call {
     }
 
     @Override public void run(Object[] buf, long step, int b) {
-        if (Math.min(firstMacs.atLong(b), secondMacs.atLong(b)) < forkMacs) {
+        if (Math.min(firstMacs.atLong(b), secondMacs.atLong(b)) < forkMacs
+                || rowsOfWMacs != null && rowsOfWMacs.atLong(b) >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
             for (KernelCalls.Call c : first) c.run(buf, step, b);
             for (KernelCalls.Call c : second) c.run(buf, step, b);
             return;

@@ -158,6 +158,11 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
         return true;
     }
 
+    /** Whether a product kernel is an input gradient dZ·Wᵀ that splits by rows of W ({@link MatmulCalls#readsRowsOfW}). */
+    static boolean readsRowsOfW(Graph g, Kernel k) {
+        return k instanceof Kernel.Single s && MatmulCalls.readsRowsOfW(g, g.node(s.node()));
+    }
+
     /** Multiply-adds of a product kernel, as a count times a power of the batch. */
     static Sz macs(Graph g, Kernel k, Map<String, Integer> bindings) {
         int id = switch (k) {

@@ -121,8 +121,11 @@ final class Executable implements StepHooks {
             if (ki > 0 && pairs.withNext()[ki - 1]) {
                 // The pair's calls become one call that runs the two products at once.
                 List<Object> both = actions.subList(pairStart, actions.size());
+                Kernel before = kernels.get(ki - 1);
+                Sz rowsOfW = BranchPairs.readsRowsOfW(g, before) ? BranchPairs.macs(g, before, bindings)
+                        : BranchPairs.readsRowsOfW(g, k) ? BranchPairs.macs(g, k, bindings) : null;
                 BranchFork fork = new BranchFork(List.copyOf(both.subList(0, start - pairStart)), List.copyOf(both.subList(start - pairStart, both.size())),
-                        BranchPairs.macs(g, kernels.get(ki - 1), bindings), BranchPairs.macs(g, k, bindings), threads, buffers.holder(1, false));
+                        BranchPairs.macs(g, before, bindings), BranchPairs.macs(g, k, bindings), rowsOfW, threads, buffers.holder(1, false));
                 both.clear();
                 actions.add(fork);
             }
