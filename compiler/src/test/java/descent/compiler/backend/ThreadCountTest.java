@@ -138,6 +138,26 @@ class ThreadCountTest {
         }
     }
 
+    /** A bad label in the second half of a cross entropy split by rows is reported at its row in the batch, as on one thread. */
+    @org.junit.jupiter.api.Test
+    void aBadLabelIsReportedAtItsRowWhateverTheThreadCount() {
+        CompiledModel model = new CompiledModel(Compiler.check("t.descent", MLP.replace("BATCH", "batch").replace("GATE", "GATE_OP")));
+        Map<String, Tensor> good = mlpFeeds(96, 600);
+        int[] labels = ((int[]) good.get("labels").data()).clone();
+        labels[70] = 10;
+        Map<String, Tensor> feeds = Map.of("x", good.get("x"), "labels", Tensor.of(labels, 96));
+        String expected = null;
+        for (int threads : new int[] {1, 2, 3}) {
+            CompiledSession s = (CompiledSession) model.newSession(7, threads);
+            Map<String, Tensor> before = s.state();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(descent.runtime.DescentException.class, () -> s.train("step", feeds, List.of()));
+            if (expected == null) expected = e.getMessage();
+            assertEquals(expected, e.getMessage(), threads + " threads");
+            assertTrue(expected.contains("position 70"), expected);
+            for (var en : before.entrySet()) assertTrue(java.util.Objects.deepEquals(en.getValue().data(), s.state().get(en.getKey()).data()));
+        }
+    }
+
     /** Returns how many pairs of products the sessions with more than one thread ran at once. */
     private static int check(String source, Map<String, Tensor> feeds) {
         Model m = Compiler.check("t.descent", source);
