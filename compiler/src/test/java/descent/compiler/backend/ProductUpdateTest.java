@@ -27,18 +27,8 @@ import org.junit.jupiter.api.TestFactory;
  * blocks); and a gradient that something else reads after the update, so it is kept whole.
  */
 class ProductUpdateTest {
-    private static final String MLP = """
-            model mlp
-            input x: f32[BATCH, 600]
-            input labels: i32[BATCH]
-            var w1: f32[600, 300] = glorot_uniform(seed=1)
-            var b1: f32[300] = zeros()
-            var w2: f32[300, 10] = glorot_uniform(seed=2)
-            logits = relu(x @ w1 + b1) @ w2
-            loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
-            output loss
-            train step { OPTIMIZER.minimize(loss, gate_gradients=GATE) }
-            """;
+    /** ThreadCountTest's MLP 600-300-10 with its optimizer left open. */
+    private static final String MLP = ThreadCountTest.MLP.replace("AdamOptimizer(0.01)", "OPTIMIZER");
 
     /** w1's gradient also updates `shadow`, after w1's update has read it: the gradient is kept whole. */
     private static final String KEPT = """

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestFactory;
  * thresholds ({@link MatmulCalls#PARALLEL_MACS}, {@link ElementwiseCalls#PARALLEL_ELEMENTS}, {@link BranchFork#FORK_MACS}).
  */
 class ThreadCountTest {
-    private static final String MLP = """
+    static final String MLP = """
             model mlp
             input x: f32[BATCH, 600]
             input labels: i32[BATCH]
