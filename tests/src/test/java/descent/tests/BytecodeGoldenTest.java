@@ -23,7 +23,7 @@ import org.objectweb.asm.util.CheckClassAdapter;
 import org.objectweb.asm.util.TraceClassVisitor;
 
 /**
- * Golden bytecode for a small example: the logistic regression's fused update pass and its weight-gradient
+ * Golden bytecode for a small example: the logistic regression's fused update pass of w and w's weight-gradient
  * matmul, in the scalar style (the same on every machine, whatever its vector length), as ASM prints them.
  * Every class verifies with CheckClassAdapter. Regenerate with -Ddescent.regenerate=true.
  */
@@ -33,9 +33,10 @@ class BytecodeGoldenTest {
         Model m = Compiler.check(ExampleGoldenTest.ROOT.resolve("examples/logreg.descent"));
         var t = m.trains().get(0);
         Lowering.Program p = Lowering.lower(m, Scheduler.schedule(m, t, List.of()), List.of());
-        Kernel.Fused update = (Kernel.Fused) p.kernels().stream()
-                .filter(k -> k instanceof Kernel.Fused f && f.results().size() == 1
-                        && m.graph().type(f.results().get(0)).shape().equals(m.variable("w").type().shape()))
+        // w's update runs inside its gradient's product (a Kernel.ProductUpdate), block by block.
+        Kernel.Fused update = p.kernels().stream()
+                .filter(k -> k instanceof Kernel.ProductUpdate u && m.graph().type(u.product()).shape().equals(m.variable("w").type().shape()))
+                .map(k -> ((Kernel.ProductUpdate) k).update())
                 .findFirst().orElseThrow();
         byte[] fused = ElementwiseEmitter.emit(FusedExpr.from(m.graph(), update.results(), update.inputs()), ElementwiseStyle.SCALAR);
         byte[] matmul = MatmulEmitter.scalarClassFile(new MatmulShape(4, 8, 1, true, false, descent.runtime.DType.F32));

@@ -158,9 +158,16 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
         return true;
     }
 
-    /** Whether a product kernel is an input gradient dZ·Wᵀ that splits by rows of W ({@link MatmulCalls#readsRowsOfW}). */
+    /**
+     * Whether a product kernel, with or without an epilogue, is X·Wᵀ with W a variable, which splits by rows of W
+     * ({@link MatmulCalls#readsRowsOfW}).
+     */
     static boolean readsRowsOfW(Graph g, Kernel k) {
-        return k instanceof Kernel.Single s && MatmulCalls.readsRowsOfW(g, g.node(s.node()));
+        return switch (k) {
+            case Kernel.Single s -> MatmulCalls.readsRowsOfW(g, g.node(s.node()));
+            case Kernel.MatmulEpilogue e -> MatmulCalls.readsRowsOfW(g, g.node(e.matmul()));
+            default -> false;
+        };
     }
 
     /** Multiply-adds of a product kernel, as a count times a power of the batch. */

@@ -269,7 +269,8 @@ final class MatmulCalls {
     }
 
     /**
-     * Whether {@code n} is a layer's input gradient dZ·Wᵀ with W a variable (n×k, read transposed): on several
+     * Whether {@code n} is X·Wᵀ with W a variable (n×k, read transposed): usually a layer's input gradient dZ·Wᵀ,
+     * but a forward {@code matmul(x, w, transpose_b=true)} matches too, and is split the same way. On several
      * threads it is split by columns of C, which are rows of W ({@link #columnsOfW}), and is never run beside
      * another product ({@link BranchPairs}), which would have one core read all of W.
      */

@@ -32,6 +32,21 @@ final class ProductUpdateCalls {
      */
     static int blockRows(int cols) { return Math.max(8, (2048 / Math.max(1, cols) + 7) / 8 * 8); }
 
+    /**
+     * From this size of B (the batch × C's width, in bytes: half this machine's 2 MiB L2) each part is one block.
+     * Small blocks never pack B and read all of it per block, from L3 once it no longer fits in L2; a whole part
+     * is the unfused weight gradient's call, which packs. MLP 784-1024-10 at batch 512 with Adam on two threads
+     * (B = 2 MiB; 2026-11-27, step medians, fused/unfused in one JVM): 2,048-float blocks 10.9–11.1 ms against
+     * 9.6–9.8 ms unfused; one block per part 8.7–8.9 ms against 8.6–10.4 ms. At B = 512 KiB (784-512-10,
+     * batch 256) both block sizes matched the unfused step.
+     */
+    static final long WHOLE_PART_FROM_B_BYTES = 1 << 20;
+
+    /** Rows per block at batch {@code b}: {@link #blockRows}, or all of C's rows (so one block per part) for a large B. */
+    static int blockRows(int rows, int cols, int b) {
+        return (long) b * cols * Float.BYTES >= WHOLE_PART_FROM_B_BYTES ? Math.max(1, rows) : blockRows(cols);
+    }
+
     static void add(KernelCalls c, Kernel.ProductUpdate u) {
         Node n = c.g.node(u.product());
         Op.MatMul m = (Op.MatMul) n.op();
@@ -71,33 +86,39 @@ final class ProductUpdateCalls {
      */
     private static final class Blocks implements java.util.function.IntConsumer {
         private final Spec s;
-        private final int parts, block;
-        /** By block height (1..block): the product's kernel at {@link #batch}. */
+        private final int parts;
+        /** By block height (1..rows): the product's kernel at {@link #batch}. */
         private final EmittedMatmul[] kernels;
         private final float[][][] in, out;
         private final int[][] inOff, outOff;
         /** Per part: the product kernel's scratch (null when it needs none), and C's block when C is not kept. */
         private final float[][] scratch, cBlock;
-        private int batch = -1;
+        private int batch = -1, block;
         private Object[] buf;
         private int splitParts;
 
         Blocks(Spec s, int parts) {
             this.s = s;
             this.parts = parts;
-            this.block = blockRows(s.cols());
-            this.kernels = new EmittedMatmul[block + 1];
+            this.kernels = new EmittedMatmul[s.rows() + 1];
             this.in = new float[parts][s.inputs().length][];
             this.out = new float[parts][s.results().length][];
             this.inOff = new int[parts][s.inputs().length];
             this.outOff = new int[parts][s.results().length];
             this.scratch = new float[parts][];
             this.cBlock = new float[parts][];
-            if (!s.kept()) for (int p = 0; p < parts; p++) cBlock[p] = new float[block * s.cols()];
         }
 
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
+                block = blockRows(s.rows(), s.cols(), b);
+                // Split over the threads exactly when the unfused weight gradient would.
+                splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
+                // A part's C block grows to the largest it has needed (its whole rows once a batch made B large).
+                for (int p = 0; p < splitParts && !s.kept(); p++) {
+                    int floats = Math.min(block, MatmulCalls.firstRow(p + 1, splitParts, s.rows()) - MatmulCalls.firstRow(p, splitParts, s.rows())) * s.cols();
+                    if (cBlock[p] == null || cBlock[p].length < floats) cBlock[p] = new float[floats];
+                }
                 java.util.Arrays.fill(kernels, null);
                 int most = 0;
                 for (int h = 1; h <= block; h++) {
@@ -109,8 +130,6 @@ final class ProductUpdateCalls {
                 batch = b;
             }
             this.buf = buf;
-            // Split over the threads exactly when the unfused weight gradient would.
-            splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
             threads.run(splitParts, this);
         }
 

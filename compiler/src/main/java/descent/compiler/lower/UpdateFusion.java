@@ -20,7 +20,8 @@ import java.util.Set;
  *
  * <p>Conditions, else the kernels stay as they are: the product is f32, rank 2, with A transposed, B not, and C of
  * static shape; the first kernel after it that reads C is a fused pass over C's shape whose other inputs are
- * f32 and broadcast as full, scalar or a row of C's width, and which is followed by writes (an update).
+ * f32 and broadcast as full, scalar or a row of C's width, and which is followed by writes of what it computes
+ * (an update; other writes right after it, such as Adam's beta powers, stay after every kernel moved down).
  * There is no barrier between the two (so under GATE_GRAPH, whose barrier separates the last gradient from
  * the first update, nothing fuses). The kernels in between that the update needs (its rate and bias
  * corrections) move before the product; they must not read C, and neither they nor the update may read a
@@ -42,7 +43,8 @@ final class UpdateFusion {
         for (int i = 0; i < out.size(); i++) {
             if (out.get(i) instanceof Kernel.Single s && isWeightGradient(g, s.node())) {
                 List<Kernel> fused = fuse(g, out, i, fetches);
-                if (fused != null) out = fused;
+                // Position i now holds the first kernel moved up, which may itself be a weight gradient.
+                if (fused != null) { out = fused; i--; }
             }
         }
         return out;
@@ -66,9 +68,14 @@ final class UpdateFusion {
             else if (Kernel.reads(g, x).contains(mm)) j = k;
         }
         if (j < 0 || !(kernels.get(j) instanceof Kernel.Fused f) || !readsAsBlocks(g, f, mm)) return null;
+        // The update's writes: those of the writes right after it that store what it computes. Other writes there
+        // (Adam's beta powers after the last update) stay after every kernel that moves down.
         int end = j + 1;
         Set<String> states = new HashSet<>();
-        while (end < kernels.size() && kernels.get(end) instanceof Kernel.Write w) { states.add(w.state()); end++; }
+        List<Kernel> ownWrites = new ArrayList<>(), otherWrites = new ArrayList<>();
+        for (; end < kernels.size() && kernels.get(end) instanceof Kernel.Write w; end++) {
+            if (f.results().contains(w.value())) { states.add(w.state()); ownWrites.add(w); } else otherWrites.add(w);
+        }
         if (states.isEmpty()) return null;
         int[] aliasOf = aliases(g, kernels);
         for (int r : g.node(mm).inputs()) if (isStateIn(g, root(r, aliasOf), states)) return null;
@@ -105,8 +112,9 @@ final class UpdateFusion {
         List<Kernel> out = new ArrayList<>(kernels.subList(0, i));
         for (int k = i + 1; k < j; k++) if (up[k]) out.add(kernels.get(k));
         out.add(new Kernel.ProductUpdate(mm, f, kept));
-        out.addAll(kernels.subList(j + 1, end));
+        out.addAll(ownWrites);
         for (int k = i + 1; k < j; k++) if (!up[k]) out.add(kernels.get(k));
+        out.addAll(otherWrites);
         out.addAll(kernels.subList(end, kernels.size()));
         return List.copyOf(out);
     }
