@@ -1,18 +1,48 @@
 package descent.compiler.backend;
 
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.SoftReference;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
  * Generated kernels are specialised to their shapes; identical specs share one hidden class across every
- * model and session of the JVM.
+ * model and session of the JVM. The cache holds its kernels softly: a kernel that no live model or session
+ * uses stays for reuse while memory is plentiful, and its hidden class can be unloaded once the collector needs
+ * the room, so a process that compiles many models in turn (a hyperparameter search, say) does not keep every
+ * kernel it ever made.
  */
 final class Kernels {
     private Kernels() {}
 
-    private static final Map<String, Object> CACHE = new ConcurrentHashMap<>();
+    private static final Map<String, Entry> CACHE = new ConcurrentHashMap<>();
+    private static final ReferenceQueue<Object> CLEARED = new ReferenceQueue<>();
+
+    /** A cached kernel, with its key so that a cleared entry can be removed. */
+    private static final class Entry extends SoftReference<Object> {
+        final String key;
+
+        Entry(String key, Object kernel) {
+            super(kernel, CLEARED);
+            this.key = key;
+        }
+    }
 
     @SuppressWarnings("unchecked")
-    static <T> T get(String key, Supplier<T> emit) { return (T) CACHE.computeIfAbsent(key, k -> emit.get()); }
+    static <T> T get(String key, Supplier<T> emit) {
+        for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
+        Entry e = CACHE.get(key);
+        Object kernel = e == null ? null : e.get();
+        if (kernel != null) return (T) kernel;
+        // Emitted inside compute, so two threads asking for the same new kernel emit it once.
+        Object[] made = new Object[1];
+        CACHE.compute(key, (k, old) -> {
+            Object o = old == null ? null : old.get();
+            if (o != null) { made[0] = o; return old; }
+            made[0] = emit.get();
+            return new Entry(k, made[0]);
+        });
+        return (T) made[0];
+    }
 }
