@@ -256,6 +256,6 @@ final class ElementwiseCalls {
     }
 
     static ElementwiseKernel compile(FusedExpr expr) {
-        return Kernels.get("fused " + expr, () -> ElementwiseEmitter.compile(expr, ElementwiseEmitter.defaultStyle()));
+        return Kernels.get("fused " + expr, () -> ElementwiseEmitter.compileForBackend(expr, null));
     }
 }

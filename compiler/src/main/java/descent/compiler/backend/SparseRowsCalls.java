@@ -35,7 +35,7 @@ final class SparseRowsCalls {
             source[i] = gathered[i] ? c.g.node(in).input(0) : in;   // a gather reads its variable's rows
         }
         ElementwiseKernel kernel = Kernels.get("rows " + java.util.Arrays.toString(gathered) + " " + expr,
-                () -> ElementwiseEmitter.compileRows(expr, gathered, ElementwiseEmitter.defaultStyle()));
+                () -> ElementwiseEmitter.compileForBackend(expr, gathered));
         int[] dims = c.dims(r.scatters().get(0));
         int width = KernelCalls.fixedDim(dims[1]);
         // Every listed row is read or stored in every variable of the group: check against the fewest rows.

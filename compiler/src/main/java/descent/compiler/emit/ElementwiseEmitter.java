@@ -9,7 +9,7 @@ import java.lang.invoke.MethodType;
  *
  * <pre>
  * FusedExpr e = FusedExpr.from(graph, List.of(mNew, vNew, varNew), leaves);   // or FusedExpr.builder()
- * ElementwiseKernel k = ElementwiseEmitter.compile(e, ElementwiseEmitter.defaultStyle());
+ * ElementwiseKernel k = ElementwiseEmitter.compile(e, ElementwiseEmitter.styleFor(e));
  * k.run(new float[][] {g, m, v, w, lr, ...}, inOffsets, new float[][] {m, v, w}, outOffsets, n, 0);
  * </pre>
  *
@@ -57,16 +57,49 @@ public final class ElementwiseEmitter {
      * {@code gathered} (FULL inputs) at listed rows.
      */
     public static ElementwiseKernel compileRows(FusedExpr expr, boolean[] gathered, ElementwiseStyle style) {
+        return load(emitRows(expr, gathered, style));
+    }
+
+    private static byte[] emitRows(FusedExpr expr, boolean[] gathered, ElementwiseStyle style) {
         if (gathered.length != expr.inputs().size()) throw new IllegalArgumentException("one flag per input");
         for (int k = 0; k < gathered.length; k++) {
             if (gathered[k] && expr.inputs().get(k) != InputKind.FULL) throw new IllegalArgumentException("input " + k + " is not FULL");
         }
         if (style.usesVectorApi() && !vectorApiAvailable()) throw new IllegalStateException("style " + style + " needs jdk.incubator.vector");
-        return load(ElementwiseClassWriter.write(expr, style, gathered.clone()));
+        return ElementwiseClassWriter.write(expr, style, gathered.clone());
     }
 
-    /** {@link ElementwiseStyle#VECTOR} when the Vector API is usable, else {@link ElementwiseStyle#SCALAR}. */
-    public static ElementwiseStyle defaultStyle() { return vectorApiAvailable() ? ElementwiseStyle.VECTOR : ElementwiseStyle.SCALAR; }
+    /**
+     * The backend's kernel for {@code expr} (rows flagged in {@code gathered} read at listed rows, or null for a
+     * plain kernel): in {@link #styleFor}'s style, or {@link ElementwiseStyle#SCALAR} when that style's loop
+     * method would be too large for HotSpot to compile ({@link KernelClassFile#HUGE_METHOD}; double-lane math
+     * inlines each transcendental as ~400-1,300 bytes, so a pass fusing a dozen of them could otherwise stay
+     * interpreted for good).
+     */
+    public static ElementwiseKernel compileForBackend(FusedExpr expr, boolean[] gathered) {
+        ElementwiseStyle style = styleFor(expr);
+        byte[] bytes = gathered == null ? emit(expr, style) : emitRows(expr, gathered, style);
+        if (style.usesVectorApi() && KernelClassFile.largestMethod(bytes) >= KernelClassFile.HUGE_METHOD) {
+            bytes = gathered == null ? emit(expr, ElementwiseStyle.SCALAR) : emitRows(expr, gathered, ElementwiseStyle.SCALAR);
+        }
+        return load(bytes);
+    }
+
+    /**
+     * The style the backend compiles {@code expr} in: {@link ElementwiseStyle#VECTOR_DOUBLE_MATH} when the Vector
+     * API is usable, whose results do not depend on the JIT tier; {@link ElementwiseStyle#SCALAR} without it, and
+     * for an expression with sin, cos or pow, which only the JDK's vector math library evaluates in vector lanes
+     * (its bits change when C2 compiles the kernel; {@code Math}'s are the same in every tier).
+     */
+    public static ElementwiseStyle styleFor(FusedExpr expr) {
+        if (!vectorApiAvailable()) return ElementwiseStyle.SCALAR;
+        for (ExprNode n : expr.nodes()) {
+            boolean libraryMath = n instanceof ExprNode.Unary u && (u.fn() == descent.compiler.ir.UnaryFn.SIN || u.fn() == descent.compiler.ir.UnaryFn.COS)
+                    || n instanceof ExprNode.Binary b && b.fn() == descent.compiler.ir.BinaryFn.POW;
+            if (libraryMath) return ElementwiseStyle.SCALAR;
+        }
+        return ElementwiseStyle.VECTOR_DOUBLE_MATH;
+    }
 
     /**
      * Whether {@code jdk.incubator.vector} is in the boot layer (the JVM was started with

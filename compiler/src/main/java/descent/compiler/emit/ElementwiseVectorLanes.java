@@ -11,6 +11,7 @@ import org.objectweb.asm.MethodVisitor;
 final class ElementwiseVectorLanes extends ElementwiseLanes {
     static final String PKG = "jdk/incubator/vector/";
     static final String FV = PKG + "FloatVector", DV = PKG + "DoubleVector", IV = PKG + "IntVector";
+    static final String LV = PKG + "LongVector";
     static final String VECTOR = PKG + "Vector", MASK = PKG + "VectorMask", SPECIES = PKG + "VectorSpecies";
     static final String OPS = PKG + "VectorOperators";
     static final String L_VECTOR = "L" + VECTOR + ";", L_MASK = "L" + MASK + ";", L_SPECIES = "L" + SPECIES + ";";
@@ -87,6 +88,9 @@ final class ElementwiseVectorLanes extends ElementwiseLanes {
     }
 
     @Override Val fn(Fn f, Val a) {
+        // In double lanes exp, log, tanh and expm1 are Descent's own (WideMath): the JDK's vector math library
+        // gives other bits than its interpreted fallback, so results would change when C2 compiles a kernel.
+        if (a.wide() && WideMath.OWN.contains(f)) return new WideMath(this).fn(f, a);
         switch (f) {
             case FLOOR, CEIL -> { return roundToIntegral(a, f == Fn.FLOOR); }
             case LOG1P -> { return log1p(a); }
@@ -101,6 +105,50 @@ final class ElementwiseVectorLanes extends ElementwiseLanes {
             }
         }
         return store(a.type());
+    }
+
+    /**
+     * {@code p · 2^k} for double lanes, where {@code t} holds {@code magic + k} exactly ({@code magic} = 1.5·2^52,
+     * k an integer with k + 1023 in [1, 2046]): the bits of t minus those of magic are k, moved into the
+     * exponent field of a double.
+     */
+    Val timesPowerOfTwo(Val p, Val t, double magic) {
+        load(t);
+        mv.visitMethodInsn(INVOKEVIRTUAL, DV, "reinterpretAsLongs", "()L" + LV + ";", false);
+        mv.visitLdcInsn(Double.doubleToRawLongBits(magic) - 1023);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "sub", "(J)L" + LV + ";", false);
+        op("Binary", "LSHL");
+        mv.visitLdcInsn(52L);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "lanewise", "(L" + OPS + "$Binary;J)L" + LV + ";", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "reinterpretAsDoubles", "()L" + DV + ";", false);
+        return mul(p, store(Type.DOUBLE));
+    }
+
+    /**
+     * For double lanes holding positive normal numbers x: {e, m} with x = m · 2^e, m in [1, 2), e an integer as
+     * a double (read from the bits; other lanes give meaningless values, which the caller replaces).
+     */
+    Val[] exponentAndMantissa(Val x) {
+        load(x);
+        mv.visitMethodInsn(INVOKEVIRTUAL, DV, "reinterpretAsLongs", "()L" + LV + ";", false);
+        mv.visitInsn(DUP);
+        mv.visitLdcInsn(0x000F_FFFF_FFFF_FFFFL);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "and", "(J)L" + LV + ";", false);
+        mv.visitLdcInsn(0x3FF0_0000_0000_0000L);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "or", "(J)L" + LV + ";", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "reinterpretAsDoubles", "()L" + DV + ";", false);
+        Val m = store(Type.DOUBLE);
+        op("Binary", "LSHR");
+        mv.visitLdcInsn(52L);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "lanewise", "(L" + OPS + "$Binary;J)L" + LV + ";", false);
+        mv.visitLdcInsn(1023L);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "sub", "(J)L" + LV + ";", false);
+        op("Conversion", "L2D");
+        push(0);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "convert", "(L" + OPS + "$Conversion;I)" + L_VECTOR, false);
+        mv.visitTypeInsn(CHECKCAST, DV);
+        Val e = store(Type.DOUBLE);
+        return new Val[] {e, m};
     }
 
     /**

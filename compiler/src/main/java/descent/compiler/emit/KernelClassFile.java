@@ -39,6 +39,32 @@ final class KernelClassFile implements Opcodes {
         init.visitEnd();
     }
 
+    /** HotSpot compiles no method of more bytecode than this (its default {@code -XX:+DontCompileHugeMethods}). */
+    static final int HUGE_METHOD = 8000;
+
+    /** The bytecode length of the longest method in {@code classFile} (read from its Code attributes). */
+    static int largestMethod(byte[] classFile) {
+        org.objectweb.asm.ClassReader r = new org.objectweb.asm.ClassReader(classFile);
+        char[] chars = new char[r.getMaxStringLength()];
+        int p = r.header + 6;                       // access, this, super
+        p += 2 + 2 * r.readUnsignedShort(p);        // interfaces
+        int largest = 0;
+        for (int members = 0; members < 2; members++) {   // fields, then methods
+            int n = r.readUnsignedShort(p);
+            p += 2;
+            for (int m = 0; m < n; m++) {
+                int attributes = r.readUnsignedShort(p + 6);
+                p += 8;
+                for (int a = 0; a < attributes; a++) {
+                    // attribute_name_index u2, attribute_length u4; Code: max_stack u2, max_locals u2, code_length u4
+                    if (members == 1 && "Code".equals(r.readUTF8(p, chars))) largest = Math.max(largest, r.readInt(p + 10));
+                    p += 6 + r.readInt(p + 2);
+                }
+            }
+        }
+        return largest;
+    }
+
     /**
      * When true (system property {@code descent.verifyKernels}; the test suites set it), every generated class
      * passes ASM's {@link org.objectweb.asm.util.CheckClassAdapter} with data-flow analysis before it is defined.

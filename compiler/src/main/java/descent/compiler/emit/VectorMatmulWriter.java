@@ -110,6 +110,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         if (epilogue.formula()) {
             code.mv.visitFieldInsn(GETSTATIC, className, "SPECIES", SPECIES_D);
             code.mv.visitFieldInsn(PUTSTATIC, className, "F", SPECIES_D);
+            code.mv.visitFieldInsn(GETSTATIC, ElementwiseVectorLanes.DV, "SPECIES_PREFERRED", SPECIES_D);
+            code.mv.visitFieldInsn(PUTSTATIC, className, "D", SPECIES_D);
         }
         code.invokeInterface(SPECIES_T, "length", "()I").push(vl);
         Label ok = new Label();
@@ -122,9 +124,13 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     @Override void emitMembers(ClassWriter cw) {
         cw.visitField(ACC_PRIVATE | ACC_STATIC | ACC_FINAL, "SPECIES", SPECIES_D, null, null).visitEnd();
-        // ElementwiseVectorLanes reads its float species from a field named F.
-        if (epilogue.formula()) cw.visitField(ACC_STATIC | ACC_FINAL, "F", SPECIES_D, null, null).visitEnd();
+        // ElementwiseVectorLanes reads its float and double species from fields named F and D.
+        if (epilogue.formula()) {
+            cw.visitField(ACC_STATIC | ACC_FINAL, "F", SPECIES_D, null, null).visitEnd();
+            cw.visitField(ACC_STATIC | ACC_FINAL, "D", SPECIES_D, null, null).visitEnd();
+        }
         for (Tile t : tiles) emitTile(cw, t.rows(), t.cols(), t.packed());
+        if (epilogue.formula()) emitActivate(cw);
         for (int p : packs) emitPack(cw, p);
         if (transposer != null) {
             transposer.emitField(cw);
@@ -281,10 +287,6 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 code.astore(bvBase + v);
             }
         }
-        // tanh and sigmoid as the VECTOR-style elementwise kernel evaluates them: float lanes, straight-line code
-        // (selects are blends), locals after the tile's own.
-        ElementwiseFormulas formulas = epilogue.formula()
-                ? new ElementwiseFormulas(new ElementwiseVectorLanes(mv, new ElementwiseLanes.Slots(mask + 1), className), false) : null;
         for (int r = 0; r < rs; r++) {
             for (int v = 0; v < nv; v++) {
                 boolean masked = partial && v == nv - 1;
@@ -299,19 +301,77 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                         code.insn(FCONST_0).invokeVirtual(FV, "compare", "(" + CMP_D + "F)" + MASK_D);
                         code.invokeVirtual(FV, "blend", "(F" + MASK_D + ")" + FV_D).astore(acc);
                     }
-                    if (epilogue.formula()) {
-                        ElementwiseLanes.Val x = new ElementwiseLanes.Val(acc, ElementwiseLanes.Type.FLOAT);
-                        code.aload(formulas.unary(epilogue.activation(), x).slot()).astore(acc);
-                    }
                 }
                 code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.ldc() + v * vl);
                 if (masked) code.aload(mask);
                 code.invokeVirtual(FV, "intoArray", "([FI" + (masked ? MASK_D : "") + ")V");
             }
         }
+        // tanh and sigmoid run over the tile just stored, while it is in L1, by one loop (activate): unrolled
+        // per accumulator, their double-lane formulas would outgrow the size up to which HotSpot compiles methods.
+        if (epilogue.formula()) code.aload(c).iload(cBase).push(rs).push(cols).invokeStatic(className, "activate", "([FIII)V");
         code.insn(RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
+    }
+
+    /**
+     * {@code activate(c, base, rows, cols)}: C[r, j] = f(C[r, j]) for the epilogue's activation f over a tile
+     * (rows × cols from {@code base}, row stride ldc), as the VECTOR_DOUBLE_MATH elementwise kernel computes f:
+     * in double lanes with {@link WideMath}, so the bits do not depend on the JIT tier.
+     */
+    private void emitActivate(ClassWriter cw) {
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, "activate", "([FIII)V", null, null);
+        mv.visitCode();
+        MatmulCode code = new MatmulCode(mv);
+        final int c = 0, base = 1, rows = 2, cols = 3, r = 4, j = 5, at = 6, mask = 7, v = 8;
+        ElementwiseLanes.Slots slots = new ElementwiseLanes.Slots(v + 1);
+        ElementwiseFormulas formulas = new ElementwiseFormulas(new ElementwiseVectorLanes(mv, slots, className), true, true);
+        code.forLoop(r, 0, cc -> cc.iload(rows), 1, () -> {
+            code.iload(base).iload(r).push(shape.ldc()).insn(IMUL).insn(IADD).istore(at);
+            code.forLoop(j, 0, cc -> cc.iload(cols), vl, () -> {
+                getSpecies(code).iload(j).iload(cols);
+                code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
+                getSpecies(code).aload(c).iload(at).iload(j).insn(IADD).aload(mask);
+                code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + MASK_D + ")" + FV_D).astore(v);
+                activationInDoubleLanes(code, formulas, slots, v);
+                code.aload(v).aload(c).iload(at).iload(j).insn(IADD).aload(mask);
+                code.invokeVirtual(FV, "intoArray", "([FI" + MASK_D + ")V");
+            });
+        });
+        code.insn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /**
+     * acc = f(acc) for the epilogue's activation f, computed on the two halves of acc widened to double lanes
+     * (parts 0 and 1 of F2D) and rounded back into their halves (parts 0 and -1 of D2F, which zero the other
+     * half, so the halves combine by OR of their bits).
+     */
+    private void activationInDoubleLanes(MatmulCode code, ElementwiseFormulas formulas, ElementwiseLanes.Slots slots, int acc) {
+        String dv = ElementwiseVectorLanes.DV, conv = "Ljdk/incubator/vector/VectorOperators$Conversion;";
+        String iv = "jdk/incubator/vector/IntVector";
+        int[] halves = new int[2];
+        for (int part = 0; part < 2; part++) {
+            code.aload(acc);
+            code.mv.visitFieldInsn(GETSTATIC, "jdk/incubator/vector/VectorOperators", "F2D", conv);
+            code.mv.visitFieldInsn(GETSTATIC, className, "D", SPECIES_D);
+            code.push(part).invokeVirtual(FV, "convertShape", "(" + conv + SPECIES_D + "I)" + VEC_D);
+            code.mv.visitTypeInsn(CHECKCAST, dv);
+            int wide = slots.take(1);
+            code.astore(wide);
+            ElementwiseLanes.Val y = formulas.unary(epilogue.activation(), new ElementwiseLanes.Val(wide, ElementwiseLanes.Type.DOUBLE));
+            code.aload(y.slot());
+            code.mv.visitFieldInsn(GETSTATIC, "jdk/incubator/vector/VectorOperators", "D2F", conv);
+            code.mv.visitFieldInsn(GETSTATIC, className, "SPECIES", SPECIES_D);
+            code.push(-part).invokeVirtual(dv, "convertShape", "(" + conv + SPECIES_D + "I)" + VEC_D);
+            code.invokeVirtual("jdk/incubator/vector/Vector", "reinterpretAsInts", "()L" + iv + ";");
+            halves[part] = slots.take(1);
+            code.astore(halves[part]);
+        }
+        code.aload(halves[0]).aload(halves[1]).invokeVirtual(iv, "or", "(" + VEC_D + ")L" + iv + ";");
+        code.invokeVirtual(iv, "reinterpretAsFloats", "()" + FV_D).astore(acc);
     }
 
     // ---- packing -------------------------------------------------------------------------------

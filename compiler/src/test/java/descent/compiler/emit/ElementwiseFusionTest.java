@@ -230,9 +230,33 @@ class ElementwiseFusionTest {
     void theVectorApiIsAvailableWhenTheModuleIs() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         assertEquals(module, ElementwiseEmitter.vectorApiAvailable());
-        assertEquals(module ? ElementwiseStyle.VECTOR : ElementwiseStyle.SCALAR, ElementwiseEmitter.defaultStyle());
+        assertEquals(module ? ElementwiseStyle.VECTOR_DOUBLE_MATH : ElementwiseStyle.SCALAR, ElementwiseEmitter.styleFor(exactExpr()));
+        // sin, cos and pow only have the JDK's vector math library in vector lanes, whose bits depend on the JIT tier.
+        var b = FusedExpr.builder();
+        assertEquals(ElementwiseStyle.SCALAR, ElementwiseEmitter.styleFor(b.build(b.unary(UnaryFn.SIN, b.input(InputKind.FULL)))));
         if (!module) assertThrows(IllegalStateException.class, () -> ElementwiseEmitter.emit(exactExpr(), ElementwiseStyle.VECTOR));
         assertNotEquals(0, ElementwiseEmitter.emit(exactExpr(), ElementwiseStyle.SCALAR).length);
+    }
+
+    /** A pass whose double-lane math would be a method too large for C2 is compiled scalar; a small one is not. */
+    @Test
+    void aPassTooLargeForTheJitInDoubleLaneMathIsCompiledScalar() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ElementwiseEmitter.vectorApiAvailable());
+        var b = FusedExpr.builder();
+        int x = b.input(InputKind.FULL);
+        List<Integer> outs = new java.util.ArrayList<>();
+        for (UnaryFn fn : List.of(UnaryFn.EXP, UnaryFn.LOG, UnaryFn.LOG1P, UnaryFn.TANH, UnaryFn.SIGMOID, UnaryFn.SOFTPLUS, UnaryFn.ELU, UnaryFn.SELU)) {
+            outs.add(b.unary(fn, x));
+        }
+        outs.add(b.binary(BinaryFn.SOFTPLUS_GRAD, x, x));
+        FusedExpr big = b.build(outs.stream().mapToInt(Integer::intValue).toArray());
+        assertTrue(KernelClassFile.largestMethod(ElementwiseEmitter.emit(big, ElementwiseStyle.VECTOR_DOUBLE_MATH)) >= KernelClassFile.HUGE_METHOD);
+        assertTrue(ElementwiseEmitter.compileForBackend(big, null).toString().startsWith("ElementwiseKernel SCALAR"));
+        var s = FusedExpr.builder();
+        FusedExpr small = s.build(s.unary(UnaryFn.TANH, s.input(InputKind.FULL)));
+        int bytes = KernelClassFile.largestMethod(ElementwiseEmitter.emit(small, ElementwiseStyle.VECTOR_DOUBLE_MATH));
+        assertTrue(bytes > 500 && bytes < KernelClassFile.HUGE_METHOD, bytes + " bytes");
+        assertTrue(ElementwiseEmitter.compileForBackend(small, null).toString().startsWith("ElementwiseKernel VECTOR_DOUBLE_MATH"));
     }
 
     private static FusedExpr exactExpr() {

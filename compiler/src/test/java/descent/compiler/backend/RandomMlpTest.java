@@ -1,0 +1,137 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import descent.compiler.Compiler;
+import descent.compiler.interp.InterpretedModel;
+import descent.compiler.interp.Precision;
+import descent.compiler.ir.Model;
+import descent.runtime.Tensor;
+import descent.runtime.api.TrainingSession;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Random multi-layer perceptrons large enough to take the backend's size-dependent paths (products split by
+ * rows, along k or by rows of W, updates inside their gradient's product in small or whole-part blocks, split
+ * elementwise and softmax passes, pairs run at once), with widths that divide no tile or block. Random depth,
+ * widths, bias, activation, {@code transpose_b} layers, optimizer, {@code use_locking}, gate mode, a static or a
+ * symbolic batch, and a symbolic batch that changes between steps. The oracle is the same step under GATE_GRAPH
+ * on one thread (nothing fused into a product, nothing split): every gate mode and thread count must give its
+ * bits, since an MLP's values do not depend on the order the gate modes allow. Small cases are also checked
+ * against the interpreter within the compiled backend's tolerance. Each case is named by its seed.
+ */
+class RandomMlpTest {
+    static final int CASES = 24;
+    private static final List<String> OPTIMIZERS = List.of("GradientDescentOptimizer(0.1)", "AdamOptimizer(0.0001)",
+            "MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true)", "RMSPropOptimizer(0.001, momentum=0.5, centered=true)",
+            "AdagradOptimizer(0.1)", "AdamOptimizer(0.0001, use_locking=true)", "MomentumOptimizer(0.05, momentum=0.9, use_locking=true)",
+            "FtrlOptimizer(0.1, l1_regularization_strength=0.01)");
+    private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "");
+
+    @TestFactory
+    Stream<DynamicTest> randomMlps() {
+        return LongStream.rangeClosed(1, Long.getLong("descent.randomMlps", CASES)).mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> check(seed)));
+    }
+
+    /** One random case: its model text with GATE left open, the batch sizes of its steps, and its feeds. */
+    private record Case(String text, int[] batches, int inputs, int classes, String optimizer) {}
+
+    static Case random(long seed) {
+        Random r = new Random(seed);
+        int depth = 1 + r.nextInt(3), inputs = 3 + r.nextInt(900), classes = 2 + r.nextInt(12);
+        boolean symbolic = r.nextInt(3) > 0;
+        int b = 1 + r.nextInt(r.nextBoolean() ? 40 : 300);
+        int[] batches = symbolic ? new int[] {b, 1 + r.nextInt(300), b} : new int[] {b, b};
+        String optimizer = OPTIMIZERS.get(r.nextInt(OPTIMIZERS.size()));
+        StringBuilder s = new StringBuilder("model random\n");
+        String batch = symbolic ? "batch" : String.valueOf(b);
+        s.append("input x: f32[").append(batch).append(", ").append(inputs).append("]\n");
+        s.append("input labels: i32[").append(batch).append("]\n");
+        String h = "x";
+        int width = inputs;
+        StringBuilder body = new StringBuilder();
+        for (int l = 1; l <= depth; l++) {
+            int out = l == depth ? classes : 2 + r.nextInt(700);
+            boolean transposed = r.nextInt(4) == 0, bias = r.nextBoolean();
+            s.append("var w").append(l).append(": f32[").append(transposed ? out + ", " + width : width + ", " + out)
+                    .append("] = glorot_uniform(seed=").append(l).append(")\n");
+            if (bias) s.append("var b").append(l).append(": f32[").append(out).append("] = random_uniform(minval=-0.1, maxval=0.1, seed=").append(10 + l).append(")\n");
+            String z = (transposed ? "matmul(" + h + ", w" + l + ", transpose_b=true)" : h + " @ w" + l) + (bias ? " + b" + l : "");
+            String act = l == depth ? "" : ACTIVATIONS.get(r.nextInt(ACTIVATIONS.size()));
+            body.append("h").append(l).append(" = ").append(act.isEmpty() ? z : act + "(" + z + ")").append('\n');
+            h = "h" + l;
+            width = out;
+        }
+        s.append(body);
+        s.append("loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=").append(h).append("))\n");
+        s.append("output loss\n");
+        s.append("train step { ").append(optimizer).append(".minimize(loss, gate_gradients=GATE) }\n");
+        return new Case(s.toString(), batches, inputs, classes, optimizer);
+    }
+
+    private static void check(long seed) {
+        Case c = random(seed);
+        Random r = new Random(seed * 31 + 7);
+        List<Map<String, Tensor>> feeds = new ArrayList<>();
+        for (int b : c.batches()) {
+            float[] x = new float[b * c.inputs()];
+            int[] labels = new int[b];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            for (int i = 0; i < b; i++) labels[i] = r.nextInt(c.classes());
+            feeds.add(Map.of("x", Tensor.of(x, b, c.inputs()), "labels", Tensor.of(labels, b)));
+        }
+        Model reference = Compiler.check("random" + seed + ".descent", c.text().replace("GATE", "GATE_GRAPH"));
+        Run expected = run(new CompiledModel(reference).newSession(3, 1), feeds);
+        for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
+            Model m = gate.equals("GATE_GRAPH") ? reference : Compiler.check("random" + seed + ".descent", c.text().replace("GATE", gate));
+            for (int threads = 1; threads <= 3; threads++) {
+                if (gate.equals("GATE_GRAPH") && threads == 1) continue;
+                Run got = run(new CompiledModel(m).newSession(3, threads), feeds);
+                String where = gate + ", " + threads + " thread(s), batches " + java.util.Arrays.toString(c.batches()) + "\n" + c.text();
+                for (int i = 0; i < expected.losses().size(); i++) {
+                    if (Float.compare(expected.losses().get(i), got.losses().get(i)) != 0) {
+                        fail("step " + i + " loss " + got.losses().get(i) + ", expected " + expected.losses().get(i) + " (" + where + ")");
+                    }
+                }
+                assertEquals(expected.state().keySet(), got.state().keySet());
+                for (var e : expected.state().entrySet()) {
+                    if (!(e.getValue().data() instanceof float[] want)) continue;
+                    float[] have = (float[]) got.state().get(e.getKey()).data();
+                    for (int i = 0; i < want.length; i++) {
+                        if (Float.compare(want[i], have[i]) != 0) fail(e.getKey() + "[" + i + "] " + have[i] + ", expected " + want[i] + " (" + where + ")");
+                    }
+                }
+            }
+        }
+        // The interpreter computes in double: affordable for the smaller cases only.
+        long macs = 0;
+        for (int b : c.batches()) macs += (long) b * c.inputs() * 700;
+        if (macs < 3_000_000) {
+            Run interpreted = run(new InterpretedModel(reference, Precision.F32).newSession(3), feeds);
+            for (var e : interpreted.state().entrySet()) {
+                double[] want = e.getValue().toDoubles(), have = expected.state().get(e.getKey()).toDoubles();
+                for (int i = 0; i < want.length; i++) {
+                    if (Math.abs(want[i] - have[i]) > 2e-4 * Math.max(1, Math.abs(want[i]))) {
+                        fail(e.getKey() + "[" + i + "] compiled " + have[i] + ", interpreted " + want[i] + "\n" + c.text());
+                    }
+                }
+            }
+        }
+    }
+
+    private record Run(List<Float> losses, Map<String, Tensor> state) {}
+
+    private static Run run(TrainingSession s, List<Map<String, Tensor>> feeds) {
+        List<Float> losses = new ArrayList<>();
+        for (Map<String, Tensor> f : feeds) losses.add((float) s.train("step", f, List.of("loss")).get("loss").getDouble(0));
+        return new Run(losses, s.state());
+    }
+}
