@@ -16,7 +16,7 @@ import java.lang.invoke.MethodType;
  * <p><b>Numbers.</b> Each node gives the float the reference interpreter gives (its formula in double,
  * rounded to float): bitwise for every op in every style except transcendental formulas in the
  * {@link ElementwiseStyle#VECTOR VECTOR} style (float-lane vector math, a few ulps) and, rarely, in
- * {@link ElementwiseStyle#VECTOR_DOUBLE_MATH VECTOR_DOUBLE_MATH} (at most 1 ulp). See
+ * {@link ElementwiseStyle#VECTOR_DOUBLE_MATH VECTOR_DOUBLE_MATH} (at most 1 ulp; none measured). See
  * {@link ElementwiseFormulas} for how, and {@link ElementwiseStyle} for the measured bounds.
  *
  * <p><b>Cold start.</b> Vector API code is very slow until C2 compiles it (here: the first call of a
