@@ -74,9 +74,12 @@ final class ElementwiseFormulas {
             case SELU -> math(x, w -> l.select(l.compare(Cmp.LT, w, l.c(0, w)),
                     l.mul(l.c(UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA, w), l.fn(Fn.EXPM1, w)),
                     l.mul(l.c(UnaryFn.SELU_SCALE, w), w)));
-            case SOFTPLUS -> math(x, w -> l.select(l.compare(Cmp.GT, w, l.c(0, w)),
-                    l.add(w, l.fn(Fn.LOG1P, l.fn(Fn.EXP, l.fn(Fn.NEG, w)))),
-                    l.fn(Fn.LOG1P, l.fn(Fn.EXP, w))));
+            // The interpreter's x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), with the shared log1p(exp(-|x|))
+            // computed once (vector lanes evaluate both sides of a select).
+            case SOFTPLUS -> math(x, w -> {
+                Val e = l.fn(Fn.LOG1P, l.fn(Fn.EXP, l.fn(Fn.NEG, l.fn(Fn.ABS, w))));
+                return l.select(l.compare(Cmp.GT, w, l.c(0, w)), l.add(w, e), e);
+            });
             case SOFTSIGN -> exact(x, w -> l.div(w, l.add(l.c(1, w), l.fn(Fn.ABS, w))));
             case SIGMOID -> wideMath ? exact(x, w -> l.div(l.c(1, w), l.add(l.c(1, w), l.fn(Fn.EXP, l.fn(Fn.NEG, w)))))
                     : floatSigmoid(x);

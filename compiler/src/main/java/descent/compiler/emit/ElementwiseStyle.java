@@ -17,8 +17,8 @@ package descent.compiler.emit;
  *   <tr><td>sin, cos, pow (the backend compiles these SCALAR)</td><td>≤ 1</td><td>≤ 1</td><td>0</td></tr>
  * </table>
  * The tests hold VECTOR to 4 ulps and VECTOR_DOUBLE_MATH to 1 on transcendentals, everything else to 0.
- * Speed, ns per element on one core (2026-11-27): exp 0.30 / 1.86 / 4.6, tanh 0.65 / 2.97 / 11.0, sigmoid
- * 0.83 / 2.08 / 5.7, softplus 2.8 / 11.2 / 41.
+ * Speed, ns per element on one core (2026-11-27, VECTOR / VECTOR_DOUBLE_MATH / SCALAR): exp 0.30 / 1.30 / 4.6,
+ * log 0.49 / 1.36 / 9.7, tanh 0.65 / 2.19 / 11.0, sigmoid 0.83 / 1.49 / 5.7, softplus 1.4 / 4.6 / 15.5.
  */
 public enum ElementwiseStyle {
     /**

@@ -108,6 +108,20 @@ final class ElementwiseVectorLanes extends ElementwiseLanes {
     }
 
     /**
+     * {@code a·b + c} rounded once, for {@link WideMath}'s polynomials only (formulas of IR nodes never contract:
+     * see {@link ElementwiseFormulas}). Exact by definition, so the same bits in every JIT tier.
+     */
+    Val fma(Val a, Val b, Val c) {
+        requireSame(a, b);
+        requireSame(a, c);
+        load(a);
+        load(b);
+        load(c);
+        mv.visitMethodInsn(INVOKEVIRTUAL, cls(a), "fma", "(" + L_VECTOR + L_VECTOR + ")" + ret(a), false);
+        return store(a.type());
+    }
+
+    /**
      * {@code p · 2^k} for double lanes, where {@code t} holds {@code magic + k} exactly ({@code magic} = 1.5·2^52,
      * k an integer with k + 1023 in [1, 2046]): the bits of t minus those of magic are k, moved into the
      * exponent field of a double.

@@ -8,8 +8,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * exp, log, tanh and expm1 on double lanes, from additions, multiplications, divisions, selects and bit
- * operations only. Those are IEEE operations with one result, whether the Vector API runs them as Java code
+ * exp, log, tanh and expm1 on double lanes, from additions, multiplications, fused multiply-adds (Horner's
+ * steps), divisions, selects and bit operations only. Those are IEEE operations with one result, whether the Vector API runs them as Java code
  * (before C2 compiles a kernel) or as instructions, so a kernel's bits no longer depend on the JIT tier; the
  * JDK's vector math library (its {@code EXP}, {@code LOG}, ...) gives other bits than its interpreted fallback
  * (e.g. 84 of 16,384 float exps), so a training step's results changed after a few hundred steps of warm-up.
@@ -54,7 +54,7 @@ final class WideMath {
         Val k = l.sub(t, l.c(MAGIC, x));
         Val r = l.sub(l.sub(xc, l.mul(k, l.c(LN2_HI, x))), l.mul(k, l.c(LN2_LO, x)));
         Val p = l.c(inverseFactorial(13), x);
-        for (int d = 12; d >= 0; d--) p = l.add(l.mul(p, r), l.c(inverseFactorial(d), x));
+        for (int d = 12; d >= 0; d--) p = l.fma(p, r, l.c(inverseFactorial(d), x));
         Val e = l.timesPowerOfTwo(p, t, MAGIC);
         e = l.select(l.compare(Cmp.GT, x, l.c(709.782712893384, x)), l.c(Double.POSITIVE_INFINITY, x), e);
         return l.select(l.compare(Cmp.LT, x, l.c(-708, x)), l.c(0, x), e);
@@ -75,9 +75,9 @@ final class WideMath {
         Val s = l.div(l.sub(m, l.c(1, x)), l.add(m, l.c(1, x)));
         Val z = l.mul(s, s);
         Val p = l.c(1.0 / 23, x);
-        for (int j = 10; j >= 0; j--) p = l.add(l.mul(p, z), l.c(1.0 / (2 * j + 1), x));
+        for (int j = 10; j >= 0; j--) p = l.fma(p, z, l.c(1.0 / (2 * j + 1), x));
         Val logm = l.mul(l.add(s, s), p);
-        Val r = l.add(l.mul(e, l.c(LN2_HI, x)), l.add(l.mul(e, l.c(LN2_LO, x)), logm));
+        Val r = l.fma(e, l.c(LN2_HI, x), l.fma(e, l.c(LN2_LO, x), logm));
         r = l.select(l.compare(Cmp.EQ, x, l.c(0, x)), l.c(Double.NEGATIVE_INFINITY, x), r);
         r = l.select(l.compare(Cmp.LT, x, l.c(0, x)), l.c(Double.NaN, x), r);
         r = l.select(l.compare(Cmp.EQ, x, l.c(Double.POSITIVE_INFINITY, x)), x, r);
@@ -93,7 +93,7 @@ final class WideMath {
         Val z = l.mul(x, x);
         double[] c = {-1.0 / 3, 2.0 / 15, -17.0 / 315, 62.0 / 2835, -1382.0 / 155925, 21844.0 / 6081075};
         Val p = l.c(c[5], x);
-        for (int i = 4; i >= 0; i--) p = l.add(l.mul(p, z), l.c(c[i], x));
+        for (int i = 4; i >= 0; i--) p = l.fma(p, z, l.c(c[i], x));
         Val small = l.add(x, l.mul(l.mul(x, z), p));
         Val e = exp(l.mul(a, l.c(-2, x)));
         Val big = l.div(l.sub(l.c(1, x), e), l.add(l.c(1, x), e));
@@ -105,7 +105,7 @@ final class WideMath {
     /** Below |x| = 1/16 the Taylor polynomial to x^10 (keeps -0.0), else exp(x) - 1. */
     Val expm1(Val x) {
         Val p = l.c(inverseFactorial(10), x);
-        for (int d = 9; d >= 1; d--) p = l.add(l.mul(p, x), l.c(inverseFactorial(d), x));
+        for (int d = 9; d >= 1; d--) p = l.fma(p, x, l.c(inverseFactorial(d), x));
         Val small = l.mul(x, p);
         Val big = l.sub(exp(x), l.c(1, x));
         return l.select(l.compare(Cmp.LT, l.fn(Fn.ABS, x), l.c(0.0625, x)), small, big);

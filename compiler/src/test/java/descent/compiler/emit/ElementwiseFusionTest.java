@@ -245,8 +245,10 @@ class ElementwiseFusionTest {
         var b = FusedExpr.builder();
         int x = b.input(InputKind.FULL);
         List<Integer> outs = new java.util.ArrayList<>();
+        int y = b.unary(UnaryFn.NEG, x);
         for (UnaryFn fn : List.of(UnaryFn.EXP, UnaryFn.LOG, UnaryFn.LOG1P, UnaryFn.TANH, UnaryFn.SIGMOID, UnaryFn.SOFTPLUS, UnaryFn.ELU, UnaryFn.SELU)) {
             outs.add(b.unary(fn, x));
+            outs.add(b.unary(fn, y));
         }
         outs.add(b.binary(BinaryFn.SOFTPLUS_GRAD, x, x));
         FusedExpr big = b.build(outs.stream().mapToInt(Integer::intValue).toArray());
