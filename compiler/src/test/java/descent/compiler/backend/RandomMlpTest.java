@@ -34,7 +34,7 @@ class RandomMlpTest {
             "MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true)", "RMSPropOptimizer(0.001, momentum=0.5, centered=true)",
             "AdagradOptimizer(0.1)", "AdamOptimizer(0.0001, use_locking=true)", "MomentumOptimizer(0.05, momentum=0.9, use_locking=true)",
             "FtrlOptimizer(0.1, l1_regularization_strength=0.01)");
-    private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "");
+    private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "", "softplus", "elu", "relu", "tanh");
 
     @TestFactory
     Stream<DynamicTest> randomMlps() {
