@@ -17,8 +17,8 @@ import java.util.Set;
  * <p>Accuracy: a few double ulps, so results rounded to float are the interpreter's (which rounds
  * {@code Math.exp} and friends once) except in the rare lanes whose exact value lies within that of a float
  * rounding boundary (at most 1 float ulp; {@code ElementwiseAccuracy} measures it). Double lanes here hold
- * widened floats: f64 expressions are compiled scalar. For other doubles exp flushes results below e^-708
- * to zero.
+ * widened floats: f64 expressions are compiled scalar. For other doubles exp is e^709 for x in (709, 709.78]
+ * and flushes results below e^-708 to zero (every float argument gives the float it should).
  */
 final class WideMath {
     static final Set<Fn> OWN = EnumSet.of(Fn.EXP, Fn.LOG, Fn.TANH, Fn.EXPM1);
@@ -26,7 +26,7 @@ final class WideMath {
     /** 1.5·2^52: adding it rounds a double below 2^51 in magnitude to an integer, which its low bits hold. */
     private static final double MAGIC = 0x1.8p52;
     private static final double LOG2E = 1.4426950408889634;
-    /** ln 2 split as fdlibm does: the high part has 32 zero low bits, so k·LN2_HI is exact for |k| < 2^20. */
+    /** ln 2 split as fdlibm does: the high part has 32 significant bits, so k·LN2_HI is exact for |k| < 2^21. */
     private static final double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
     private static final double SQRT2 = 1.4142135623730951;
 
