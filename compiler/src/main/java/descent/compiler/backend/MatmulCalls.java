@@ -9,7 +9,6 @@ import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulF64Emitter;
 import descent.compiler.emit.MatmulF64Kernel;
 import descent.compiler.emit.MatmulShape;
-import descent.compiler.emit.MatmulTuning;
 import descent.compiler.ir.BinaryFn;
 import descent.compiler.ir.Graph;
 import descent.compiler.ir.Node;
@@ -392,11 +391,11 @@ final class MatmulCalls {
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
                 whole = kernel(rows, b);
-                wholeScratch = whole.scratchFloats() > 0 ? new float[whole.scratchFloats()] : null;
+                wholeScratch = whole.newScratch(b);
                 for (int p = 0; p < parts; p++) {
                     int n = Parts.rowsOf(p, parts, rows);
                     kernels[p] = n == 0 ? null : kernel(n, b);
-                    scratch[p] = kernels[p] != null && kernels[p].scratchFloats() > 0 ? new float[kernels[p].scratchFloats()] : null;
+                    scratch[p] = kernels[p] == null ? null : kernels[p].newScratch(b);
                 }
                 batch = b;
             }
@@ -420,9 +419,9 @@ final class MatmulCalls {
 
     /**
      * The kernel of a weight gradient Aᵀ·B (A stored batch × m) at batch {@code k}: with a row-major B, the one
-     * runtime-K kernel, which never packs — unless the kernel specialised to this k would pack B (B of 512 KiB
-     * or more, see {@link MatmulTuning#forShape}), where packing pays: 784×1024×512 took 8.1 ms packed and
-     * 11.9 ms in place (same JVM, 2026-11-27). So only batches that large get a kernel of their own.
+     * runtime-K kernel for every batch size, which packs B from the k where the kernel specialised to that k would
+     * ({@code VectorMatmulWriter.packFromK}: 784×1024×512 took 8.1 ms packed and 11.9 ms in place, same JVM,
+     * 2026-11-27); with a transposed B, the kernel specialised to k.
      */
     static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi) {
         return weightGradient(m, k, cols, tb, epi, m);
@@ -430,9 +429,8 @@ final class MatmulCalls {
 
     /** The same for rows of C whose A is a column block of one stored batch × {@code lda}. */
     static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi, int lda) {
-        MatmulShape fixed = new MatmulShape(m, k, cols, true, tb, DType.F32).withStrides(lda, tb ? k : cols, cols);
-        boolean packs = MatmulTuning.forShape(fixed).packFromRows() <= m;
-        MatmulShape shape = tb || packs ? fixed : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32).withStrides(lda, cols, cols);
+        MatmulShape shape = tb ? new MatmulShape(m, k, cols, true, true, DType.F32).withStrides(lda, k, cols)
+                : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32).withStrides(lda, cols, cols);
         return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
     }
 
@@ -479,20 +477,17 @@ final class MatmulCalls {
             return;
         }
         if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {
-            // A weight gradient: the runtime-K kernel, unless this batch is large enough to pack B.
+            // A weight gradient: the runtime-K kernel, for every batch size (it packs B itself when the batch is large).
             int scratch = c.buffers.lazy();
-            // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
-            AtomicReference<Object[]> last = new AtomicReference<>();
+            EmittedMatmul e = weightGradient(rows, 1, cols, false, epi);
             c.call((buf, step, b) -> {
-                Object[] lk = last.get();
-                if (lk == null || (int) lk[0] != b) last.set(lk = new Object[] {b, weightGradient(rows, b, cols, false, epi)});
-                EmittedMatmul e = (EmittedMatmul) lk[1];
                 float[] s = null;
-                if (e.scratchFloats() > 0) {
+                int floats = e.scratchFloats(b);
+                if (floats > 0) {
                     s = (float[]) buf[scratch];
-                    if (s == null || s.length < e.scratchFloats()) buf[scratch] = s = new float[e.scratchFloats()];
+                    if (s == null || s.length < floats) buf[scratch] = s = new float[floats];
                 }
-                e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, e.shape().hasRuntimeK() ? b : rows, s,
+                e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
                         bias < 0 ? null : (float[]) buf[bias], 0);
             });
             return;

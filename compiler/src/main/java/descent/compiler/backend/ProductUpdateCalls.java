@@ -124,7 +124,7 @@ final class ProductUpdateCalls {
                 for (int h = 1; h <= block; h++) {
                     if (!used(h)) continue;
                     kernels[h] = MatmulCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
-                    most = Math.max(most, kernels[h].scratchFloats());
+                    most = Math.max(most, kernels[h].scratchFloats(b));
                 }
                 for (int p = 0; p < parts; p++) scratch[p] = most > 0 ? new float[most] : null;
                 batch = b;

@@ -171,7 +171,8 @@ abstract class MatmulClassWriter implements Opcodes {
             checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn((long) k * n));
             checkRange(code, C_OFF, C, c -> pushRows(c, n));
         }
-        if (scratchSlot >= 0) {
+        // A runtime-K kernel's panel is k × its scratch floats, and needed only when a call packs: the body checks it.
+        if (scratchSlot >= 0 && !shape.hasRuntimeK()) {
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
         }

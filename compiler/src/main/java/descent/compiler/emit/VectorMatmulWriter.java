@@ -52,11 +52,13 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private static final String CMP_D = "Ljdk/incubator/vector/VectorOperators$Comparison;";
     /** tile(a, aBase, b, bBase, c, cBase, m[, bias, biasBase]) and pack(b, bBase, panel). */
     private final String tileDesc;
-    private static final String PACK_DESC = "([FI[F)V";
+    private static final String PACK_DESC = "([FI[F)V", PACK_K_DESC = "([FI[FI)V";
 
     private final int vl, rows, vectors, width, scratch;
     /** Pack B when m is at least this: 0 when B is transposed, else the tuning's threshold. */
     private final int packFrom;
+    /** For a runtime K: pack B when k is at least this ({@link #packFromK}); else {@link MatmulTuning#NEVER}. */
+    private final int packFromK;
     /** Tiles used, as (rows, columns, reads the panel) triples, emitted after the body has asked for them. */
     private final Set<Tile> tiles = new LinkedHashSet<>();
     private final Set<Integer> packs = new LinkedHashSet<>();
@@ -72,6 +74,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         this.vectors = tuning.vectors();
         this.width = vectors * vl;
         this.packFrom = packFrom(shape, tuning);
+        this.packFromK = packFromK(shape);
         this.scratch = scratchFloats(shape, tuning, vectorLength);
         this.transposer = shape.transposeB() ? new PanelTransposeWriter(className, vectorLength, shape.k()) : null;
     }
@@ -84,14 +87,28 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         return shape.transposeB() ? MatmulTuning.ALWAYS : tuning.packFromRows();
     }
 
+    /**
+     * For a runtime-K kernel (a weight gradient contracted over the batch; static M): the least k from which a call
+     * packs B, which is what {@link MatmulTuning#forShape} decides for the kernel specialised to that k (pack from
+     * 64 rows once B is 2 MiB, from 256 rows once it is 512 KiB). So one kernel serves every batch size, packing
+     * exactly where the specialised kernel would.
+     */
+    static int packFromK(MatmulShape shape) {
+        if (!shape.hasRuntimeK()) return MatmulTuning.NEVER;
+        long bytesPerK = 4L * shape.n();
+        long bytes = shape.m() >= 256 ? 512 << 10 : shape.m() >= 64 ? 2 << 20 : -1;
+        return bytes < 0 ? MatmulTuning.NEVER : (int) ((bytes + bytesPerK - 1) / bytesPerK);
+    }
+
     /** Whether some call may pack: always for a static M at or above the threshold, any threshold for a runtime M. */
     private static boolean mayPack(MatmulShape shape, MatmulTuning tuning) {
         int from = packFrom(shape, tuning);
         return shape.hasRuntimeM() ? from != MatmulTuning.NEVER : shape.m() >= from;
     }
 
-    /** One k × W panel; the narrower last block reuses the front of it. */
+    /** One k × W panel; the narrower last block reuses the front of it. For a runtime K: W, the floats per unit of k. */
     static int scratchFloats(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
+        if (shape.hasRuntimeK()) return packFromK(shape) == MatmulTuning.NEVER ? 0 : tuning.vectors() * vectorLength;
         if (!mayPack(shape, tuning)) return 0;
         long floats = (long) shape.k() * tuning.vectors() * vectorLength;
         if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("scratch panel too large for " + shape.tag());
@@ -144,7 +161,17 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         int mFull = firstLocal + 2;
         // Rows covered by whole row blocks: a constant, or m - m % R computed once.
         if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
-        if (!shape.hasRuntimeM()) {
+        if (shape.hasRuntimeK() && packFromK != MatmulTuning.NEVER) {
+            // k large enough to repay the copy: check the scratch holds the k × W panel, then the packed path.
+            Label direct = new Label();
+            code.iload(mSlot).push(packFromK);
+            code.mv.visitJumpInsn(IF_ICMPLT, direct);
+            code.push(0).iload(mSlot).push(scratch).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+            columnBlocks(code, true);
+            code.mv.visitLabel(direct);
+            columnBlocks(code, false);
+        } else if (!shape.hasRuntimeM()) {
             columnBlocks(code, shape.m() >= packFrom);
         } else if (packFrom == MatmulTuning.ALWAYS || packFrom == MatmulTuning.NEVER) {
             columnBlocks(code, packFrom == MatmulTuning.ALWAYS);
@@ -179,7 +206,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             packs.add(cols);
             // B's column j0 starts at bOff + j0 (row-major k×n) or at bOff + j0*k (stored n×k).
             code.aload(B).iload(B_OFF).addScaled(j0Slot, s.transposeB() ? s.k() : 1).aload(scratchSlot);
-            code.invokeStatic(className, packName(cols), PACK_DESC);
+            if (s.hasRuntimeK()) code.iload(mSlot);
+            code.invokeStatic(className, packName(cols), s.hasRuntimeK() ? PACK_K_DESC : PACK_DESC);
         }
         if (shape.hasRuntimeM()) {
             code.forLoop(i0Slot, 0, c -> c.iload(mFullSlot), rows, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot));
@@ -377,15 +405,16 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     // ---- packing -------------------------------------------------------------------------------
 
     /**
-     * {@code pack(b, bBase, panel)}: panel[kk·P + j] = op(B)[kk, j0 + j] for j < cols, 0 for cols ≤ j < P,
+     * {@code pack(b, bBase, panel[, k])}: panel[kk·P + j] = op(B)[kk, j0 + j] for j < cols, 0 for cols ≤ j < P,
      * where P = cols rounded up to whole vectors and bBase addresses op(B)[0, j0].
      */
     private void emitPack(ClassWriter cw, int cols) {
-        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, packName(cols), PACK_DESC, null, null);
+        MatmulShape s = shape;
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, packName(cols), s.hasRuntimeK() ? PACK_K_DESC : PACK_DESC, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
-        MatmulShape s = shape;
-        final int b = 0, bBase = 1, panel = 2, kk = 3, mask = 4;
+        // A runtime-K kernel's pack takes k as a fourth argument.
+        final int b = 0, bBase = 1, panel = 2, kArg = 3, kk = s.hasRuntimeK() ? 4 : 3, mask = kk + 1;
         int nv = (cols + vl - 1) / vl, p = nv * vl, lastLanes = cols - (nv - 1) * vl;
         if (s.transposeB()) {
             // Columns j0 + v·VL … of op(B) are rows of the stored n×k B: transpose them a vector's worth at a time.
@@ -402,7 +431,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 getSpecies(code).push(0).push(lastLanes);
                 code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
             }
-            code.forLoop(kk, 0, s.k(), 1, () -> {
+            code.forLoop(kk, 0, c -> { if (s.hasRuntimeK()) c.iload(kArg); else c.push(s.k()); }, 1, () -> {
                 for (int v = 0; v < nv; v++) {
                     boolean masked = partial && v == nv - 1;
                     getSpecies(code).aload(b).iload(bBase).addScaled(kk, s.ldb()).addConst(v * vl);

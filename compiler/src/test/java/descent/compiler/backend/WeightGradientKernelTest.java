@@ -10,22 +10,37 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A weight gradient (contracted over the batch) is one runtime-K kernel for every batch size — nothing is
- * compiled when the batch changes — except a batch so large that B should be packed, which gets the kernel
- * specialised to it (packing needs a panel sized by k).
+ * compiled when the batch changes — which packs B itself once the batch makes B large enough to repay it, with
+ * the bits of the kernel specialised to that batch.
  */
 class WeightGradientKernelTest {
     @Test
-    void oneKernelForEveryBatchThatDoesNotPack() {
+    void oneKernelForEveryBatch() {
         EmittedMatmul at32 = MatmulCalls.weightGradient(784, 32, 128, false, MatmulEpilogue.NONE);
         assertTrue(at32.shape().hasRuntimeK());
-        for (int batch : new int[] {1, 7, 64, 255}) {
+        for (int batch : new int[] {1, 7, 64, 255, 1024, 5000}) {
             assertSame(at32, MatmulCalls.weightGradient(784, batch, 128, false, MatmulEpilogue.NONE), "batch " + batch);
         }
-        // 1,024 × 512 floats of B (2 MiB): the specialised, packing kernel.
-        EmittedMatmul large = MatmulCalls.weightGradient(784, 1024, 512, false, MatmulEpilogue.NONE);
-        assertFalse(large.shape().hasRuntimeK());
-        assertTrue(large.scratchFloats() > 0, "packs B");
         // A transposed B always gets a kernel for its k.
         assertFalse(MatmulCalls.weightGradient(64, 32, 16, true, MatmulEpilogue.NONE).shape().hasRuntimeK());
+    }
+
+    /** 300 × 1,100 × 512 (B of 2.1 MiB): the runtime-K kernel packs, and gives the specialised kernel's bits. */
+    @Test
+    void aLargeBatchPacksWithTheSpecialisedKernelsBits() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(descent.compiler.emit.MatmulEmitter.vectorApiAvailable());
+        int m = 300, k = 1100, n = 512;
+        EmittedMatmul runtime = MatmulCalls.weightGradient(m, k, n, false, MatmulEpilogue.NONE);
+        descent.compiler.emit.MatmulShape fixed = descent.compiler.emit.MatmulShape.of(m, k, n, true, false);
+        EmittedMatmul specialised = descent.compiler.emit.MatmulEmitter.emitVector(fixed);
+        assertTrue(specialised.scratchFloats() > 0, "the specialised kernel packs at this size");
+        assertTrue(runtime.scratchFloats(k) > 0, "so does the runtime-K kernel");
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        float[] a = new float[k * m], b = new float[k * n], c1 = new float[m * n], c2 = new float[m * n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+        specialised.kernel().run(a, 0, b, 0, c1, 0, m, specialised.newScratch());
+        runtime.kernel().run(a, 0, b, 0, c2, 0, k, runtime.newScratch(k));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(c1, c2);
     }
 }

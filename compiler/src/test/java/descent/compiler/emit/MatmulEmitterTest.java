@@ -108,21 +108,31 @@ class MatmulEmitterTest {
      */
     @Test
     void runtimeKKernelsMatchTheStaticOnes() {
-        for (int[] mn : new int[][] {{19, 37}, {8, 32}, {784, 16}, {3, 5}}) {
+        // 256 rows × 37 columns: the vector kernel packs B from k = 3,543 (B of 512 KiB), in place below.
+        for (int[] mn : new int[][] {{19, 37}, {8, 32}, {784, 16}, {3, 5}, {256, 37}}) {
             int m = mn[0], n = mn[1];
             MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, true, false, descent.runtime.DType.F32);
             for (boolean vector : new boolean[] {true, false}) {
                 if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
                 EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
                 assertVerifies(rk);
-                for (int k : new int[] {1, 7, 64, 129}) {
+                int[] ks = m == 256 ? new int[] {3542, 3543, 3600} : new int[] {1, 7, 64, 129};
+                if (m == 256 && vector) {
+                    assertEquals(3543, VectorMatmulWriter.packFromK(runtime));
+                    assertEquals(0, rk.scratchFloats(0));
+                    assertTrue(rk.scratchFloats(3543) >= 3543 * 32, "a k x W panel");
+                    // Packing needs the panel: a call without it fails before writing C.
+                    float[] a = new float[3543 * m], b = new float[3543 * n];
+                    assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(a, 0, b, 0, new float[m * n], 0, 3543, new float[10]));
+                }
+                for (int k : ks) {
                     MatmulShape fixed = MatmulShape.of(m, k, n, true, false);
                     EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed, new MatmulTuning(8, 2, MatmulTuning.NEVER))
                             : MatmulEmitter.emitScalar(fixed);
                     SplittableRandom rnd = new SplittableRandom(k * 31L + m);
                     float[] a = random(rnd, 3 + k * m), b = random(rnd, 2 + k * n), c1 = new float[1 + m * n], c2 = new float[1 + m * n];
                     sk.kernel().run(a, 3, b, 2, c1, 1, m, sk.newScratch());
-                    rk.kernel().run(a, 3, b, 2, c2, 1, k, rk.newScratch());
+                    rk.kernel().run(a, 3, b, 2, c2, 1, k, rk.newScratch(k));
                     assertArrayEquals(c1, c2, (vector ? "vector " : "scalar ") + m + "x" + k + "x" + n);
                     assertArrayEquals(MatmulReference.fmaChain(fixed, m, java.util.Arrays.copyOfRange(a, 3, a.length), 0,
                             java.util.Arrays.copyOfRange(b, 2, b.length), 0), java.util.Arrays.copyOfRange(c2, 1, c2.length));
@@ -163,7 +173,7 @@ class MatmulEmitterTest {
                             assertVerifies(mm);
                             float[] c = new float[5 + m * big];
                             Arrays.fill(c, SENTINEL);
-                            mm.kernel().run(a, 3, b, 2 + c0, c, 5 + c0, shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0);
+                            mm.kernel().run(a, 3, b, 2 + c0, c, 5 + c0, shape.hasRuntimeK() ? k : m, shape.hasRuntimeK() ? mm.newScratch(k) : mm.newScratch(), bias, 1 + c0);
                             String what = mm.kernelClass().getSimpleName() + " block " + c0 + "+" + w;
                             for (int i = 0; i < 5; i++) assertEquals(SENTINEL, c[i], what);
                             for (int r = 0; r < m; r++)
@@ -173,10 +183,10 @@ class MatmulEmitterTest {
                                 }
                             // The last row of C ends at column c0 + w: an array that ends there is long enough, one float less is not.
                             float[] tight = new float[5 + c0 + (m - 1) * big + w];
-                            mm.kernel().run(a, 3, b, 2 + c0, tight, 5 + c0, shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0);
+                            mm.kernel().run(a, 3, b, 2 + c0, tight, 5 + c0, shape.hasRuntimeK() ? k : m, shape.hasRuntimeK() ? mm.newScratch(k) : mm.newScratch(), bias, 1 + c0);
                             float[] short1 = new float[tight.length - 1];
                             assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 3, b, 2 + c0, short1, 5 + c0,
-                                    shape.hasRuntimeK() ? k : m, mm.newScratch(), bias, 1 + c0), what);
+                                    shape.hasRuntimeK() ? k : m, shape.hasRuntimeK() ? mm.newScratch(k) : mm.newScratch(), bias, 1 + c0), what);
                         }
                     }
                 }
@@ -251,7 +261,7 @@ class MatmulEmitterTest {
                     mm.kernel().run(tight, 3 + r0, b, 0, c, 0, dim, mm.newScratch());
                     float[] short1 = Arrays.copyOf(tight, tight.length - 1);
                     assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(short1, 3 + r0, b, 0, c, 0, dim, mm.newScratch()));
-                    if (shape.hasRuntimeK()) assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 3 + r0, b, 0, c, 0, -1, mm.newScratch()));
+                    if (shape.hasRuntimeK()) assertThrows(IndexOutOfBoundsException.class, () -> mm.kernel().run(a, 3 + r0, b, 0, c, 0, -1, mm.newScratch(1)));
                 }
             }
         }
