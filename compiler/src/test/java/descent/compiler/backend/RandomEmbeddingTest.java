@@ -1,14 +1,7 @@
 package descent.compiler.backend;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import descent.compiler.Compiler;
-import descent.compiler.interp.InterpretedModel;
-import descent.compiler.interp.Precision;
-import descent.compiler.ir.Model;
 import descent.runtime.Tensor;
-import descent.runtime.api.TrainingSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +15,8 @@ import org.junit.jupiter.api.TestFactory;
  * Random embedding models large enough for the sparse paths' splits (lookups and sparse row updates by ranges of
  * ids, deduplication of repeated ids, lookups shared by two tables' gradients): random table sizes, widths, ids
  * per example (repeats included), pooling, a dense layer or none, sparse-capable optimizer, gate mode,
- * aggregation method and a batch that changes between steps. As {@link RandomMlpTest}: the oracle is GATE_GRAPH on
- * one thread, every gate mode and thread count must give its bits, and small cases are checked against the
- * interpreter within the compiled backend's tolerance. Each case is named by its seed.
+ * aggregation method and a batch that changes between steps. The oracle is {@link SameBitsOracle}'s: GATE_GRAPH on one
+ * thread, whose bits every gate mode and thread count must give; small cases also against the interpreter. Each case is named by its seed.
  */
 class RandomEmbeddingTest {
     static final int CASES = 24;
@@ -88,47 +80,7 @@ class RandomEmbeddingTest {
             }
             feeds.add(Map.of("ids", Tensor.of(ids, b, c.ids()), "other", Tensor.of(other, b), "more", Tensor.of(more, b), "y", Tensor.of(y, b)));
         }
-        Model reference = Compiler.check("random" + seed + ".descent", c.text().replace("GATE,", "GATE_GRAPH,"));
-        Run expected = run(new CompiledModel(reference).newSession(3, 1), feeds);
-        for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
-            Model m = gate.equals("GATE_GRAPH") ? reference : Compiler.check("random" + seed + ".descent", c.text().replace("GATE,", gate + ","));
-            for (int threads = 1; threads <= 3; threads++) {
-                if (gate.equals("GATE_GRAPH") && threads == 1) continue;
-                Run got = run(new CompiledModel(m).newSession(3, threads), feeds);
-                String where = gate + ", " + threads + " thread(s), batches " + java.util.Arrays.toString(c.batches()) + "\n" + c.text();
-                for (int i = 0; i < expected.losses().size(); i++) {
-                    if (Float.compare(expected.losses().get(i), got.losses().get(i)) != 0) {
-                        fail("step " + i + " loss " + got.losses().get(i) + ", expected " + expected.losses().get(i) + " (" + where + ")");
-                    }
-                }
-                assertEquals(expected.state().keySet(), got.state().keySet());
-                for (var e : expected.state().entrySet()) {
-                    if (!(e.getValue().data() instanceof float[] want)) continue;
-                    float[] have = (float[]) got.state().get(e.getKey()).data();
-                    for (int i = 0; i < want.length; i++) {
-                        if (Float.compare(want[i], have[i]) != 0) fail(e.getKey() + "[" + i + "] " + have[i] + ", expected " + want[i] + " (" + where + ")");
-                    }
-                }
-            }
-        }
-        if ((long) c.rows() * 96 < 400_000) {
-            Run interpreted = run(new InterpretedModel(reference, Precision.F32).newSession(3), feeds);
-            for (var e : interpreted.state().entrySet()) {
-                double[] want = e.getValue().toDoubles(), have = expected.state().get(e.getKey()).toDoubles();
-                for (int i = 0; i < want.length; i++) {
-                    if (Math.abs(want[i] - have[i]) > 2e-4 * Math.max(1, Math.abs(want[i]))) {
-                        fail(e.getKey() + "[" + i + "] compiled " + have[i] + ", interpreted " + want[i] + "\n" + c.text());
-                    }
-                }
-            }
-        }
-    }
-
-    private record Run(List<Float> losses, Map<String, Tensor> state) {}
-
-    private static Run run(TrainingSession s, List<Map<String, Tensor>> feeds) {
-        List<Float> losses = new ArrayList<>();
-        for (Map<String, Tensor> f : feeds) losses.add((float) s.train("step", f, List.of("loss")).get("loss").getDouble(0));
-        return new Run(losses, s.state());
+        boolean small = (long) c.rows() * 96 < 400_000;   // the interpreter: affordable for small cases only
+        SameBitsOracle.check("random" + seed + ".descent", c.text(), "GATE", feeds, small);
     }
 }

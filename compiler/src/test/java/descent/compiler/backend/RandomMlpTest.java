@@ -1,14 +1,7 @@
 package descent.compiler.backend;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import descent.compiler.Compiler;
-import descent.compiler.interp.InterpretedModel;
-import descent.compiler.interp.Precision;
-import descent.compiler.ir.Model;
 import descent.runtime.Tensor;
-import descent.runtime.api.TrainingSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +16,9 @@ import org.junit.jupiter.api.TestFactory;
  * rows, along k or by rows of W, updates inside their gradient's product in small or whole-part blocks, split
  * elementwise and softmax passes, pairs run at once), with widths that divide no tile or block. Random depth,
  * widths, bias, activation, {@code transpose_b} layers, optimizer, {@code use_locking}, gate mode, a static or a
- * symbolic batch, and a symbolic batch that changes between steps. The oracle is the same step under GATE_GRAPH
- * on one thread (nothing fused into a product, nothing split): every gate mode and thread count must give its
- * bits, since an MLP's values do not depend on the order the gate modes allow. Small cases are also checked
- * against the interpreter within the compiled backend's tolerance. Each case is named by its seed.
+ * symbolic batch, and a symbolic batch that changes between steps. The oracle is {@link SameBitsOracle}'s: the
+ * same step under GATE_GRAPH on one thread, whose bits every gate mode and thread count must give; small cases
+ * also against the interpreter. Each case is named by its seed.
  */
 class RandomMlpTest {
     static final int CASES = 24;
@@ -88,50 +80,9 @@ class RandomMlpTest {
             for (int i = 0; i < b; i++) labels[i] = r.nextInt(c.classes());
             feeds.add(Map.of("x", Tensor.of(x, b, c.inputs()), "labels", Tensor.of(labels, b)));
         }
-        Model reference = Compiler.check("random" + seed + ".descent", c.text().replace("GATE", "GATE_GRAPH"));
-        Run expected = run(new CompiledModel(reference).newSession(3, 1), feeds);
-        for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
-            Model m = gate.equals("GATE_GRAPH") ? reference : Compiler.check("random" + seed + ".descent", c.text().replace("GATE", gate));
-            for (int threads = 1; threads <= 3; threads++) {
-                if (gate.equals("GATE_GRAPH") && threads == 1) continue;
-                Run got = run(new CompiledModel(m).newSession(3, threads), feeds);
-                String where = gate + ", " + threads + " thread(s), batches " + java.util.Arrays.toString(c.batches()) + "\n" + c.text();
-                for (int i = 0; i < expected.losses().size(); i++) {
-                    if (Float.compare(expected.losses().get(i), got.losses().get(i)) != 0) {
-                        fail("step " + i + " loss " + got.losses().get(i) + ", expected " + expected.losses().get(i) + " (" + where + ")");
-                    }
-                }
-                assertEquals(expected.state().keySet(), got.state().keySet());
-                for (var e : expected.state().entrySet()) {
-                    if (!(e.getValue().data() instanceof float[] want)) continue;
-                    float[] have = (float[]) got.state().get(e.getKey()).data();
-                    for (int i = 0; i < want.length; i++) {
-                        if (Float.compare(want[i], have[i]) != 0) fail(e.getKey() + "[" + i + "] " + have[i] + ", expected " + want[i] + " (" + where + ")");
-                    }
-                }
-            }
-        }
-        // The interpreter computes in double: affordable for the smaller cases only.
         long macs = 0;
         for (int b : c.batches()) macs += (long) b * c.inputs() * 700;
-        if (macs < 3_000_000) {
-            Run interpreted = run(new InterpretedModel(reference, Precision.F32).newSession(3), feeds);
-            for (var e : interpreted.state().entrySet()) {
-                double[] want = e.getValue().toDoubles(), have = expected.state().get(e.getKey()).toDoubles();
-                for (int i = 0; i < want.length; i++) {
-                    if (Math.abs(want[i] - have[i]) > 2e-4 * Math.max(1, Math.abs(want[i]))) {
-                        fail(e.getKey() + "[" + i + "] compiled " + have[i] + ", interpreted " + want[i] + "\n" + c.text());
-                    }
-                }
-            }
-        }
-    }
-
-    private record Run(List<Float> losses, Map<String, Tensor> state) {}
-
-    private static Run run(TrainingSession s, List<Map<String, Tensor>> feeds) {
-        List<Float> losses = new ArrayList<>();
-        for (Map<String, Tensor> f : feeds) losses.add((float) s.train("step", f, List.of("loss")).get("loss").getDouble(0));
-        return new Run(losses, s.state());
+        boolean small = macs < 3_000_000;   // the interpreter computes in double: affordable for small cases only
+        SameBitsOracle.check("random" + seed + ".descent", c.text(), "GATE", feeds, small);
     }
 }
