@@ -13,14 +13,22 @@ public final class RandomModels {
     private RandomModels() {}
 
     public static String model(long seed, String gate, String aggregation, String optimizer) {
+        return model(seed, gate, aggregation, optimizer, 3);
+    }
+
+    /** The same over [batch, width] values and width × width variables (a random bias row when width is not 3). */
+    public static String model(long seed, String gate, String aggregation, String optimizer, int width) {
         Random r = new Random(seed);
         StringBuilder sb = new StringBuilder("model random").append(seed).append('\n');
-        sb.append("input x: f32[batch, 3]\n");
+        sb.append("input x: f32[batch, ").append(width).append("]\n");
         int vars = 2 + r.nextInt(3);
+        double stddev = width == 3 ? 0.5 : 1 / Math.sqrt(width);
         for (int i = 0; i < vars; i++) {
-            sb.append("var w").append(i).append(": f32[3, 3] = random_normal(stddev=0.5, seed=").append(seed * 31 + i).append(")\n");
+            sb.append("var w").append(i).append(": f32[").append(width).append(", ").append(width).append("] = random_normal(stddev=")
+                    .append(stddev).append(", seed=").append(seed * 31 + i).append(")\n");
         }
-        sb.append("var bias: f32[3] = [0.1, -0.2, 0.3]\n");
+        sb.append(width == 3 ? "var bias: f32[3] = [0.1, -0.2, 0.3]\n"
+                : "var bias: f32[" + width + "] = random_uniform(minval=-0.3, maxval=0.3, seed=7)\n");
         sb.append("var global_step: i64[] = 0 (trainable=false)\n");
         List<String> pool = new ArrayList<>(List.of("x"));
         int nodes = 3 + r.nextInt(6);
