@@ -7,8 +7,9 @@ import descent.compiler.ir.UnaryFn;
  * pass: {@code c = act(c + bias[j])} with {@code bias} a row vector along C's columns. Computed in float as
  * the unfused elementwise kernel of the same style computes it (a rounded add, never fused into the last
  * FMA; relu as {@code x < 0 ? 0 : x}; tanh and sigmoid by {@link ElementwiseFormulas}), so bias and relu are
- * bitwise the unfused pair in every style, and tanh and sigmoid are in the scalar style (the vector style's
- * float-lane math is within its documented ulps of the interpreter, as the unfused pass is).
+ * bitwise the unfused pair in every style, and tanh and sigmoid are bitwise the unfused pass of the backend's
+ * style: the scalar kernel's the SCALAR pass, the vector kernel's the VECTOR_DOUBLE_MATH pass ({@link WideMath}
+ * in double lanes, over the stored tile).
  *
  * @param bias       whether a row vector is added (the kernel then takes {@code bias, biasOff} arguments)
  * @param activation null, or the activation that follows: {@link #ACTIVATIONS}
