@@ -30,10 +30,12 @@ public record EmittedMatmul(MatmulShape shape, int vectorLength, byte[] classFil
 
     /**
      * Floats of scratch a call with contracted dimension {@code k} needs: a runtime-K kernel packs B into a k × W
-     * panel when k is large enough, so its scratch grows with k; any other kernel's is fixed.
+     * panel from {@code VectorMatmulWriter.packFromK} on (below it, none: 0), so its scratch grows with k; any other
+     * kernel's is fixed.
      */
     public int scratchFloats(int k) {
         if (!shape.hasRuntimeK()) return scratchFloats;
+        if (scratchFloats == 0 || k < VectorMatmulWriter.packFromK(shape)) return 0;
         long floats = (long) k * scratchFloats;
         if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("scratch panel too large for k = " + k);
         return (int) floats;

@@ -21,6 +21,9 @@ class WeightGradientKernelTest {
         for (int batch : new int[] {1, 7, 64, 255, 1024, 5000}) {
             assertSame(at32, MatmulCalls.weightGradient(784, batch, 128, false, MatmulEpilogue.NONE), "batch " + batch);
         }
+        // Its scratch is the packed panel, so none below the k from which it packs (B of 512 KiB at 784 rows).
+        org.junit.jupiter.api.Assertions.assertEquals(0, at32.scratchFloats(1023));
+        assertTrue(at32.scratchFloats(1024) > 0);
         // A transposed B always gets a kernel for its k.
         assertFalse(MatmulCalls.weightGradient(64, 32, 16, true, MatmulEpilogue.NONE).shape().hasRuntimeK());
     }
