@@ -4,8 +4,6 @@ import descent.compiler.emit.ElementwiseKernel;
 import descent.compiler.emit.EmittedMatmul;
 import descent.compiler.emit.FusedExpr;
 import descent.compiler.emit.InputKind;
-import descent.compiler.emit.LayoutEmitter;
-import descent.compiler.emit.LayoutKernel;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulF64Emitter;
@@ -23,10 +21,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
  * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·B with a
- * row-major B, {@link #weightGradient}; other products contracted over the batch read transposed copies of A or B
- * to become one); when the batch is C's column count, the runtime-M product Cᵀ transposed. Only a product with
- * the batch in two of its dimensions (X·Xᵀ), or with its columns under an epilogue, gets a kernel per batch size,
- * made when first seen.
+ * row-major B; a batch large enough that B should be packed gets its own kernel, {@link #weightGradient}); a
+ * kernel per batch size, made when first seen, when the batch is C's column count or is contracted against a
+ * transposed B.
  */
 final class MatmulCalls {
     private MatmulCalls() {}
@@ -475,19 +472,12 @@ final class MatmulCalls {
         }
         if (c.symbol == null) throw new IllegalStateException();
         boolean ta = m.transposeA(), tb = m.transposeB();
-        if (cols < 0 && rows >= 0 && k >= 0 && bias < 0 && epi.equals(MatmulEpilogue.NONE)) {
-            batchColumns(c, rows, k, ta, tb, x, y, id);
+        if (ta && k < 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1) {
+            weightGradientParts(c, rows, -1, cols, tb, epi, x, y, bias, id);
             return;
         }
-        if (k < 0 && rows >= 0 && cols >= 0) {
-            // Contracted over the batch: a weight gradient Aᵀ·B, whose runtime-K kernel serves every batch. With A or
-            // B the other way round, transposed copies make it one; each element of C is still the same chain of
-            // fmas over the batch in the same order, so the bits are those of the kernel specialised to the batch.
-            int xa = ta ? x : transposedCopy(c, x, rows), yb = tb ? transposedCopy(c, y, cols) : y;
-            if (c.threads.threads() > 1) {
-                weightGradientParts(c, rows, -1, cols, false, epi, xa, yb, bias, id);
-                return;
-            }
+        if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {
+            // A weight gradient: the runtime-K kernel, for every batch size (it packs B itself when the batch is large).
             int scratch = c.buffers.lazy();
             EmittedMatmul e = weightGradient(rows, 1, cols, false, epi);
             c.call((buf, step, b) -> {
@@ -497,13 +487,11 @@ final class MatmulCalls {
                     s = (float[]) buf[scratch];
                     if (s == null || s.length < floats) buf[scratch] = s = new float[floats];
                 }
-                e.kernel().run((float[]) buf[xa], 0, (float[]) buf[yb], 0, (float[]) buf[id], 0, b, s,
+                e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
                         bias < 0 ? null : (float[]) buf[bias], 0);
             });
             return;
         }
-        // Left for a kernel per batch size: more than one dimension of C or of the contraction is the batch (X·Xᵀ),
-        // or the batch is C's column count under an epilogue.
         int scratch = c.buffers.lazy();
         // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
         AtomicReference<Object[]> lastKernel = new AtomicReference<>();
@@ -523,48 +511,5 @@ final class MatmulCalls {
             e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows < 0 ? b : rows, s,
                     bias < 0 ? null : (float[]) buf[bias], 0);
         });
-    }
-
-    /**
-     * C = op(A)·op(B) whose batch is C's column count, as Cᵀ = op(B)ᵀ·op(A)ᵀ, which has the batch as its rows (a
-     * runtime-M kernel for every batch), transposed into C. Each element is the same fma chain over k in the same
-     * order (a·b and b·a are the same float), so the bits are those of the kernel specialised to the batch.
-     */
-    private static void batchColumns(KernelCalls c, int rows, int k, boolean ta, boolean tb, int x, int y, int id) {
-        MatmulShape shape = MatmulShape.runtimeM(k, rows, !tb, !ta);
-        EmittedMatmul e = Kernels.get("matmul " + shape, () -> MatmulEmitter.emit(shape));
-        int scratch = e.scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), 0)) : -1;
-        int ct = c.buffers.scratch(DType.F32, new Sz(rows, 1)), args = c.buffers.holder(1, false);
-        LayoutKernel transpose = transposeKernel(LayoutEmitter.BATCH, rows);
-        int[] offsets = new int[1];
-        c.call((buf, step, b) -> {
-            e.kernel().run((float[]) buf[y], 0, (float[]) buf[x], 0, (float[]) buf[ct], 0, b, scratch < 0 ? null : (float[]) buf[scratch]);
-            Object[] in = (Object[]) buf[args];
-            in[0] = buf[ct];
-            transpose.run(in, offsets, buf[id], 0, b);
-        });
-    }
-
-    /**
-     * A call that copies {@code src}, stored {@code r} × batch, transposed into a buffer of its own (batch × r), so
-     * that a product contracted over the batch can read it as a weight gradient's operand; returns that buffer.
-     */
-    private static int transposedCopy(KernelCalls c, int src, int r) {
-        int to = c.buffers.scratch(DType.F32, new Sz(r, 1)), args = c.buffers.holder(1, false);
-        LayoutKernel transpose = transposeKernel(r, LayoutEmitter.BATCH);
-        int[] offsets = new int[1];
-        c.call((buf, step, b) -> {
-            Object[] in = (Object[]) buf[args];
-            in[0] = buf[src];
-            transpose.run(in, offsets, buf[to], 0, b);
-        });
-        return to;
-    }
-
-    /** The transpose of an f32 [rows, cols] (one of them the batch). */
-    private static LayoutKernel transposeKernel(int rows, int cols) {
-        int[] shape = {rows, cols};
-        return Kernels.get("transpose " + DType.F32 + java.util.Arrays.toString(shape) + "[1, 0]",
-                () -> LayoutEmitter.transpose(DType.F32, shape, new int[] {1, 0}));
     }
 }
