@@ -27,7 +27,9 @@ final class RowsCalls {
         }
         // An embedding lookup: from SparseRowsCalls.PARALLEL_ELEMENTS on, one contiguous range of indices per thread —
         // the ranges the sparse update of the same rows is split by, so each core reads the rows it last wrote.
-        RowsKernel kernel = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec)).kernel();
+        // The closure holds the cache entry itself (not only its kernel), so the entry stays while the step lives and
+        // the next model with this spec finds it rather than defining a second class.
+        RowsEmitter.Emitted emitted = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec));
         int id = n.id(), src = n.input(0), indices = n.input(1), parts = c.threads.threads();
         c.out(id);
         Sz count = c.size(indices);
@@ -35,18 +37,18 @@ final class RowsCalls {
         c.call((buf, step, b) -> {
             int k = count.at(b);
             if ((long) k * inner < SparseRowsCalls.PARALLEL_ELEMENTS) {
-                kernel.run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
+                emitted.kernel().run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
                 return;
             }
             Object[] h = (Object[]) buf[holder];
             GatherParts ps = (GatherParts) h[0];
-            if (ps == null) h[0] = ps = new GatherParts(kernel, parts, inner);
+            if (ps == null) h[0] = ps = new GatherParts(emitted.kernel(), parts, inner);
             try {
                 ps.run(c.threads, buf[src], buf[indices], k, buf[id]);
             } catch (DescentException e) {
                 // A part reports a bad index at its position within the part: the whole list, checked again before
                 // anything is written, reports it at its position in the list, as one thread does.
-                kernel.run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
+                emitted.kernel().run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
                 throw e;
             }
         });
