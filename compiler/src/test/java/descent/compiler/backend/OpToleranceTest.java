@@ -80,7 +80,9 @@ class OpToleranceTest {
             Case.accumulating("matmul(v, u, transpose_b=true)", "[R, R]", Math.max(C, R)),
             Case.accumulating("matmul(v, u, transpose_a=true)", "[C, C]", R),
             Case.accumulating("reduce_sum(v, axis=1)", "[R]", C), Case.accumulating("reduce_mean(v, axis=0)", "[C]", R),
-            Case.accumulating("reduce_sum(v * u)", "[]", R * C), Case.accumulating("l2_loss(v)", "[]", R * C));
+            Case.accumulating("reduce_sum(v * u)", "[]", R * C),
+            // u's gradient sums over rows (sum_to) what the broadcast spread.
+            Case.accumulating("v * reduce_mean(u, axis=0)", "[R, C]", R + 1), Case.accumulating("l2_loss(v)", "[]", R * C));
 
     @TestFactory
     Stream<DynamicTest> everyOpClassWithinItsTolerance() {
