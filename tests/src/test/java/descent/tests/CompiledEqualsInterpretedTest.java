@@ -174,7 +174,7 @@ class CompiledEqualsInterpretedTest {
 
     /**
      * Forward products X·W large enough to be split along k (two halves, summed, then the bias and activation:
-     * MatmulCalls.splitK) — with a relu and a tanh epilogue and with none, at a static and a symbolic batch — agree
+     * SplitKMatmul.call) — with a relu and a tanh epilogue and with none, at a static and a symbolic batch — agree
      * with the interpreter. (The thread-count tests cannot see a wrong split: every thread count splits alike.)
      */
     @TestFactory

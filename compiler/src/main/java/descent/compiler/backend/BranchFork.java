@@ -9,7 +9,7 @@ import java.util.function.IntConsumer;
  * (a nested {@link StepThreads#run} runs its parts on the thread that asked). Below {@link #FORK_MACS}
  * multiply-adds in either product the two run one after the other, each splitting as it would alone. So do a
  * layer's input gradient dZ·Wᵀ and its partner once dZ·Wᵀ is large enough to split by rows of W
- * ({@link MatmulCalls#readsRowsOfW}): run at once, one core would read all of W, and the update of W that
+ * ({@link ColumnsOfWMatmul#readsRowsOfW}): run at once, one core would read all of W, and the update of W that
  * follows would store to lines of W the other core holds — in the MLP 784-512-512-10 step that update took
  * 570 µs instead of 90 whenever this VM was in its slow state for such stores (2026-11-27).
  */
@@ -44,7 +44,7 @@ final class BranchFork implements KernelCalls.Call {
 
     @Override public void run(Object[] buf, long step, int b) {
         if (Math.min(firstMacs.atLong(b), secondMacs.atLong(b)) < forkMacs
-                || rowsOfWMacs != null && rowsOfWMacs.atLong(b) >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
+                || rowsOfWMacs != null && rowsOfWMacs.atLong(b) >= WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
             for (KernelCalls.Call c : first) c.run(buf, step, b);
             for (KernelCalls.Call c : second) c.run(buf, step, b);
             return;

@@ -160,12 +160,12 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
 
     /**
      * Whether a product kernel, with or without an epilogue, is X·Wᵀ with W a variable, which splits by rows of W
-     * ({@link MatmulCalls#readsRowsOfW}).
+     * ({@link ColumnsOfWMatmul#readsRowsOfW}).
      */
     static boolean readsRowsOfW(Graph g, Kernel k) {
         return switch (k) {
-            case Kernel.Single s -> MatmulCalls.readsRowsOfW(g, g.node(s.node()));
-            case Kernel.MatmulEpilogue e -> MatmulCalls.readsRowsOfW(g, g.node(e.matmul()));
+            case Kernel.Single s -> ColumnsOfWMatmul.readsRowsOfW(g, g.node(s.node()));
+            case Kernel.MatmulEpilogue e -> ColumnsOfWMatmul.readsRowsOfW(g, g.node(e.matmul()));
             default -> false;
         };
     }

@@ -94,7 +94,7 @@ final class ElementwiseCalls {
             for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
             for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
             int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
-            boolean byRows = rowParts >= 0 && len >= PARALLEL_STATE_ELEMENTS && MatmulCalls.rowsSplitLastCall(buf, rowParts);
+            boolean byRows = rowParts >= 0 && len >= PARALLEL_STATE_ELEMENTS && WeightGradientCalls.rowsSplitLastCall(buf, rowParts);
             if (parts == 1 || len < (byRows ? PARALLEL_STATE_ELEMENTS : PARALLEL_ELEMENTS)) {
                 kernel.run(in, inOff, out, outOff, len, row);
                 return;

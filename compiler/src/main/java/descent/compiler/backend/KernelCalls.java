@@ -34,7 +34,7 @@ final class KernelCalls {
     private final List<Object> calls;
     /** The threads a call may split its work over. */
     final StepThreads threads;
-    /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link MatmulCalls#rowsSplitLastCall}). */
+    /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link WeightGradientCalls#rowsSplitLastCall}). */
     final Map<Integer, Integer> rowSplits = new java.util.HashMap<>();
         /** softmax nodes (f32, one kernel each) by their logits, with the index of their kernel: see {@link #softmaxLater}. */
     private final Map<Integer, int[]> softmaxes = new java.util.HashMap<>();

@@ -13,7 +13,7 @@ import java.util.Set;
 
 /**
  * A weight gradient with its variable's update inside ({@link Kernel.ProductUpdate}): each thread takes the
- * rows of C the unfused weight gradient would ({@link MatmulCalls#firstRow}, so the rows of W, its slots and
+ * rows of C the unfused weight gradient would ({@link RowBlocks#firstRow}, so the rows of W, its slots and
  * its gradient stay on the core that owns them), and computes them a block at a time, the product's kernel
  * then the update's loop over the block. A block is about 2,048 floats of C, so the gradient is read back
  * from L1 and the update's other arrays stream through once. Each block's values are exactly the unfused
@@ -113,17 +113,17 @@ final class ProductUpdateCalls {
             if (b != batch) {
                 block = blockRows(s.rows(), s.cols(), b);
                 // Split over the threads exactly when the unfused weight gradient would.
-                splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= MatmulCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
+                splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
                 // A part's C block grows to the largest it has needed (its whole rows once a batch made B large).
                 for (int p = 0; p < splitParts && !s.kept(); p++) {
-                    int floats = Math.min(block, MatmulCalls.firstRow(p + 1, splitParts, s.rows()) - MatmulCalls.firstRow(p, splitParts, s.rows())) * s.cols();
+                    int floats = Math.min(block, RowBlocks.firstRow(p + 1, splitParts, s.rows()) - RowBlocks.firstRow(p, splitParts, s.rows())) * s.cols();
                     if (cBlock[p] == null || cBlock[p].length < floats) cBlock[p] = new float[floats];
                 }
                 java.util.Arrays.fill(kernels, null);
                 int most = 0;
                 for (int h = 1; h <= block; h++) {
                     if (!used(h)) continue;
-                    kernels[h] = MatmulCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                    kernels[h] = WeightGradientCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
                     most = Math.max(most, kernels[h].scratchFloats(b));
                 }
                 for (int p = 0; p < parts; p++) scratch[p] = most > 0 ? new float[most] : null;
@@ -139,7 +139,7 @@ final class ProductUpdateCalls {
             if (h == block) return true;
             for (int split : new int[] {1, parts}) {
                 for (int p = 0; p < split; p++) {
-                    int rows = MatmulCalls.firstRow(p + 1, split, s.rows()) - MatmulCalls.firstRow(p, split, s.rows());
+                    int rows = RowBlocks.firstRow(p + 1, split, s.rows()) - RowBlocks.firstRow(p, split, s.rows());
                     if (rows > 0 && rows % block == h) return true;
                 }
             }
@@ -147,7 +147,7 @@ final class ProductUpdateCalls {
         }
 
         @Override public void accept(int p) {
-            int from = MatmulCalls.firstRow(p, splitParts, s.rows()), to = MatmulCalls.firstRow(p + 1, splitParts, s.rows());
+            int from = RowBlocks.firstRow(p, splitParts, s.rows()), to = RowBlocks.firstRow(p + 1, splitParts, s.rows());
             float[] a = (float[]) buf[s.x()], bm = (float[]) buf[s.y()];
             float[][] ins = in[p], outs = out[p];
             int[] io = inOff[p], oo = outOff[p];

@@ -75,7 +75,7 @@ class ThreadCountTest {
             train step { OPTIMIZER.minimize(loss) }
             """;
 
-    /** Products above PARALLEL_MACS whose B is not a variable, row-major and transposed: split by rows of C (MatmulCalls.split). */
+    /** Products above PARALLEL_MACS whose B is not a variable, row-major and transposed: split by rows of C (RowSplitMatmul.call). */
     private static final String PRODUCT = """
             model product
             input x: f32[BATCH, 600]

@@ -16,16 +16,16 @@ import org.junit.jupiter.api.Test;
 class WeightGradientKernelTest {
     @Test
     void oneKernelForEveryBatch() {
-        EmittedMatmul at32 = MatmulCalls.weightGradient(784, 32, 128, false, MatmulEpilogue.NONE);
+        EmittedMatmul at32 = WeightGradientCalls.weightGradient(784, 32, 128, false, MatmulEpilogue.NONE);
         assertTrue(at32.shape().hasRuntimeK());
         for (int batch : new int[] {1, 7, 64, 255, 1024, 5000}) {
-            assertSame(at32, MatmulCalls.weightGradient(784, batch, 128, false, MatmulEpilogue.NONE), "batch " + batch);
+            assertSame(at32, WeightGradientCalls.weightGradient(784, batch, 128, false, MatmulEpilogue.NONE), "batch " + batch);
         }
         // Its scratch is the packed panel, so none below the k from which it packs (B of 512 KiB at 784 rows).
         org.junit.jupiter.api.Assertions.assertEquals(0, at32.scratchFloats(1023));
         assertTrue(at32.scratchFloats(1024) > 0);
         // A transposed B always gets a kernel for its k.
-        assertFalse(MatmulCalls.weightGradient(64, 32, 16, true, MatmulEpilogue.NONE).shape().hasRuntimeK());
+        assertFalse(WeightGradientCalls.weightGradient(64, 32, 16, true, MatmulEpilogue.NONE).shape().hasRuntimeK());
     }
 
     /** 300 × 1,100 × 512 (B of 2.1 MiB): the runtime-K kernel packs, and gives the specialised kernel's bits. */
@@ -33,7 +33,7 @@ class WeightGradientKernelTest {
     void aLargeBatchPacksWithTheSpecialisedKernelsBits() {
         org.junit.jupiter.api.Assumptions.assumeTrue(descent.compiler.emit.MatmulEmitter.vectorApiAvailable());
         int m = 300, k = 1100, n = 512;
-        EmittedMatmul runtime = MatmulCalls.weightGradient(m, k, n, false, MatmulEpilogue.NONE);
+        EmittedMatmul runtime = WeightGradientCalls.weightGradient(m, k, n, false, MatmulEpilogue.NONE);
         descent.compiler.emit.MatmulShape fixed = descent.compiler.emit.MatmulShape.of(m, k, n, true, false);
         EmittedMatmul specialised = descent.compiler.emit.MatmulEmitter.emitVector(fixed);
         assertTrue(specialised.scratchFloats() > 0, "the specialised kernel packs at this size");
