@@ -93,7 +93,7 @@ final class ProductUpdateCalls {
         private final int[][] inOff, outOff;
         /** Per part: the product kernel's scratch (null when it needs none), and C's block when C is not kept. */
         private final float[][] scratch, cBlock;
-        private int batch = -1, block;
+        private int batch = -1, block, kernelsBlock = -1;
         private Object[] buf;
         private int splitParts;
 
@@ -119,14 +119,18 @@ final class ProductUpdateCalls {
                     int floats = Math.min(block, RowBlocks.firstRow(p + 1, splitParts, s.rows()) - RowBlocks.firstRow(p, splitParts, s.rows())) * s.cols();
                     if (cBlock[p] == null || cBlock[p].length < floats) cBlock[p] = new float[floats];
                 }
-                java.util.Arrays.fill(kernels, null);
-                int most = 0;
-                for (int h = 1; h <= block; h++) {
-                    if (!used(h)) continue;
-                    kernels[h] = WeightGradientCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
-                    most = Math.max(most, kernels[h].scratchFloats(b));
+                // Runtime-K kernels take the batch as an argument: looked up again only when the block height changes
+                // (a transposed B, which UpdateFusion does not fuse today, would have a kernel per batch).
+                if (block != kernelsBlock || s.tb()) {
+                    java.util.Arrays.fill(kernels, null);
+                    for (int h = 1; h <= block; h++) {
+                        if (used(h)) kernels[h] = WeightGradientCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                    }
+                    kernelsBlock = block;
                 }
-                for (int p = 0; p < parts; p++) scratch[p] = most > 0 ? new float[most] : null;
+                int most = 0;
+                for (EmittedMatmul e : kernels) if (e != null) most = Math.max(most, e.scratchFloats(b));
+                for (int p = 0; p < parts; p++) if (most > 0 && (scratch[p] == null || scratch[p].length < most)) scratch[p] = new float[most];
                 batch = b;
             }
             this.buf = buf;
