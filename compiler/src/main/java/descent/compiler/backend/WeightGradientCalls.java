@@ -86,13 +86,17 @@ final class WeightGradientCalls {
 
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
-                whole = kernel(rows, b);
-                wholeScratch = whole.newScratch(b);
-                for (int p = 0; p < parts; p++) {
-                    int n = RowBlocks.rowsOf(p, parts, rows);
-                    kernels[p] = n == 0 ? null : kernel(n, b);
-                    scratch[p] = kernels[p] == null ? null : kernels[p].newScratch(b);
+                // A row-major B's kernels take the batch as an argument: looked up once. A transposed B has a kernel
+                // per batch. Scratch only grows, so going back to an earlier batch allocates nothing.
+                if (whole == null || tb) {
+                    whole = kernel(rows, b);
+                    for (int p = 0; p < parts; p++) {
+                        int n = RowBlocks.rowsOf(p, parts, rows);
+                        kernels[p] = n == 0 ? null : kernel(n, b);
+                    }
                 }
+                wholeScratch = grown(wholeScratch, whole.scratchFloats(b));
+                for (int p = 0; p < parts; p++) if (kernels[p] != null) scratch[p] = grown(scratch[p], kernels[p].scratchFloats(b));
                 batch = b;
             }
             splitLast = (long) rows * b * cols >= PARALLEL_MACS_WEIGHT_GRADIENT;
@@ -104,6 +108,9 @@ final class WeightGradientCalls {
             this.buf = buf;
             threads.run(parts, this);
         }
+
+        /** {@code s}, or a new array when it is shorter than {@code floats} (null while nothing is needed). */
+        private static float[] grown(float[] s, int floats) { return floats > 0 && (s == null || s.length < floats) ? new float[floats] : s; }
 
         @Override public void accept(int p) {
             int from = RowBlocks.firstRow(p, parts, rows), n = RowBlocks.rowsOf(p, parts, rows);

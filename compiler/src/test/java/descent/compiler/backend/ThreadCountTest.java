@@ -121,6 +121,31 @@ class ThreadCountTest {
         return tests.stream();
     }
 
+    /**
+     * A session whose batch changes from step to step — across the split thresholds, to leftover rows of the 8-row
+     * tiles, and back to batches seen before — gives one thread's bits on two and three (the split weight gradient
+     * and the updates inside products keep their kernels across the changes and take each call's batch). It fails
+     * if the split weight gradient keeps its first batch.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"GATE_OP", "GATE_GRAPH"}) // updates inside products, and not
+    void aBatchThatChangesEveryStepGivesTheBitsOfOneThread(String gate) {
+        CompiledModel model = new CompiledModel(Compiler.check("t.descent", MLP.replace("BATCH", "batch").replace("GATE", gate)));
+        // On two threads, W1's gradient parts pack B from 437 rows on: 450 and 600 take the packed path.
+        int[] batches = {37, 450, 600, 96, 5, 37, 600, 300, 96};
+        List<Map<String, Tensor>> ends = new ArrayList<>();
+        for (int threads : new int[] {1, 2, 3}) {
+            CompiledSession s = (CompiledSession) model.newSession(7, threads);
+            for (int b : batches) s.train("step", mlpFeeds(b, 600), List.of());
+            ends.add(s.state());
+        }
+        for (int t = 1; t < ends.size(); t++) {
+            for (var e : ends.get(0).entrySet()) {
+                assertTrue(java.util.Objects.deepEquals(e.getValue().data(), ends.get(t).get(e.getKey()).data()), e.getKey() + " on " + (t + 1) + " threads");
+            }
+        }
+    }
+
     /** A bad id in the second half of a lookup split in two is reported at its position in the whole list, as on one thread. */
     @org.junit.jupiter.api.Test
     void aBadIdIsReportedAtItsPositionWhateverTheThreadCount() {
