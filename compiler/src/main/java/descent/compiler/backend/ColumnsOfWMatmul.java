@@ -65,36 +65,17 @@ final class ColumnsOfWMatmul {
         });
     }
 
-    /** One thread's view of a product split by columns of C ({@link #call}), kept in a per-thread slot. */
-    private static final class ColumnParts implements java.util.function.IntConsumer {
-        private final EmittedMatmul[] kernels;
-        private final int[] scratch;
-        private final int k, n, x, y, bias, id;
-        private Object[] buf;
-        private int rows;
-
+    /** Part p computes C's columns n₀:n₁, which are rows of W ({@link #call}). */
+    private static final class ColumnParts extends ProductParts {
         ColumnParts(EmittedMatmul[] kernels, int[] scratch, int k, int n, int x, int y, int bias, int id) {
-            this.kernels = kernels;
-            this.scratch = scratch;
-            this.k = k;
-            this.n = n;
-            this.x = x;
-            this.y = y;
-            this.bias = bias;
-            this.id = id;
-        }
-
-        void run(StepThreads threads, Object[] buf, int rows) {
-            this.buf = buf;
-            this.rows = rows;
-            threads.run(kernels.length, this);
+            super(kernels, scratch, k, n, x, y, bias, id);
         }
 
         @Override public void accept(int p) {
             if (kernels[p] == null) return;
             int from = RowBlocks.firstRow(p, kernels.length, n);
             kernels[p].kernel().run((float[]) buf[x], 0, (float[]) buf[y], from * k, (float[]) buf[id], from, rows,
-                    scratch[p] < 0 ? null : (float[]) buf[scratch[p]], bias < 0 ? null : (float[]) buf[bias], from);
+                    scratchOf(p), biasRow(), from);
         }
     }
 }

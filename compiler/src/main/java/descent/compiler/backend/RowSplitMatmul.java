@@ -45,42 +45,23 @@ final class RowSplitMatmul {
         });
     }
 
-    /** One thread's view of a split matmul, kept in a per-thread slot so a call allocates nothing. */
-    private static final class Parts implements java.util.function.IntConsumer {
-        private final EmittedMatmul[] kernels;
-        private final int[] scratch;
-        private final int k, cols, x, y, bias, id;
-        private Object[] buf;
-        private int rows;
-
+    /** Part p computes its block of C's rows ({@link RowBlocks}); {@code n} is C's width. */
+    private static final class Parts extends ProductParts {
         Parts(EmittedMatmul[] kernels, int[] scratch, int k, int cols, int x, int y, int bias, int id) {
-            this.kernels = kernels;
-            this.scratch = scratch;
-            this.k = k;
-            this.cols = cols;
-            this.x = x;
-            this.y = y;
-            this.bias = bias;
-            this.id = id;
-        }
-
-        void run(StepThreads threads, Object[] buf, int rows) {
-            this.buf = buf;
-            this.rows = rows;
-            threads.run(kernels.length, this);
+            super(kernels, scratch, k, cols, x, y, bias, id);
         }
 
         /** A runtime-M product too small to split (a small batch): the whole of C by one call. */
         void runAlone(Object[] buf, int rows) {
-            kernels[0].kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows,
-                    scratch[0] < 0 ? null : (float[]) buf[scratch[0]], bias < 0 ? null : (float[]) buf[bias], 0);
+            this.buf = buf;
+            kernels[0].kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows, scratchOf(0), biasRow(), 0);
         }
 
         @Override public void accept(int p) {
-            int from = RowBlocks.firstRow(p, kernels.length, rows), n = RowBlocks.rowsOf(p, kernels.length, rows);
-            if (n == 0) return;
-            kernels[p].kernel().run((float[]) buf[x], from * k, (float[]) buf[y], 0, (float[]) buf[id], from * cols, n,
-                    scratch[p] < 0 ? null : (float[]) buf[scratch[p]], bias < 0 ? null : (float[]) buf[bias], 0);
+            int from = RowBlocks.firstRow(p, kernels.length, rows), count = RowBlocks.rowsOf(p, kernels.length, rows);
+            if (count == 0) return;
+            kernels[p].kernel().run((float[]) buf[x], from * k, (float[]) buf[y], 0, (float[]) buf[id], from * n, count,
+                    scratchOf(p), biasRow(), 0);
         }
     }
 }
