@@ -130,7 +130,7 @@ final class ProductUpdateCalls {
                 }
                 int most = 0;
                 for (EmittedMatmul e : kernels) if (e != null) most = Math.max(most, e.scratchFloats(b));
-                for (int p = 0; p < parts; p++) if (most > 0 && (scratch[p] == null || scratch[p].length < most)) scratch[p] = new float[most];
+                for (int p = 0; p < parts; p++) scratch[p] = WeightGradientCalls.grown(scratch[p], most);
                 batch = b;
             }
             this.buf = buf;

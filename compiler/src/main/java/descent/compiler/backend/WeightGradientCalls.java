@@ -27,8 +27,7 @@ final class WeightGradientCalls {
      * {@code k}. Its holder slot is registered with {@code c.rowSplits} under C's node, so the update that reads C
      * can split by the same rows exactly when this product did ({@link #rowsSplitLastCall}).
      */
-    static void parts(KernelCalls c, int rows, int k, int cols, boolean tb, MatmulEpilogue epi,
-                                            int x, int y, int bias, int id) {
+    static void parts(KernelCalls c, int rows, int k, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
         int holder = c.buffers.holder(1, false);
         c.rowSplits.put(id, holder);
         c.call((buf, step, b) -> {
@@ -38,6 +37,9 @@ final class WeightGradientCalls {
             ps.run(c.threads, buf, k < 0 ? b : k);
         });
     }
+
+    /** {@code s}, or a new array when it is shorter than {@code floats} (null while nothing is needed): scratch that only grows. */
+    static float[] grown(float[] s, int floats) { return floats > 0 && (s == null || s.length < floats) ? new float[floats] : s; }
 
     /** Whether the weight gradient whose holder is {@code buf[holder]} split its rows over the threads in its last call here. */
     static boolean rowsSplitLastCall(Object[] buf, int holder) {
@@ -108,9 +110,6 @@ final class WeightGradientCalls {
             this.buf = buf;
             threads.run(parts, this);
         }
-
-        /** {@code s}, or a new array when it is shorter than {@code floats} (null while nothing is needed). */
-        private static float[] grown(float[] s, int floats) { return floats > 0 && (s == null || s.length < floats) ? new float[floats] : s; }
 
         @Override public void accept(int p) {
             int from = RowBlocks.firstRow(p, parts, rows), n = RowBlocks.rowsOf(p, parts, rows);
