@@ -141,43 +141,28 @@ abstract class MatmulClassWriter implements Opcodes {
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "matmul", matmulDesc(), null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
-        int k = shape.k(), n = shape.n();
-        // Objects.checkFromIndexSize(off, size, array.length) for A (m*k), B (k*n), C (m*n) and the scratch,
-        // in long arithmetic so a huge runtime m cannot wrap into a size that passes.
-        if (shape.strided()) {
-            // Column blocks: B spans (k-1)·ldb + n floats and C (m-1)·ldc + n, none when a runtime dimension is 0.
-            int ldb = shape.ldb(), ldc = shape.ldc();
-            int lda = shape.lda();
-            if (shape.hasRuntimeK()) {
-                checkRange(code, A_OFF, A, c -> pushRuntimeBlock(c, lda, shape.m()));
-                checkRange(code, B_OFF, B, c -> pushRuntimeBlock(c, ldb, n));
-                checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * ldc + n));
-            } else {
-                if (shape.transposeA() && mSlot >= 0) checkRange(code, A_OFF, A, c -> pushRows(c, k));
-                else if (shape.transposeA()) checkRange(code, A_OFF, A, c -> c.mv.visitLdcInsn((long) (k - 1) * lda + shape.m()));
-                else if (mSlot < 0) checkRange(code, A_OFF, A, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * lda + k));
-                else checkRange(code, A_OFF, A, c -> pushRuntimeBlock(c, lda, k));
-                checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn(shape.transposeB() ? (long) n * k : (long) (k - 1) * ldb + n));
-                if (mSlot < 0) checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) (shape.m() - 1) * ldc + n));
-                else checkRange(code, C_OFF, C, c -> pushRuntimeBlock(c, ldc, n));
-            }
-        } else if (shape.hasRuntimeK()) {
-            // A is k×m, B k×n, C m×n, with k the argument.
-            checkRange(code, A_OFF, A, c -> pushRuntimeTimes(c, shape.m()));
-            checkRange(code, B_OFF, B, c -> pushRuntimeTimes(c, n));
-            checkRange(code, C_OFF, C, c -> c.mv.visitLdcInsn((long) shape.m() * n));
-        } else {
-            checkRange(code, A_OFF, A, c -> pushRows(c, k));
-            checkRange(code, B_OFF, B, c -> c.mv.visitLdcInsn((long) k * n));
-            checkRange(code, C_OFF, C, c -> pushRows(c, n));
+        MatmulShape s = shape;
+        // Objects.checkFromIndexSize(off, size, array.length) for A, B and C, in long arithmetic so a huge runtime
+        // dimension cannot wrap into a size that passes; each operand is `rows` rows `stride` apart, `cols` used.
+        if (mSlot >= 0) {
+            Label ok = new Label();
+            code.iload(mSlot);
+            code.mv.visitJumpInsn(IFGE, ok);
+            throwNew(code, "java/lang/IndexOutOfBoundsException", "negative dimension");
+            code.mv.visitLabel(ok);
         }
+        checkRange(code, A_OFF, A, c -> pushBlock(c, s.transposeA() ? s.k() : s.m(), s.lda(), s.transposeA() ? s.m() : s.k()));
+        checkRange(code, B_OFF, B, c -> pushBlock(c, s.transposeB() ? s.n() : s.k(), s.ldb(), s.transposeB() ? s.k() : s.n()));
+        checkRange(code, C_OFF, C, c -> pushBlock(c, s.m(), s.ldc(), s.n()));
         // A runtime-K kernel's panel is k × its scratch floats, and needed only when a call packs: the body checks it.
         if (scratchSlot >= 0 && !shape.hasRuntimeK()) {
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
         }
         if (biasSlot >= 0) {
-            code.iload(biasOffSlot).push(n).aload(biasSlot).insn(ARRAYLENGTH);
+            code.iload(biasOffSlot);
+            nBound(mSlot).accept(code);
+            code.aload(biasSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
         }
         emitBody(code);
@@ -185,34 +170,50 @@ abstract class MatmulClassWriter implements Opcodes {
         mv.visitEnd();
     }
 
-    /** Pushes {@code (long) runtime argument * factor} (a runtime k's operand sizes; negative k fails the check). */
-    private void pushRuntimeTimes(MatmulCode code, int factor) {
-        code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) factor);
+    /**
+     * Pushes, as a long, the floats spanned by {@code rows} rows {@code stride} apart of which {@code cols} are used:
+     * {@code (rows - 1)·stride + cols}, or 0 when there are no rows. Each of the three is a constant or, when -1,
+     * the runtime dimension (at least 0 by then); a stride is never below its width, so max(0, …) covers rows = 0.
+     */
+    private void pushBlock(MatmulCode code, int rows, int stride, int cols) {
+        if (rows >= 0 && stride >= 0 && cols >= 0) {
+            code.mv.visitLdcInsn((long) (rows - 1) * stride + cols);
+            return;
+        }
+        pushLong(code, rows);
+        pushLong(code, stride);
         code.insn(LMUL);
-    }
-
-    /** Pushes {@code max(0, (long) runtime argument * stride - (stride - cols))}: rows {@code stride} apart, {@code cols} used. */
-    private void pushRuntimeBlock(MatmulCode code, int stride, int cols) {
-        // The clamp below would let a negative dimension through: reject it as the unstrided checks do.
-        Label ok = new Label();
-        code.iload(mSlot);
-        code.mv.visitJumpInsn(IFGE, ok);
-        throwNew(code, "java/lang/IndexOutOfBoundsException", "negative dimension");
-        code.mv.visitLabel(ok);
-        pushRuntimeTimes(code, stride);
-        code.mv.visitLdcInsn((long) (stride - cols));
-        code.insn(LSUB).insn(LCONST_0);
+        pushLong(code, stride);
+        code.insn(LSUB);
+        pushLong(code, cols);
+        code.insn(LADD).insn(LCONST_0);
         code.invokeStatic("java/lang/Math", "max", "(JJ)J");
     }
 
-    /** Pushes {@code (long) m * cols}. */
-    private void pushRows(MatmulCode code, int cols) {
-        if (mSlot < 0) {
-            code.mv.visitLdcInsn((long) shape.m() * cols);
-        } else {
-            code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) cols);
-            code.insn(LMUL);
-        }
+    /** Pushes a dimension as a long: the constant, or the runtime argument for -1. */
+    private void pushLong(MatmulCode code, int dim) {
+        if (dim >= 0) code.mv.visitLdcInsn((long) dim);
+        else code.iload(mSlot).insn(I2L);
+    }
+
+    /**
+     * Adds {@code slot · stride} to the int on the stack: a constant stride, or, for -1, the runtime dimension held
+     * in {@code runtimeSlot} (the argument of whichever method is being written).
+     */
+    static MatmulCode addStride(MatmulCode code, int slot, int stride, int runtimeSlot) {
+        return stride >= 0 ? code.addScaled(slot, stride) : code.addProduct(slot, runtimeSlot);
+    }
+
+    /** Adds {@code times · stride} (times a constant) to the int on the stack, as {@link #addStride}. */
+    static MatmulCode addStrideTimes(MatmulCode code, int times, int stride, int runtimeSlot) {
+        if (stride >= 0) return code.addConst(times * stride);
+        if (times != 0) code.iload(runtimeSlot).mulConst(times).insn(IADD);
+        return code;
+    }
+
+    /** The bound of a loop over n: the constant, or the runtime argument in {@code slot}. */
+    final java.util.function.Consumer<MatmulCode> nBound(int slot) {
+        return c -> { if (shape.hasRuntimeN()) c.iload(slot); else c.push(shape.n()); };
     }
 
     private static void checkRange(MatmulCode code, int offSlot, int arraySlot, Consumer<MatmulCode> longSize) {

@@ -7,7 +7,7 @@ package descent.compiler.emit;
  *
  * <p>Offsets are in elements. {@code m} is the number of rows of C; a kernel specialised to a static
  * M rejects any other value. A runtime-K kernel ({@link MatmulShape#RUNTIME_K}) takes k, the contracted
- * dimension, in that argument instead. {@code scratch} must hold at least
+ * dimension, in that argument instead, and a runtime-N kernel ({@link MatmulShape#RUNTIME_N}) n, C's columns. {@code scratch} must hold at least
  * {@link EmittedMatmul#scratchFloats()} floats when that is positive (the kernel packs op(B) into it;
  * its contents on entry and exit are meaningless) and may be {@code null} otherwise. C must not
  * overlap A, B or the scratch: tiles of C are stored while A and B are still being read. Kernels keep no

@@ -8,15 +8,20 @@ import descent.runtime.DType;
  * transpose. Shapes are of the <em>logical</em> operands: op(A) is m×k, op(B) is k×n, C is m×n, so A
  * is stored k×m when {@code transposeA} and B is stored n×k when {@code transposeB}.
  *
+ * <p>At most one dimension may be a runtime argument of the kernel, passed at each call in one {@code int}
+ * (the symbolic batch): m ({@link #RUNTIME_M}), k ({@link #RUNTIME_K}) or n ({@link #RUNTIME_N}). A stride that
+ * equals the runtime dimension is then {@code -1} too (a runtime m's transposed A, a runtime k's row-major A or
+ * transposed B, a runtime n's row-major B and C).
+ *
  * @param m rows of C, or {@link #RUNTIME_M} for a symbolic batch dimension passed at each call
- * @param k the contracted dimension, or {@link #RUNTIME_K} (a weight gradient Aᵀ·B contracted over the batch,
- *          with a static m and a row-major B): passed at each call in the same argument a runtime m would be
- * @param n columns of C
+ * @param k the contracted dimension, or {@link #RUNTIME_K} (a product contracted over the batch, with a static m
+ *          and n)
+ * @param n columns of C, or {@link #RUNTIME_N} (the batch as C's columns, with a static m and k)
  * @param dtype element type; only {@link DType#F32} has kernels so far
  * @param lda the stored row stride of A: of a row-major A at least k (k unless A is a column block of a wider
  *            matrix, such as one part of a product split along k); of a transposed A (stored k×m) at least m
- *            (m unless the kernel computes a row block of C, such as one part of a split weight gradient), and
- *            m itself when m is a runtime argument
+ *            (m unless the kernel computes a row block of C, such as one part of a split weight gradient); the
+ *            runtime dimension itself when that is the dense stride
  * @param ldb the stored row stride of a row-major B (at least n; n unless B is a column block of a wider
  *            matrix); a transposed B's is always k
  * @param ldc C's row stride (at least n): a kernel with ldc &gt; n writes a column block of a wider C and
@@ -27,8 +32,11 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     /** Marks a kernel whose row count is an {@code int} argument rather than a constant. */
     public static final int RUNTIME_M = -1;
 
-    /** Marks a kernel whose contracted dimension is an {@code int} argument (only with a static m, Aᵀ and a row-major B). */
+    /** Marks a kernel whose contracted dimension is an {@code int} argument (with a static m and n). */
     public static final int RUNTIME_K = -1;
+
+    /** Marks a kernel whose column count is an {@code int} argument (with a static m and k). */
+    public static final int RUNTIME_N = -1;
 
     /** A product of dense operands: B's and C's rows are as long as their logical widths. */
     public MatmulShape(int m, int k, int n, boolean transposeA, boolean transposeB, DType dtype) {
@@ -36,23 +44,29 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     }
 
     public MatmulShape {
-        if (transposeA ? (m == RUNTIME_M ? lda != m : lda < m) : lda < k) {
-            throw new IllegalArgumentException("lda must be at least m for a transposed A (m for a runtime m) and at least k otherwise: " + lda);
-        }
-        if (transposeB ? ldb != k : ldb < n) throw new IllegalArgumentException("ldb must be k for a transposed B and at least n otherwise: " + ldb);
-        if (ldc < n) throw new IllegalArgumentException("ldc must be at least n: " + ldc);
+        if ((m == RUNTIME_M ? 1 : 0) + (k == RUNTIME_K ? 1 : 0) + (n == RUNTIME_N ? 1 : 0) > 1)
+            throw new IllegalArgumentException("at most one of m, k and n may be a runtime dimension");
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
-        if (k == RUNTIME_K && (m == RUNTIME_M || !transposeA || transposeB)) {
-            throw new IllegalArgumentException("a runtime k needs a static m, a transposed A and a row-major B");
-        }
-        if ((k < 1 && k != RUNTIME_K) || n < 1) throw new IllegalArgumentException("k and n must be positive: k=" + k + " n=" + n);
+        if ((k < 1 && k != RUNTIME_K) || (n < 1 && n != RUNTIME_N))
+            throw new IllegalArgumentException("k and n must be positive or runtime: k=" + k + " n=" + n);
+        // A stride is the runtime dimension exactly when its dense value is; a static one is at least the width.
+        if (transposeA ? !strideOk(lda, m) : !strideOk(lda, k))
+            throw new IllegalArgumentException("lda must be at least m for a transposed A and at least k otherwise (the runtime dimension when that is one): " + lda);
+        if (transposeB ? ldb != k : !strideOk(ldb, n))
+            throw new IllegalArgumentException("ldb must be k for a transposed B and at least n otherwise: " + ldb);
+        if (!strideOk(ldc, n)) throw new IllegalArgumentException("ldc must be at least n: " + ldc);
         if (dtype != DType.F32) throw new UnsupportedOperationException("matmul kernels exist for f32 only, not " + dtype);
         // Every index a kernel computes is below one of these sizes; bounding them here keeps the
-        // emitted int arithmetic overflow-free (a runtime m is checked per call, in long arithmetic).
-        if ((long) k * Math.max(Math.max(n, ldb), lda) > Integer.MAX_VALUE
-                || (m > 0 && ((long) m * Math.max(Math.max(k, 1), lda) > Integer.MAX_VALUE || (long) m * ldc > Integer.MAX_VALUE)))
+        // emitted int arithmetic overflow-free (a runtime dimension is checked per call, in long arithmetic).
+        long mm = Math.max(m, 1), kk = Math.max(k, 1), nn = Math.max(n, 1);
+        long la = Math.max(lda, 1), lb = Math.max(ldb, 1), lc = Math.max(ldc, 1);
+        if (kk * Math.max(Math.max(nn, lb), la) > Integer.MAX_VALUE || mm * Math.max(kk, la) > Integer.MAX_VALUE
+                || mm * lc > Integer.MAX_VALUE || nn * lb > Integer.MAX_VALUE)
             throw new IllegalArgumentException("operands too large for float[] indexing: " + m + "x" + k + "x" + n);
     }
+
+    /** A stride of a runtime dimension must be that runtime marker; a static one is at least the width it spans. */
+    private static boolean strideOk(int stride, int width) { return width < 0 ? stride == width : stride >= width; }
 
     public static MatmulShape of(int m, int k, int n, boolean transposeA, boolean transposeB) {
         return new MatmulShape(m, k, n, transposeA, transposeB, DType.F32);
@@ -74,15 +88,17 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
 
     public boolean hasRuntimeK() { return k == RUNTIME_K; }
 
-    /** Whether the kernel takes a dimension (m or k) as an argument. */
-    public boolean hasRuntimeDim() { return hasRuntimeM() || hasRuntimeK(); }
+    public boolean hasRuntimeN() { return n == RUNTIME_N; }
+
+    /** Whether the kernel takes a dimension (m, k or n) as an argument. */
+    public boolean hasRuntimeDim() { return hasRuntimeM() || hasRuntimeK() || hasRuntimeN(); }
 
     /** Floating-point operations of one call with {@code rows} rows (a fused multiply-add counts two). */
-    public long flops(int rows) { return 2L * rows * Math.max(k, 1) * n; }
+    public long flops(int rows) { return 2L * rows * Math.max(k, 1) * Math.max(n, 1); }
 
     /** A short name such as {@code 64x784x128_nt} or {@code Mx784x128_tn}, used in generated class names. */
     public String tag() {
-        return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + (hasRuntimeK() ? "K" : Integer.toString(k)) + "x" + n + "_"
+        return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + (hasRuntimeK() ? "K" : Integer.toString(k)) + "x" + (hasRuntimeN() ? "N" : Integer.toString(n)) + "_"
                 + (transposeA ? "t" : "n") + (transposeB ? "t" : "n") + (strided() ? "_ld" + lda + "x" + ldb + "x" + ldc : "");
     }
 }

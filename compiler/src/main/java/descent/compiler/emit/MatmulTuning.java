@@ -30,7 +30,7 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * B is ≥ 2 MiB, from 256 rows when it is ≥ 512 KiB, never when smaller.
      */
     public static MatmulTuning forShape(MatmulShape shape) {
-        if (shape.hasRuntimeK()) return new MatmulTuning(8, 2, NEVER);
+        if (shape.hasRuntimeK() || shape.hasRuntimeN()) return new MatmulTuning(8, 2, NEVER);   // they decide on their runtime dimension
         long bBytes = 4L * shape.k() * shape.n();
         int packFrom = bBytes >= (2 << 20) ? 64 : bBytes >= (512 << 10) ? 256 : NEVER;
         return new MatmulTuning(8, 2, packFrom);

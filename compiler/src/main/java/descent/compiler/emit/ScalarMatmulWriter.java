@@ -28,14 +28,14 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
         MatmulShape s = shape;
         int i = firstLocal, j = i + 1, kk = i + 2, cRow = i + 3, bRow = i + 4, aik = i + 5, acc = i + 6;
         code.forLoop(i, 0, this::pushM, 1, () -> {
-            code.iload(C_OFF).addScaled(i, s.ldc()).istore(cRow);
+            addStride(code.iload(C_OFF), i, s.ldc(), mSlot).istore(cRow);
             if (!s.transposeB()) {
-                code.forLoop(j, 0, s.n(), 1, () -> code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FCONST_0).insn(FASTORE));
+                code.forLoop(j, 0, nBound(mSlot), 1, () -> code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FCONST_0).insn(FASTORE));
                 code.forLoop(kk, 0, kBound(mSlot), 1, () -> {
                     loadA(code, i, kk);
                     code.fstore(aik);
-                    code.iload(B_OFF).addScaled(kk, s.ldb()).istore(bRow);
-                    code.forLoop(j, 0, s.n(), 1, () -> {
+                    addStride(code.iload(B_OFF), kk, s.ldb(), mSlot).istore(bRow);
+                    code.forLoop(j, 0, nBound(mSlot), 1, () -> {
                         // c[cRow + j] = Math.fma(aik, b[bRow + j], c[cRow + j])
                         code.aload(C).iload(cRow).iload(j).insn(IADD);
                         code.fload(aik);
@@ -47,7 +47,7 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                 });
                 if (!epilogue.isNone()) {
                     // The row is complete: c[cRow + j] = epilogue(c[cRow + j]) while it is still in L1.
-                    code.forLoop(j, 0, s.n(), 1, () -> {
+                    code.forLoop(j, 0, nBound(mSlot), 1, () -> {
                         code.aload(C).iload(cRow).iload(j).insn(IADD);
                         code.aload(C).iload(cRow).iload(j).insn(IADD).insn(FALOAD);
                         scalarEpilogue(code, biasSlot, biasOffSlot, j, acc + 1);
@@ -55,9 +55,9 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
                     });
                 }
             } else {
-                code.forLoop(j, 0, s.n(), 1, () -> {
+                code.forLoop(j, 0, nBound(mSlot), 1, () -> {
                     code.insn(FCONST_0).fstore(acc);
-                    code.iload(B_OFF).addScaled(j, s.k()).istore(bRow);
+                    addStride(code.iload(B_OFF), j, s.ldb(), mSlot).istore(bRow);
                     code.forLoop(kk, 0, kBound(mSlot), 1, () -> {
                         loadA(code, i, kk);
                         code.aload(B).iload(bRow).iload(kk).insn(IADD).insn(FALOAD);
@@ -77,10 +77,9 @@ final class ScalarMatmulWriter extends MatmulClassWriter {
         code.aload(A).iload(A_OFF);
         if (shape.transposeA()) {
             code.iload(i).insn(IADD);
-            if (shape.hasRuntimeM()) code.addProduct(kk, mSlot);
-            else code.addScaled(kk, shape.lda());
+            addStride(code, kk, shape.lda(), mSlot);
         } else {
-            code.addScaled(i, shape.lda()).iload(kk).insn(IADD);
+            addStride(code, i, shape.lda(), mSlot).iload(kk).insn(IADD);
         }
         code.insn(FALOAD);
     }

@@ -53,10 +53,14 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private static final String CMP_D = "Ljdk/incubator/vector/VectorOperators$Comparison;";
     /** tile(a, aBase, b, bBase, c, cBase, m[, bias, biasBase]) and pack(b, bBase, panel). */
     private final String tileDesc;
-    private static final String PACK_DESC = "([FI[F)V", PACK_K_DESC = "([FI[FI)V";
+    /** pack(b, bBase, panel), and with the runtime dimension as a fourth argument for a runtime k or n. */
+    private static final String PACK_DESC = "([FI[F)V", PACK_RT_DESC = "([FI[FI)V";
 
     private final int vl, rows, vectors, width, scratch;
-    /** Pack B when m is at least this: 0 when B is transposed, else the tuning's threshold. */
+    /**
+     * Pack B when m (for a runtime n: n) is at least this: 0 when B is transposed, else the tuning's threshold
+     * ({@link #packFromN} for a runtime n).
+     */
     private final int packFrom;
     /** For a runtime K: pack B when k is at least this ({@link #packFromK}); else {@link MatmulTuning#NEVER}. */
     private final int packFromK;
@@ -78,14 +82,42 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         this.packFromK = packFromK(shape);
         this.scratch = scratchFloats(shape, tuning, vectorLength);
         this.transposer = shape.transposeB() ? new PanelTransposeWriter(className, vectorLength, shape.k()) : null;
+        this.activateDesc = shape.ldc() < 0 ? "([FIIII)V" : "([FIII)V";
     }
 
+    /** activate(c, base, rows, cols[, ldc]): C's row stride is an argument when it is the runtime n. */
+    private final String activateDesc;
+
+    /**
+     * A micro-tile: {@code rows} × {@code cols} of C. A negative {@code cols} is a runtime-n kernel's narrow block
+     * (n below one block's width): −cols vectors, the last masked to the n − (−cols − 1)·VL columns left.
+     */
     private record Tile(int rows, int cols, boolean packed) {}
 
     private static int packFrom(MatmulShape shape, MatmulTuning tuning) {
-        // A runtime k has no panel size to pack into (and a weight gradient's B, the batch's rows, is small).
+        // A runtime k decides on k instead (packFromK); a runtime n on n.
         if (shape.hasRuntimeK()) return MatmulTuning.NEVER;
+        if (shape.hasRuntimeN()) return packFromN(shape);
         return shape.transposeB() ? MatmulTuning.ALWAYS : tuning.packFromRows();
+    }
+
+    /**
+     * The least {@code units} of the runtime dimension from which B of {@code bytesPerUnit} bytes per unit is packed,
+     * as {@link MatmulTuning#forShape} decides for the kernel specialised to it with this static m (pack from 64 rows
+     * once B is 2 MiB, from 256 rows once it is 512 KiB).
+     */
+    private static int packFromBytes(int m, long bytesPerUnit) {
+        long bytes = m >= 256 ? 512 << 10 : m >= 64 ? 2 << 20 : -1;
+        return bytes < 0 ? MatmulTuning.NEVER : (int) Math.min(Integer.MAX_VALUE, (bytes + bytesPerUnit - 1) / bytesPerUnit);
+    }
+
+    /**
+     * For a runtime-N kernel (the batch as C's columns; static M and K): the least n from which a call packs B, as
+     * the kernel specialised to that n would; always for a transposed B.
+     */
+    static int packFromN(MatmulShape shape) {
+        if (!shape.hasRuntimeN()) return MatmulTuning.NEVER;
+        return shape.transposeB() ? MatmulTuning.ALWAYS : packFromBytes(shape.m(), 4L * shape.k());
     }
 
     /**
@@ -96,15 +128,14 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      */
     static int packFromK(MatmulShape shape) {
         if (!shape.hasRuntimeK()) return MatmulTuning.NEVER;
-        long bytesPerK = 4L * shape.n();
-        long bytes = shape.m() >= 256 ? 512 << 10 : shape.m() >= 64 ? 2 << 20 : -1;
-        return bytes < 0 ? MatmulTuning.NEVER : (int) ((bytes + bytesPerK - 1) / bytesPerK);
+        // A transposed B's columns are rows k apart: the panel is what makes them contiguous.
+        return shape.transposeB() ? MatmulTuning.ALWAYS : packFromBytes(shape.m(), 4L * shape.n());
     }
 
-    /** Whether some call may pack: always for a static M at or above the threshold, any threshold for a runtime M. */
+    /** Whether some call may pack: always for a static M at or above the threshold, any threshold for a runtime M or N. */
     private static boolean mayPack(MatmulShape shape, MatmulTuning tuning) {
         int from = packFrom(shape, tuning);
-        return shape.hasRuntimeM() ? from != MatmulTuning.NEVER : shape.m() >= from;
+        return shape.hasRuntimeM() || shape.hasRuntimeN() ? from != MatmulTuning.NEVER : shape.m() >= from;
     }
 
     /** One k × W panel; the narrower last block reuses the front of it. For a runtime K: W, the floats per unit of k. */
@@ -162,7 +193,12 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         int mFull = firstLocal + 2;
         // Rows covered by whole row blocks: a constant, or m - m % R computed once.
         if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
-        if (shape.hasRuntimeK() && packFromK != MatmulTuning.NEVER) {
+        if (shape.hasRuntimeK() && packFromK == MatmulTuning.ALWAYS) {
+            // A transposed B: every call packs; the scratch must hold the k × W panel.
+            code.push(0).iload(mSlot).push(scratch).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+            columnBlocks(code, true);
+        } else if (shape.hasRuntimeK() && packFromK != MatmulTuning.NEVER) {
             // k large enough to repay the copy: check the scratch holds the k × W panel, then the packed path.
             Label direct = new Label();
             code.iload(mSlot).push(packFromK);
@@ -172,12 +208,12 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             columnBlocks(code, true);
             code.mv.visitLabel(direct);
             columnBlocks(code, false);
-        } else if (!shape.hasRuntimeM()) {
+        } else if (!shape.hasRuntimeM() && !shape.hasRuntimeN()) {
             columnBlocks(code, shape.m() >= packFrom);
         } else if (packFrom == MatmulTuning.ALWAYS || packFrom == MatmulTuning.NEVER) {
             columnBlocks(code, packFrom == MatmulTuning.ALWAYS);
         } else {
-            // Too few rows to repay the copy: the in-place path.
+            // Too few rows (or, for a runtime n, columns) to repay the copy: the in-place path.
             Label direct = new Label();
             code.iload(mSlot).push(packFrom);
             code.mv.visitJumpInsn(IF_ICMPLT, direct);
@@ -189,6 +225,10 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     /** Every column block, then return. */
     private void columnBlocks(MatmulCode code, boolean packed) {
+        if (shape.hasRuntimeN()) {
+            runtimeColumnBlocks(code, packed);
+            return;
+        }
         int n = shape.n();
         int fullBlocks = n / width, tail = n % width;
         int j0 = firstLocal, i0 = firstLocal + 1, mFull = firstLocal + 2;
@@ -200,15 +240,56 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         code.insn(RETURN);
     }
 
-    /** All row blocks of one column block starting at column {@code j0Slot}, {@code cols} wide. */
+    /**
+     * Every column block of a runtime n, then return: whole blocks of W columns, then, when n is not a multiple of W,
+     * the full block once more over the last W columns (as for the rows of a runtime m, see columnBlock: the columns
+     * it shares with the block before come out with the same bits), or, when n is below W, one narrow block of
+     * runtime-masked tiles.
+     */
+    private void runtimeColumnBlocks(MatmulCode code, boolean packed) {
+        int j0 = firstLocal, i0 = firstLocal + 1, mFull = firstLocal + 2, nFull = firstLocal + 3;
+        code.iload(mSlot).iload(mSlot).push(width).insn(IREM).insn(ISUB).istore(nFull);
+        code.forLoop(j0, 0, c -> c.iload(nFull), width, () -> columnBlock(code, width, packed, j0, i0, mFull));
+        Label done = new Label(), narrow = new Label();
+        code.iload(mSlot).iload(nFull);
+        code.mv.visitJumpInsn(IF_ICMPEQ, done);
+        code.iload(mSlot).push(width);
+        code.mv.visitJumpInsn(IF_ICMPLT, narrow);
+        code.iload(mSlot).push(width).insn(ISUB).istore(j0);
+        columnBlock(code, width, packed, j0, i0, mFull);
+        code.mv.visitJumpInsn(GOTO, done);
+        code.mv.visitLabel(narrow);
+        code.push(0).istore(j0);
+        if (vectors == 1) {
+            columnBlock(code, -1, packed, j0, i0, mFull);
+        } else {
+            // (n - 1) / VL + 1 vectors, the last one masked.
+            Label[] cases = new Label[vectors];
+            for (int v = 0; v < vectors; v++) cases[v] = new Label();
+            code.iload(mSlot).push(1).insn(ISUB).push(vl).insn(IDIV);
+            code.mv.visitTableSwitchInsn(0, vectors - 1, done, cases);
+            for (int v = 0; v < vectors; v++) {
+                code.mv.visitLabel(cases[v]);
+                columnBlock(code, -(v + 1), packed, j0, i0, mFull);
+                code.mv.visitJumpInsn(GOTO, done);
+            }
+        }
+        code.mv.visitLabel(done);
+        code.insn(RETURN);
+    }
+
+    /** All row blocks of one column block starting at column {@code j0Slot}, {@code cols} wide (see {@link Tile}). */
     private void columnBlock(MatmulCode code, int cols, boolean packed, int j0Slot, int i0Slot, int mFullSlot) {
         MatmulShape s = shape;
         if (packed) {
             packs.add(cols);
             // B's column j0 starts at bOff + j0 (row-major k×n) or at bOff + j0*k (stored n×k).
-            code.aload(B).iload(B_OFF).addScaled(j0Slot, s.transposeB() ? s.k() : 1).aload(scratchSlot);
-            if (s.hasRuntimeK()) code.iload(mSlot);
-            code.invokeStatic(className, packName(cols), s.hasRuntimeK() ? PACK_K_DESC : PACK_DESC);
+            code.aload(B).iload(B_OFF);
+            if (s.transposeB()) addStride(code, j0Slot, s.ldb(), mSlot);
+            else code.addScaled(j0Slot, 1);
+            code.aload(scratchSlot);
+            if (packTakesDim()) code.iload(mSlot);
+            code.invokeStatic(className, packName(cols), packTakesDim() ? PACK_RT_DESC : PACK_DESC);
         }
         if (shape.hasRuntimeM()) {
             code.forLoop(i0Slot, 0, c -> c.iload(mFullSlot), rows, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot));
@@ -251,21 +332,29 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         }
     }
 
+    /** Whether pack methods take the runtime dimension: k bounds their loop, n is B's row stride. */
+    private boolean packTakesDim() { return shape.hasRuntimeK() || shape.hasRuntimeN(); }
+
     /** Calls tile(a, aOff + i0*rowStrideA, panel or b, base, c, cOff + i0*ldc + j0, m). */
     private void callTile(MatmulCode code, Tile tile, int i0Slot, int j0Slot) {
         tiles.add(tile);
         MatmulShape s = shape;
-        code.aload(A).iload(A_OFF).addScaled(i0Slot, s.transposeA() ? 1 : s.lda());
+        code.aload(A).iload(A_OFF);
+        if (s.transposeA()) code.addScaled(i0Slot, 1);
+        else addStride(code, i0Slot, s.lda(), mSlot);
         if (tile.packed()) code.aload(scratchSlot).push(0);
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
-        code.aload(C).iload(C_OFF).addScaled(i0Slot, s.ldc()).iload(j0Slot).insn(IADD);
+        code.aload(C).iload(C_OFF);
+        addStride(code, i0Slot, s.ldc(), mSlot).iload(j0Slot).insn(IADD);
         pushRuntime(code);
         if (epilogue.bias()) code.aload(biasSlot).iload(biasOffSlot).iload(j0Slot).insn(IADD);
         code.invokeStatic(className, tileName(tile), tileDesc);
     }
 
-    private static String tileName(Tile t) { return "tile" + t.rows() + "x" + t.cols() + (t.packed() ? "p" : ""); }
-    private static String packName(int cols) { return "pack" + cols; }
+    private static String tileName(Tile t) { return "tile" + t.rows() + "x" + colsName(t.cols()) + (t.packed() ? "p" : ""); }
+    private static String packName(int cols) { return "pack" + colsName(cols); }
+    /** A width, or {@code n<vectors>} for a runtime-masked narrow block. */
+    private static String colsName(int cols) { return cols < 0 ? "n" + -cols : Integer.toString(cols); }
 
     // ---- micro-tile ----------------------------------------------------------------------------
 
@@ -280,16 +369,17 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         MatmulShape s = shape;
         final int a = 0, aBase = 1, b = 2, bBase = 3, c = 4, cBase = 5, mArg = 6, bias = 7, biasBase = 8;
         final int kk = epilogue.bias() ? 9 : 7;
-        int nv = (cols + vl - 1) / vl, lastLanes = cols - (nv - 1) * vl;
-        boolean partial = lastLanes < vl;
+        boolean narrow = cols < 0;
+        int nv = narrow ? -cols : (cols + vl - 1) / vl, lastLanes = narrow ? -1 : cols - (nv - 1) * vl;
+        boolean partial = narrow || lastLanes < vl;
         int accBase = kk + 1, bvBase = accBase + rs * nv, av = bvBase + nv, mask = av + 1;
-        int bStride = pack ? nv * vl : s.ldb();
-        int aRowStride = s.transposeA() ? 1 : s.lda();
 
         if (partial) {
             // mask of the first lastLanes lanes: stores always need it; unpacked B loads too, since lanes
-            // beyond n may lie past the end of b.
-            getSpecies(code).push(0).push(lastLanes);
+            // beyond n may lie past the end of b. A narrow block's are what is left of the runtime n.
+            getSpecies(code).push(0);
+            if (narrow) code.iload(mArg).addConst(-(nv - 1) * vl);
+            else code.push(lastLanes);
             code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
         }
         for (int i = 0; i < rs * nv; i++) {
@@ -298,19 +388,18 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         code.forLoop(kk, 0, kBound(mArg), 1, () -> {
             for (int v = 0; v < nv; v++) {
                 boolean masked = partial && !pack && v == nv - 1;
-                getSpecies(code).aload(b).iload(bBase).addScaled(kk, bStride).addConst(v * vl);
+                getSpecies(code).aload(b).iload(bBase);
+                if (pack) code.addScaled(kk, nv * vl);
+                else addStride(code, kk, s.ldb(), mArg);
+                code.addConst(v * vl);
                 if (masked) code.aload(mask);
                 code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
                 code.astore(bvBase + v);
             }
             for (int r = 0; r < rs; r++) {
-                getSpecies(code).aload(a).iload(aBase).addConst(r * aRowStride);
-                if (s.transposeA()) {
-                    if (s.hasRuntimeM()) code.addProduct(kk, mArg);
-                    else code.addScaled(kk, s.lda());
-                } else {
-                    code.addScaled(kk, 1);
-                }
+                getSpecies(code).aload(a).iload(aBase);
+                if (s.transposeA()) addStride(code.addConst(r), kk, s.lda(), mArg);
+                else addStrideTimes(code, r, s.lda(), mArg).addScaled(kk, 1);
                 code.insn(FALOAD).invokeStatic(FV, "broadcast", "(" + SPECIES_D + "F)" + FV_D).astore(av);
                 for (int v = 0; v < nv; v++) {
                     int acc = accBase + r * nv + v;
@@ -345,14 +434,21 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                         code.invokeVirtual(FV, "blend", "(F" + MASK_D + ")" + FV_D).astore(acc);
                     }
                 }
-                code.aload(accBase + r * nv + v).aload(c).iload(cBase).addConst(r * s.ldc() + v * vl);
+                code.aload(accBase + r * nv + v).aload(c).iload(cBase);
+                addStrideTimes(code, r, s.ldc(), mArg).addConst(v * vl);
                 if (masked) code.aload(mask);
                 code.invokeVirtual(FV, "intoArray", "([FI" + (masked ? MASK_D : "") + ")V");
             }
         }
         // tanh and sigmoid run over the tile just stored, while it is in L1, by one loop (activate): unrolled
         // per accumulator, their double-lane formulas would outgrow the size up to which HotSpot compiles methods.
-        if (epilogue.formula()) code.aload(c).iload(cBase).push(rs).push(cols).invokeStatic(className, "activate", "([FIII)V");
+        if (epilogue.formula()) {
+            code.aload(c).iload(cBase).push(rs);
+            if (narrow) code.iload(mArg);
+            else code.push(cols);
+            if (s.ldc() < 0) code.iload(mArg);
+            code.invokeStatic(className, "activate", activateDesc);
+        }
         code.insn(RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
@@ -364,14 +460,15 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      * in double lanes with {@link WideMath}, so the bits do not depend on the JIT tier.
      */
     private void emitActivate(ClassWriter cw) {
-        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, "activate", "([FIII)V", null, null);
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, "activate", activateDesc, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
-        final int c = 0, base = 1, rows = 2, cols = 3, r = 4, j = 5, at = 6, mask = 7, v = 8;
+        // A runtime n's C rows are n apart: the fifth argument.
+        final int c = 0, base = 1, rows = 2, cols = 3, ldc = 4, r = shape.ldc() < 0 ? 5 : 4, j = r + 1, at = r + 2, mask = r + 3, v = r + 4;
         ElementwiseLanes.Slots slots = new ElementwiseLanes.Slots(v + 1);
         ElementwiseFormulas formulas = new ElementwiseFormulas(new ElementwiseVectorLanes(mv, slots, className), true, true);
         code.forLoop(r, 0, cc -> cc.iload(rows), 1, () -> {
-            code.iload(base).iload(r).push(shape.ldc()).insn(IMUL).insn(IADD).istore(at);
+            addStride(code.iload(base), r, shape.ldc(), ldc).istore(at);
             code.forLoop(j, 0, cc -> cc.iload(cols), vl, () -> {
                 getSpecies(code).iload(j).iload(cols);
                 code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
@@ -425,31 +522,53 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      */
     private void emitPack(ClassWriter cw, int cols) {
         MatmulShape s = shape;
-        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, packName(cols), s.hasRuntimeK() ? PACK_K_DESC : PACK_DESC, null, null);
+        MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, packName(cols), packTakesDim() ? PACK_RT_DESC : PACK_DESC, null, null);
         mv.visitCode();
         MatmulCode code = new MatmulCode(mv);
-        // A runtime-K kernel's pack takes k as a fourth argument.
-        final int b = 0, bBase = 1, panel = 2, kArg = 3, kk = s.hasRuntimeK() ? 4 : 3, mask = kk + 1;
-        int nv = (cols + vl - 1) / vl, p = nv * vl, lastLanes = cols - (nv - 1) * vl;
-        if (s.transposeB()) {
+        // A runtime-K or runtime-N kernel's pack takes that dimension as a fourth argument.
+        final int b = 0, bBase = 1, panel = 2, rt = 3, kk = packTakesDim() ? 4 : 3, mask = kk + 1, j = kk + 2;
+        boolean narrow = cols < 0;
+        int nv = narrow ? -cols : (cols + vl - 1) / vl, p = nv * vl, lastLanes = narrow ? -1 : cols - (nv - 1) * vl;
+        java.util.function.Consumer<MatmulCode> kBound = c -> { if (s.hasRuntimeK()) c.iload(rt); else c.push(s.k()); };
+        if (s.transposeB() && narrow) {
+            // The first n < W rows of the stored n×k B (n the argument) as columns, the rest of the panel zero: a
+            // scalar copy, since the transposing blocks are specialised to their row count.
+            code.forLoop(kk, 0, kBound, 1, () -> code.forLoop(j, 0, p, 1, () -> {
+                Label zero = new Label(), store = new Label();
+                code.aload(panel).iload(kk).mulConst(p).iload(j).insn(IADD);
+                code.iload(j).iload(rt);
+                code.mv.visitJumpInsn(IF_ICMPGE, zero);
+                code.aload(b).iload(bBase).addScaled(j, s.k()).iload(kk).insn(IADD).insn(FALOAD);
+                code.mv.visitJumpInsn(GOTO, store);
+                code.mv.visitLabel(zero);
+                code.insn(FCONST_0);
+                code.mv.visitLabel(store);
+                code.insn(FASTORE);
+            }));
+        } else if (s.transposeB()) {
             // Columns j0 + v·VL … of op(B) are rows of the stored n×k B: transpose them a vector's worth at a time.
             for (int v = 0; v < nv; v++) {
                 int rowsHere = Math.min(vl, cols - v * vl);
                 transposes.add(((long) rowsHere << 32) | p);
-                code.aload(b).iload(bBase).addConst(v * vl * s.k()).aload(panel).push(v * vl);
-                code.invokeStatic(className, PanelTransposeWriter.name(rowsHere, p), PanelTransposeWriter.DESC);
+                code.aload(b).iload(bBase);
+                addStrideTimes(code, v * vl, s.ldb(), rt).aload(panel).push(v * vl);
+                if (s.hasRuntimeK()) code.iload(rt);
+                code.invokeStatic(className, PanelTransposeWriter.name(rowsHere, p), transposer.desc());
             }
         } else {
             // Rows of B, a plain vector copy; the masked load of the last vector zero-fills the padding.
-            boolean partial = lastLanes < vl;
+            boolean partial = narrow || lastLanes < vl;
             if (partial) {
-                getSpecies(code).push(0).push(lastLanes);
+                getSpecies(code).push(0);
+                if (narrow) code.iload(rt).addConst(-(nv - 1) * vl);
+                else code.push(lastLanes);
                 code.invokeInterface(SPECIES_T, "indexInRange", "(II)" + MASK_D).astore(mask);
             }
-            code.forLoop(kk, 0, c -> { if (s.hasRuntimeK()) c.iload(kArg); else c.push(s.k()); }, 1, () -> {
+            code.forLoop(kk, 0, kBound, 1, () -> {
                 for (int v = 0; v < nv; v++) {
                     boolean masked = partial && v == nv - 1;
-                    getSpecies(code).aload(b).iload(bBase).addScaled(kk, s.ldb()).addConst(v * vl);
+                    getSpecies(code).aload(b).iload(bBase);
+                    addStride(code, kk, s.ldb(), rt).addConst(v * vl);
                     if (masked) code.aload(mask);
                     code.invokeStatic(FV, "fromArray", "(" + SPECIES_D + "[FI" + (masked ? MASK_D : "") + ")" + FV_D);
                     code.aload(panel).iload(kk).mulConst(p).addConst(v * vl);

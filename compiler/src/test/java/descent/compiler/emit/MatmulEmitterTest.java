@@ -144,6 +144,94 @@ class MatmulEmitterTest {
     }
 
     /**
+     * A kernel with n (the batch as C's columns) as an argument gives the bits of the kernel specialised to that n,
+     * vector and scalar, every transpose, with and without a bias and activation epilogue, for n below one block's
+     * width, at whole blocks and between them, and across the packing threshold (m = 64, k = 2048: a row-major B
+     * is packed from n = 256); it writes nothing outside C and rejects operands too short for the n it is given.
+     */
+    @Test
+    void runtimeNKernelsMatchTheStaticOnes() {
+        for (int[] mk : new int[][] {{19, 37}, {8, 5}, {64, 2048}, {3, 1}}) {
+            int m = mk[0], k = mk[1];
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
+                MatmulShape runtime = new MatmulShape(m, k, MatmulShape.RUNTIME_N, ta, tb, descent.runtime.DType.F32);
+                int[] ns = m == 64 ? new int[] {255, 256, 300} : new int[] {1, 5, 16, 17, 31, 32, 33, 37, 64, 100};
+                if (m == 64 && !tb && MatmulEmitter.vectorApiAvailable()) assertEquals(256, VectorMatmulWriter.packFromN(runtime));
+                for (MatmulEpilogue epi : List.of(MatmulEpilogue.NONE, new MatmulEpilogue(true, descent.compiler.ir.UnaryFn.TANH))) {
+                    if (m == 64 && !epi.isNone()) continue;
+                    for (boolean vector : new boolean[] {true, false}) {
+                        if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
+                        EmittedMatmul rn = vector ? MatmulEmitter.emitVector(runtime, epi) : MatmulEmitter.emitScalar(runtime, epi);
+                        assertVerifies(rn);
+                        float[] scratch = rn.newScratch();
+                        for (int n : ns) {
+                            MatmulShape fixed = MatmulShape.of(m, k, n, ta, tb);
+                            EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed, epi) : MatmulEmitter.emitScalar(fixed, epi);
+                            SplittableRandom rnd = new SplittableRandom(n * 31L + m + t);
+                            float[] a = random(rnd, 3 + k * m), b = random(rnd, 2 + k * n), bias = random(rnd, 4 + n);
+                            float[] c1 = new float[1 + m * n + 1], c2 = new float[1 + m * n + 1];
+                            Arrays.fill(c2, SENTINEL);
+                            sk.kernel().run(a, 3, b, 2, c1, 1, m, sk.newScratch(), bias, 4);
+                            rn.kernel().run(a, 3, b, 2, c2, 1, n, scratch, bias, 4);
+                            String what = (vector ? "vector " : "scalar ") + fixed.tag() + epi.tag();
+                            assertEquals(SENTINEL, c2[0], what);
+                            assertEquals(SENTINEL, c2[1 + m * n], what);
+                            assertArrayEquals(Arrays.copyOfRange(c1, 1, 1 + m * n), Arrays.copyOfRange(c2, 1, 1 + m * n), what);
+                            if (epi.isNone()) {
+                                assertArrayEquals(MatmulReference.fmaChain(fixed, m, Arrays.copyOfRange(a, 3, a.length), 0,
+                                        Arrays.copyOfRange(b, 2, b.length), 0), Arrays.copyOfRange(c2, 1, 1 + m * n), what);
+                            }
+                            float[] shortB = new float[2 + k * n - 1];
+                            assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(a, 3, shortB, 2, c2, 1, n, scratch, bias, 4), what);
+                        }
+                        assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(new float[m * k], 0, new float[k], 0, new float[m], 0, -1, scratch, new float[8], 0));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A product contracted over the batch against a transposed B (k an argument; B stored n×k) gives the bits of
+     * the kernel specialised to that k, vector and scalar, for a row-major and a transposed A, including k below one
+     * vector and not a multiple of it; a call with a scratch too small for k's panel fails before writing C.
+     */
+    @Test
+    void runtimeKKernelsWithATransposedBMatchTheStaticOnes() {
+        for (int[] mn : new int[][] {{19, 37}, {8, 32}, {64, 10}, {3, 5}}) {
+            int m = mn[0], n = mn[1];
+            for (boolean ta : new boolean[] {false, true}) {
+                MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, ta, true, descent.runtime.DType.F32);
+                for (boolean vector : new boolean[] {true, false}) {
+                    if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
+                    EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
+                    assertVerifies(rk);
+                    for (int k : new int[] {1, 7, 16, 64, 129}) {
+                        MatmulShape fixed = MatmulShape.of(m, k, n, ta, true);
+                        EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed) : MatmulEmitter.emitScalar(fixed);
+                        SplittableRandom rnd = new SplittableRandom(k * 17L + m + (ta ? 1 : 0));
+                        float[] a = random(rnd, 3 + k * m), b = random(rnd, 2 + k * n), c1 = new float[1 + m * n], c2 = new float[1 + m * n];
+                        sk.kernel().run(a, 3, b, 2, c1, 1, m, sk.newScratch());
+                        rk.kernel().run(a, 3, b, 2, c2, 1, k, rk.newScratch(k));
+                        String what = (vector ? "vector " : "scalar ") + fixed.tag();
+                        assertArrayEquals(c1, c2, what);
+                        assertArrayEquals(MatmulReference.fmaChain(fixed, m, Arrays.copyOfRange(a, 3, a.length), 0,
+                                Arrays.copyOfRange(b, 2, b.length), 0), Arrays.copyOfRange(c2, 1, c2.length), what);
+                        if (vector && k > 1) {
+                            float[] c3 = new float[1 + m * n];
+                            assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(a, 3, b, 2, c3, 1, k, rk.newScratch(k - 1)), what);
+                            assertArrayEquals(new float[c3.length], c3, what + ": wrote C before failing");
+                        }
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new MatmulShape(MatmulShape.RUNTIME_M, MatmulShape.RUNTIME_K, 4, true, false, descent.runtime.DType.F32));
+        assertThrows(IllegalArgumentException.class, () -> new MatmulShape(4, MatmulShape.RUNTIME_K, MatmulShape.RUNTIME_N, true, false, descent.runtime.DType.F32));
+    }
+
+    /**
      * A kernel over a column block of wider matrices (B's rows ldb apart, C's ldc apart) writes exactly that block
      * of C, with the bits the dense kernel gives there — vector (packing B or not) and scalar, static, runtime-M and
      * runtime-K shapes, with a bias epilogue — and leaves every other column of C alone.
