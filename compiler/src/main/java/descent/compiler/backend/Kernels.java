@@ -18,6 +18,10 @@ final class Kernels {
 
     private static final Map<String, Entry> CACHE = new ConcurrentHashMap<>();
     private static final ReferenceQueue<Object> CLEARED = new ReferenceQueue<>();
+    private static final java.util.concurrent.atomic.AtomicLong EMITTED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many kernels this JVM has emitted (for tests: a change of batch size must not emit any). */
+    static long emitted() { return EMITTED.get(); }
 
     /** A cached kernel, with its key so that a cleared entry can be removed. */
     private static final class Entry extends SoftReference<Object> {
@@ -41,6 +45,7 @@ final class Kernels {
             Object o = old == null ? null : old.get();
             if (o != null) { made[0] = o; return old; }
             made[0] = emit.get();
+            EMITTED.incrementAndGet();
             return new Entry(k, made[0]);
         });
         return (T) made[0];

@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
- * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·B with a
- * row-major B; {@link WeightGradientCalls#weightGradient}, which packs B itself when the batch is large); a
- * kernel per batch size, made when first seen, when the batch is C's column count or is contracted against a
- * transposed B.
+ * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·op(B),
+ * {@link WeightGradientCalls#weightGradient}, which packs B itself when it must), one with a runtime N when the
+ * batch is C's column count (the column layout, W·X with X features × batch); a kernel per batch size, made when
+ * first seen, only when the batch is two of the dimensions.
  *
  * <p>On several threads a product is split the way that keeps each core on its own rows of a weight matrix
  * (each strategy in a file of its own, chosen in {@link #matmul(KernelCalls, Node, Op.MatMul, MatmulEpilogue,
@@ -87,7 +87,7 @@ final class MatmulCalls {
                 ColumnsOfWMatmul.call(c, shape, epi, x, y, bias, id);
                 return;
             }
-            EmittedMatmul e = Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
+            EmittedMatmul e = kernel(shape, epi);
             if (!m.transposeA() && c.threads.threads() > 1 && (rows < 0 || (long) rows * k * cols >= PARALLEL_MACS)) {
                 RowSplitMatmul.call(c, e, rows, k, cols, m.transposeB(), epi, x, y, bias, id);
                 return;
@@ -108,22 +108,27 @@ final class MatmulCalls {
             WeightGradientCalls.parts(c, rows, -1, cols, tb, epi, x, y, bias, id);
             return;
         }
-        if (ta && !tb && k < 0 && rows >= 0 && cols >= 0) {
-            // A weight gradient: the runtime-K kernel, for every batch size (it packs B itself when the batch is large).
+        if (k < 0 && rows >= 0 && cols >= 0) {
+            // Contracted over the batch: the runtime-K kernel, for every batch size (it packs B itself when it must).
             int scratch = c.buffers.lazy();
-            EmittedMatmul e = WeightGradientCalls.weightGradient(rows, 1, cols, false, epi);
+            EmittedMatmul e = ta ? WeightGradientCalls.weightGradient(rows, cols, tb, epi) : kernel(new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, false, tb, DType.F32), epi);
             c.call((buf, step, b) -> {
-                float[] s = null;
-                int floats = e.scratchFloats(b);
-                if (floats > 0) {
-                    s = (float[]) buf[scratch];
-                    if (s == null || s.length < floats) buf[scratch] = s = new float[floats];
-                }
+                float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats(b));
+                buf[scratch] = s;
                 e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
                         bias < 0 ? null : (float[]) buf[bias], 0);
             });
             return;
         }
+        if (rows >= 0 && k >= 0 && cols < 0) {
+            // The batch as C's columns: the runtime-N kernel, for every batch size. One thread.
+            EmittedMatmul e = kernel(new MatmulShape(rows, k, MatmulShape.RUNTIME_N, ta, tb, DType.F32), epi);
+            int scratch = e.scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), 0)) : -1;
+            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b,
+                    scratch < 0 ? null : (float[]) buf[scratch], bias < 0 ? null : (float[]) buf[bias], 0));
+            return;
+        }
+        // The batch in two dimensions (X·Xᵀ, say): a kernel per batch size, made when first seen.
         int scratch = c.buffers.lazy();
         // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
         AtomicReference<Object[]> lastKernel = new AtomicReference<>();
@@ -131,17 +136,19 @@ final class MatmulCalls {
             Object[] lk = lastKernel.get();
             if (lk == null || (int) lk[0] != b) {
                 MatmulShape shape = new MatmulShape(rows < 0 ? b : rows, k < 0 ? b : k, cols < 0 ? b : cols, ta, tb, DType.F32);
-                lk = new Object[] {b, Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi))};
+                lk = new Object[] {b, kernel(shape, epi)};
                 lastKernel.set(lk);
             }
             EmittedMatmul e = (EmittedMatmul) lk[1];
-            float[] s = null;
-            if (e.scratchFloats() > 0) {
-                s = (float[]) buf[scratch];
-                if (s == null || s.length < e.scratchFloats()) buf[scratch] = s = new float[e.scratchFloats()];
-            }
+            float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats());
+            buf[scratch] = s;
             e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows < 0 ? b : rows, s,
                     bias < 0 ? null : (float[]) buf[bias], 0);
         });
+    }
+
+    /** The shared kernel of {@code shape} with {@code epi}. */
+    private static EmittedMatmul kernel(MatmulShape shape, MatmulEpilogue epi) {
+        return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
     }
 }

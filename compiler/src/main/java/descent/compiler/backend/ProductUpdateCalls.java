@@ -119,12 +119,11 @@ final class ProductUpdateCalls {
                     int floats = Math.min(block, RowBlocks.firstRow(p + 1, splitParts, s.rows()) - RowBlocks.firstRow(p, splitParts, s.rows())) * s.cols();
                     if (cBlock[p] == null || cBlock[p].length < floats) cBlock[p] = new float[floats];
                 }
-                // Runtime-K kernels take the batch as an argument: looked up again only when the block height changes
-                // (a transposed B, which UpdateFusion does not fuse today, would have a kernel per batch).
-                if (block != kernelsBlock || s.tb()) {
+                // Runtime-K kernels take the batch as an argument: looked up again only when the block height changes.
+                if (block != kernelsBlock) {
                     java.util.Arrays.fill(kernels, null);
                     for (int h = 1; h <= block; h++) {
-                        if (used(h)) kernels[h] = WeightGradientCalls.weightGradient(h, b, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                        if (used(h)) kernels[h] = WeightGradientCalls.weightGradient(h, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
                     }
                     kernelsBlock = block;
                 }
@@ -162,7 +161,7 @@ final class ProductUpdateCalls {
             for (int r = from; r < to; r += block) {
                 int h = Math.min(block, to - r), at = r * cols, cAt = s.kept() ? at : 0;
                 EmittedMatmul e = kernels[h];
-                e.kernel().run(a, r, bm, 0, c, cAt, e.shape().hasRuntimeK() ? batch : h, scratch[p], null, 0);
+                e.kernel().run(a, r, bm, 0, c, cAt, batch, scratch[p], null, 0);
                 for (int i = 0; i < io.length; i++) {
                     io[i] = s.inputs()[i] == s.product() ? cAt : s.kinds().get(i) == InputKind.FULL ? at : 0;
                 }

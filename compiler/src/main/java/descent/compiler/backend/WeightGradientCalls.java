@@ -7,8 +7,8 @@ import descent.compiler.emit.MatmulShape;
 import descent.runtime.DType;
 
 /**
- * Weight gradients C = Aᵀ·B contracted over the batch: one runtime-K kernel for every batch size, and on several
- * threads a split by rows of C, which the update of the same rows follows on the same core.
+ * Weight gradients C = Aᵀ·B (or Aᵀ·Bᵀ) contracted over the batch: one runtime-K kernel for every batch size, and on
+ * several threads a split by rows of C, which the update of the same rows follows on the same core.
  */
 final class WeightGradientCalls {
     private WeightGradientCalls() {}
@@ -50,8 +50,8 @@ final class WeightGradientCalls {
     /**
      * A weight gradient, C = Aᵀ·B contracted over the batch, split by rows of C: a row block of C reads a column
      * block of A (stored batch × rows), which its kernel reads in place, rows of A {@code rows} apart. Bitwise the
-     * unsplit product, like the row splits above. One instance per thread (kept in a buffer slot); kernels are
-     * looked up again only when the batch size changes, so a warm call allocates nothing.
+     * unsplit product, like the row splits above. One instance per thread (kept in a buffer slot); its kernels take
+     * the batch as an argument and are looked up once, and scratch only grows, so a warm call allocates nothing.
      */
     private static final class TransposedParts implements java.util.function.IntConsumer {
         private final int parts, rows, cols, x, y, bias, id;
@@ -80,21 +80,18 @@ final class WeightGradientCalls {
             this.scratch = new float[parts][];
         }
 
-        /** The kernel for {@code m} of the rows at batch {@code k} ({@link #weightGradient}). */
-        private EmittedMatmul kernel(int m, int k) { return weightGradient(m, k, cols, tb, epi, rows); }
-
-        /** The int argument of a call of {@code e}: k for a runtime-K kernel, else the block's rows. */
-        private int dim(EmittedMatmul e, int blockRows) { return e.shape().hasRuntimeK() ? batch : blockRows; }
+        /** The kernel for {@code m} of the rows ({@link #weightGradient}). */
+        private EmittedMatmul kernel(int m) { return weightGradient(m, cols, tb, epi, rows); }
 
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
-                // A row-major B's kernels take the batch as an argument: looked up once. A transposed B has a kernel
-                // per batch. Scratch only grows, so going back to an earlier batch allocates nothing.
-                if (whole == null || tb) {
-                    whole = kernel(rows, b);
+                // The kernels take the batch as an argument: looked up once. Scratch only grows, so going back to an
+                // earlier batch allocates nothing.
+                if (whole == null) {
+                    whole = kernel(rows);
                     for (int p = 0; p < parts; p++) {
                         int n = RowBlocks.rowsOf(p, parts, rows);
-                        kernels[p] = n == 0 ? null : kernel(n, b);
+                        kernels[p] = n == 0 ? null : kernel(n);
                     }
                 }
                 wholeScratch = grown(wholeScratch, whole.scratchFloats(b));
@@ -103,7 +100,7 @@ final class WeightGradientCalls {
             }
             splitLast = (long) rows * b * cols >= PARALLEL_MACS_WEIGHT_GRADIENT;
             if (!splitLast) {
-                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, dim(whole, rows), wholeScratch,
+                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, batch, wholeScratch,
                         bias < 0 ? null : (float[]) buf[bias], 0);
                 return;
             }
@@ -114,25 +111,25 @@ final class WeightGradientCalls {
         @Override public void accept(int p) {
             int from = RowBlocks.firstRow(p, parts, rows), n = RowBlocks.rowsOf(p, parts, rows);
             if (n == 0) return;
-            kernels[p].kernel().run((float[]) buf[x], from, (float[]) buf[y], 0, (float[]) buf[id], from * cols, dim(kernels[p], n), scratch[p],
+            kernels[p].kernel().run((float[]) buf[x], from, (float[]) buf[y], 0, (float[]) buf[id], from * cols, batch, scratch[p],
                     bias < 0 ? null : (float[]) buf[bias], 0);
         }
     }
 
     /**
-     * The kernel of a weight gradient Aᵀ·B (A stored batch × m) at batch {@code k}: with a row-major B, the one
-     * runtime-K kernel for every batch size, which packs B from the k where the kernel specialised to that k would
+     * The kernel of a weight gradient Aᵀ·op(B) (A stored batch × m): the one runtime-K kernel for every batch size.
+     * With a row-major B it packs B from the k where the kernel specialised to that k would
      * ({@code VectorMatmulWriter.packFromK}: 784×1024×512 took 8.1 ms packed and 11.9 ms in place, same JVM,
-     * 2026-11-27); with a transposed B, the kernel specialised to k.
+     * 2026-11-27); a transposed B (stored cols × batch) it always packs, into a panel that grows with the batch.
      */
-    static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi) {
-        return weightGradient(m, k, cols, tb, epi, m);
+    static EmittedMatmul weightGradient(int m, int cols, boolean tb, MatmulEpilogue epi) {
+        return weightGradient(m, cols, tb, epi, m);
     }
 
     /** The same for rows of C whose A is a column block of one stored batch × {@code lda}. */
-    static EmittedMatmul weightGradient(int m, int k, int cols, boolean tb, MatmulEpilogue epi, int lda) {
-        MatmulShape shape = tb ? new MatmulShape(m, k, cols, true, true, DType.F32).withStrides(lda, k, cols)
-                : new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, false, DType.F32).withStrides(lda, cols, cols);
+    static EmittedMatmul weightGradient(int m, int cols, boolean tb, MatmulEpilogue epi, int lda) {
+        MatmulShape shape = new MatmulShape(m, MatmulShape.RUNTIME_K, cols, true, tb, DType.F32)
+                .withStrides(lda, tb ? MatmulShape.RUNTIME_K : cols, cols);
         return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
     }
 }

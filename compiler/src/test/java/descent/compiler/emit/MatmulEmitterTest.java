@@ -193,22 +193,23 @@ class MatmulEmitterTest {
     }
 
     /**
-     * A product contracted over the batch against a transposed B (k an argument; B stored n×k) gives the bits of
-     * the kernel specialised to that k, vector and scalar, for a row-major and a transposed A, including k below one
-     * vector and not a multiple of it; a call with a scratch too small for k's panel fails before writing C.
+     * A product contracted over the batch with a row-major A or a transposed B (k an argument; A stored m×k, B n×k)
+     * gives the bits of the kernel specialised to that k, vector and scalar, including k below one vector and not a
+     * multiple of it; a call with a scratch too small for a transposed B's panel fails before writing C.
      */
     @Test
-    void runtimeKKernelsWithATransposedBMatchTheStaticOnes() {
+    void runtimeKKernelsOfEveryLayoutMatchTheStaticOnes() {
         for (int[] mn : new int[][] {{19, 37}, {8, 32}, {64, 10}, {3, 5}}) {
             int m = mn[0], n = mn[1];
-            for (boolean ta : new boolean[] {false, true}) {
-                MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, ta, true, descent.runtime.DType.F32);
+            for (boolean[] t : new boolean[][] {{false, true}, {true, true}, {false, false}}) {
+                boolean ta = t[0], tb = t[1];
+                MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, ta, tb, descent.runtime.DType.F32);
                 for (boolean vector : new boolean[] {true, false}) {
                     if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
                     EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
                     assertVerifies(rk);
                     for (int k : new int[] {1, 7, 16, 64, 129}) {
-                        MatmulShape fixed = MatmulShape.of(m, k, n, ta, true);
+                        MatmulShape fixed = MatmulShape.of(m, k, n, ta, tb);
                         EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed) : MatmulEmitter.emitScalar(fixed);
                         SplittableRandom rnd = new SplittableRandom(k * 17L + m + (ta ? 1 : 0));
                         float[] a = random(rnd, 3 + k * m), b = random(rnd, 2 + k * n), c1 = new float[1 + m * n], c2 = new float[1 + m * n];
@@ -218,7 +219,7 @@ class MatmulEmitterTest {
                         assertArrayEquals(c1, c2, what);
                         assertArrayEquals(MatmulReference.fmaChain(fixed, m, Arrays.copyOfRange(a, 3, a.length), 0,
                                 Arrays.copyOfRange(b, 2, b.length), 0), Arrays.copyOfRange(c2, 1, c2.length), what);
-                        if (vector && k > 1) {
+                        if (vector && tb && k > 1) {
                             float[] c3 = new float[1 + m * n];
                             assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(a, 3, b, 2, c3, 1, k, rk.newScratch(k - 1)), what);
                             assertArrayEquals(new float[c3.length], c3, what + ": wrote C before failing");
