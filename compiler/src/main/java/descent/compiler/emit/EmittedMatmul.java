@@ -30,13 +30,13 @@ public record EmittedMatmul(MatmulShape shape, int vectorLength, byte[] classFil
 
     /**
      * Floats of scratch a call with contracted dimension {@code k} needs: a runtime-K kernel packs B into a k × W
-     * panel from {@code VectorMatmulWriter.packFromK} on (below it, none: 0), so its scratch grows with k; any other
-     * kernel's is fixed.
+     * panel from {@code VectorMatmulWriter.packFromK} on (below it, none), and transposes a row-major A into a k × m
+     * panel ({@code VectorMatmulWriter.aPanelWidth}), so its scratch grows with k; any other kernel's is fixed.
      */
     public int scratchFloats(int k) {
         if (!shape.hasRuntimeK()) return scratchFloats;
-        if (scratchFloats == 0 || k < VectorMatmulWriter.packFromK(shape)) return 0;
-        long floats = (long) k * scratchFloats;
+        int a = isVector() ? VectorMatmulWriter.aPanelWidth(shape, vectorLength) : 0, b = scratchFloats - a;
+        long floats = (long) k * (a + (b > 0 && k >= VectorMatmulWriter.packFromK(shape) ? b : 0));
         if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("scratch panel too large for k = " + k);
         return (int) floats;
     }

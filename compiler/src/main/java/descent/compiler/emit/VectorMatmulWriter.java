@@ -58,6 +58,13 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     private final int vl, rows, vectors, width, scratch;
     /**
+     * For a runtime k with a row-major A (stored m × k, its rows k apart): the width of the panel A is transposed
+     * into first (m rounded up to whole vectors), so that the tiles read it with a constant stride; else 0.
+     */
+    private final int aPanel;
+    /** Slot holding where the A panel starts in the scratch. */
+    private final int aPanelOffSlot;
+    /**
      * Pack B when m (for a runtime n: n) is at least this: 0 when B is transposed, else the tuning's threshold
      * ({@link #packFromN} for a runtime n).
      */
@@ -81,7 +88,9 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         this.packFrom = packFrom(shape, tuning);
         this.packFromK = packFromK(shape);
         this.scratch = scratchFloats(shape, tuning, vectorLength);
-        this.transposer = shape.transposeB() ? new PanelTransposeWriter(className, vectorLength, shape.k()) : null;
+        this.aPanel = aPanelWidth(shape, vectorLength);
+        this.aPanelOffSlot = firstLocal + 4;
+        this.transposer = shape.transposeB() || aPanel > 0 ? new PanelTransposeWriter(className, vectorLength, shape.k()) : null;
         this.activateDesc = shape.ldc() < 0 ? "([FIIII)V" : "([FIII)V";
     }
 
@@ -138,9 +147,22 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         return shape.hasRuntimeM() || shape.hasRuntimeN() ? from != MatmulTuning.NEVER : shape.m() >= from;
     }
 
-    /** One k × W panel; the narrower last block reuses the front of it. For a runtime K: W, the floats per unit of k. */
+    /**
+     * The A panel's width for a runtime k with a row-major A, else 0. Its rows are k apart, a runtime stride: read in
+     * place, each of a tile's 8 rows needs its own base register, and 128×64×784 ran at 92 GFLOP/s against 112 for
+     * the kernel specialised to k = 64 (2026-11-28). Transposed once per call (0.13 ns per element), A is read
+     * like a transposed A: one base, a constant stride.
+     */
+    static int aPanelWidth(MatmulShape shape, int vectorLength) {
+        return shape.hasRuntimeK() && !shape.transposeA() ? (shape.m() + vectorLength - 1) / vectorLength * vectorLength : 0;
+    }
+
+    /**
+     * One k × W panel; the narrower last block reuses the front of it. For a runtime K: floats per unit of k, W when
+     * B may be packed plus the A panel's width ({@link EmittedMatmul#scratchFloats(int)} gives a call's total).
+     */
     static int scratchFloats(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
-        if (shape.hasRuntimeK()) return packFromK(shape) == MatmulTuning.NEVER ? 0 : tuning.vectors() * vectorLength;
+        if (shape.hasRuntimeK()) return (packFromK(shape) == MatmulTuning.NEVER ? 0 : tuning.vectors() * vectorLength) + aPanelWidth(shape, vectorLength);
         if (!mayPack(shape, tuning)) return 0;
         long floats = (long) shape.k() * tuning.vectors() * vectorLength;
         if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("scratch panel too large for " + shape.tag());
@@ -193,21 +215,18 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         int mFull = firstLocal + 2;
         // Rows covered by whole row blocks: a constant, or m - m % R computed once.
         if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
-        if (shape.hasRuntimeK() && packFromK == MatmulTuning.ALWAYS) {
-            // A transposed B: every call packs; the scratch must hold the k × W panel.
-            code.push(0).iload(mSlot).push(scratch).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
-            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
-            columnBlocks(code, true);
-        } else if (shape.hasRuntimeK() && packFromK != MatmulTuning.NEVER) {
-            // k large enough to repay the copy: check the scratch holds the k × W panel, then the packed path.
-            Label direct = new Label();
-            code.iload(mSlot).push(packFromK);
-            code.mv.visitJumpInsn(IF_ICMPLT, direct);
-            code.push(0).iload(mSlot).push(scratch).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
-            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
-            columnBlocks(code, true);
-            code.mv.visitLabel(direct);
-            columnBlocks(code, false);
+        if (shape.hasRuntimeK()) {
+            if (packFromK == MatmulTuning.ALWAYS || packFromK == MatmulTuning.NEVER) {
+                runtimeK(code, packFromK == MatmulTuning.ALWAYS);
+            } else {
+                // k large enough to repay the copy: the packed path; else in place.
+                Label direct = new Label();
+                code.iload(mSlot).push(packFromK);
+                code.mv.visitJumpInsn(IF_ICMPLT, direct);
+                runtimeK(code, true);
+                code.mv.visitLabel(direct);
+                runtimeK(code, false);
+            }
         } else if (!shape.hasRuntimeM() && !shape.hasRuntimeN()) {
             columnBlocks(code, shape.m() >= packFrom);
         } else if (packFrom == MatmulTuning.ALWAYS || packFrom == MatmulTuning.NEVER) {
@@ -221,6 +240,39 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             code.mv.visitLabel(direct);
             columnBlocks(code, false);
         }
+    }
+
+    /**
+     * A runtime k's path, packing B or not: checks the scratch holds the k × W panel (when packing) and the k × A-panel
+     * one after it, transposes a row-major A into the latter, then every column block.
+     */
+    private void runtimeK(MatmulCode code, boolean packed) {
+        int perK = (packed ? width : 0) + aPanel;
+        if (perK > 0) {
+            code.push(0).iload(mSlot).push(perK).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+        }
+        if (aPanel > 0) {
+            if (packed) code.iload(mSlot).push(width).insn(IMUL);
+            else code.push(0);
+            code.istore(aPanelOffSlot);
+            // A's rows VL at a time into columns of the panel: panel[off + kk·P + i] = A[i, kk].
+            int i = firstLocal + 5, m = shape.m(), full = m - m % vl;
+            if (full > 0) code.forLoop(i, 0, full, vl, () -> transposeRowsOfA(code, i, vl));
+            if (m % vl != 0) {
+                code.push(full).istore(i);
+                transposeRowsOfA(code, i, m % vl);
+            }
+        }
+        columnBlocks(code, packed);
+    }
+
+    /** transpose(a, aOff + i·k, scratch, aPanelOff + i, k) for {@code rowsHere} rows of A from row {@code i}. */
+    private void transposeRowsOfA(MatmulCode code, int i, int rowsHere) {
+        transposes.add(((long) rowsHere << 32) | aPanel);
+        code.aload(A).iload(A_OFF).addProduct(i, mSlot);
+        code.aload(scratchSlot).iload(aPanelOffSlot).iload(i).insn(IADD).iload(mSlot);
+        code.invokeStatic(className, PanelTransposeWriter.name(rowsHere, aPanel), transposer.desc());
     }
 
     /** Every column block, then return. */
@@ -339,9 +391,9 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private void callTile(MatmulCode code, Tile tile, int i0Slot, int j0Slot) {
         tiles.add(tile);
         MatmulShape s = shape;
-        code.aload(A).iload(A_OFF);
-        if (s.transposeA()) code.addScaled(i0Slot, 1);
-        else addStride(code, i0Slot, s.lda(), mSlot);
+        if (aPanel > 0) code.aload(scratchSlot).iload(aPanelOffSlot).addScaled(i0Slot, 1);
+        else if (s.transposeA()) code.aload(A).iload(A_OFF).addScaled(i0Slot, 1);
+        else addStride(code.aload(A).iload(A_OFF), i0Slot, s.lda(), mSlot);
         if (tile.packed()) code.aload(scratchSlot).push(0);
         else code.aload(B).iload(B_OFF).iload(j0Slot).insn(IADD);
         code.aload(C).iload(C_OFF);
@@ -398,7 +450,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             }
             for (int r = 0; r < rs; r++) {
                 getSpecies(code).aload(a).iload(aBase);
-                if (s.transposeA()) addStride(code.addConst(r), kk, s.lda(), mArg);
+                if (aPanel > 0) code.addConst(r).addScaled(kk, aPanel);
+                else if (s.transposeA()) addStride(code.addConst(r), kk, s.lda(), mArg);
                 else addStrideTimes(code, r, s.lda(), mArg).addScaled(kk, 1);
                 code.insn(FALOAD).invokeStatic(FV, "broadcast", "(" + SPECIES_D + "F)" + FV_D).astore(av);
                 for (int v = 0; v < nv; v++) {
