@@ -65,7 +65,22 @@ class BatchLayoutProductTest {
             train step { GradientDescentOptimizer(0.1).minimize(loss) }
             """;
 
-    private record Layout(String name, String source, boolean xByBatch, boolean yByBatch) {}
+    /** y = Wᵀ·X with W stored [16, 24] and X [16, batch]: the batch is y's columns, A transposed; dW = X·dyᵀ. */
+    private static final String W_TRANSPOSED = """
+            model w_transposed
+            input x: f32[16, batch]
+            input t: f32[24, batch]
+            var w: f32[16, 24] = glorot_uniform(seed=1)
+            y = matmul(w, x, transpose_a=true)
+            loss = reduce_sum(y * t)
+            output y
+            output loss
+            train step { GradientDescentOptimizer(0.1).minimize(loss) }
+            """;
+
+    private record Layout(String name, String source, boolean xByBatch, boolean yByBatch, boolean wTransposed) {
+        Layout(String name, String source, boolean xByBatch, boolean yByBatch) { this(name, source, xByBatch, yByBatch, false); }
+    }
 
     @TestFactory
     Stream<DynamicTest> everyBatchHasTheSpecialisedKernelsBitsWithoutANewKernel() {
@@ -73,7 +88,8 @@ class BatchLayoutProductTest {
         int features = 16;
         for (Layout l : List.of(new Layout("W·X, X [16, batch]", COLUMNS, false, false),
                 new Layout("W·Xᵀ, X [batch, 16]", ROWS_TRANSPOSED, true, false),
-                new Layout("Xᵀ·Wᵀ, X [16, batch]", BOTH_TRANSPOSED, false, true))) {
+                new Layout("Xᵀ·Wᵀ, X [16, batch]", BOTH_TRANSPOSED, false, true),
+                new Layout("Wᵀ·X, X [16, batch]", W_TRANSPOSED, false, false, true))) {
             for (int threads : new int[] {1, 2}) {
                 // Kernels are shared across the JVM: a width of its own per case, so none finds another's kernels.
                 int f = features++;
@@ -89,7 +105,8 @@ class BatchLayoutProductTest {
         float[] w = (float[]) s.get("w").data();
         run(l, features, s, w, 3);                       // the first batch compiles what the step needs
         long before = Kernels.emitted();
-        for (int batch : new int[] {1, 5, 17, 64, 600, 31}) run(l, features, s, w, batch);
+        // 24 × f × 6000 multiply-adds split over two threads (by rows of C, ColumnLayoutMatmul).
+        for (int batch : new int[] {1, 5, 17, 64, 600, 6000, 31}) run(l, features, s, w, batch);
         assertEquals(before, Kernels.emitted(), "kernels emitted after the first batch");
     }
 
@@ -102,7 +119,11 @@ class BatchLayoutProductTest {
                 "t", Tensor.of(t, l.yByBatch() ? new int[] {batch, 24} : new int[] {24, batch}));
         float[] y = (float[]) s.evaluate(feeds, List.of("y")).get("y").data();
         float[] dw = (float[]) ((Gradient.Dense) s.computeGradients("step", feeds).get("w")).value().data();
-        if (!l.yByBatch()) {
+        if (l.wTransposed()) {
+            // y = Wᵀ·X [24, batch] (W [f, 24]); dy = t, so dW = X·tᵀ [f, 24].
+            assertArrayEquals(product(MatmulShape.of(24, f, batch, true, false), w, x), y, "y at batch " + batch);
+            assertArrayEquals(product(MatmulShape.of(f, batch, 24, false, true), x, t), dw, "dW at batch " + batch);
+        } else if (!l.yByBatch()) {
             // y = W·X or W·Xᵀ [24, batch]; dy = t, so dW = t·Xᵀ (X [f, batch]) or t·X (X [batch, f]).
             assertArrayEquals(product(MatmulShape.of(24, f, batch, false, l.xByBatch()), w, x), y, "y at batch " + batch);
             assertArrayEquals(product(MatmulShape.of(24, batch, f, false, !l.xByBatch()), t, x), dw, "dW at batch " + batch);
