@@ -216,11 +216,24 @@ abstract class MatmulClassWriter implements Opcodes {
         return c -> { if (shape.hasRuntimeN()) c.iload(slot); else c.push(shape.n()); };
     }
 
-    private static void checkRange(MatmulCode code, int offSlot, int arraySlot, Consumer<MatmulCode> longSize) {
-        code.iload(offSlot).insn(I2L);
+    /**
+     * {@code Objects.checkFromIndexSize(off, size, array.length)} unless the operand is empty (a runtime dimension of
+     * 0, an empty batch): an empty operand is read nowhere, so its offset may lie anywhere, as a row block's does in
+     * an empty array.
+     */
+    private void checkRange(MatmulCode code, int offSlot, int arraySlot, Consumer<MatmulCode> longSize) {
+        int size = firstLocal;   // a long, in slots the body's locals take over afterwards
         longSize.accept(code);
+        code.mv.visitVarInsn(LSTORE, size);
+        Label empty = new Label();
+        code.mv.visitVarInsn(LLOAD, size);
+        code.insn(LCONST_0).insn(LCMP);
+        code.mv.visitJumpInsn(IFEQ, empty);
+        code.iload(offSlot).insn(I2L);
+        code.mv.visitVarInsn(LLOAD, size);
         code.aload(arraySlot).insn(ARRAYLENGTH).insn(I2L);
         code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
+        code.mv.visitLabel(empty);
     }
 
     /**

@@ -249,8 +249,13 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     private void runtimeK(MatmulCode code, boolean packed) {
         int perK = (packed ? width : 0) + aPanel;
         if (perK > 0) {
+            // k = 0 (an empty batch) needs no panel: the caller may pass none, and nothing reads it.
+            Label checked = new Label();
+            code.iload(mSlot);
+            code.mv.visitJumpInsn(IFEQ, checked);
             code.push(0).iload(mSlot).push(perK).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+            code.mv.visitLabel(checked);
         }
         if (aPanel > 0) {
             if (packed) code.iload(mSlot).push(width).insn(IMUL);

@@ -31,7 +31,10 @@ class RandomWideGraphsTest {
             String text = RandomModels.model(seed, "GATE", RandomGraphsTest.AGGREGATIONS.get(r.nextInt(4)), OPTIMIZERS.get(r.nextInt(OPTIMIZERS.size())), width);
             int big = (1 << 18) / width + 1 + r.nextInt(200), b = r.nextBoolean() ? big : 1 + r.nextInt(64);
             List<Map<String, Tensor>> feeds = new ArrayList<>();
-            for (int batch : new int[] {b, r.nextBoolean() ? big : 1 + r.nextInt(64), b}) {
+            int[] batches = {b, r.nextBoolean() ? big : 1 + r.nextInt(64), b};
+            // Every third case steps through an empty batch too.
+            if (seed % 3 == 0) batches = new int[] {batches[0], 0, batches[1], batches[2]};
+            for (int batch : batches) {
                 float[] x = new float[batch * width];
                 for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                 feeds.add(Map.of("x", Tensor.of(x, batch, width)));

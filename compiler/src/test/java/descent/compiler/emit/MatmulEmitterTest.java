@@ -186,6 +186,10 @@ class MatmulEmitterTest {
                             assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(a, 3, shortB, 2, c2, 1, n, scratch, bias, 4), what);
                         }
                         assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(new float[m * k], 0, new float[k], 0, new float[m], 0, -1, scratch, new float[8], 0));
+                        // n = 0 (an empty batch): nothing to write, nothing read past the operands.
+                        float[] none = {SENTINEL};
+                        rn.kernel().run(new float[m * k], 0, new float[0], 0, none, 0, 0, scratch, new float[0], 0);
+                        assertEquals(SENTINEL, none[0]);
                     }
                 }
             }
@@ -209,6 +213,11 @@ class MatmulEmitterTest {
                     if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
                     EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
                     assertVerifies(rk);
+                    // k = 0 (an empty batch): C is the sum of nothing, +0 everywhere.
+                    float[] zeros = new float[m * n];
+                    Arrays.fill(zeros, SENTINEL);
+                    rk.kernel().run(new float[0], 0, new float[0], 0, zeros, 0, 0, rk.newScratch(0));
+                    assertArrayEquals(new float[m * n], zeros);
                     for (int k : new int[] {1, 7, 16, 64, 129}) {
                         MatmulShape fixed = MatmulShape.of(m, k, n, ta, tb);
                         EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed) : MatmulEmitter.emitScalar(fixed);
