@@ -44,6 +44,11 @@ final class MatmulCalls {
         int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? bd[0] : bd[1];
         int id = n.id(), x = n.input(0), y = n.input(1);
         c.out(id);
+        if (rows == 0 || cols == 0) return;   // C is empty (a dimension bound to an empty batch)
+        if (k == 0) {
+            c.call((buf, step, b) -> java.util.Arrays.fill((double[]) buf[id], 0, rows * cols, 0.0));   // the sum of nothing
+            return;
+        }
         MatmulF64Kernel kernel = Kernels.get("matmul f64 " + rows + "x" + k + "x" + cols + " " + m,
                 () -> MatmulF64Emitter.emit(rows, k, cols, m.transposeA(), m.transposeB()));
         c.call((buf, step, b) -> kernel.run((double[]) buf[x], 0, (double[]) buf[y], 0, (double[]) buf[id], 0, b));
@@ -71,6 +76,14 @@ final class MatmulCalls {
         int rows = m.transposeA() ? a[1] : a[0], k = m.transposeA() ? a[0] : a[1], cols = m.transposeB() ? bd[0] : bd[1];
         c.out(id);
         int x = n.input(0), y = n.input(1);
+        if (rows == 0 || cols == 0) return;   // C is empty (a dimension bound to an empty batch)
+        if (k == 0) {
+            // The sum of nothing, then the epilogue: the runtime-K kernel at k = 0 (no kernel has a static k of 0).
+            EmittedMatmul e = kernel(new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, m.transposeA(), m.transposeB(), DType.F32), epi);
+            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, 0, null,
+                    bias < 0 ? null : (float[]) buf[bias], 0));
+            return;
+        }
         if (m.transposeA() && k >= 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1
                 && (long) rows * k * cols >= WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
             WeightGradientCalls.parts(c, rows, k, cols, m.transposeB(), epi, x, y, bias, id);   // a static batch
@@ -138,6 +151,7 @@ final class MatmulCalls {
         // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
         AtomicReference<Object[]> lastKernel = new AtomicReference<>();
         c.call((buf, step, b) -> {
+            if (b == 0) return;   // C is empty: the batch is one of its dimensions
             Object[] lk = lastKernel.get();
             if (lk == null || (int) lk[0] != b) {
                 MatmulShape shape = new MatmulShape(rows < 0 ? b : rows, k < 0 ? b : k, cols < 0 ? b : cols, ta, tb, DType.F32);

@@ -146,4 +146,34 @@ class BatchLayoutProductTest {
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
         return v;
     }
+
+    /**
+     * A product with the batch in two dimensions (H·Hᵀ, batch × batch) still gets a kernel per batch size; at an empty
+     * batch its C is empty and nothing runs. Compiled and interpreted agree step by step through batches 3, 0 and 5.
+     */
+    @org.junit.jupiter.api.Test
+    void aProductWithTheBatchInTwoDimensionsTrainsThroughAnEmptyBatch() {
+        Model m = Compiler.check("gram.descent", """
+                model gram
+                input x: f32[batch, 8]
+                var w: f32[8, 8] = glorot_uniform(seed=1)
+                h = x @ w
+                loss = reduce_mean(matmul(h, h, transpose_b=true))
+                output loss
+                train step { MomentumOptimizer(0.01, 0.9).minimize(loss) }
+                """);
+        for (int threads : new int[] {1, 2}) {
+            TrainingSession compiled = new CompiledModel(m).newSession(7, threads);
+            TrainingSession interpreted = new descent.compiler.interp.InterpretedModel(m, descent.compiler.interp.Precision.F32).newSession(7);
+            for (int batch : new int[] {3, 0, 5}) {
+                Map<String, Tensor> feeds = Map.of("x", Tensor.of(random(new SplittableRandom(batch), batch * 8), batch, 8));
+                double want = interpreted.train("step", feeds, List.of("loss")).get("loss").getDouble(0);
+                double got = compiled.train("step", feeds, List.of("loss")).get("loss").getDouble(0);
+                if (batch == 0) assertEquals(Double.NaN, got, "the mean of nothing");
+                else assertEquals(want, got, 1e-5 * Math.max(1, Math.abs(want)), "loss at batch " + batch);
+                double[] w1 = interpreted.get("w").toDoubles(), w2 = compiled.get("w").toDoubles();
+                for (int i = 0; i < w1.length; i++) assertEquals(w1[i], w2[i], 1e-5, "w[" + i + "] after batch " + batch);
+            }
+        }
+    }
 }
