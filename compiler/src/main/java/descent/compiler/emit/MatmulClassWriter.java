@@ -6,7 +6,6 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 
-import java.util.function.Consumer;
 
 /**
  * The skeleton every generated matmul class shares, whatever its inner loops:
@@ -151,13 +150,20 @@ abstract class MatmulClassWriter implements Opcodes {
             throwNew(code, "java/lang/IndexOutOfBoundsException", "negative dimension");
             code.mv.visitLabel(ok);
         }
-        checkRange(code, A_OFF, A, c -> pushBlock(c, s.transposeA() ? s.k() : s.m(), s.lda(), s.transposeA() ? s.m() : s.k()));
-        checkRange(code, B_OFF, B, c -> pushBlock(c, s.transposeB() ? s.n() : s.k(), s.ldb(), s.transposeB() ? s.k() : s.n()));
-        checkRange(code, C_OFF, C, c -> pushBlock(c, s.m(), s.ldc(), s.n()));
+        checkRange(code, A_OFF, A, s.transposeA() ? s.k() : s.m(), s.lda(), s.transposeA() ? s.m() : s.k());
+        checkRange(code, B_OFF, B, s.transposeB() ? s.n() : s.k(), s.ldb(), s.transposeB() ? s.k() : s.n());
+        checkRange(code, C_OFF, C, s.m(), s.ldc(), s.n());
         // A runtime-K kernel's panel is k × its scratch floats, and needed only when a call packs: the body checks it.
+        // A runtime m or n of 0 (an empty batch) reads no panel, so it needs none.
         if (scratchSlot >= 0 && !shape.hasRuntimeK()) {
+            Label checked = new Label();
+            if (mSlot >= 0) {
+                code.iload(mSlot);
+                code.mv.visitJumpInsn(IFEQ, checked);
+            }
             code.push(0).push(scratchFloats()).aload(scratchSlot).insn(ARRAYLENGTH);
             code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+            code.mv.visitLabel(checked);
         }
         if (biasSlot >= 0) {
             code.iload(biasOffSlot);
@@ -176,10 +182,6 @@ abstract class MatmulClassWriter implements Opcodes {
      * the runtime dimension (at least 0 by then); a stride is never below its width, so max(0, …) covers rows = 0.
      */
     private void pushBlock(MatmulCode code, int rows, int stride, int cols) {
-        if (rows >= 0 && stride >= 0 && cols >= 0) {
-            code.mv.visitLdcInsn((long) (rows - 1) * stride + cols);
-            return;
-        }
         pushLong(code, rows);
         pushLong(code, stride);
         code.insn(LMUL);
@@ -217,13 +219,20 @@ abstract class MatmulClassWriter implements Opcodes {
     }
 
     /**
-     * {@code Objects.checkFromIndexSize(off, size, array.length)} unless the operand is empty (a runtime dimension of
-     * 0, an empty batch): an empty operand is read nowhere, so its offset may lie anywhere, as a row block's does in
-     * an empty array.
+     * {@code Objects.checkFromIndexSize(off, size, array.length)} for an operand of {@code rows} rows {@code stride}
+     * apart, {@code cols} used ({@link #pushBlock}), unless it is empty (a runtime dimension of 0, an empty batch): an
+     * empty operand is read nowhere, so its offset may lie anywhere, as a row block's does in an empty array.
      */
-    private void checkRange(MatmulCode code, int offSlot, int arraySlot, Consumer<MatmulCode> longSize) {
+    private void checkRange(MatmulCode code, int offSlot, int arraySlot, int rows, int stride, int cols) {
+        if (rows >= 0 && stride >= 0 && cols >= 0) {
+            // Static: a constant size, never 0.
+            code.iload(offSlot).insn(I2L).mv.visitLdcInsn((long) (rows - 1) * stride + cols);
+            code.aload(arraySlot).insn(ARRAYLENGTH).insn(I2L);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
+            return;
+        }
         int size = firstLocal;   // a long, in slots the body's locals take over afterwards
-        longSize.accept(code);
+        pushBlock(code, rows, stride, cols);
         code.mv.visitVarInsn(LSTORE, size);
         Label empty = new Label();
         code.mv.visitVarInsn(LLOAD, size);

@@ -213,6 +213,14 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     @Override void emitBody(MatmulCode code) {
         int mFull = firstLocal + 2;
+        if (shape.hasRuntimeM() || shape.hasRuntimeN()) {
+            // An empty C (an empty batch): nothing to pack or compute; the caller may pass no scratch.
+            Label work = new Label();
+            code.iload(mSlot);
+            code.mv.visitJumpInsn(IFNE, work);
+            code.insn(RETURN);
+            code.mv.visitLabel(work);
+        }
         // Rows covered by whole row blocks: a constant, or m - m % R computed once.
         if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
         if (shape.hasRuntimeK()) {
@@ -253,8 +261,11 @@ final class VectorMatmulWriter extends MatmulClassWriter {
             Label checked = new Label();
             code.iload(mSlot);
             code.mv.visitJumpInsn(IFEQ, checked);
-            code.push(0).iload(mSlot).push(perK).insn(IMUL).aload(scratchSlot).insn(ARRAYLENGTH);
-            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(III)I").insn(POP);
+            // In long arithmetic: k · perK may exceed an int, which must fail rather than wrap into a size that passes.
+            code.mv.visitInsn(LCONST_0);
+            code.iload(mSlot).insn(I2L).mv.visitLdcInsn((long) perK);
+            code.insn(LMUL).aload(scratchSlot).insn(ARRAYLENGTH).insn(I2L);
+            code.invokeStatic("java/util/Objects", "checkFromIndexSize", "(JJJ)J").insn(POP2);
             code.mv.visitLabel(checked);
         }
         if (aPanel > 0) {

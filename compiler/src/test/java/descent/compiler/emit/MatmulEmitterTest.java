@@ -186,9 +186,14 @@ class MatmulEmitterTest {
                             assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(a, 3, shortB, 2, c2, 1, n, scratch, bias, 4), what);
                         }
                         assertThrows(IndexOutOfBoundsException.class, () -> rn.kernel().run(new float[m * k], 0, new float[k], 0, new float[m], 0, -1, scratch, new float[8], 0));
-                        // n = 0 (an empty batch): nothing to write, nothing read past the operands.
+                        // n = 0 (an empty batch): nothing to write, nothing read past the operands, no scratch needed.
                         float[] none = {SENTINEL};
-                        rn.kernel().run(new float[m * k], 0, new float[0], 0, none, 0, 0, scratch, new float[0], 0);
+                        rn.kernel().run(new float[m * k], 0, new float[0], 0, none, 0, 0, null, new float[0], 0);
+                        assertEquals(SENTINEL, none[0]);
+                        // So for a runtime m of 0.
+                        MatmulShape runtimeM = MatmulShape.runtimeM(k, 37, ta, tb);
+                        EmittedMatmul rm = vector ? MatmulEmitter.emitVector(runtimeM) : MatmulEmitter.emitScalar(runtimeM);
+                        rm.kernel().run(new float[0], 0, new float[37 * k], 0, none, 1, 0, null);
                         assertEquals(SENTINEL, none[0]);
                     }
                 }
