@@ -223,30 +223,22 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         }
         // Rows covered by whole row blocks: a constant, or m - m % R computed once.
         if (shape.hasRuntimeM()) code.iload(mSlot).iload(mSlot).push(rows).insn(IREM).insn(ISUB).istore(mFull);
-        if (shape.hasRuntimeK()) {
-            if (packFromK == MatmulTuning.ALWAYS || packFromK == MatmulTuning.NEVER) {
-                runtimeK(code, packFromK == MatmulTuning.ALWAYS);
-            } else {
-                // k large enough to repay the copy: the packed path; else in place.
-                Label direct = new Label();
-                code.iload(mSlot).push(packFromK);
-                code.mv.visitJumpInsn(IF_ICMPLT, direct);
-                runtimeK(code, true);
-                code.mv.visitLabel(direct);
-                runtimeK(code, false);
-            }
-        } else if (!shape.hasRuntimeM() && !shape.hasRuntimeN()) {
+        if (!shape.hasRuntimeDim()) {
             columnBlocks(code, shape.m() >= packFrom);
-        } else if (packFrom == MatmulTuning.ALWAYS || packFrom == MatmulTuning.NEVER) {
-            columnBlocks(code, packFrom == MatmulTuning.ALWAYS);
+            return;
+        }
+        // A runtime dimension decides per call whether packing B repays the copy (each path ends in a return).
+        java.util.function.Consumer<Boolean> path = shape.hasRuntimeK() ? packed -> runtimeK(code, packed) : packed -> columnBlocks(code, packed);
+        int from = shape.hasRuntimeK() ? packFromK : packFrom;
+        if (from == MatmulTuning.ALWAYS || from == MatmulTuning.NEVER) {
+            path.accept(from == MatmulTuning.ALWAYS);
         } else {
-            // Too few rows (or, for a runtime n, columns) to repay the copy: the in-place path.
             Label direct = new Label();
-            code.iload(mSlot).push(packFrom);
+            code.iload(mSlot).push(from);
             code.mv.visitJumpInsn(IF_ICMPLT, direct);
-            columnBlocks(code, true);
+            path.accept(true);
             code.mv.visitLabel(direct);
-            columnBlocks(code, false);
+            path.accept(false);
         }
     }
 
