@@ -9,8 +9,14 @@ import java.util.function.IntConsumer;
  * The threads one session's steps may use: the calling thread plus {@code threads - 1} daemon workers that
  * wait (spinning briefly, then parked) for the parts of a kernel. A kernel split into parts computes each
  * output element with the same instructions in the same order as unsplit, so results do not depend on the
- * thread count. Allocates nothing per call. When another thread's step is already using the workers, the
- * parts run one after another on the caller, as they do when a part itself asks to split its work.
+ * thread count, nor on which thread runs a part. Allocates nothing per call. When another thread's step is
+ * already using the workers, the parts run one after another on the caller, as they do when a part itself
+ * asks to split its work.
+ *
+ * <p>A part given to a worker that has not taken it by the time the caller has run its own is taken back and
+ * run by the caller. A worker can be late because it was parked (a wake-up costs tens of microseconds) or
+ * because the machine gave its CPU to another thread (on the 2-vCPU bench VM, for milliseconds): the step no
+ * longer waits for it then. Only a part a worker has already started is waited for.
  */
 final class StepThreads {
     /** A team of one thread: every part runs on the caller. */
@@ -21,7 +27,10 @@ final class StepThreads {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
 
-    StepThreads(int threads) {
+    StepThreads(int threads) { this(threads, true); }
+
+    /** With {@code start} false the workers never run (for tests: every part must then be taken back by the caller). */
+    StepThreads(int threads, boolean start) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -29,7 +38,7 @@ final class StepThreads {
             Thread t = new Thread(workers[i], "descent-step-" + (i + 1));
             t.setDaemon(true);
             workers[i].thread = t;
-            t.start();
+            if (start) t.start();
         }
     }
 
@@ -55,8 +64,20 @@ final class StepThreads {
             try {
                 for (int p = helpers + 1; p < parts; p++) body.accept(p);
                 body.accept(0);
+                // Parts no worker has taken yet: run them here rather than wait for a late worker.
+                for (int i = 0; i < helpers; i++) {
+                    if (workers[i].takeBack(body)) {
+                        try {
+                            body.accept(i + 1);
+                        } finally {
+                            pending.decrementAndGet();
+                        }
+                    }
+                }
             } finally {
-                while (pending.get() != 0) Thread.onSpinWait(); // never leave a worker running a part of this call
+                // Never leave a worker running a part of this call; on a failure above, take back what is not started.
+                for (int i = 0; i < helpers; i++) if (workers[i].takeBack(body)) pending.decrementAndGet();
+                while (pending.get() != 0) Thread.onSpinWait();
             }
             Throwable f = failure;
             if (f instanceof RuntimeException e) throw e;
@@ -68,27 +89,33 @@ final class StepThreads {
 
     private final class Worker implements Runnable {
         Thread thread;
-        private volatile IntConsumer task;
+        /** The part given and not yet taken, by this worker or back by the caller; null otherwise. */
+        private final java.util.concurrent.atomic.AtomicReference<IntConsumer> task = new java.util.concurrent.atomic.AtomicReference<>();
         private int part;
 
         void give(IntConsumer body, int p) {
             part = p;
-            task = body;   // volatile write publishes part
+            task.set(body);   // volatile write publishes part
             LockSupport.unpark(thread);
         }
 
+        /** Takes {@code body}'s part back if this worker has not taken it; whoever takes it runs it and counts it done. */
+        boolean takeBack(IntConsumer body) { return task.compareAndSet(body, null); }
+
         @Override public void run() {
             while (true) {
-                IntConsumer t = task;
+                IntConsumer t = task.get();
                 // Steps come back to back: spin about a millisecond before parking, so a worker wakes without a syscall.
-                for (int spins = 0; t == null && spins < 400_000; spins++) { Thread.onSpinWait(); t = task; }
+                for (int spins = 0; t == null && spins < 400_000; spins++) { Thread.onSpinWait(); t = task.get(); }
                 if (t == null) { LockSupport.park(this); continue; }
+                if (!task.compareAndSet(t, null)) continue;   // taken back by the caller
+                // Read after the claim: no part is given again before this one is counted done.
+                int p = part;
                 try {
-                    t.accept(part);
+                    t.accept(p);
                 } catch (Throwable e) {
                     failure = e;
                 } finally {
-                    task = null;
                     pending.decrementAndGet();
                 }
             }
