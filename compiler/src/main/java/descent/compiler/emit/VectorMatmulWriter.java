@@ -9,10 +9,12 @@ import java.util.Set;
 
 /**
  * Writes a register-blocked FMA matmul over {@code jdk.incubator.vector.FloatVector}, specialised to
- * a static shape. The structure, for vector length VL and a micro-tile of R rows × V vectors (W = V·VL
- * columns):
+ * a shape whose one dimension may be a runtime argument (the batch). The structure, for vector length VL and a
+ * micro-tile of R rows × V vectors (W = V·VL columns):
  * <pre>
- * for each column block j0 (W wide; the last may be narrower):
+ * [runtime k, row-major A: transpose A into scratch first, so its rows are read at a constant stride]
+ * for each column block j0 (W wide; the last may be narrower; for a runtime n, the last is the full block
+ *                           over the last W columns, or one runtime-masked block when n &lt; W):
  *     [pack op(B)[0..k, j0..j0+W) into scratch as a k×W panel, zero-padded to whole vectors]
  *     for each row block i0 of R rows:  tile(i0, j0)
  *     remaining m mod R rows:           one tile of exactly that many rows; for a runtime M of at least R,
