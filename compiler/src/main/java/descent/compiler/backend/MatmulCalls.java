@@ -121,15 +121,10 @@ final class MatmulCalls {
             WeightGradientCalls.parts(c, rows, -1, cols, tb, epi, x, y, bias, id);
             return;
         }
-        // The column layout (the batch as C's columns, or contracted with a row-major A) splits by rows of C.
-        if (rows >= 0 && c.threads.threads() > 1 && ((k < 0 && cols >= 0 && !ta) || (k >= 0 && cols < 0))) {
-            ColumnLayoutMatmul.call(c, rows, k, cols, ta, tb, epi, x, y, bias, id);
-            return;
-        }
-        if (k < 0 && rows >= 0 && cols >= 0) {
-            // Contracted over the batch: the runtime-K kernel, for every batch size (it packs B itself when it must).
+        if (ta && k < 0 && rows >= 0 && cols >= 0) {
+            // A weight gradient on one thread: the runtime-K kernel, for every batch size (it packs B itself when it must).
             int scratch = c.buffers.lazy();
-            EmittedMatmul e = ta ? WeightGradientCalls.weightGradient(rows, cols, tb, epi) : kernel(new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, false, tb, DType.F32), epi);
+            EmittedMatmul e = WeightGradientCalls.weightGradient(rows, cols, tb, epi);
             c.call((buf, step, b) -> {
                 float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats(b));
                 buf[scratch] = s;
@@ -138,12 +133,10 @@ final class MatmulCalls {
             });
             return;
         }
-        if (rows >= 0 && k >= 0 && cols < 0) {
-            // The batch as C's columns: the runtime-N kernel, for every batch size.
-            EmittedMatmul e = kernel(new MatmulShape(rows, k, MatmulShape.RUNTIME_N, ta, tb, DType.F32), epi);
-            int scratch = e.scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), 0)) : -1;
-            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b,
-                    scratch < 0 ? null : (float[]) buf[scratch], bias < 0 ? null : (float[]) buf[bias], 0));
+        // The column layout (the batch as C's columns, or contracted with a row-major A): runtime-N or runtime-K
+        // kernels, split by rows of C on several threads.
+        if (rows >= 0 && ((k < 0 && cols >= 0) || (k >= 0 && cols < 0))) {
+            ColumnLayoutMatmul.call(c, rows, k, cols, ta, tb, epi, x, y, bias, id);
             return;
         }
         // The batch in two dimensions (X·Xᵀ, say): a kernel per batch size, made when first seen.
