@@ -11,14 +11,13 @@ import descent.compiler.ir.Op;
 import descent.compiler.ir.UnaryFn;
 import descent.compiler.lower.Kernel;
 import descent.runtime.DType;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
  * rows depend on the batch, one with a runtime K when the batch is contracted (a weight gradient Aᵀ·op(B),
  * {@link WeightGradientCalls#weightGradient}, which packs B itself when it must), one with a runtime N when the
- * batch is C's column count (the column layout, W·X with X features × batch); a kernel per batch size, made when
- * first seen, only when the batch is two of the dimensions.
+ * batch is C's column count (the column layout, W·X with X features × batch), and one with each of them the
+ * runtime argument when the batch is two or three of the dimensions (H·Hᵀ).
  *
  * <p>On several threads a product is split the way that keeps each core on its own rows of a weight matrix
  * (each strategy in a file of its own, chosen in {@link #matmul(KernelCalls, Node, Op.MatMul, MatmulEpilogue,
@@ -139,22 +138,15 @@ final class MatmulCalls {
             ColumnLayoutMatmul.call(c, rows, k, cols, ta, tb, epi, x, y, bias, id);
             return;
         }
-        // The batch in two dimensions (X·Xᵀ, say): a kernel per batch size, made when first seen.
+        // The batch in two or three dimensions (H·Hᵀ, say): one kernel with each of them the runtime argument. One thread.
+        MatmulShape shape = new MatmulShape(rows < 0 ? MatmulShape.RUNTIME_M : rows, k < 0 ? MatmulShape.RUNTIME_K : k,
+                cols < 0 ? MatmulShape.RUNTIME_N : cols, ta, tb, DType.F32);
+        EmittedMatmul e = kernel(shape, epi);
         int scratch = c.buffers.lazy();
-        // The last batch size and its kernel, swapped as one array so threads never see a mismatched pair.
-        AtomicReference<Object[]> lastKernel = new AtomicReference<>();
         c.call((buf, step, b) -> {
-            if (b == 0) return;   // C is empty: the batch is one of its dimensions
-            Object[] lk = lastKernel.get();
-            if (lk == null || (int) lk[0] != b) {
-                MatmulShape shape = new MatmulShape(rows < 0 ? b : rows, k < 0 ? b : k, cols < 0 ? b : cols, ta, tb, DType.F32);
-                lk = new Object[] {b, kernel(shape, epi)};
-                lastKernel.set(lk);
-            }
-            EmittedMatmul e = (EmittedMatmul) lk[1];
-            float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats());
+            float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats(b));
             buf[scratch] = s;
-            e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows < 0 ? b : rows, s,
+            e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
                     bias < 0 ? null : (float[]) buf[bias], 0);
         });
     }

@@ -8,10 +8,10 @@ import descent.runtime.DType;
  * transpose. Shapes are of the <em>logical</em> operands: op(A) is m×k, op(B) is k×n, C is m×n, so A
  * is stored k×m when {@code transposeA} and B is stored n×k when {@code transposeB}.
  *
- * <p>At most one dimension may be a runtime argument of the kernel, passed at each call in one {@code int}
- * (the symbolic batch): m ({@link #RUNTIME_M}), k ({@link #RUNTIME_K}) or n ({@link #RUNTIME_N}). A stride that
- * equals the runtime dimension is then {@code -1} too (a runtime m's transposed A, a runtime k's row-major A or
- * transposed B, a runtime n's row-major B and C).
+ * <p>Dimensions may be the runtime argument of the kernel, passed at each call in one {@code int} (the symbolic
+ * batch): m ({@link #RUNTIME_M}), k ({@link #RUNTIME_K}), n ({@link #RUNTIME_N}), or several of them, which are
+ * then all that one value (H·Hᵀ is batch × batch). A stride that equals a runtime dimension is then {@code -1}
+ * too (a runtime m's transposed A, a runtime k's row-major A or transposed B, a runtime n's row-major B and C).
  *
  * @param m rows of C, or {@link #RUNTIME_M} for a symbolic batch dimension passed at each call
  * @param k the contracted dimension, or {@link #RUNTIME_K} (a product contracted over the batch, with a static m
@@ -44,8 +44,6 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     }
 
     public MatmulShape {
-        if ((m == RUNTIME_M ? 1 : 0) + (k == RUNTIME_K ? 1 : 0) + (n == RUNTIME_N ? 1 : 0) > 1)
-            throw new IllegalArgumentException("at most one of m, k and n may be a runtime dimension");
         if (m < 1 && m != RUNTIME_M) throw new IllegalArgumentException("m must be positive or RUNTIME_M: " + m);
         if ((k < 1 && k != RUNTIME_K) || (n < 1 && n != RUNTIME_N))
             throw new IllegalArgumentException("k and n must be positive or runtime: k=" + k + " n=" + n);

@@ -118,6 +118,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      * once B is 2 MiB, from 256 rows once it is 512 KiB).
      */
     private static int packFromBytes(int m, long bytesPerUnit) {
+        if (m < 0 || bytesPerUnit <= 0) return MatmulTuning.NEVER;   // a runtime m or B width as well: never
         long bytes = m >= 256 ? 512 << 10 : m >= 64 ? 2 << 20 : -1;
         return bytes < 0 ? MatmulTuning.NEVER : (int) Math.min(Integer.MAX_VALUE, (bytes + bytesPerUnit - 1) / bytesPerUnit);
     }
@@ -156,7 +157,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      * like a transposed A: one base, a constant stride.
      */
     static int aPanelWidth(MatmulShape shape, int vectorLength) {
-        return shape.hasRuntimeK() && !shape.transposeA() ? (shape.m() + vectorLength - 1) / vectorLength * vectorLength : 0;
+        return shape.hasRuntimeK() && !shape.transposeA() && !shape.hasRuntimeM()
+                ? (shape.m() + vectorLength - 1) / vectorLength * vectorLength : 0;
     }
 
     /**
@@ -601,7 +603,7 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 code.aload(panel).iload(kk).mulConst(p).iload(j).insn(IADD);
                 code.iload(j).iload(rt);
                 code.mv.visitJumpInsn(IF_ICMPGE, zero);
-                code.aload(b).iload(bBase).addScaled(j, s.k()).iload(kk).insn(IADD).insn(FALOAD);
+                addStride(code.aload(b).iload(bBase), j, s.ldb(), rt).iload(kk).insn(IADD).insn(FALOAD);
                 code.mv.visitJumpInsn(GOTO, store);
                 code.mv.visitLabel(zero);
                 code.insn(FCONST_0);

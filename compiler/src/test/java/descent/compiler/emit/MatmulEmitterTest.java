@@ -243,8 +243,54 @@ class MatmulEmitterTest {
                 }
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> new MatmulShape(MatmulShape.RUNTIME_M, MatmulShape.RUNTIME_K, 4, true, false, descent.runtime.DType.F32));
-        assertThrows(IllegalArgumentException.class, () -> new MatmulShape(4, MatmulShape.RUNTIME_K, MatmulShape.RUNTIME_N, true, false, descent.runtime.DType.F32));
+    }
+
+    /**
+     * Two or three dimensions the runtime argument at once (H·Hᵀ is batch × batch): the bits of the kernel specialised
+     * to that batch, vector and scalar, every transpose, with a bias and tanh epilogue, from an empty batch up.
+     */
+    @Test
+    void kernelsWithSeveralRuntimeDimensionsMatchTheStaticOnes() {
+        int[][] combos = {{1, 0, 1}, {1, 1, 0}, {0, 1, 1}, {1, 1, 1}};   // which of m, k, n is the batch
+        for (int[] rt : combos) {
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
+                int m0 = 19, k0 = 23, n0 = 37;
+                MatmulShape runtime = new MatmulShape(rt[0] == 1 ? MatmulShape.RUNTIME_M : m0, rt[1] == 1 ? MatmulShape.RUNTIME_K : k0,
+                        rt[2] == 1 ? MatmulShape.RUNTIME_N : n0, ta, tb, descent.runtime.DType.F32);
+                for (MatmulEpilogue epi : List.of(MatmulEpilogue.NONE, new MatmulEpilogue(true, descent.compiler.ir.UnaryFn.TANH))) {
+                    for (boolean vector : new boolean[] {true, false}) {
+                        if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
+                        EmittedMatmul e = vector ? MatmulEmitter.emitVector(runtime, epi) : MatmulEmitter.emitScalar(runtime, epi);
+                        assertVerifies(e);
+                        for (int b : new int[] {0, 1, 17, 40}) {   // empty; narrow blocks of 1 and 2 vectors; a block and an overlapping one
+                            int m = rt[0] == 1 ? b : m0, k = rt[1] == 1 ? b : k0, n = rt[2] == 1 ? b : n0;
+                            SplittableRandom rnd = new SplittableRandom(b * 13L + t);
+                            float[] a = random(rnd, 3 + m * k), bm = random(rnd, 2 + k * n), bias = random(rnd, 1 + n);
+                            float[] got = new float[1 + m * n + 1];
+                            Arrays.fill(got, SENTINEL);
+                            e.kernel().run(a, 3, bm, 2, got, 1, b, e.scratchFloats(b) > 0 ? new float[e.scratchFloats(b)] : null, bias, 1);
+                            String what = (vector ? "vector " : "scalar ") + runtime.tag() + epi.tag() + " at " + b;
+                            assertEquals(SENTINEL, got[0], what);
+                            assertEquals(SENTINEL, got[1 + m * n], what);
+                            if (m == 0 || n == 0) continue;
+                            float[] want = new float[m * n];
+                            if (k > 0) {
+                                MatmulShape fixed = MatmulShape.of(m, k, n, ta, tb);
+                                EmittedMatmul sk = vector ? MatmulEmitter.emitVector(fixed, epi) : MatmulEmitter.emitScalar(fixed, epi);
+                                sk.kernel().run(a, 3, bm, 2, want, 0, m, sk.newScratch(), bias, 1);
+                            } else {
+                                // The sum of nothing is +0, then the epilogue: the runtime-K kernel at k = 0 (checked above).
+                                MatmulShape zeroK = new MatmulShape(m, MatmulShape.RUNTIME_K, n, ta, tb, descent.runtime.DType.F32);
+                                EmittedMatmul zk = vector ? MatmulEmitter.emitVector(zeroK, epi) : MatmulEmitter.emitScalar(zeroK, epi);
+                                zk.kernel().run(a, 3, bm, 2, want, 0, 0, null, bias, 1);
+                            }
+                            assertArrayEquals(want, Arrays.copyOfRange(got, 1, 1 + m * n), what);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /**
