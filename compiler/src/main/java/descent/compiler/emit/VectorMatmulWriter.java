@@ -305,28 +305,20 @@ final class VectorMatmulWriter extends MatmulClassWriter {
     }
 
     /**
-     * Every column block of a runtime n, then return: whole blocks of W columns, then, when n is not a multiple of W,
-     * the full block once more over the last W columns (as for the rows of a runtime m, see columnBlock: the columns
-     * it shares with the block before come out with the same bits), or, when n is below W, one narrow block of
+     * Every column block of a runtime n, then return: whole blocks of W columns, then what they leave ({@link
+     * #lastBlock}): the full block once more over the last W columns, or, when n is below W, one narrow block of
      * runtime-masked tiles.
      */
     private void runtimeColumnBlocks(MatmulCode code, boolean packed) {
         int j0 = firstLocal, i0 = firstLocal + 1, mFull = firstLocal + 2, nFull = firstLocal + 3;
         code.iload(mSlot).iload(mSlot).push(width).insn(IREM).insn(ISUB).istore(nFull);
         code.forLoop(j0, 0, c -> c.iload(nFull), width, () -> columnBlock(code, width, packed, j0, i0, mFull));
-        Label done = new Label(), narrow = new Label();
-        code.iload(mSlot).iload(nFull);
-        code.mv.visitJumpInsn(IF_ICMPEQ, done);
-        code.iload(mSlot).push(width);
-        code.mv.visitJumpInsn(IF_ICMPLT, narrow);
-        code.iload(mSlot).push(width).insn(ISUB).istore(j0);
-        columnBlock(code, width, packed, j0, i0, mFull);
-        code.mv.visitJumpInsn(GOTO, done);
-        code.mv.visitLabel(narrow);
-        code.push(0).istore(j0);
-        if (vectors == 1) {
-            columnBlock(code, -1, packed, j0, i0, mFull);
-        } else {
+        lastBlock(code, nFull, width, j0, () -> columnBlock(code, width, packed, j0, i0, mFull), done -> {
+            code.push(0).istore(j0);
+            if (vectors == 1) {
+                columnBlock(code, -1, packed, j0, i0, mFull);
+                return;
+            }
             // (n - 1) / VL + 1 vectors, the last one masked.
             Label[] cases = new Label[vectors];
             for (int v = 0; v < vectors; v++) cases[v] = new Label();
@@ -337,9 +329,31 @@ final class VectorMatmulWriter extends MatmulClassWriter {
                 columnBlock(code, -(v + 1), packed, j0, i0, mFull);
                 code.mv.visitJumpInsn(GOTO, done);
             }
-        }
-        code.mv.visitLabel(done);
+        });
         code.insn(RETURN);
+    }
+
+    /**
+     * What whole blocks of {@code size} up to {@code fullSlot} leave of the runtime dimension: nothing; or, from one
+     * block on, the full block once more at dim − size ({@code again}, with {@code startSlot} set): what it shares
+     * with the block before comes out with the same bits (the same fma chains from zero, the same epilogue) and is
+     * stored again. A block of exactly what is left would run only at the sizes that leave it, such as an epoch's
+     * last batch, so it would still be interpreted there, where Vector API code is ~100× slower (a 37-row step of
+     * case b's model: 2.1–5.3 ms against 0.3 ms). Below one block, {@code fewer} (every call at that size runs it),
+     * which may jump to the label it is given when done.
+     */
+    private void lastBlock(MatmulCode code, int fullSlot, int size, int startSlot, Runnable again, java.util.function.Consumer<Label> fewer) {
+        Label done = new Label(), below = new Label();
+        code.iload(mSlot).iload(fullSlot);
+        code.mv.visitJumpInsn(IF_ICMPEQ, done);
+        code.iload(mSlot).push(size);
+        code.mv.visitJumpInsn(IF_ICMPLT, below);
+        code.iload(mSlot).push(size).insn(ISUB).istore(startSlot);
+        again.run();
+        code.mv.visitJumpInsn(GOTO, done);
+        code.mv.visitLabel(below);
+        fewer.accept(done);
+        code.mv.visitLabel(done);
     }
 
     /** All row blocks of one column block starting at column {@code j0Slot}, {@code cols} wide (see {@link Tile}). */
@@ -358,33 +372,19 @@ final class VectorMatmulWriter extends MatmulClassWriter {
         if (shape.hasRuntimeM()) {
             code.forLoop(i0Slot, 0, c -> c.iload(mFullSlot), rows, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot));
             if (rows > 1) {
-                // m mod R leftover rows. With m >= R, the full tile once more over the last R rows: the rows it
-                // shares with the block before come out with the same bits (the same fma chains from zero, the
-                // same epilogue) and are stored again. A tile of exactly the leftover rows would run only at the
-                // batch sizes that leave them, such as an epoch's last batch, so it would still be interpreted
-                // there, where Vector API code is ~100× slower (a 37-row step of case b's model: 2.1–5.3 ms
-                // against 0.3 ms).
-                Label done = new Label(), fewer = new Label();
-                code.iload(mSlot).iload(mFullSlot);
-                code.mv.visitJumpInsn(IF_ICMPEQ, done);
-                code.iload(mSlot).push(rows);
-                code.mv.visitJumpInsn(IF_ICMPLT, fewer);
-                code.iload(mSlot).push(rows).insn(ISUB).istore(i0Slot);
-                callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot);
-                code.mv.visitJumpInsn(GOTO, done);
-                // m < R: the tile of exactly m rows (every call at that batch size runs it).
-                code.mv.visitLabel(fewer);
-                Label[] cases = new Label[rows - 1];
-                for (int r = 0; r < cases.length; r++) cases[r] = new Label();
-                code.iload(mSlot).iload(mFullSlot).insn(ISUB);
-                code.mv.visitTableSwitchInsn(1, rows - 1, done, cases);
-                for (int r = 1; r < rows; r++) {
-                    code.mv.visitLabel(cases[r - 1]);
-                    code.iload(mFullSlot).istore(i0Slot);
-                    callTile(code, new Tile(r, cols, packed), i0Slot, j0Slot);
-                    code.mv.visitJumpInsn(GOTO, done);
-                }
-                code.mv.visitLabel(done);
+                // m mod R leftover rows: the full tile over the last R rows, or for m < R the tile of exactly m rows.
+                lastBlock(code, mFullSlot, rows, i0Slot, () -> callTile(code, new Tile(rows, cols, packed), i0Slot, j0Slot), done -> {
+                    Label[] cases = new Label[rows - 1];
+                    for (int r = 0; r < cases.length; r++) cases[r] = new Label();
+                    code.iload(mSlot).iload(mFullSlot).insn(ISUB);
+                    code.mv.visitTableSwitchInsn(1, rows - 1, done, cases);
+                    for (int r = 1; r < rows; r++) {
+                        code.mv.visitLabel(cases[r - 1]);
+                        code.iload(mFullSlot).istore(i0Slot);
+                        callTile(code, new Tile(r, cols, packed), i0Slot, j0Slot);
+                        code.mv.visitJumpInsn(GOTO, done);
+                    }
+                });
             }
         } else {
             int m = s.m(), full = m - m % rows;
