@@ -120,7 +120,7 @@ final class ReduceClassWriter implements Opcodes {
         for (int i = 0; i < g; i++) {
             size[i] = local();
             c.push(groups.get(i).constant());
-            if (groups.get(i).batch()) c.iload(BATCH).invokeStatic("java/lang/Math", "multiplyExact", "(II)I");
+            for (int b = 0; b < groups.get(i).batches(); b++) c.iload(BATCH).invokeStatic("java/lang/Math", "multiplyExact", "(II)I");
             c.istore(size[i]);
         }
         // stride[i]: output elements below one step of kept group i; inSize and outSize.

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * What a reduction kernel computes: {@code fn} over the {@code reduced} axes of a row-major f32 tensor
- * with {@code dims}, of which at most one may be {@link #BATCH} (a size known only at run time, passed to
- * the kernel). Keepdims does not matter: the output is the kept axes in order, row-major, either way.
+ * with {@code dims}, of which any may be {@link #BATCH} (the one size known only at run time, passed to the
+ * kernel; several such axes are each that size, as in batch × batch). Keepdims does not matter: the output is the kept axes in order, row-major, either way.
  *
  * <p>Kernels work on {@link #groups()}: static axes of size 1 are dropped and adjacent axes of the same
  * kind (reduced or kept) merged, so e.g. {@code [B, 28, 28, 64]} reduced over axes 1, 2 becomes
@@ -22,12 +22,9 @@ public record ReduceShape(ReduceFn fn, int[] dims, boolean[] reduced) {
         dims = dims.clone();
         reduced = reduced.clone();
         if (dims.length != reduced.length) throw new IllegalArgumentException("dims and reduced differ in rank");
-        int batches = 0;
         for (int d : dims) {
-            if (d == BATCH) batches++;
-            else if (d < 0) throw new IllegalArgumentException("dimension " + d + " in " + Arrays.toString(dims));
+            if (d < 0 && d != BATCH) throw new IllegalArgumentException("dimension " + d + " in " + Arrays.toString(dims));
         }
-        if (batches > 1) throw new IllegalArgumentException("at most one runtime dimension: " + Arrays.toString(dims));
     }
 
     /** {@code fn} over {@code axes} (negative counts from the end) of a tensor with {@code dims}. */
@@ -66,10 +63,10 @@ public record ReduceShape(ReduceFn fn, int[] dims, boolean[] reduced) {
     }
 
     /**
-     * A run of adjacent axes of one kind: {@code constant} elements, times the runtime batch when
-     * {@code batch}.
+     * A run of adjacent axes of one kind: {@code constant} elements, times the runtime batch once for each of its
+     * {@code batches} axes of that size.
      */
-    public record Group(boolean reduced, int constant, boolean batch) {}
+    public record Group(boolean reduced, int constant, int batches) {}
 
     /** The merged axes, outermost first; never empty (a scalar or all-ones shape is one kept group of 1). */
     public List<Group> groups() {
@@ -80,12 +77,12 @@ public record ReduceShape(ReduceFn fn, int[] dims, boolean[] reduced) {
             int c = batch ? 1 : dims[a];
             if (!gs.isEmpty() && gs.getLast().reduced() == reduced[a]) {
                 Group last = gs.removeLast();
-                gs.add(new Group(reduced[a], Math.multiplyExact(last.constant(), c), last.batch() || batch));
+                gs.add(new Group(reduced[a], Math.multiplyExact(last.constant(), c), last.batches() + (batch ? 1 : 0)));
             } else {
-                gs.add(new Group(reduced[a], c, batch));
+                gs.add(new Group(reduced[a], c, batch ? 1 : 0));
             }
         }
-        if (gs.isEmpty()) gs.add(new Group(false, 1, false));
+        if (gs.isEmpty()) gs.add(new Group(false, 1, 0));
         return gs;
     }
 

@@ -67,7 +67,12 @@ class ReduceEmitterTest {
             new Case(new int[] {B, 3, 4, 40}, new int[] {3}),
             new Case(new int[] {B, 6, 6, 8}, new int[] {1, 2}),
             new Case(new int[] {3, 4, 5, 6}, new int[] {0, 1, 2, 3}),
-            new Case(new int[] {2, 1, 4, 1}, new int[] {1, 3}));
+            new Case(new int[] {2, 1, 4, 1}, new int[] {1, 3}),
+            // The batch in several axes (batch × batch, as H·Hᵀ has).
+            new Case(new int[] {B, B}, new int[] {1}),
+            new Case(new int[] {B, B}, new int[] {0, 1}),
+            new Case(new int[] {B, 3, B}, new int[] {0}),
+            new Case(new int[] {B, B, 5}, new int[] {0, 1}));
 
     @AfterAll
     static void report() {
@@ -288,9 +293,10 @@ class ReduceEmitterTest {
 
     @Test
     void shapesAndArgumentsAreChecked() {
-        assertEquals(List.of(new ReduceShape.Group(false, 1, true), new ReduceShape.Group(true, 784, false), new ReduceShape.Group(false, 64, false)),
+        assertEquals(List.of(new ReduceShape.Group(false, 1, 1), new ReduceShape.Group(true, 784, 0), new ReduceShape.Group(false, 64, 0)),
                 ReduceShape.of(ReduceFn.SUM, new int[] {B, 28, 28, 64}, 1, 2).groups());
-        assertThrows(IllegalArgumentException.class, () -> ReduceShape.of(ReduceFn.SUM, new int[] {B, B}, 0));
+        assertEquals(List.of(new ReduceShape.Group(true, 1, 2), new ReduceShape.Group(false, 5, 0)),
+                ReduceShape.of(ReduceFn.SUM, new int[] {B, B, 5}, 0, 1).groups());
         assertThrows(IllegalArgumentException.class, () -> ReduceShape.sumTo(new int[] {3, 4}, new int[] {2, 4}));
         ReduceKernel k = compile(ReduceShape.of(ReduceFn.SUM, new int[] {B, 4}, 1), 0);
         assertThrows(IndexOutOfBoundsException.class, () -> k.run(new float[7], 0, new float[2], 0, 2));
