@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "compile", mixinStandardHelpOptions = true, description = {
         "Compiles a model into a jar (-o MODEL.jar [--package P]) that an application loads with a plain class",
-        "loader next to the runtime jar. With --emit, prints (or writes to -o) one stage of the pipeline instead:",
+        "loader next to the runtime jar; it carries the class files of the model's kernels. With --emit, prints (or writes to -o) one stage of the pipeline instead:",
         "  ast   the syntax tree",
         "  ir    the typed graph IR",
         "  grad  the whole training IR: gradients, slots and updates of each train block",

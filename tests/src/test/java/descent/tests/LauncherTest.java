@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * How the commands meet the JVM: {@code bin/descent} adds {@code jdk.incubator.vector} (whose one-line JVM warning
- * comes with it) exactly where the compiled backend may run, and the compiled backend without the module runs
+ * comes with it) exactly where the compiled backend may run or a model jar's kernels are made, and the compiled backend without the module runs
  * scalar kernels after one warning line.
  */
 class LauncherTest {
@@ -77,6 +77,9 @@ class LauncherTest {
                 launch(tmp, CliTest.args(new String[] {"run", ex("logreg.descent"), "--precision", "F64"}, feeds)).err());
         assertEquals("", launch(tmp, "check", ex("logreg.descent")).err());
         assertEquals("", launch(tmp, "compile", ex("logreg.descent"), "--emit", "plan").err());
+        // A model jar carries the model's kernels, made with the module (so for the vector length applications run at).
+        assertEquals(INCUBATOR, launch(tmp, "compile", ex("logreg.descent"), "-o", tmp.resolve("m.jar").toString()).err());
+        assertEquals("", launch(tmp, "compile", ex("logreg.descent"), "--emit=kernels", "-o", tmp.resolve("k.txt").toString()).err());
         assertEquals("", launch(tmp, "inspect", ex("logreg.descent")).err());
         assertEquals("", launch(tmp, "run", "--help").err());
     }

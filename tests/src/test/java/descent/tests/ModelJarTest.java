@@ -7,8 +7,10 @@ import descent.compiler.Compiler;
 import descent.compiler.interp.InterpretedModel;
 import descent.compiler.interp.Precision;
 import descent.runtime.Tensor;
+import descent.runtime.api.DescentModel;
 import descent.runtime.api.TrainingSession;
 import descent.tests.app.JarApp;
+import descent.tests.app.KernelsApp;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,6 +53,42 @@ class ModelJarTest {
             float want = s.train("step", feeds, List.of("loss")).get("loss").floats()[0];
             assertEquals(want, Float.parseFloat(got[i + 1]), 1e-5f * Math.max(1, Math.abs(want)), "step " + i);
         }
+    }
+
+    /**
+     * The jar carries the class files of every kernel its model uses on one or two threads, at any batch: loaded
+     * in an application, it defines them and generates none, for every example (train steps, outputs, an empty
+     * batch included).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"logreg.descent", "mlp.descent", "autoencoder.descent", "embedding.descent",
+            "spiral/spiral.descent"})
+    void theJarCarriesEveryKernelItsModelUses(String example, @TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("model.jar");
+        CliTest.Result r = CliTest.descent("compile", CliTest.ex(example), "-o", jar.toString());
+        assertEquals(0, r.code(), r.err());
+        String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
+                KernelsApp.class.getName(), jar.toString()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application finished");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), err);
+        String[] lines = out.split("\n");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("carried (\\d+) generated (\\d+)").matcher(lines[lines.length - 1].strip());
+        assertTrue(m.matches(), out + "\n" + err);
+        // The kernels the jar carries compute the bits the same model compiled in this JVM does.
+        DescentModel here = new descent.compiler.backend.CompiledModel(Compiler.check(Path.of(CliTest.ex(example))));
+        TrainingSession s = here.newSession(0, 1);
+        Map<String, Tensor> feeds = KernelsApp.feeds(here.signature(), 5);
+        String first = here.signature().trains().get(0).name();
+        float loss = Float.NaN;
+        for (int i = 0; i < 3; i++) loss = s.train(first, feeds, List.of("loss")).get("loss").floats()[0];
+        assertEquals("loss " + Integer.toHexString(Float.floatToRawIntBits(loss)), lines[0].strip());
+        assertTrue(Integer.parseInt(m.group(1)) > 5, "kernels defined from the jar: " + out);
+        assertEquals("0", m.group(2), "kernels generated at load: " + out);
     }
 
     /** The typed façade: application code compiled by javac against the jar calls step(...) and prob(...). */

@@ -49,6 +49,18 @@ final class CompiledSession implements TrainingSession {
     /** The threads a step may use (the calling one included). */
     private final StepThreads threads;
 
+    /**
+     * When set, a call validates its feeds and builds its executable (emitting the kernels it uses) but runs
+     * nothing and returns no values: what {@link KernelArchive} records a model jar's kernels with.
+     */
+    private volatile boolean buildOnly;
+
+    /** This session, made to build its calls' executables without running them ({@link #buildOnly}). */
+    CompiledSession buildingOnly() {
+        buildOnly = true;
+        return this;
+    }
+
     CompiledSession(Model model, ModelSignature signature, long seed, int threads) {
         this.model = model;
         this.threads = threads == 1 ? StepThreads.SINGLE : new StepThreads(threads);
@@ -63,7 +75,7 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
-        PreparedStep p = prepared(train, fetches);
+        PreparedStep p = buildOnly ? null : prepared(train, fetches);
         Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx != null) {
             Map<String, Tensor> out = new LinkedHashMap<>();
@@ -184,6 +196,7 @@ final class CompiledSession implements TrainingSession {
             }
         }
         Executable exe = executable(what, plan, nodes, given.keySet(), bindings, locked);
+        if (buildOnly) return Map.of();
         int b = exe.symbol == null ? 0 : bindings.get(exe.symbol);
         Executable.Ctx ctx = exe.context(b);
         for (int i = 0; i < leaves.length; i++) if (leaves[i] != null) ctx.buf[i] = leaves[i];

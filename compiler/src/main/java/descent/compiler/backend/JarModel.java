@@ -35,7 +35,14 @@ public abstract class JarModel implements DescentModel {
             throw new DescentException("cannot read " + resource + " from the model jar: " + e.getMessage());
         }
         this.model = new CompiledModel(Compiler.check(new Source(resource, text)));
+        KernelArchive.install(getClass().getClassLoader());
     }
+
+    /**
+     * How many kernels this copy of the compiler has defined from class files a model jar carries, and how many it
+     * generated (a thread count or batch binding the jar's kernels do not cover): {@code {carried, generated}}.
+     */
+    public static long[] kernelCounts() { return new long[] {Kernels.replayed(), Kernels.emitted()}; }
 
     @Override public ModelSignature signature() { return model.signature(); }
 

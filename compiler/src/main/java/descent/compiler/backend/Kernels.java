@@ -2,6 +2,8 @@ package descent.compiler.backend;
 
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.SoftReference;
+import descent.compiler.emit.KernelClassFiles;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -33,9 +35,46 @@ final class Kernels {
         }
     }
 
+    /** Class files a model jar carries, by key ({@link KernelArchive}): a miss defines these instead of emitting. */
+    private static final Map<String, Supplier<List<byte[]>>> ARCHIVED = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicLong REPLAYED = new java.util.concurrent.atomic.AtomicLong();
+    /** When set on a thread, every kernel it asks for is emitted afresh and its class files kept, by key. */
+    private static final ThreadLocal<Map<String, List<byte[]>>> RECORDING = new ThreadLocal<>();
+
+    /** How many kernels this JVM has defined from archived class files rather than emitted. */
+    static long replayed() { return REPLAYED.get(); }
+
+    /** Makes {@code files} (read when first needed) what a miss on {@code key} defines; the first archive of a key wins. */
+    static void archive(String key, Supplier<List<byte[]>> files) { ARCHIVED.putIfAbsent(key, files); }
+
+    /**
+     * Runs {@code work} on this thread with every kernel it asks for emitted afresh (cached or not), and
+     * returns their class files by key, in order of first use.
+     */
+    static Map<String, List<byte[]>> record(Runnable work) {
+        Map<String, List<byte[]>> outer = RECORDING.get();
+        Map<String, List<byte[]>> files = new java.util.LinkedHashMap<>();
+        RECORDING.set(files);
+        try {
+            work.run();
+        } finally {
+            if (outer == null) RECORDING.remove(); else RECORDING.set(outer);
+        }
+        return files;
+    }
+
     @SuppressWarnings("unchecked")
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
+        Map<String, List<byte[]>> recording = RECORDING.get();
+        if (recording != null && !recording.containsKey(key)) {
+            List<byte[]> files = new java.util.ArrayList<>();
+            T kernel = KernelClassFiles.recording(files, emit);
+            EMITTED.incrementAndGet();
+            recording.put(key, files);
+            CACHE.put(key, new Entry(key, kernel));
+            return kernel;
+        }
         Entry e = CACHE.get(key);
         Object kernel = e == null ? null : e.get();
         if (kernel != null) return (T) kernel;
@@ -44,8 +83,14 @@ final class Kernels {
         CACHE.compute(key, (k, old) -> {
             Object o = old == null ? null : old.get();
             if (o != null) { made[0] = o; return old; }
-            made[0] = emit.get();
-            EMITTED.incrementAndGet();
+            Supplier<List<byte[]>> archived = ARCHIVED.get(k);
+            if (archived != null) {
+                made[0] = KernelClassFiles.replaying(archived.get(), emit);
+                REPLAYED.incrementAndGet();
+            } else {
+                made[0] = emit.get();
+                EMITTED.incrementAndGet();
+            }
             return new Entry(k, made[0]);
         });
         return (T) made[0];

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -46,6 +47,7 @@ public final class ModelJar {
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
+        Map<String, List<byte[]>> kernels = KernelArchive.record(m);
         AtomicFiles.write(out, (OutputStream os) -> {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -54,6 +56,7 @@ public final class ModelJar {
                 Set<String> seen = new HashSet<>(Set.of("META-INF/MANIFEST.MF"));
                 put(jar, seen, resource, modelText.getBytes(StandardCharsets.UTF_8));
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
+                KernelArchive.write(jar, seen, kernels);
                 for (Class<?> anchor : List.of(ModelJar.class, descent.grammar.DescentParser.class,
                         org.antlr.v4.runtime.Parser.class, ClassWriter.class)) {
                     copyCodeSource(jar, seen, anchor);
@@ -181,7 +184,7 @@ public final class ModelJar {
         return m.inputs().stream().filter(i -> need.get(i.node())).toList();
     }
 
-    private static String lossName(Model m, int node) {
+    static String lossName(Model m, int node) {
         for (var e : m.names().entrySet()) if (e.getValue() == node) return e.getKey();
         return null;
     }

@@ -63,12 +63,35 @@ final class ProductUpdateCalls {
                 expr.inputs(), update);
         int holder = c.buffers.holder(1, false);
         int parts = c.threads.threads();
+        // Every kernel some batch needs, asked for now (each block height's are looked up again per batch, from
+        // the cache): a model jar records them all, and no batch later crossing WHOLE_PART_FROM_B_BYTES emits one.
+        for (int block : new int[] {blockRows(cols), Math.max(1, rows)}) {
+            for (int h = 1; h <= block; h++) {
+                if (used(rows, block, parts, h)) WeightGradientCalls.weightGradient(h, cols, m.transposeB(), MatmulEpilogue.NONE, rows);
+            }
+        }
         c.call((buf, step, b) -> {
             Object[] h = (Object[]) buf[holder];
             Blocks blocks = (Blocks) h[0];
             if (blocks == null) h[0] = blocks = new Blocks(spec, parts);
             blocks.run(c.threads, buf, k < 0 ? b : k);
         });
+    }
+
+    /**
+     * Whether blocks of {@code block} rows of C ({@code rows} rows in all, split over 1 or {@code parts} parts)
+     * leave a block of height {@code h}: the full block, or the last, shorter block of a part.
+     */
+    private static boolean used(int rows, int block, int parts, int h) {
+        if (h > rows) return false;
+        if (h == block) return true;
+        for (int split : new int[] {1, parts}) {
+            for (int p = 0; p < split; p++) {
+                int r = RowBlocks.firstRow(p + 1, split, rows) - RowBlocks.firstRow(p, split, rows);
+                if (r > 0 && r % block == h) return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -123,7 +146,7 @@ final class ProductUpdateCalls {
                 if (block != kernelsBlock) {
                     java.util.Arrays.fill(kernels, null);
                     for (int h = 1; h <= block; h++) {
-                        if (used(h)) kernels[h] = WeightGradientCalls.weightGradient(h, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                        if (used(s.rows(), block, parts, h)) kernels[h] = WeightGradientCalls.weightGradient(h, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
                     }
                     kernelsBlock = block;
                 }
@@ -137,17 +160,7 @@ final class ProductUpdateCalls {
         }
 
         /** Whether some part's blocks include one of {@code h} rows, for either split. */
-        private boolean used(int h) {
-            if (h > s.rows()) return false;
-            if (h == block) return true;
-            for (int split : new int[] {1, parts}) {
-                for (int p = 0; p < split; p++) {
-                    int rows = RowBlocks.firstRow(p + 1, split, s.rows()) - RowBlocks.firstRow(p, split, s.rows());
-                    if (rows > 0 && rows % block == h) return true;
-                }
-            }
-            return false;
-        }
+
 
         @Override public void accept(int p) {
             int from = RowBlocks.firstRow(p, splitParts, s.rows()), to = RowBlocks.firstRow(p + 1, splitParts, s.rows());

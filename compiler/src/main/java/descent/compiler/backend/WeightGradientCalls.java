@@ -30,10 +30,18 @@ final class WeightGradientCalls {
     static void parts(KernelCalls c, int rows, int k, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
         int holder = c.buffers.holder(1, false);
         c.rowSplits.put(id, holder);
+        // The kernels take the batch as an argument: the whole product's and each part's, asked for once, now.
+        int parts = c.threads.threads();
+        EmittedMatmul whole = weightGradient(rows, cols, tb, epi, rows);
+        EmittedMatmul[] kernels = new EmittedMatmul[parts];
+        for (int p = 0; p < parts; p++) {
+            int n = RowBlocks.rowsOf(p, parts, rows);
+            kernels[p] = n == 0 ? null : weightGradient(n, cols, tb, epi, rows);
+        }
         c.call((buf, step, b) -> {
             Object[] h = (Object[]) buf[holder];
             TransposedParts ps = (TransposedParts) h[0];
-            if (ps == null) h[0] = ps = new TransposedParts(c.threads.threads(), rows, cols, tb, epi, x, y, bias, id);
+            if (ps == null) h[0] = ps = new TransposedParts(whole, kernels, rows, cols, x, y, bias, id);
             ps.run(c.threads, buf, k < 0 ? b : k);
         });
     }
@@ -55,45 +63,31 @@ final class WeightGradientCalls {
      */
     private static final class TransposedParts implements java.util.function.IntConsumer {
         private final int parts, rows, cols, x, y, bias, id;
-        private final boolean tb;
-        private final MatmulEpilogue epi;
+        private final EmittedMatmul whole;
         private final EmittedMatmul[] kernels;
         private final float[][] scratch;
-        private EmittedMatmul whole;
         private float[] wholeScratch;
         private int batch = -1;
         private Object[] buf;
         /** Whether the last call split the rows over the threads (read by the update of the same rows). */
         private boolean splitLast;
 
-        TransposedParts(int parts, int rows, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
-            this.parts = parts;
+        TransposedParts(EmittedMatmul whole, EmittedMatmul[] kernels, int rows, int cols, int x, int y, int bias, int id) {
+            this.parts = kernels.length;
+            this.whole = whole;
+            this.kernels = kernels;
             this.rows = rows;
             this.cols = cols;
-            this.tb = tb;
-            this.epi = epi;
             this.x = x;
             this.y = y;
             this.bias = bias;
             this.id = id;
-            this.kernels = new EmittedMatmul[parts];
             this.scratch = new float[parts][];
         }
 
-        /** The kernel for {@code m} of the rows ({@link #weightGradient}). */
-        private EmittedMatmul kernel(int m) { return weightGradient(m, cols, tb, epi, rows); }
-
         void run(StepThreads threads, Object[] buf, int b) {
             if (b != batch) {
-                // The kernels take the batch as an argument: looked up once. Scratch only grows, so going back to an
-                // earlier batch allocates nothing.
-                if (whole == null) {
-                    whole = kernel(rows);
-                    for (int p = 0; p < parts; p++) {
-                        int n = RowBlocks.rowsOf(p, parts, rows);
-                        kernels[p] = n == 0 ? null : kernel(n);
-                    }
-                }
+                // Scratch only grows, so going back to an earlier batch allocates nothing.
                 wholeScratch = grown(wholeScratch, whole.scratchFloats(b));
                 for (int p = 0; p < parts; p++) if (kernels[p] != null) scratch[p] = grown(scratch[p], kernels[p].scratchFloats(b));
                 batch = b;

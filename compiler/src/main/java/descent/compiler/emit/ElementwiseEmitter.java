@@ -50,14 +50,16 @@ public final class ElementwiseEmitter {
         }
     }
 
-    public static ElementwiseKernel compile(FusedExpr expr, ElementwiseStyle style) { return load(emit(expr, style)); }
+    public static ElementwiseKernel compile(FusedExpr expr, ElementwiseStyle style) {
+        return load(KernelClassFiles.generated(() -> emit(expr, style)));
+    }
 
     /**
      * A kernel that also implements {@link ElementwiseKernel#runRows}, reading the inputs flagged in
      * {@code gathered} (FULL inputs) at listed rows.
      */
     public static ElementwiseKernel compileRows(FusedExpr expr, boolean[] gathered, ElementwiseStyle style) {
-        return load(emitRows(expr, gathered, style));
+        return load(KernelClassFiles.generated(() -> emitRows(expr, gathered, style)));
     }
 
     private static byte[] emitRows(FusedExpr expr, boolean[] gathered, ElementwiseStyle style) {
@@ -77,12 +79,14 @@ public final class ElementwiseEmitter {
      * interpreted for good).
      */
     public static ElementwiseKernel compileForBackend(FusedExpr expr, boolean[] gathered) {
-        ElementwiseStyle style = styleFor(expr);
-        byte[] bytes = gathered == null ? emit(expr, style) : emitRows(expr, gathered, style);
-        if (style.usesVectorApi() && KernelClassFile.largestMethod(bytes) >= KernelClassFile.HUGE_METHOD) {
-            bytes = gathered == null ? emit(expr, ElementwiseStyle.SCALAR) : emitRows(expr, gathered, ElementwiseStyle.SCALAR);
-        }
-        return load(bytes);
+        return load(KernelClassFiles.generated(() -> {
+            ElementwiseStyle style = styleFor(expr);
+            byte[] bytes = gathered == null ? emit(expr, style) : emitRows(expr, gathered, style);
+            if (style.usesVectorApi() && KernelClassFile.largestMethod(bytes) >= KernelClassFile.HUGE_METHOD) {
+                bytes = gathered == null ? emit(expr, ElementwiseStyle.SCALAR) : emitRows(expr, gathered, ElementwiseStyle.SCALAR);
+            }
+            return bytes;
+        }));
     }
 
     /**

@@ -210,7 +210,7 @@ public final class LayoutEmitter {
         return LayoutClassWriter.write(program, name, tile);
     }
 
-    static LayoutKernel compile(LayoutProgram program) { return load(classFile(program, DEFAULT_TILE)); }
+    static LayoutKernel compile(LayoutProgram program) { return load(KernelClassFiles.generated(() -> classFile(program, DEFAULT_TILE))); }
 
     /** Defines {@code classBytes} as a hidden class and instantiates it. */
     static LayoutKernel load(byte[] classBytes) {

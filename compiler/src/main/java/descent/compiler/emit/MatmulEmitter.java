@@ -52,14 +52,14 @@ public final class MatmulEmitter {
 
     public static EmittedMatmul emitVector(MatmulShape shape, MatmulEpilogue epilogue, MatmulTuning tuning) {
         if (!vectorApiAvailable()) throw new IllegalStateException("jdk.incubator.vector is not available");
-        byte[] bytes = vectorClassFile(shape, epilogue, tuning, PREFERRED_LENGTH);
+        byte[] bytes = KernelClassFiles.generated(() -> vectorClassFile(shape, epilogue, tuning, PREFERRED_LENGTH));
         return load(shape, epilogue, PREFERRED_LENGTH, bytes, VectorMatmulWriter.scratchFloats(shape, tuning, PREFERRED_LENGTH));
     }
 
     public static EmittedMatmul emitScalar(MatmulShape shape) { return emitScalar(shape, MatmulEpilogue.NONE); }
 
     public static EmittedMatmul emitScalar(MatmulShape shape, MatmulEpilogue epilogue) {
-        return load(shape, epilogue, 0, scalarClassFile(shape, epilogue), 0);
+        return load(shape, epilogue, 0, KernelClassFiles.generated(() -> scalarClassFile(shape, epilogue)), 0);
     }
 
     /** The vector kernel's class bytes for a given vector length (which must match where it is loaded). */

@@ -27,7 +27,7 @@ public final class MatmulF64Emitter implements Opcodes {
 
     /** {@code m × k} times {@code k × n}, with A stored transposed ({@code k × m}) when {@code ta}, B ({@code n × k}) when {@code tb}. */
     public static MatmulF64Kernel emit(int m, int k, int n, boolean ta, boolean tb) {
-        byte[] bytes = classFile(m, k, n, ta, tb);
+        byte[] bytes = KernelClassFiles.generated(() -> classFile(m, k, n, ta, tb));
         try {
             MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
             return (MatmulF64Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();

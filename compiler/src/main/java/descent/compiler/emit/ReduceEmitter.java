@@ -37,7 +37,7 @@ public final class ReduceEmitter {
         return new ReduceClassWriter(shape, name, vectorLength).write();
     }
 
-    public static ReduceKernel emit(ReduceShape shape) { return load(classFile(shape)); }
+    public static ReduceKernel emit(ReduceShape shape) { return load(KernelClassFiles.generated(() -> classFile(shape))); }
 
     /**
      * An f64 reduction ({@link ReduceKernel#run64}): one scalar pass in the input's row-major order, each
@@ -45,8 +45,10 @@ public final class ReduceEmitter {
      * when it is NaN or strictly greater/less), so the result is bitwise the interpreter's.
      */
     public static ReduceKernel emit64(ReduceShape shape) {
-        String name = ReduceEmitter.class.getPackageName().replace('.', '/') + "/GeneratedReduceF64_" + shape.tag() + "_" + SERIAL.incrementAndGet();
-        return load(new ReduceClassWriter(shape, name, 0, true).write());
+        return load(KernelClassFiles.generated(() -> {
+            String name = ReduceEmitter.class.getPackageName().replace('.', '/') + "/GeneratedReduceF64_" + shape.tag() + "_" + SERIAL.incrementAndGet();
+            return new ReduceClassWriter(shape, name, 0, true).write();
+        }));
     }
 
     public static ReduceKernel load(byte[] classFile) { return (ReduceKernel) instantiate(classFile); }

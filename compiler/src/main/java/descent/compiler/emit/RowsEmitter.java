@@ -60,12 +60,14 @@ public final class RowsEmitter {
     static Emitted emitVector(RowsSpec spec, RowsClassWriter.Copy copy) {
         int vl = MatmulEmitter.preferredVectorLength();
         if (vl == 0) throw new IllegalStateException("jdk.incubator.vector is not available");
-        return load(spec, vl, classFile(spec, vl, copy));
+        return load(spec, vl, KernelClassFiles.generated(() -> classFile(spec, vl, copy)));
     }
 
     public static Emitted emitScalar(RowsSpec spec) { return emitScalar(spec, RowsClassWriter.Copy.ARRAYCOPY); }
 
-    static Emitted emitScalar(RowsSpec spec, RowsClassWriter.Copy copy) { return load(spec, 0, classFile(spec, 0, copy)); }
+    static Emitted emitScalar(RowsSpec spec, RowsClassWriter.Copy copy) {
+        return load(spec, 0, KernelClassFiles.generated(() -> classFile(spec, 0, copy)));
+    }
 
     /** The class bytes; a vector length > 0 must match FloatVector.SPECIES_PREFERRED where the class is loaded. */
     public static byte[] classFile(RowsSpec spec, int vectorLength) {

@@ -34,22 +34,27 @@ public final class SoftmaxEmitter {
     public static Object load(byte[] classFile) { return ReduceEmitter.instantiate(classFile); }
 
     public static SoftmaxKernel softmax(int classes, boolean log) {
-        return (SoftmaxKernel) load(classFile(log ? SoftmaxOp.LOG_SOFTMAX : SoftmaxOp.SOFTMAX, classes));
+        return (SoftmaxKernel) load(KernelClassFiles.generated(() -> classFile(log ? SoftmaxOp.LOG_SOFTMAX : SoftmaxOp.SOFTMAX, classes)));
     }
 
-    public static SoftmaxXentKernel xent(int classes) { return (SoftmaxXentKernel) load(classFile(SoftmaxOp.XENT, classes)); }
+    public static SoftmaxXentKernel xent(int classes) {
+        return (SoftmaxXentKernel) load(KernelClassFiles.generated(() -> classFile(SoftmaxOp.XENT, classes)));
+    }
 
     /** {@code longLabels}: the labels are {@code long[]} (i64), else {@code int[]} (i32). */
     public static SoftmaxSparseXentKernel sparseXent(int classes, boolean longLabels) {
-        return (SoftmaxSparseXentKernel) load(classFile(longLabels ? SoftmaxOp.SPARSE_XENT_I64 : SoftmaxOp.SPARSE_XENT_I32, classes));
+        return (SoftmaxSparseXentKernel) load(KernelClassFiles.generated(
+                () -> classFile(longLabels ? SoftmaxOp.SPARSE_XENT_I64 : SoftmaxOp.SPARSE_XENT_I32, classes)));
     }
 
     /** A sparse cross entropy that also writes softmax(logits), from the exps the loss needs anyway. */
     public static SoftmaxSparseXentKernel sparseXentWithSoftmax(int classes, boolean longLabels) {
         SoftmaxOp op = longLabels ? SoftmaxOp.SPARSE_XENT_I64 : SoftmaxOp.SPARSE_XENT_I32;
-        String name = SoftmaxEmitter.class.getPackageName().replace('.', '/') + "/GeneratedSoftmaxWithXent_" + op.name() + "_" + classes
-                + "_" + SERIAL.incrementAndGet();
-        return (SoftmaxSparseXentKernel) load(new SoftmaxClassWriter(op, classes, name, MatmulEmitter.preferredVectorLength(), true).write());
+        return (SoftmaxSparseXentKernel) load(KernelClassFiles.generated(() -> {
+            String name = SoftmaxEmitter.class.getPackageName().replace('.', '/') + "/GeneratedSoftmaxWithXent_" + op.name() + "_" + classes
+                    + "_" + SERIAL.incrementAndGet();
+            return new SoftmaxClassWriter(op, classes, name, MatmulEmitter.preferredVectorLength(), true).write();
+        }));
     }
 
         /** The interpreter's error for a class id outside {@code [0, classes)}; called by generated code. */

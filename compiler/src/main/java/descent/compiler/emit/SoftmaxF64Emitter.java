@@ -30,6 +30,18 @@ public final class SoftmaxF64Emitter implements Opcodes {
 
     public static SoftmaxF64Kernel emit(Op op, int classes) {
         if (classes < 0) throw new IllegalArgumentException("classes " + classes);
+        byte[] bytes = KernelClassFiles.generated(() -> classFile(op, classes));
+        try {
+            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
+            return (SoftmaxF64Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot load a generated f64 softmax", e);
+        }
+    }
+
+    private static byte[] classFile(Op op, int classes) {
         String name = SoftmaxF64Emitter.class.getPackageName().replace('.', '/') + "/GeneratedSoftmaxF64_" + op.name().toLowerCase()
                 + "_" + classes + "_" + SERIAL.incrementAndGet();
         ClassWriter cw = KernelClassFile.newWriter();
@@ -54,15 +66,7 @@ public final class SoftmaxF64Emitter implements Opcodes {
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         cw.visitEnd();
-        byte[] bytes = cw.toByteArray();
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
-            return (SoftmaxF64Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("cannot load a generated f64 softmax", e);
-        }
+        return cw.toByteArray();
     }
 
     /** Pushes row R's label as an int, as the interpreter reads it: {@code (int) (double) label}. */

@@ -1,0 +1,57 @@
+package descent.compiler.emit;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The class files a kernel's emission produces, captured or supplied. A model jar carries the class files of its
+ * kernels: {@code descent compile} emits them while {@link #recording}, and the jar, when loaded, defines them
+ * while {@link #replaying} instead of generating them again (ASM running cold is most of a first step's kernel
+ * cost; defining the classes is a few percent of it).
+ *
+ * <p>Every emitter makes its bytes through {@link #generated}, once per class it defines, so the class files of
+ * one kernel are a list in definition order. What a list replays must come from the same compiler and vector
+ * length: the jar carries the compiler that wrote it, and the vector length is checked where it is read.
+ */
+public final class KernelClassFiles {
+    private KernelClassFiles() {}
+
+    /** What {@link #generated} does on this thread: record into, or replay from, a list. */
+    private record Mode(List<byte[]> files, boolean replay, int[] next) {}
+
+    private static final ThreadLocal<Mode> MODE = new ThreadLocal<>();
+
+    /** Runs {@code emit}, appending the class file of every kernel class it generates to {@code into}. */
+    public static <T> T recording(List<byte[]> into, Supplier<T> emit) {
+        return with(new Mode(into, false, new int[1]), emit);
+    }
+
+    /**
+     * Runs {@code emit} with the class files in {@code from} taken, in order, instead of generating them. Were
+     * there fewer than it asks for, the rest are generated (a list from a different build would fail to link,
+     * not run wrongly: the bytes name their own class and methods).
+     */
+    public static <T> T replaying(List<byte[]> from, Supplier<T> emit) {
+        return with(new Mode(List.copyOf(from), true, new int[1]), emit);
+    }
+
+    private static <T> T with(Mode mode, Supplier<T> emit) {
+        Mode outer = MODE.get();
+        MODE.set(mode);
+        try {
+            return emit.get();
+        } finally {
+            if (outer == null) MODE.remove(); else MODE.set(outer);
+        }
+    }
+
+    /** The bytes of the class being emitted: the replayed list's next, else {@code generate}'s (recorded if recording). */
+    static byte[] generated(Supplier<byte[]> generate) {
+        Mode mode = MODE.get();
+        if (mode == null) return generate.get();
+        if (mode.replay && mode.next[0] < mode.files.size()) return mode.files.get(mode.next[0]++);
+        byte[] bytes = generate.get();
+        if (!mode.replay) mode.files.add(bytes);
+        return bytes;
+    }
+}

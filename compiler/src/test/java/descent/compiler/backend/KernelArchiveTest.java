@@ -1,0 +1,126 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.emit.MatmulEmitter;
+import descent.runtime.DescentException;
+import java.io.OutputStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.objectweb.asm.ClassReader;
+
+/**
+ * The index and class files a model jar carries its kernels in (the end-to-end check, an application loading a
+ * jar and generating no kernel, is ModelJarTest's).
+ */
+class KernelArchiveTest {
+    private static final String MODEL = """
+            model archived
+            input x: f32[batch, 13]
+            input y: f32[batch, 3]
+            var w: f32[13, 3] = glorot_uniform(seed=1)
+            var b: f32[3] = zeros()
+            p = tanh(x @ w + b)
+            loss = reduce_mean(square(p - y))
+            output p, loss
+            train step { AdamOptimizer(0.01).minimize(loss) }
+            """;
+
+    @Test
+    void keysSurviveTheIndexLine() {
+        for (String key : List.of("plain", "tab\there", "two\nlines", "back\\slash\\t", "\\", "")) {
+            String line = KernelArchive.escape(key);
+            assertTrue(!line.contains("\t") && !line.contains("\n"), line);
+            assertEquals(key, KernelArchive.unescape(line));
+        }
+    }
+
+    @Test
+    void jarNamesDropTheJvmWideSerial() {
+        assertEquals("descent/compiler/emit/Kernel0_VectorMatmul_Mx784x128_nn_br",
+                KernelArchive.jarName("descent/compiler/emit/GeneratedVectorMatmul_Mx784x128_nn_br_17", 0));
+        assertEquals("descent/compiler/emit/Kernel12_Elementwise", KernelArchive.jarName("descent/compiler/emit/GeneratedElementwise", 12));
+    }
+
+    /** Every kernel of a train step and an output is recorded, each a class file named apart, renamed consistently. */
+    @Test
+    void aJarHoldsEveryKernelUnderANameOfItsOwn(@TempDir Path tmp) throws Exception {
+        Map<String, List<byte[]>> kernels = KernelArchive.record(Compiler.check("archived.descent", MODEL));
+        assertTrue(kernels.size() >= 5, kernels.keySet().toString());
+        assertTrue(kernels.keySet().stream().anyMatch(k -> k.startsWith("matmul ")), kernels.keySet().toString());
+        assertTrue(kernels.values().stream().allMatch(files -> !files.isEmpty()), "each kernel defines a class");
+        Path jar = write(tmp, kernels);
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+            String index = new String(loader.getResourceAsStream(KernelArchive.INDEX).readAllBytes(), StandardCharsets.UTF_8);
+            String[] lines = index.split("\n");
+            assertEquals("vector-length " + MatmulEmitter.preferredVectorLength(), lines[1]);
+            assertEquals(kernels.size(), lines.length - 2);
+            var names = new HashSet<String>();
+            for (int i = 2; i < lines.length; i++) {
+                String[] fields = lines[i].split("\t");
+                assertTrue(kernels.containsKey(KernelArchive.unescape(fields[0])), fields[0]);
+                for (int f = 1; f < fields.length; f++) {
+                    byte[] file = loader.getResourceAsStream(fields[f]).readAllBytes();
+                    String name = new ClassReader(file).getClassName();
+                    assertEquals(fields[f], name + ".class");
+                    assertTrue(names.add(name), "named apart: " + name);
+                    // No trace of the generated name is left (a self-reference would not link once renamed).
+                    assertTrue(!new String(file, StandardCharsets.ISO_8859_1).contains("/Generated"), name);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aJarForAnotherVectorLengthOffersNothing(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("other.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry(KernelArchive.INDEX));
+            out.write(("descent-kernels 1\nvector-length " + (MatmulEmitter.preferredVectorLength() + 4) + "\nkey\tdescent/compiler/emit/Kernel0_X.class\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+            assertEquals(0, KernelArchive.install(loader));
+        }
+    }
+
+    @Test
+    void anIndexDescentDidNotWriteIsAUserError(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("bad.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry(KernelArchive.INDEX));
+            out.write("something else\n".getBytes(StandardCharsets.UTF_8));
+        }
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+            DescentException e = assertThrows(DescentException.class, () -> KernelArchive.install(loader));
+            assertTrue(e.getMessage().contains("kernels.index"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aJarWithoutAnIndexOffersNothing(@TempDir Path tmp) throws Exception {
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {tmp.toUri().toURL()}, null)) {
+            assertEquals(0, KernelArchive.install(loader));
+        }
+    }
+
+    private static Path write(Path tmp, Map<String, List<byte[]>> kernels) throws Exception {
+        Path jar = tmp.resolve("kernels.jar");
+        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(os)) {
+            KernelArchive.write(out, new HashSet<>(), kernels);
+        }
+        return jar;
+    }
+}

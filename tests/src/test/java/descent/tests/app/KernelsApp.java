@@ -1,0 +1,71 @@
+package descent.tests.app;
+
+import descent.runtime.Tensor;
+import descent.runtime.api.DescentModel;
+import descent.runtime.api.TensorSpec;
+import descent.runtime.api.TrainSpec;
+import descent.runtime.api.TrainingSession;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarFile;
+
+/**
+ * An application with only the runtime on its class path: loads a model jar, runs every train step (fetching
+ * `loss` when the model outputs it) and every output on sessions of one and two threads at batches 5, 37 and 0,
+ * then prints the bits of a loss after three steps ({@code loss HEX}) and how many kernels the jar's compiler defined from the jar and how many it generated:
+ * {@code carried N generated M}. Run by ModelJarTest in its own JVM.
+ */
+public final class KernelsApp {
+    public static void main(String[] args) throws Exception {
+        Path jar = Path.of(args[0]);
+        String cls;
+        try (JarFile f = new JarFile(jar.toFile())) {
+            cls = f.getManifest().getMainAttributes().getValue("Descent-Model-Class");
+        }
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, KernelsApp.class.getClassLoader())) {
+            DescentModel model = (DescentModel) loader.loadClass(cls).getConstructor().newInstance();
+            var sig = model.signature();
+            boolean outputsLoss = sig.outputs().stream().anyMatch(o -> o.name().equals("loss"));
+            // The bits of a loss after three steps, which the test compares with the model compiled in process.
+            if (outputsLoss) {
+                TrainingSession s = model.newSession(0, 1);
+                Map<String, Tensor> feeds = feeds(sig, 5);
+                String first = sig.trains().get(0).name();
+                float loss = Float.NaN;
+                for (int i = 0; i < 3; i++) loss = s.train(first, feeds, List.of("loss")).get("loss").floats()[0];
+                System.out.println("loss " + Integer.toHexString(Float.floatToRawIntBits(loss)));
+            }
+            for (int threads : new int[] {1, 2}) {
+                TrainingSession s = model.newSession(0, threads);
+                for (int batch : new int[] {5, 37, 0}) {
+                    Map<String, Tensor> feeds = feeds(sig, batch);
+                    for (TrainSpec t : sig.trains()) s.train(t.name(), feeds, outputsLoss ? List.of("loss") : List.of());
+                    for (TensorSpec out : sig.outputs()) s.evaluate(feeds, List.of(out.name()));
+                }
+            }
+            // The compiler's classes come from the jar's loader, so only reflection reaches its counters.
+            long[] counts = (long[]) loader.loadClass("descent.compiler.backend.JarModel").getMethod("kernelCounts").invoke(null);
+            System.out.println("carried " + counts[0] + " generated " + counts[1]);
+        }
+    }
+
+    /**
+     * Every input with its symbolic dimensions at {@code batch}: floats {@code (i % 7) / 7 - 0.4}, integers
+     * {@code i % 2} (a valid class or row id in every example).
+     */
+    public static Map<String, Tensor> feeds(descent.runtime.api.ModelSignature sig, int batch) {
+        Map<String, Tensor> feeds = new HashMap<>();
+        for (TensorSpec in : sig.inputs()) {
+            int[] shape = in.dims().stream().mapToInt(d -> d.chars().allMatch(Character::isDigit) ? Integer.parseInt(d) : batch).toArray();
+            double[] values = new double[(int) Tensor.elementCount(shape)];
+            boolean integral = in.dtype() == descent.runtime.DType.I32 || in.dtype() == descent.runtime.DType.I64;
+            for (int i = 0; i < values.length; i++) values[i] = integral ? i % 2 : (i % 7) / 7.0 - 0.4;
+            feeds.put(in.name(), Tensor.fromDoubles(in.dtype(), shape, values));
+        }
+        return feeds;
+    }
+}
