@@ -2,6 +2,8 @@ package descent.compiler.backend;
 
 import descent.compiler.Compiler;
 import descent.compiler.diag.Source;
+import descent.compiler.ir.Model;
+import descent.compiler.ir.ModelCodec;
 import descent.runtime.DescentException;
 import descent.runtime.api.DescentModel;
 import descent.runtime.api.ModelSignature;
@@ -26,16 +28,42 @@ import descent.runtime.api.TensorSpec;
 public abstract class JarModel implements DescentModel {
     private final CompiledModel model;
 
+    /**
+     * {@code resource}: the model file in the jar. Beside it, {@code NAME.ir} holds the checked model
+     * ({@link ModelCodec}), which this reads instead of checking the file again (the front end, ANTLR above all,
+     * is most of a cold load); a jar without it is checked from the file.
+     */
     protected JarModel(String resource) {
-        String text;
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
-            if (in == null) throw new DescentException("the model jar has no " + resource);
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        ClassLoader loader = getClass().getClassLoader();
+        String ir = irResource(resource);
+        byte[] encoded = read(loader, ir, false);
+        Model checked;
+        if (encoded != null) {
+            try {
+                checked = ModelCodec.decode(encoded);
+            } catch (IllegalArgumentException e) {
+                throw new DescentException("the model jar's " + ir + " is damaged: " + e.getMessage());
+            }
+        } else {
+            checked = Compiler.check(new Source(resource, new String(read(loader, resource, true), StandardCharsets.UTF_8)));
+        }
+        this.model = new CompiledModel(checked);
+        KernelArchive.install(loader);
+    }
+
+    /** Where a jar keeps the checked model ({@link ModelCodec}) of its model file {@code resource}. */
+    static String irResource(String resource) { return resource.replaceFirst("\\.descent$", "") + ".ir"; }
+
+    private static byte[] read(ClassLoader loader, String resource, boolean required) {
+        try (InputStream in = loader.getResourceAsStream(resource)) {
+            if (in == null) {
+                if (required) throw new DescentException("the model jar has no " + resource);
+                return null;
+            }
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new DescentException("cannot read " + resource + " from the model jar: " + e.getMessage());
         }
-        this.model = new CompiledModel(Compiler.check(new Source(resource, text)));
-        KernelArchive.install(getClass().getClassLoader());
     }
 
     /**

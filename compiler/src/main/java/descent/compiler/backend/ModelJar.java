@@ -26,7 +26,8 @@ import org.objectweb.asm.Opcodes;
 
 /**
  * {@code descent compile -o model.jar}: a jar an application loads with a plain class loader next to the
- * runtime jar alone. It holds the model file, a class {@code PACKAGE.ModelName} (extending {@link JarModel},
+ * runtime jar alone. It holds the model file, the checked model ({@link descent.compiler.ir.ModelCodec}), the class
+ * files of its kernels ({@link KernelArchive}), a class {@code PACKAGE.ModelName} (extending {@link JarModel},
  * so it is a {@code DescentModel}) and the compiler it needs (Descent's compiler and grammar, ANTLR's and
  * ASM's runtimes) — not the runtime, which the application provides.
  */
@@ -55,6 +56,7 @@ public final class ModelJar {
             try (JarOutputStream jar = new JarOutputStream(os, manifest)) {
                 Set<String> seen = new HashSet<>(Set.of("META-INF/MANIFEST.MF"));
                 put(jar, seen, resource, modelText.getBytes(StandardCharsets.UTF_8));
+                put(jar, seen, JarModel.irResource(resource), descent.compiler.ir.ModelCodec.encode(m));
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
                 KernelArchive.write(jar, seen, kernels);
                 for (Class<?> anchor : List.of(ModelJar.class, descent.grammar.DescentParser.class,

@@ -1,0 +1,83 @@
+package descent.compiler.ir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.diag.Span;
+import descent.runtime.DType;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Every kind of op survives encoding; damaged or foreign bytes are refused. (The corpus is ModelCodecCorpusTest's.) */
+class ModelCodecTest {
+    private static final String MODEL = """
+            model tiny
+            input x: f32[batch, 3]
+            var w: f32[3, 1] = glorot_uniform(seed=1)
+            loss = reduce_mean(square(x @ w))
+            output loss
+            train step { AdamOptimizer(0.01).minimize(loss) }
+            """;
+
+    /** Each permitted op record, with made-up field values, as one node of an otherwise tiny model. */
+    @Test
+    void everyKindOfOpRoundTrips() throws Exception {
+        Model tiny = Compiler.check("tiny.descent", MODEL);
+        for (Class<?> kind : Op.class.getPermittedSubclasses()) {
+            Op op = sample(kind);
+            List<Node> nodes = new ArrayList<>(tiny.graph().nodes());
+            nodes.add(new Node(nodes.size(), op, List.of(0, 1), new TensorType(DType.F32, Shape.of(2, 3)), "made", new Span(3, 4, 5)));
+            Model m = new Model(tiny.name(), new Graph(nodes), tiny.inputs(), tiny.variables(), tiny.outputs(), tiny.names(), tiny.trains());
+            Model back = ModelCodec.decode(ModelCodec.encode(m));
+            assertEquals(m.graph(), back.graph(), kind.getSimpleName());
+        }
+    }
+
+    /** A record of {@code kind} with a made-up value for each component (a test's use of reflection). */
+    private static Op sample(Class<?> kind) throws Exception {
+        RecordComponent[] parts = kind.getRecordComponents();
+        Object[] values = new Object[parts.length];
+        Class<?>[] types = new Class<?>[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            Class<?> t = parts[i].getType();
+            types[i] = t;
+            values[i] = t == String.class ? "name" + i : t == int.class ? (Object) (3 + i) : t == long.class ? (Object) (77L + i)
+                    : t == double.class ? (Object) (0.25 + i) : t == boolean.class ? (Object) (i % 2 == 0) : t == List.class ? List.of(1, 0, 2)
+                    : t.isEnum() ? t.getEnumConstants()[t.getEnumConstants().length - 1] : null;
+            if (values[i] == null) throw new AssertionError("no sample for " + t + " in " + kind);
+        }
+        return (Op) kind.getDeclaredConstructor(types).newInstance(values);
+    }
+
+    @Test
+    void foreignOrDamagedBytesAreRefused() {
+        byte[] good = ModelCodec.encode(Compiler.check("tiny.descent", MODEL));
+        assertEquals(Compiler.check("tiny.descent", MODEL).graph(), ModelCodec.decode(good).graph());
+        byte[] version = good.clone();
+        version[7]++;
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(version)).getMessage().contains("another version"));
+        byte[] magic = good.clone();
+        magic[0] = 'X';
+        assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(magic));
+        for (int cut : new int[] {3, 9, good.length / 2, good.length - 1}) {
+            assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(Arrays.copyOf(good, cut)), "cut at " + cut);
+        }
+        byte[] longer = Arrays.copyOf(good, good.length + 1);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(longer)).getMessage().contains("trailing"));
+    }
+
+    @Test
+    void mapsKeepTheirOrder() {
+        Model m = Compiler.check("tiny.descent", MODEL);
+        Model back = ModelCodec.decode(ModelCodec.encode(m));
+        assertEquals(List.copyOf(m.names().keySet()), List.copyOf(back.names().keySet()));
+        Map<String, Map<String, String>> slots = back.trains().get(0).slots();
+        assertEquals(List.copyOf(m.trains().get(0).slots().get("w").keySet()), List.copyOf(slots.get("w").keySet()));
+    }
+}
