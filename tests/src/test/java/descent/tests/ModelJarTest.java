@@ -67,6 +67,7 @@ class ModelJarTest {
         Path jar = tmp.resolve("model.jar");
         CliTest.Result r = CliTest.descent("compile", CliTest.ex(example), "-o", jar.toString());
         assertEquals(0, r.code(), r.err());
+        selfSufficient(jar);
         String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -89,6 +90,40 @@ class ModelJarTest {
         assertEquals("loss " + Integer.toHexString(Float.floatToRawIntBits(loss)), lines[0].strip());
         assertTrue(Integer.parseInt(m.group(1)) > 5, "kernels defined from the jar: " + out);
         assertEquals("0", m.group(2), "kernels generated at load: " + out);
+    }
+
+    /**
+     * The jar carries no front end (the checked model stands in for it), and every class its classes refer to is
+     * in the jar, the JDK or Descent's runtime: no class can fail to load in an application.
+     */
+    static void selfSufficient(Path jar) throws Exception {
+        java.util.Map<String, byte[]> classes = new java.util.HashMap<>();
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            for (var e : java.util.Collections.list(f.entries())) {
+                if (e.getName().endsWith(".class")) {
+                    classes.put(e.getName().substring(0, e.getName().length() - 6), f.getInputStream(e).readAllBytes());
+                }
+            }
+        }
+        for (String front : List.of("org/antlr/", "descent/grammar/", "descent/compiler/ast/", "descent/compiler/check/",
+                "descent/compiler/autodiff/", "descent/compiler/Compiler")) {
+            assertTrue(classes.keySet().stream().noneMatch(n -> n.startsWith(front)), "the jar carries " + front);
+        }
+        java.util.Set<String> missing = new java.util.TreeSet<>();
+        for (byte[] file : classes.values()) {
+            org.objectweb.asm.commons.Remapper check = new org.objectweb.asm.commons.Remapper(org.objectweb.asm.Opcodes.ASM9) {
+                @Override public String map(String name) {
+                    String n = name.replaceFirst("^\\[+L?", "").replaceFirst(";$", "");
+                    boolean provided = n.length() <= 1 || n.startsWith("java/") || n.startsWith("jdk/") || n.startsWith("descent/runtime/");
+                    if (!provided && !classes.containsKey(n)) missing.add(n);
+                    return name;
+                }
+            };
+            // Into a writer, so that method bodies and fields are visited too.
+            new org.objectweb.asm.ClassReader(file).accept(new org.objectweb.asm.commons.ClassRemapper(
+                    new org.objectweb.asm.ClassWriter(0), check), 0);
+        }
+        assertTrue(missing.isEmpty(), "classes referred to but not in the jar: " + missing);
     }
 
     /** The typed façade: application code compiled by javac against the jar calls step(...) and prob(...). */

@@ -1,7 +1,5 @@
 package descent.compiler.backend;
 
-import descent.compiler.Compiler;
-import descent.compiler.diag.Source;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.ModelCodec;
 import descent.runtime.DescentException;
@@ -21,31 +19,25 @@ import descent.runtime.Tensor;
 import descent.runtime.api.TensorSpec;
 
 /**
- * What a model jar's generated class extends: it reads the model its jar carries, checks it, and runs it
- * on the compiled backend. The jar brings the compiler with it, so an application needs only the runtime
- * jar and a class loader for the model jar.
+ * What a model jar's generated class extends: it reads the checked model its jar carries and runs it on the
+ * compiled backend. The jar brings the part of the compiler that needs with it, so an application needs only the
+ * runtime jar and a class loader for the model jar.
  */
 public abstract class JarModel implements DescentModel {
     private final CompiledModel model;
 
     /**
-     * {@code resource}: the model file in the jar. Beside it, {@code NAME.ir} holds the checked model
-     * ({@link ModelCodec}), which this reads instead of checking the file again (the front end, ANTLR above all,
-     * is most of a cold load); a jar without it is checked from the file.
+     * {@code resource}: the model file in the jar (kept for people to read). Beside it, {@code NAME.ir} holds the
+     * checked model ({@link ModelCodec}), which this decodes: the jar carries no parser or checker.
      */
     protected JarModel(String resource) {
         ClassLoader loader = getClass().getClassLoader();
         String ir = irResource(resource);
-        byte[] encoded = read(loader, ir, false);
         Model checked;
-        if (encoded != null) {
-            try {
-                checked = ModelCodec.decode(encoded);
-            } catch (IllegalArgumentException e) {
-                throw new DescentException("the model jar's " + ir + " is damaged: " + e.getMessage());
-            }
-        } else {
-            checked = Compiler.check(new Source(resource, new String(read(loader, resource, true), StandardCharsets.UTF_8)));
+        try {
+            checked = ModelCodec.decode(read(loader, ir));
+        } catch (IllegalArgumentException e) {
+            throw new DescentException("the model jar's " + ir + " is damaged: " + e.getMessage() + "; compile it again");
         }
         this.model = new CompiledModel(checked);
         KernelArchive.install(loader);
@@ -54,12 +46,9 @@ public abstract class JarModel implements DescentModel {
     /** Where a jar keeps the checked model ({@link ModelCodec}) of its model file {@code resource}. */
     static String irResource(String resource) { return resource.replaceFirst("\\.descent$", "") + ".ir"; }
 
-    private static byte[] read(ClassLoader loader, String resource, boolean required) {
+    private static byte[] read(ClassLoader loader, String resource) {
         try (InputStream in = loader.getResourceAsStream(resource)) {
-            if (in == null) {
-                if (required) throw new DescentException("the model jar has no " + resource);
-                return null;
-            }
+            if (in == null) throw new DescentException("the model jar has no " + resource + "; compile it again with descent compile");
             return in.readAllBytes();
         } catch (IOException e) {
             throw new DescentException("cannot read " + resource + " from the model jar: " + e.getMessage());

@@ -2,35 +2,19 @@ package descent.compiler.backend;
 
 import descent.compiler.emit.KernelClassFiles;
 import descent.compiler.emit.MatmulEmitter;
-import descent.compiler.ir.Model;
-import descent.compiler.ir.TrainStep;
 import descent.runtime.DescentException;
-import descent.runtime.Tensor;
-import descent.runtime.api.TrainingSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import org.objectweb.asm.ClassReader;
 
 /**
- * The kernels a model jar carries: the class files of every kernel its train steps and outputs use, written
- * under their own class names, and an index from each kernel's cache key ({@link Kernels}) to its class files.
- * A loaded jar defines these instead of emitting them ({@link KernelClassFiles#replaying}).
- *
- * <p>Which kernels: those that sessions of one and of two threads build for each train step (fetching its loss,
- * as the typed façade does) and each output, called on zeros with every symbolic dimension at 2 (building their
- * executables, not running them: cold Vector API code would take most of a second). Since a
- * model with one symbolic dimension runs on kernels that take its size as an argument, that is every kernel
- * the model needs on one or two threads at any batch. A kernel not in the jar (more threads, a model whose
- * kernels need a concrete size) is emitted when first needed, as without a jar.
+ * The kernels a model jar carries, as the loaded jar reads them: the class files of every kernel its train steps
+ * and outputs use, under their own class names, and an index from each kernel's cache key ({@link Kernels}) to its
+ * class files. A loaded jar defines these instead of emitting them ({@link KernelClassFiles#replaying}).
+ * {@link KernelRecording} writes them.
  *
  * <p>The class files are specialised to the vector length of the JVM that wrote them; a jar read where the
  * preferred vector length differs ignores its kernels.
@@ -39,87 +23,7 @@ final class KernelArchive {
     private KernelArchive() {}
 
     static final String INDEX = "META-INF/descent/kernels.index";
-    private static final String MAGIC = "descent-kernels 1";
-
-    /** Thread counts the archive covers. */
-    static final List<Integer> THREADS = List.of(1, 2);
-
-    /** The class files of the kernels {@code m} uses, by key, emitted afresh on this thread. */
-    static Map<String, List<byte[]>> record(Model m) {
-        CompiledModel model = new CompiledModel(m);
-        Map<String, Tensor> feeds = zeros(m);
-        return Kernels.record(() -> {
-            for (int threads : THREADS) {
-                TrainingSession s = ((CompiledSession) model.newSession(0, threads)).buildingOnly();
-                for (TrainStep t : m.trains()) {
-                    String loss = lossName(m, t);
-                    tryRun(() -> s.train(t.name(), feeds, loss == null ? List.of() : List.of(loss)));
-                }
-                for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
-            }
-        });
-    }
-
-    /** A call the zeros make invalid only leaves its kernels out of the jar. */
-    private static void tryRun(Runnable call) {
-        try {
-            call.run();
-        } catch (DescentException e) {
-            // not recorded; emitted when first needed
-        }
-    }
-
-    private static Map<String, Tensor> zeros(Model m) {
-        Map<String, Tensor> feeds = new HashMap<>();
-        for (Model.InputInfo in : m.inputs()) feeds.put(in.name(), Tensor.zeros(in.type().dtype(), in.type().shape().concrete(symbolsAt2(m))));
-        return feeds;
-    }
-
-    private static Map<String, Integer> symbolsAt2(Model m) {
-        Map<String, Integer> b = new HashMap<>();
-        for (Model.InputInfo in : m.inputs()) for (var d : in.type().shape().dims()) if (d.isSymbolic()) b.put(d.symbol(), 2);
-        return b;
-    }
-
-    /** The name the façade fetches a train step's loss by (a named scalar), or null. */
-    private static String lossName(Model m, TrainStep t) {
-        return t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? ModelJar.lossName(m, t.lossNode()) : null;
-    }
-
-    /** Writes the class files under their class names and the index; {@code seen} holds the entries written so far. */
-    static void write(JarOutputStream jar, Set<String> seen, Map<String, List<byte[]>> kernels) throws IOException {
-        StringBuilder index = new StringBuilder(MAGIC).append('\n');
-        index.append("vector-length ").append(MatmulEmitter.preferredVectorLength()).append('\n');
-        int serial = 0;
-        for (var e : kernels.entrySet()) {
-            index.append(escape(e.getKey()));
-            for (byte[] file : e.getValue()) {
-                String name = jarName(new ClassReader(file).getClassName(), serial++), path = name + ".class";
-                if (!seen.add(path)) throw new IllegalStateException("two kernels named " + name);
-                jar.putNextEntry(new JarEntry(path));
-                jar.write(ClassRenamer.rename(file, name));
-                jar.closeEntry();
-                index.append('\t').append(path);
-            }
-            index.append('\n');
-        }
-        if (seen.add(INDEX)) {
-            jar.putNextEntry(new JarEntry(INDEX));
-            jar.write(index.toString().getBytes(StandardCharsets.UTF_8));
-            jar.closeEntry();
-        }
-    }
-
-    /**
-     * A kernel's name in a jar: numbered in order of use, in its package (a hidden class must be defined in its
-     * lookup's), without the JVM-wide serial its emitter gave it ({@code GeneratedVectorMatmul_Mx784x128_nn_br_1}
-     * → {@code Kernel0_VectorMatmul_Mx784x128_nn_br}).
-     */
-    static String jarName(String generated, int serial) {
-        int slash = generated.lastIndexOf('/');
-        String simple = generated.substring(slash + 1).replaceFirst("^Generated", "").replaceFirst("_\\d+$", "");
-        return generated.substring(0, slash + 1) + "Kernel" + serial + "_" + simple;
-    }
+    static final String MAGIC = "descent-kernels 1";
 
     /**
      * Makes the kernels in {@code loader}'s index what {@link Kernels} defines on a miss. Returns how many it

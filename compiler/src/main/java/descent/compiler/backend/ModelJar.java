@@ -28,8 +28,9 @@ import org.objectweb.asm.Opcodes;
  * {@code descent compile -o model.jar}: a jar an application loads with a plain class loader next to the
  * runtime jar alone. It holds the model file, the checked model ({@link descent.compiler.ir.ModelCodec}), the class
  * files of its kernels ({@link KernelArchive}), a class {@code PACKAGE.ModelName} (extending {@link JarModel},
- * so it is a {@code DescentModel}) and the compiler it needs (Descent's compiler and grammar, ANTLR's and
- * ASM's runtimes) — not the runtime, which the application provides.
+ * so it is a {@code DescentModel}) and the part of the compiler a loaded model runs ({@link CodeClosure}: lowering,
+ * the backend and the emitters, with ASM; not the parser or checker) — not the runtime, which the application
+ * provides.
  */
 public final class ModelJar {
     private ModelJar() {}
@@ -48,7 +49,7 @@ public final class ModelJar {
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
-        Map<String, List<byte[]>> kernels = KernelArchive.record(m);
+        Map<String, List<byte[]>> kernels = KernelRecording.record(m);
         AtomicFiles.write(out, (OutputStream os) -> {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -58,11 +59,8 @@ public final class ModelJar {
                 put(jar, seen, resource, modelText.getBytes(StandardCharsets.UTF_8));
                 put(jar, seen, JarModel.irResource(resource), descent.compiler.ir.ModelCodec.encode(m));
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
-                KernelArchive.write(jar, seen, kernels);
-                for (Class<?> anchor : List.of(ModelJar.class, descent.grammar.DescentParser.class,
-                        org.antlr.v4.runtime.Parser.class, ClassWriter.class)) {
-                    copyCodeSource(jar, seen, anchor);
-                }
+                KernelRecording.write(jar, seen, kernels);
+                for (var e : code(facade, kernels).entrySet()) put(jar, seen, e.getKey() + ".class", e.getValue());
             }
         });
     }
@@ -217,27 +215,49 @@ public final class ModelJar {
     }
 
     /** Copies the classes of the jar or directory {@code anchor} was loaded from (no signatures, no module-info). */
-    private static void copyCodeSource(JarOutputStream jar, Set<String> seen, Class<?> anchor) throws IOException {
+    /**
+     * The classes the jar carries besides the façade and the kernels: what they reach in Descent's compiler and
+     * ASM ({@link CodeClosure}), the emitters included (they make the kernels a jar does not carry).
+     */
+    private static Map<String, byte[]> code(byte[] facade, Map<String, List<byte[]>> kernels) throws IOException {
+        Map<String, byte[]> available = new java.util.HashMap<>();
+        // ASM's util, tree and analysis jars: what -Ddescent.verifyKernels checks generated classes with.
+        for (Class<?> anchor : List.of(ModelJar.class, ClassWriter.class, org.objectweb.asm.util.CheckClassAdapter.class,
+                org.objectweb.asm.tree.ClassNode.class, org.objectweb.asm.tree.analysis.Analyzer.class)) {
+            available.putAll(classesBeside(anchor));
+        }
+        List<byte[]> roots = new java.util.ArrayList<>(List.of(facade));
+        for (List<byte[]> files : kernels.values()) roots.addAll(files);
+        String emit = descent.compiler.emit.Step.class.getPackageName().replace('.', '/') + "/";
+        available.forEach((name, file) -> { if (name.startsWith(emit) && name.indexOf('/', emit.length()) < 0) roots.add(file); });
+        return CodeClosure.of(available, roots);
+    }
+
+    /** The classes in the directory or jar {@code anchor} was loaded from, by internal name (the runtime's left out). */
+    private static Map<String, byte[]> classesBeside(Class<?> anchor) throws IOException {
         Path src;
         try {
             src = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException | NullPointerException e) {
             throw new DescentException("cannot locate the classes of " + anchor.getName() + " to put in the model jar");
         }
+        Map<String, byte[]> classes = new java.util.HashMap<>();
         if (Files.isDirectory(src)) {
             try (Stream<Path> files = Files.walk(src)) {
                 for (Path f : files.filter(Files::isRegularFile).toList()) {
                     String name = src.relativize(f).toString().replace('\\', '/');
-                    if (keep(name)) put(jar, seen, name, Files.readAllBytes(f));
+                    if (keep(name)) classes.put(name.substring(0, name.length() - ".class".length()), Files.readAllBytes(f));
                 }
             }
         } else {
             try (JarInputStream in = new JarInputStream(Files.newInputStream(src))) {
                 for (JarEntry e; (e = in.getNextJarEntry()) != null; ) {
-                    if (!e.isDirectory() && keep(e.getName())) put(jar, seen, e.getName(), readAll(in));
+                    String name = e.getName();
+                    if (!e.isDirectory() && keep(name)) classes.put(name.substring(0, name.length() - ".class".length()), readAll(in));
                 }
             }
         }
+        return classes;
     }
 
     private static boolean keep(String name) {

@@ -50,14 +50,14 @@ class KernelArchiveTest {
     @Test
     void jarNamesDropTheJvmWideSerial() {
         assertEquals("descent/compiler/emit/Kernel0_VectorMatmul_Mx784x128_nn_br",
-                KernelArchive.jarName("descent/compiler/emit/GeneratedVectorMatmul_Mx784x128_nn_br_17", 0));
-        assertEquals("descent/compiler/emit/Kernel12_Elementwise", KernelArchive.jarName("descent/compiler/emit/GeneratedElementwise", 12));
+                KernelRecording.jarName("descent/compiler/emit/GeneratedVectorMatmul_Mx784x128_nn_br_17", 0));
+        assertEquals("descent/compiler/emit/Kernel12_Elementwise", KernelRecording.jarName("descent/compiler/emit/GeneratedElementwise", 12));
     }
 
     /** Every kernel of a train step and an output is recorded, each a class file named apart, renamed consistently. */
     @Test
     void aJarHoldsEveryKernelUnderANameOfItsOwn(@TempDir Path tmp) throws Exception {
-        Map<String, List<byte[]>> kernels = KernelArchive.record(Compiler.check("archived.descent", MODEL));
+        Map<String, List<byte[]>> kernels = KernelRecording.record(Compiler.check("archived.descent", MODEL));
         assertTrue(kernels.size() >= 5, kernels.keySet().toString());
         assertTrue(kernels.keySet().stream().anyMatch(k -> k.startsWith("matmul ")), kernels.keySet().toString());
         assertTrue(kernels.values().stream().allMatch(files -> !files.isEmpty()), "each kernel defines a class");
@@ -119,7 +119,7 @@ class KernelArchiveTest {
     private static Path write(Path tmp, Map<String, List<byte[]>> kernels) throws Exception {
         Path jar = tmp.resolve("kernels.jar");
         try (OutputStream os = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(os)) {
-            KernelArchive.write(out, new HashSet<>(), kernels);
+            KernelRecording.write(out, new HashSet<>(), kernels);
         }
         return jar;
     }
