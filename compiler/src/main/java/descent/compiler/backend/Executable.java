@@ -56,8 +56,11 @@ final class Executable implements StepHooks {
 
     /** The calls in plan order: {@link KernelCalls.Call}s and {@link WriteAction}s. */
     private final Object[] actions;
-    /** The generated class that runs {@link #actions} in order ({@link StepWriter}). */
-    private final Step body;
+    /**
+     * The generated class that runs {@link #actions} in order ({@link StepWriter}), defined by the first run: an
+     * executable built only to record its kernels ({@link KernelRecording}) never needs one.
+     */
+    private volatile Step body;
     private final List<StepWriter.Action> kinds;
     private final BufferPlan buffers;
     /** The symbolic dimension left symbolic, or null. */
@@ -174,7 +177,6 @@ final class Executable implements StepHooks {
                 default -> new StepWriter.Action.Call((KernelCalls.Call) a, labels.get(kinds.size()));
             });
         }
-        this.body = StepWriter.define(kinds, lockFrom, lockTo);
         this.kinds = List.copyOf(kinds);
         this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
         this.directStates = directStates.toArray(String[]::new);
@@ -280,7 +282,10 @@ final class Executable implements StepHooks {
         c.locks = locks;
         for (int i = 0; i < directValues.length; i++) buf[directValues[i]] = state.get(directStates[i]);
         try {
-            body.run(this, c, buf, step, c.b);
+            Step b = body;
+            // Two threads racing here may each define a class; both run the same actions, and one is kept.
+            if (b == null) body = b = StepWriter.define(kinds, lockFrom, lockTo);
+            b.run(this, c, buf, step, c.b);
         } catch (RuntimeException | Error e) {
             boolean[] saved = c.saved;
             for (int i = 0; i < saved.length; i++) {

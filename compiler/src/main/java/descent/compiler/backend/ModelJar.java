@@ -20,6 +20,7 @@ import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
+import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -49,7 +50,20 @@ public final class ModelJar {
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
+        // The code the jar carries is found on another core while this one records the kernels.
+        java.util.concurrent.CompletableFuture<Map<String, byte[]>> code = java.util.concurrent.CompletableFuture.supplyAsync(() -> code(facade));
         Map<String, List<byte[]>> kernels = KernelRecording.record(m);
+        Map<String, byte[]> classes = code.join();
+        for (List<byte[]> files : kernels.values()) {
+            for (byte[] file : files) {
+                String self = new ClassReader(file).getClassName();
+                for (String ref : CodeClosure.references(file)) {
+                    if (!ref.equals(self) && !classes.containsKey(ref) && !CodeClosure.provided(ref)) {
+                        throw new IllegalStateException("a kernel refers to " + ref + ", which the model jar would lack");
+                    }
+                }
+            }
+        }
         AtomicFiles.write(out, (OutputStream os) -> {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -60,7 +74,7 @@ public final class ModelJar {
                 put(jar, seen, JarModel.irResource(resource), descent.compiler.ir.ModelCodec.encode(m));
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
                 KernelRecording.write(jar, seen, kernels);
-                for (var e : code(facade, kernels).entrySet()) put(jar, seen, e.getKey() + ".class", e.getValue());
+                for (var e : classes.entrySet()) put(jar, seen, e.getKey() + ".class", e.getValue());
             }
         });
     }
@@ -216,18 +230,22 @@ public final class ModelJar {
 
     /** Copies the classes of the jar or directory {@code anchor} was loaded from (no signatures, no module-info). */
     /**
-     * The classes the jar carries besides the façade and the kernels: what they reach in Descent's compiler and
-     * ASM ({@link CodeClosure}), the emitters included (they make the kernels a jar does not carry).
+     * The classes the jar carries besides the façade and the kernels: what the façade and the emitters (which make
+     * the kernels a jar does not carry, and whose interfaces the kernels implement) reach in Descent's compiler and
+     * ASM ({@link CodeClosure}).
      */
-    private static Map<String, byte[]> code(byte[] facade, Map<String, List<byte[]>> kernels) throws IOException {
+    private static Map<String, byte[]> code(byte[] facade) {
         Map<String, byte[]> available = new java.util.HashMap<>();
         // ASM's util, tree and analysis jars: what -Ddescent.verifyKernels checks generated classes with.
         for (Class<?> anchor : List.of(ModelJar.class, ClassWriter.class, org.objectweb.asm.util.CheckClassAdapter.class,
                 org.objectweb.asm.tree.ClassNode.class, org.objectweb.asm.tree.analysis.Analyzer.class)) {
-            available.putAll(classesBeside(anchor));
+            try {
+                available.putAll(classesBeside(anchor));
+            } catch (IOException e) {
+                throw new DescentException("cannot read the classes of " + anchor.getName() + " to put in the model jar: " + e.getMessage());
+            }
         }
         List<byte[]> roots = new java.util.ArrayList<>(List.of(facade));
-        for (List<byte[]> files : kernels.values()) roots.addAll(files);
         String emit = descent.compiler.emit.Step.class.getPackageName().replace('.', '/') + "/";
         available.forEach((name, file) -> { if (name.startsWith(emit) && name.indexOf('/', emit.length()) < 0) roots.add(file); });
         return CodeClosure.of(available, roots);
