@@ -126,6 +126,16 @@ class ModelJarTest {
         assertTrue(missing.isEmpty(), "classes referred to but not in the jar: " + missing);
     }
 
+    /** The same model compiled twice (other models compiled in between, in this JVM) gives the same bytes. */
+    @Test
+    void compilingTwiceWritesTheSameJar(@TempDir Path tmp) throws Exception {
+        Path one = tmp.resolve("one.jar"), two = tmp.resolve("two.jar");
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", one.toString()).code());
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("autoencoder.descent"), "-o", tmp.resolve("other.jar").toString()).code());
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", two.toString()).code());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.nio.file.Files.readAllBytes(one), java.nio.file.Files.readAllBytes(two));
+    }
+
     /** The typed façade: application code compiled by javac against the jar calls step(...) and prob(...). */
     @Test
     void javacChecksApplicationCodeAgainstTheTypedFacade(@TempDir Path tmp) throws Exception {

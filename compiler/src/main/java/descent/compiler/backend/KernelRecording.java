@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import org.objectweb.asm.ClassReader;
 
@@ -86,7 +85,7 @@ final class KernelRecording {
             for (byte[] file : e.getValue()) {
                 String name = jarName(new ClassReader(file).getClassName(), serial++), path = name + ".class";
                 if (!seen.add(path)) throw new IllegalStateException("two kernels named " + name);
-                jar.putNextEntry(new JarEntry(path));
+                jar.putNextEntry(ModelJar.entry(path));
                 jar.write(ClassRenamer.rename(file, name));
                 jar.closeEntry();
                 index.append('\t').append(path);
@@ -94,7 +93,7 @@ final class KernelRecording {
             index.append('\n');
         }
         if (seen.add(KernelArchive.INDEX)) {
-            jar.putNextEntry(new JarEntry(KernelArchive.INDEX));
+            jar.putNextEntry(ModelJar.entry(KernelArchive.INDEX));
             jar.write(index.toString().getBytes(StandardCharsets.UTF_8));
             jar.closeEntry();
         }

@@ -68,7 +68,10 @@ public final class ModelJar {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
             manifest.getMainAttributes().putValue("Descent-Model-Class", cls);
-            try (JarOutputStream jar = new JarOutputStream(os, manifest)) {
+            try (JarOutputStream jar = new JarOutputStream(os)) {
+                jar.putNextEntry(entry("META-INF/MANIFEST.MF"));
+                manifest.write(jar);
+                jar.closeEntry();
                 Set<String> seen = new HashSet<>(Set.of("META-INF/MANIFEST.MF"));
                 put(jar, seen, resource, modelText.getBytes(StandardCharsets.UTF_8));
                 put(jar, seen, JarModel.irResource(resource), descent.compiler.ir.ModelCodec.encode(m));
@@ -221,9 +224,19 @@ public final class ModelJar {
         return n;
     }
 
+    /**
+     * A jar entry dated 1980-02-01 00:00 (as reproducible Maven builds date theirs), so that compiling a model
+     * twice writes the same bytes.
+     */
+    static JarEntry entry(String name) {
+        JarEntry e = new JarEntry(name);
+        e.setTimeLocal(java.time.LocalDateTime.of(1980, 2, 1, 0, 0));
+        return e;
+    }
+
     private static void put(JarOutputStream jar, Set<String> seen, String name, byte[] bytes) throws IOException {
         if (!seen.add(name)) return;
-        jar.putNextEntry(new JarEntry(name));
+        jar.putNextEntry(entry(name));
         jar.write(bytes);
         jar.closeEntry();
     }
