@@ -32,9 +32,16 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file") Path output;
     @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad, plan or kernels") Stage emit;
     @Option(names = "--package", paramLabel = "P", description = "Java package of the generated classes") String pkg;
+    @Option(names = "--threads", paramLabel = "T", split = ",",
+            description = "thread counts of the sessions whose kernels the jar carries (default 1,2; other counts generate theirs when loaded)")
+    java.util.List<Integer> threads;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
+        if (threads != null && emit != null) throw new DescentException("--threads says what a jar carries; it does not go with --emit");
+        if (threads != null) {
+            for (int t : threads) if (t < 1 || t > 1024) throw new DescentException("--threads takes thread counts from 1 to 1024, not " + t);
+        }
         Source source = Compiler.read(model);
         if (emit == null) {
             Model m = Compiler.check(source);
@@ -43,7 +50,8 @@ final class CompileCommand implements Callable<Integer> {
             if (unsupported != null) {
                 throw new DescentException("a model jar runs on the compiled backend, and " + unsupported);
             }
-            descent.compiler.backend.ModelJar.write(output, m, source.text(), pkg);
+            descent.compiler.backend.ModelJar.write(output, m, source.text(), pkg,
+                    threads == null ? descent.compiler.backend.ModelJar.THREADS : java.util.List.copyOf(new java.util.TreeSet<>(threads)));
             spec.commandLine().getOut().println("wrote " + output + ": class " + descent.compiler.backend.ModelJar.className(m, pkg)
                     + " (a descent.runtime.api.DescentModel; needs only the runtime jar beside it)");
             spec.commandLine().getOut().flush();

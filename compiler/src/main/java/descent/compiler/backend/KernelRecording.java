@@ -19,26 +19,26 @@ import org.objectweb.asm.ClassReader;
  * {@code descent compile}'s side of {@link KernelArchive}: records the kernels a model uses and writes their class
  * files and index into its jar.
  *
- * <p>Which kernels: those that sessions of one and of two threads build for each train step (fetching its loss,
- * as the typed façade does) and each output, called on zeros with every symbolic dimension at 2 (building their
- * executables, not running them: cold Vector API code would take most of a second). Since a
- * model with one symbolic dimension runs on kernels that take its size as an argument, that is every kernel
- * the model needs on one or two threads at any batch. A kernel not in the jar (more threads, a model whose
- * kernels need a concrete size) is emitted when first needed, as without a jar.
- *
+ * <p>Which kernels: those that sessions of one and of two threads (by default; {@code descent compile --threads}
+ * chooses the counts) build for each train step, fetching its loss as the typed façade does, and for each output,
+ * called on zeros with every symbolic dimension at 2. The calls build their executables but do not run them
+ * (cold Vector API code would take most of a second). Since a model with one symbolic dimension runs on kernels
+ * that take its size as an argument, that is every kernel the model needs on those thread counts at any batch. A
+ * kernel not in the jar (another thread count, a model whose kernels need a concrete size) is emitted when first
+ * needed, as without a jar.
  */
 final class KernelRecording {
     private KernelRecording() {}
 
-    /** Thread counts the archive covers. */
-    static final List<Integer> THREADS = List.of(1, 2);
-
     /** The class files of the kernels {@code m} uses, by key, emitted afresh on this thread. */
-    static Map<String, List<byte[]>> record(Model m) {
+    static Map<String, List<byte[]>> record(Model m) { return record(m, ModelJar.THREADS); }
+
+    /** The same for sessions of each of {@code threadCounts} threads. */
+    static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts) {
         CompiledModel model = new CompiledModel(m);
         Map<String, Tensor> feeds = zeros(m);
         return Kernels.record(() -> {
-            for (int threads : THREADS) {
+            for (int threads : threadCounts) {
                 TrainingSession s = ((CompiledSession) model.newSession(0, threads)).buildingOnly();
                 for (TrainStep t : m.trains()) {
                     String loss = lossName(m, t);

@@ -46,13 +46,19 @@ public final class ModelJar {
         return pkg == null || pkg.isEmpty() ? simple : pkg + "." + simple;
     }
 
-    public static void write(Path out, Model m, String modelText, String pkg) {
+    /** The thread counts whose sessions' kernels a jar carries unless told otherwise. */
+    public static final List<Integer> THREADS = List.of(1, 2);
+
+    public static void write(Path out, Model m, String modelText, String pkg) { write(out, m, modelText, pkg, THREADS); }
+
+    /** A jar carrying the kernels that sessions of each of {@code threads} threads use. */
+    public static void write(Path out, Model m, String modelText, String pkg, List<Integer> threads) {
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
         // The code the jar carries is found on another core while this one records the kernels.
         java.util.concurrent.CompletableFuture<Map<String, byte[]>> code = java.util.concurrent.CompletableFuture.supplyAsync(() -> code(facade));
-        Map<String, List<byte[]>> kernels = KernelRecording.record(m);
+        Map<String, List<byte[]>> kernels = KernelRecording.record(m, threads);
         Map<String, byte[]> classes = code.join();
         for (List<byte[]> files : kernels.values()) {
             for (byte[] file : files) {

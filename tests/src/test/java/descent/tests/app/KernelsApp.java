@@ -15,7 +15,8 @@ import java.util.jar.JarFile;
 
 /**
  * An application with only the runtime on its class path: loads a model jar, runs every train step (fetching
- * `loss` when the model outputs it) and every output on sessions of one and two threads at batches 5, 37 and 0,
+ * `loss` when the model outputs it) and every output on sessions of one and two threads (or the counts its second
+ * argument lists) at batches 5, 37 and 0,
  * then prints the bits of a loss after three steps ({@code loss HEX}) and how many kernels the jar's compiler defined from the jar and how many it generated:
  * {@code carried N generated M}. Run by ModelJarTest in its own JVM.
  */
@@ -39,7 +40,8 @@ public final class KernelsApp {
                 for (int i = 0; i < 3; i++) loss = s.train(first, feeds, List.of("loss")).get("loss").floats()[0];
                 System.out.println("loss " + Integer.toHexString(Float.floatToRawIntBits(loss)));
             }
-            for (int threads : new int[] {1, 2}) {
+            int[] threadCounts = args.length > 1 ? java.util.Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
+            for (int threads : threadCounts) {
                 TrainingSession s = model.newSession(0, threads);
                 for (int batch : new int[] {5, 37, 0}) {
                     Map<String, Tensor> feeds = feeds(sig, batch);
