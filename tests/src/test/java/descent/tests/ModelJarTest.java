@@ -144,6 +144,56 @@ class ModelJarTest {
         assertTrue(bad.err().contains("--threads takes thread counts from 1"), bad.err());
     }
 
+    /**
+     * A damaged or edited jar does not run the wrong kernels: with two of its kernels' entries swapped in the
+     * index, and a third kernel's bytes replaced by garbage, those kernels are refused (one warning line each kind)
+     * and generated, and the losses keep their bits.
+     */
+    @Test
+    void kernelsThatAreNotTheirKeysAreRefused(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("mlp.jar"), edited = tmp.resolve("edited.jar");
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", jar.toString()).code());
+        String good = kernelsAppOutput(jar, "1")[0];
+        try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile());
+             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(edited))) {
+            for (var e : java.util.Collections.list(in.entries())) {
+                byte[] bytes = in.getInputStream(e).readAllBytes();
+                if (e.getName().equals("META-INF/descent/kernels.index")) {
+                    String text = new String(bytes, StandardCharsets.UTF_8);
+                    // Two elementwise kernels' class files trade places.
+                    java.util.List<String> elementwise = java.util.regex.Pattern.compile("descent/compiler/emit/Kernel\\d+_Elementwise\\.class")
+                            .matcher(text).results().map(java.util.regex.MatchResult::group).toList();
+                    assertTrue(elementwise.size() >= 2, text);
+                    text = text.replace(elementwise.get(0), "@").replace(elementwise.get(1), elementwise.get(0)).replace("@", elementwise.get(1));
+                    bytes = text.getBytes(StandardCharsets.UTF_8);
+                } else if (e.getName().matches("descent/compiler/emit/Kernel\\d+_VectorMatmul.*")) {
+                    bytes = "garbage".getBytes(StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
+        String[] run = kernelsAppOutput(edited, "1");
+        assertEquals(good, run[0], "the loss's bits");
+        assertTrue(run[1].contains("is not the one its index lists"), run[1]);
+        assertTrue(run[1].contains("is not a class file"), run[1]);
+    }
+
+    /** KernelsApp's first line (the loss's bits) for {@code jar} on sessions of {@code threads}, and its stderr. */
+    private static String[] kernelsAppOutput(Path jar, String threads) throws Exception {
+        String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path err = java.nio.file.Files.createTempFile("kernels", ".err");
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
+                KernelsApp.class.getName(), jar.toString(), threads).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application finished");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.exitValue(), out + java.nio.file.Files.readString(err));
+        return new String[] {out.split("\n")[0], java.nio.file.Files.readString(err)};
+    }
+
     /** KernelsApp's counts for {@code jar} on sessions of {@code threads}: {carried, generated}. */
     private static String[] kernelsApp(Path jar, String threads) throws Exception {
         String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();

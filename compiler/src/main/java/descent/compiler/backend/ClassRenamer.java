@@ -1,7 +1,9 @@
 package descent.compiler.backend;
 
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.commons.ClassRemapper;
 import org.objectweb.asm.commons.SimpleRemapper;
 
@@ -14,11 +16,22 @@ import org.objectweb.asm.commons.SimpleRemapper;
 final class ClassRenamer {
     private ClassRenamer() {}
 
-    /** {@code classFile} with its own name, wherever it occurs (instructions, frames, descriptors), replaced by {@code to}. */
-    static byte[] rename(byte[] classFile, String to) {
+    /**
+     * {@code classFile} with its own name, wherever it occurs (instructions, frames, descriptors), replaced by
+     * {@code to}, and its SourceFile attribute set to {@code source}.
+     */
+    static byte[] rename(byte[] classFile, String to, String source) {
         ClassReader reader = new ClassReader(classFile);
         ClassWriter writer = new ClassWriter(0);
-        reader.accept(new ClassRemapper(writer, new SimpleRemapper(org.objectweb.asm.Opcodes.ASM9, reader.getClassName(), to)), 0);
+        ClassVisitor withSource = new ClassVisitor(Opcodes.ASM9, writer) {
+            @Override public void visit(int version, int access, String name, String signature, String superName, String[] interfaces) {
+                super.visit(version, access, name, signature, superName, interfaces);
+                super.visitSource(source, null);
+            }
+
+            @Override public void visitSource(String s, String debug) { }
+        };
+        reader.accept(new ClassRemapper(withSource, new SimpleRemapper(Opcodes.ASM9, reader.getClassName(), to)), 0);
         return writer.toByteArray();
     }
 }

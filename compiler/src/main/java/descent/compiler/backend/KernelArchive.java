@@ -5,10 +5,12 @@ import descent.compiler.emit.MatmulEmitter;
 import descent.runtime.DescentException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.Opcodes;
 
 /**
  * The kernels a model jar carries, as the loaded jar reads them: the class files of every kernel its train steps
@@ -23,11 +25,31 @@ final class KernelArchive {
     private KernelArchive() {}
 
     static final String INDEX = "META-INF/descent/kernels.index";
-    static final String MAGIC = "descent-kernels 1";
+    static final String MAGIC = "descent-kernels 2";
+    /** Where the build id of this copy of the compiler is ({@link #BUILD}); a model jar carries it too. */
+    static final String BUILD_RESOURCE = "descent/compiler/backend/build.properties";
+    /**
+     * Which build of Descent's compiler this is (set when Maven builds it). Kernels are used only by the build that
+     * wrote them: the compiler a loaded jar runs is normally the jar's own copy, but it is the application's when
+     * the application has Descent's compiler on its class path too (a class loader asks its parent first).
+     */
+    static final String BUILD = build();
+
+    private static String build() {
+        try (InputStream in = KernelArchive.class.getClassLoader().getResourceAsStream(BUILD_RESOURCE)) {
+            if (in == null) return "unknown";
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("build", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
 
     /**
      * Makes the kernels in {@code loader}'s index what {@link Kernels} defines on a miss. Returns how many it
-     * offers: 0 without an index or when it was written for another vector length.
+     * offers: 0 without an index, or (after one line on stderr) for an index written by another build of Descent,
+     * for another vector length, or unreadable. The kernels are a cache: without them the model still runs.
      */
     static int install(ClassLoader loader) {
         String text;
@@ -35,32 +57,78 @@ final class KernelArchive {
             if (in == null) return 0;
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new DescentException("cannot read " + INDEX + " from the model jar: " + e.getMessage());
+            warn("cannot read the model jar's " + INDEX + " (" + e.getMessage() + "); generating its kernels");
+            return 0;
         }
         String[] lines = text.split("\n");
-        if (lines.length < 2 || !lines[0].equals(MAGIC)) throw new DescentException("the model jar's " + INDEX + " is not one Descent wrote");
-        if (!lines[1].equals("vector-length " + MatmulEmitter.preferredVectorLength())) return 0;
+        if (lines.length < 3 || !lines[0].equals(MAGIC) || !lines[1].startsWith("build ")) {
+            warn("the model jar's " + INDEX + " is not one this build of Descent reads; generating its kernels");
+            return 0;
+        }
+        if (!lines[1].equals("build " + BUILD)) {
+            warn("the model jar's kernels were made by another build of Descent than the one running it (is Descent's compiler"
+                    + " on the class path too?); generating them");
+            return 0;
+        }
+        if (!lines[2].equals("vector-length " + MatmulEmitter.preferredVectorLength())) {
+            warn("the model jar's kernels are for " + lines[2].substring(lines[2].indexOf(' ') + 1) + "-float vectors and this JVM's are "
+                    + MatmulEmitter.preferredVectorLength() + "; generating them (compile the jar on a machine like this one to carry them)");
+            return 0;
+        }
         int offered = 0;
-        for (int i = 2; i < lines.length; i++) {
+        for (int i = 3; i < lines.length; i++) {
             String[] fields = lines[i].split("\t");
+            String key = unescape(fields[0]);
             List<String> paths = List.of(fields).subList(1, fields.length);
-            Kernels.archive(unescape(fields[0]), () -> read(loader, paths));
+            Kernels.archive(key, () -> read(loader, key, paths));
             offered++;
         }
         return offered;
     }
 
-    private static List<byte[]> read(ClassLoader loader, List<String> paths) {
+    /**
+     * The class files of {@code key}'s kernel. Each names its key in its SourceFile attribute ({@link #source}),
+     * checked here: a file that is not the key's (a damaged or edited jar) is refused, not run.
+     */
+    private static List<byte[]> read(ClassLoader loader, String key, List<String> paths) {
         List<byte[]> files = new ArrayList<>();
         for (String p : paths) {
+            byte[] file;
             try (InputStream in = loader.getResourceAsStream(p)) {
                 if (in == null) throw new DescentException("the model jar lists kernel " + p + " but does not hold it");
-                files.add(in.readAllBytes());
+                file = in.readAllBytes();
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new DescentException("cannot read kernel " + p + " from the model jar: " + e.getMessage());
             }
+            String[] source = new String[1];
+            try {
+                new ClassReader(file).accept(new ClassVisitor(Opcodes.ASM9) {
+                    @Override public void visitSource(String s, String debug) { source[0] = s; }
+                }, ClassReader.SKIP_CODE | ClassReader.SKIP_FRAMES);
+            } catch (RuntimeException e) {
+                throw new DescentException("kernel " + p + " in the model jar is not a class file");
+            }
+            if (!source(key).equals(source[0])) throw new DescentException("kernel " + p + " in the model jar is not the one its index lists");
+            files.add(file);
         }
         return files;
+    }
+
+    /** The SourceFile attribute a jar's kernel carries: a digest of its key. */
+    static String source(String key) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return "kernel " + java.util.HexFormat.of().formatHex(d, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** One line on stderr, once per message: a model jar's kernels unusable is worth knowing, not failing for. */
+    static void warn(String message) {
+        if (WARNED.add(message)) System.err.println("descent: warning: " + message);
     }
 
     /** Keys are one line each in the index: a backslash, tab or newline in one is escaped. */

@@ -78,6 +78,7 @@ final class KernelRecording {
     /** Writes the class files under their class names and the index; {@code seen} holds the entries written so far. */
     static void write(JarOutputStream jar, Set<String> seen, Map<String, List<byte[]>> kernels) throws IOException {
         StringBuilder index = new StringBuilder(KernelArchive.MAGIC).append('\n');
+        index.append("build ").append(KernelArchive.BUILD).append('\n');
         index.append("vector-length ").append(MatmulEmitter.preferredVectorLength()).append('\n');
         int serial = 0;
         for (var e : kernels.entrySet()) {
@@ -86,7 +87,7 @@ final class KernelRecording {
                 String name = jarName(new ClassReader(file).getClassName(), serial++), path = name + ".class";
                 if (!seen.add(path)) throw new IllegalStateException("two kernels named " + name);
                 jar.putNextEntry(ModelJar.entry(path));
-                jar.write(ClassRenamer.rename(file, name));
+                jar.write(ClassRenamer.rename(file, name, KernelArchive.source(e.getKey())));
                 jar.closeEntry();
                 index.append('\t').append(path);
             }

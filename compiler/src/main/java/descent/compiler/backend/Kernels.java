@@ -63,6 +63,19 @@ final class Kernels {
         return files;
     }
 
+    /**
+     * The kernel defined from a model jar's class files, or null (after one line on stderr) when they cannot be
+     * read or defined, or are not the key's: the kernel is then generated as without a jar.
+     */
+    private static Object replay(String key, Supplier<List<byte[]>> archived, Supplier<?> emit) {
+        try {
+            return KernelClassFiles.replaying(archived.get(), emit);
+        } catch (RuntimeException | LinkageError e) {
+            KernelArchive.warn("a kernel in the model jar cannot be used (" + e.getMessage() + "); generating the jar's kernels that fail");
+            return null;
+        }
+    }
+
     @SuppressWarnings("unchecked")
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
@@ -84,8 +97,9 @@ final class Kernels {
             Object o = old == null ? null : old.get();
             if (o != null) { made[0] = o; return old; }
             Supplier<List<byte[]>> archived = ARCHIVED.get(k);
-            if (archived != null) {
-                made[0] = KernelClassFiles.replaying(archived.get(), emit);
+            Object replayed = archived == null ? null : replay(k, archived, emit);
+            if (replayed != null) {
+                made[0] = replayed;
                 REPLAYED.incrementAndGet();
             } else {
                 made[0] = emit.get();

@@ -83,6 +83,7 @@ public final class ModelJar {
                 put(jar, seen, JarModel.irResource(resource), descent.compiler.ir.ModelCodec.encode(m));
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
                 KernelRecording.write(jar, seen, kernels);
+                put(jar, seen, KernelArchive.BUILD_RESOURCE, buildResource());
                 for (var e : classes.entrySet()) put(jar, seen, e.getKey() + ".class", e.getValue());
             }
         });
@@ -247,7 +248,6 @@ public final class ModelJar {
         jar.closeEntry();
     }
 
-    /** Copies the classes of the jar or directory {@code anchor} was loaded from (no signatures, no module-info). */
     /**
      * The classes the jar carries besides the façade and the kernels: what the façade and the emitters (which make
      * the kernels a jar does not carry, and whose interfaces the kernels implement) reach in Descent's compiler and
@@ -295,6 +295,13 @@ public final class ModelJar {
             }
         }
         return classes;
+    }
+
+    /** This build's id ({@link KernelArchive#BUILD}), which the jar's copy of the compiler reads as its own. */
+    private static byte[] buildResource() throws IOException {
+        try (InputStream in = ModelJar.class.getClassLoader().getResourceAsStream(KernelArchive.BUILD_RESOURCE)) {
+            return in == null ? ("build=" + KernelArchive.BUILD + "\n").getBytes(StandardCharsets.UTF_8) : in.readAllBytes();
+        }
     }
 
     private static boolean keep(String name) {

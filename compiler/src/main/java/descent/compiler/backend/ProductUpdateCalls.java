@@ -58,18 +58,21 @@ final class ProductUpdateCalls {
         ElementwiseKernel update = ElementwiseCalls.compile(expr);
         if (u.kept()) c.out(u.product());
         for (int r : f.results()) c.out(r);
-        Spec spec = new Spec(rows, k, cols, m.transposeB(), n.input(0), n.input(1), u.product(), u.kept(),
-                f.inputs().stream().mapToInt(Integer::intValue).toArray(), f.results().stream().mapToInt(Integer::intValue).toArray(),
-                expr.inputs(), update);
         int holder = c.buffers.holder(1, false);
         int parts = c.threads.threads();
-        // Every kernel some batch needs, asked for now (each block height's are looked up again per batch, from
-        // the cache): a model jar records them all, and no batch later crossing WHOLE_PART_FROM_B_BYTES emits one.
+        // Every kernel some batch needs, by block height, asked for now and held: a model jar records them all,
+        // and no batch later crossing WHOLE_PART_FROM_B_BYTES emits one.
+        EmittedMatmul[] byHeight = new EmittedMatmul[Math.max(blockRows(cols), Math.max(1, rows)) + 1];
         for (int block : new int[] {blockRows(cols), Math.max(1, rows)}) {
             for (int h = 1; h <= block; h++) {
-                if (used(rows, block, parts, h)) WeightGradientCalls.weightGradient(h, cols, m.transposeB(), MatmulEpilogue.NONE, rows);
+                if (used(rows, block, parts, h) && byHeight[h] == null) {
+                    byHeight[h] = WeightGradientCalls.weightGradient(h, cols, m.transposeB(), MatmulEpilogue.NONE, rows);
+                }
             }
         }
+        Spec spec = new Spec(rows, k, cols, m.transposeB(), n.input(0), n.input(1), u.product(), u.kept(),
+                f.inputs().stream().mapToInt(Integer::intValue).toArray(), f.results().stream().mapToInt(Integer::intValue).toArray(),
+                expr.inputs(), update, byHeight);
         c.call((buf, step, b) -> {
             Object[] h = (Object[]) buf[holder];
             Blocks blocks = (Blocks) h[0];
@@ -97,10 +100,11 @@ final class ProductUpdateCalls {
     /**
      * What every call computes: C[rows, cols] = Aᵀ·B with A stored [k, rows] ({@code k} &lt; 0: the batch), then
      * {@code update} reading {@code inputs} (C among them) and writing {@code results}, all of C's shape or
-     * broadcast as {@code kinds} say.
+     * broadcast as {@code kinds} say. {@code byHeight}: the product's kernel for a block of each height any batch
+     * uses.
      */
     private record Spec(int rows, int k, int cols, boolean tb, int x, int y, int product, boolean kept,
-                         int[] inputs, int[] results, List<InputKind> kinds, ElementwiseKernel update) {}
+                         int[] inputs, int[] results, List<InputKind> kinds, ElementwiseKernel update, EmittedMatmul[] byHeight) {}
 
     /**
      * One step thread's state for the kernel (kept in a buffer slot, so a warm call allocates nothing): the
@@ -146,7 +150,7 @@ final class ProductUpdateCalls {
                 if (block != kernelsBlock) {
                     java.util.Arrays.fill(kernels, null);
                     for (int h = 1; h <= block; h++) {
-                        if (used(s.rows(), block, parts, h)) kernels[h] = WeightGradientCalls.weightGradient(h, s.cols(), s.tb(), MatmulEpilogue.NONE, s.rows());
+                        if (used(s.rows(), block, parts, h)) kernels[h] = s.byHeight()[h];
                     }
                     kernelsBlock = block;
                 }

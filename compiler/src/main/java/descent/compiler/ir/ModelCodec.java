@@ -157,7 +157,7 @@ public final class ModelCodec {
             nullable(t.globalStep());
             names(t.locals());
             out.writeInt(t.firstNode());
-            strings(List.copyOf(t.lockedState()));
+            strings(List.copyOf(new java.util.TreeSet<>(t.lockedState())));   // sorted: the same bytes from every JVM
         }
 
         void gradients(List<TrainStep.GradientEntry> entries) throws IOException {
@@ -345,7 +345,9 @@ public final class ModelCodec {
                     double value = in.readDouble();
                     double[] values = null;
                     if (in.readBoolean()) {
-                        values = new double[in.readInt()];
+                        int n = in.readInt();
+                        if (n < 0 || n > in.available() / Double.BYTES) throw new IllegalArgumentException("a constant longer than the bytes left");
+                        values = new double[n];
                         for (int i = 0; i < values.length; i++) values[i] = in.readDouble();
                     }
                     yield new Initializer.Constant(value, values);
@@ -386,7 +388,7 @@ public final class ModelCodec {
 
         <T> List<T> list(Element<T> element) throws IOException {
             int n = in.readInt();
-            if (n < 0) throw new IllegalArgumentException("a negative count");
+            if (n < 0 || n > in.available()) throw new IllegalArgumentException("a count of " + n + " with " + in.available() + " bytes left");
             List<T> out = new ArrayList<>(Math.min(n, 1 << 16));
             for (int i = 0; i < n; i++) out.add(element.read());
             return out;
