@@ -71,7 +71,7 @@ class ModelJarTest {
         String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
+        Process p = new ProcessBuilder(javaBin, "-Ddescent.verifyKernels=true", "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
                 KernelsApp.class.getName(), jar.toString()).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application finished");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -186,7 +186,7 @@ class ModelJarTest {
         String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path err = java.nio.file.Files.createTempFile("kernels", ".err");
-        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
+        Process p = new ProcessBuilder(javaBin, "-Ddescent.verifyKernels=true", "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
                 KernelsApp.class.getName(), jar.toString(), threads).redirectError(err.toFile()).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application finished");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -199,7 +199,7 @@ class ModelJarTest {
         String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String app = Path.of(KernelsApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
+        Process p = new ProcessBuilder(javaBin, "-Ddescent.verifyKernels=true", "--add-modules", "jdk.incubator.vector", "-cp", runtime + java.io.File.pathSeparator + app,
                 KernelsApp.class.getName(), jar.toString(), threads).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application finished");
         String[] lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().split("\n");
