@@ -72,6 +72,26 @@ class ModelCodecTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(longer)).getMessage().contains("trailing"));
     }
 
+    /** 200 random graphs (ops with reuse, every gate mode and aggregation method) come back equal and re-encode alike. */
+    @Test
+    void randomGraphsRoundTrip() {
+        List<String> gates = List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH");
+        List<String> aggregations = List.of("ADD_N", "DEFAULT", "EXPERIMENTAL_TREE", "EXPERIMENTAL_ACCUMULATE_N");
+        List<String> optimizers = List.of("GradientDescentOptimizer(0.1)", "AdamOptimizer(0.01, use_locking=true)",
+                "MomentumOptimizer(0.1, 0.9, use_nesterov=true)", "FtrlOptimizer(0.1, l1_regularization_strength=0.01)");
+        for (long seed = 1; seed <= 200; seed++) {
+            String text = descent.compiler.schedule.RandomModels.model(seed, gates.get((int) (seed % 3)), aggregations.get((int) (seed / 3 % 4)),
+                    optimizers.get((int) (seed % 4)), seed % 5 == 0 ? 17 : 3);
+            Model m = Compiler.check("random.descent", text);
+            byte[] bytes = ModelCodec.encode(m);
+            Model back = ModelCodec.decode(bytes);
+            assertEquals(m.graph(), back.graph(), text);
+            assertEquals(m.trains(), back.trains(), text);
+            assertEquals(IrPrinter.printTraining(m), IrPrinter.printTraining(back), text);
+            assertTrue(Arrays.equals(bytes, ModelCodec.encode(back)), text);
+        }
+    }
+
     @Test
     void mapsKeepTheirOrder() {
         Model m = Compiler.check("tiny.descent", MODEL);
