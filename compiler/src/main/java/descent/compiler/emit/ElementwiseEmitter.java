@@ -1,7 +1,5 @@
 package descent.compiler.emit;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 
 /**
  * Compiles a {@link FusedExpr} into one loop, emitted with ASM as a hidden class implementing
@@ -40,14 +38,7 @@ public final class ElementwiseEmitter {
 
     /** Defines {@code classBytes} (from {@link #emit}) as a hidden class and instantiates it. */
     public static ElementwiseKernel load(byte[] classBytes) {
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(classBytes);
-            return (ElementwiseKernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("cannot load a generated elementwise kernel", t);
-        }
+        return KernelClassFile.instantiate(classBytes, ElementwiseKernel.class, "elementwise kernel");
     }
 
     public static ElementwiseKernel compile(FusedExpr expr, ElementwiseStyle style) {

@@ -77,6 +77,21 @@ final class KernelClassFile implements Opcodes {
         return java.lang.invoke.MethodHandles.lookup().defineHiddenClass(classFile, true);
     }
 
+    /**
+     * Defines {@code classFile} as a hidden class ({@link #define}) and returns a new instance, made with its
+     * no-argument constructor, as a {@code kind}; {@code what} names the kernel in the error a failure gives.
+     */
+    static <T> T instantiate(byte[] classFile, Class<T> kind, String what) {
+        try {
+            java.lang.invoke.MethodHandles.Lookup lookup = define(classFile);
+            return kind.cast(lookup.findConstructor(lookup.lookupClass(), java.lang.invoke.MethodType.methodType(void.class)).invoke());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot load a generated " + what, e);
+        }
+    }
+
     /** {@link #define} with class data, which the class reads with {@code MethodHandles.classData}. */
     static java.lang.invoke.MethodHandles.Lookup defineWithData(byte[] classFile, Object data) throws IllegalAccessException {
         verify(classFile);

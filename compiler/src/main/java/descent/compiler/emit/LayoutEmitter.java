@@ -2,8 +2,6 @@ package descent.compiler.emit;
 
 import descent.runtime.DType;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -214,13 +212,6 @@ public final class LayoutEmitter {
 
     /** Defines {@code classBytes} as a hidden class and instantiates it. */
     static LayoutKernel load(byte[] classBytes) {
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(classBytes);
-            return (LayoutKernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("cannot load a generated layout kernel", t);
-        }
+        return KernelClassFile.instantiate(classBytes, LayoutKernel.class, "layout kernel");
     }
 }

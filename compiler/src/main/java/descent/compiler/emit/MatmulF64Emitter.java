@@ -1,7 +1,5 @@
 package descent.compiler.emit;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.concurrent.atomic.AtomicLong;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Label;
@@ -28,14 +26,7 @@ public final class MatmulF64Emitter implements Opcodes {
     /** {@code m × k} times {@code k × n}, with A stored transposed ({@code k × m}) when {@code ta}, B ({@code n × k}) when {@code tb}. */
     public static MatmulF64Kernel emit(int m, int k, int n, boolean ta, boolean tb) {
         byte[] bytes = KernelClassFiles.generated(() -> classFile(m, k, n, ta, tb));
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
-            return (MatmulF64Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("cannot load a generated f64 matmul", e);
-        }
+        return KernelClassFile.instantiate(bytes, MatmulF64Kernel.class, "f64 matmul");
     }
 
     static byte[] classFile(int m, int k, int n, boolean ta, boolean tb) {

@@ -1,6 +1,5 @@
 package descent.compiler.emit;
 
-import java.lang.invoke.MethodHandles;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -54,14 +53,5 @@ public final class ReduceEmitter {
     public static ReduceKernel load(byte[] classFile) { return (ReduceKernel) instantiate(classFile); }
 
     /** Defines the bytes as a hidden class in this package and returns a new instance. */
-    static Object instantiate(byte[] classFile) {
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(classFile);
-            return lookup.findConstructor(lookup.lookupClass(), java.lang.invoke.MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("cannot load generated kernel", e);
-        }
-    }
+    static Object instantiate(byte[] classFile) { return KernelClassFile.instantiate(classFile, Object.class, "kernel"); }
 }

@@ -1,7 +1,5 @@
 package descent.compiler.emit;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.concurrent.atomic.AtomicLong;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
@@ -31,14 +29,7 @@ public final class SoftmaxF64Emitter implements Opcodes {
     public static SoftmaxF64Kernel emit(Op op, int classes) {
         if (classes < 0) throw new IllegalArgumentException("classes " + classes);
         byte[] bytes = KernelClassFiles.generated(() -> classFile(op, classes));
-        try {
-            MethodHandles.Lookup lookup = KernelClassFile.define(bytes);
-            return (SoftmaxF64Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("cannot load a generated f64 softmax", e);
-        }
+        return KernelClassFile.instantiate(bytes, SoftmaxF64Kernel.class, "f64 softmax");
     }
 
     private static byte[] classFile(Op op, int classes) {
