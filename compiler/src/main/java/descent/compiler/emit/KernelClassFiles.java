@@ -10,8 +10,9 @@ import java.util.function.Supplier;
  * cost; defining the classes is a few percent of it).
  *
  * <p>Every emitter makes its bytes through {@link #generated}, once per class it defines, so the class files of
- * one kernel are a list in definition order. What a list replays must come from the same compiler and vector
- * length: the jar carries the compiler that wrote it, and the vector length is checked where it is read.
+ * one kernel are a list in definition order. Nothing here checks what a list holds: a kernel of the same
+ * interface would run, wrongly. So the caller must hand over only the key's own class files, from the same build
+ * and vector length ({@code backend/KernelArchive} checks all three).
  */
 public final class KernelClassFiles {
     private KernelClassFiles() {}
@@ -28,8 +29,7 @@ public final class KernelClassFiles {
 
     /**
      * Runs {@code emit} with the class files in {@code from} taken, in order, instead of generating them. Were
-     * there fewer than it asks for, the rest are generated (a list from a different build would fail to link,
-     * not run wrongly: the bytes name their own class and methods).
+     * there fewer than it asks for, the rest are generated.
      */
     public static <T> T replaying(List<byte[]> from, Supplier<T> emit) {
         return with(new Mode(List.copyOf(from), true, new int[1]), emit);
