@@ -8,7 +8,6 @@ import descent.runtime.api.ModelSignature;
 import descent.runtime.api.TrainingSession;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;

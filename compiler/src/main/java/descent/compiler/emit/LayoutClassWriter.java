@@ -1,7 +1,5 @@
 package descent.compiler.emit;
 
-import descent.compiler.ir.BinaryFn;
-import descent.compiler.ir.UnaryFn;
 import descent.runtime.DType;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Label;
