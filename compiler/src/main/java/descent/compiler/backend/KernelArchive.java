@@ -71,8 +71,14 @@ final class KernelArchive {
             return 0;
         }
         if (!lines[2].equals("vector-length " + MatmulEmitter.preferredVectorLength())) {
-            warn("the model jar's kernels are for " + lines[2].substring(lines[2].indexOf(' ') + 1) + "-float vectors and this JVM's are "
-                    + MatmulEmitter.preferredVectorLength() + "; generating them (compile the jar on a machine like this one to carry them)");
+            String made = lines[2].substring(lines[2].indexOf(' ') + 1);
+            int here = MatmulEmitter.preferredVectorLength();
+            // A JVM without the Vector API (length 0) has had CompiledModel's warning already.
+            if (here > 0) {
+                warn("the model jar's kernels " + (made.equals("0") ? "were made without jdk.incubator.vector"
+                        : "are for " + made + "-float vectors and this JVM's are " + here)
+                        + "; generating them (compile the jar with bin/descent on a machine like this one to carry them)");
+            }
             return 0;
         }
         int offered = 0;
