@@ -54,6 +54,18 @@ final class CodeClosure {
         return reached;
     }
 
+    /** Fails when {@code files} (kernels a jar carries) refer to a class neither {@code carried} nor {@link #provided}. */
+    static void requireCovered(Map<String, byte[]> carried, Collection<byte[]> files) {
+        for (byte[] file : files) {
+            String self = new ClassReader(file).getClassName();
+            for (String ref : references(file)) {
+                if (!ref.equals(self) && !carried.containsKey(ref) && !provided(ref)) {
+                    throw new IllegalStateException("a kernel refers to " + ref + ", which the model jar would lack");
+                }
+            }
+        }
+    }
+
     /** Classes the application's JVM provides: the JDK's, and Descent's runtime jar, which sits beside the model jar. */
     static boolean provided(String name) {
         return name.startsWith("java/") || name.startsWith("javax/") || name.startsWith("jdk/") || name.startsWith("sun/")

@@ -20,7 +20,6 @@ import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
-import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -59,17 +58,13 @@ public final class ModelJar {
         // The code the jar carries is found on another core while this one records the kernels.
         java.util.concurrent.CompletableFuture<Map<String, byte[]>> code = java.util.concurrent.CompletableFuture.supplyAsync(() -> code(facade));
         Map<String, List<byte[]>> kernels = KernelRecording.record(m, threads);
-        Map<String, byte[]> classes = code.join();
-        for (List<byte[]> files : kernels.values()) {
-            for (byte[] file : files) {
-                String self = new ClassReader(file).getClassName();
-                for (String ref : CodeClosure.references(file)) {
-                    if (!ref.equals(self) && !classes.containsKey(ref) && !CodeClosure.provided(ref)) {
-                        throw new IllegalStateException("a kernel refers to " + ref + ", which the model jar would lack");
-                    }
-                }
-            }
+        Map<String, byte[]> classes;
+        try {
+            classes = code.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
+        CodeClosure.requireCovered(classes, kernels.values().stream().flatMap(List::stream).toList());
         AtomicFiles.write(out, (OutputStream os) -> {
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
