@@ -3,12 +3,9 @@ package descent.tests.app;
 import descent.runtime.Tensor;
 import descent.runtime.api.DescentModel;
 import descent.runtime.api.TrainingSession;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.JarFile;
 
 /**
  * An application with only the runtime on its class path: loads a model jar with a plain class loader,
@@ -17,12 +14,8 @@ import java.util.jar.JarFile;
 public final class JarApp {
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args[0]);
-        String cls;
-        try (JarFile f = new JarFile(jar.toFile())) {
-            cls = f.getManifest().getMainAttributes().getValue("Descent-Model-Class");
-        }
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, JarApp.class.getClassLoader())) {
-            DescentModel model = (DescentModel) loader.loadClass(cls).getConstructor().newInstance();
+        try (LoadedJar loaded = LoadedJar.open(jar)) {
+            DescentModel model = loaded.model();
             TrainingSession s = model.newSession(0);
             Map<String, Tensor> feeds = Map.of(
                     "x", Tensor.of(new float[] {1, 2, 3, 4, -1, 0, 1, 2, 0.5f, -0.5f, 1, 0}, 3, 4),

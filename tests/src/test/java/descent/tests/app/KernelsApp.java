@@ -5,13 +5,10 @@ import descent.runtime.api.DescentModel;
 import descent.runtime.api.TensorSpec;
 import descent.runtime.api.TrainSpec;
 import descent.runtime.api.TrainingSession;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.JarFile;
 
 /**
  * An application with only the runtime on its class path: loads a model jar, runs every train step (fetching
@@ -23,12 +20,8 @@ import java.util.jar.JarFile;
 public final class KernelsApp {
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args[0]);
-        String cls;
-        try (JarFile f = new JarFile(jar.toFile())) {
-            cls = f.getManifest().getMainAttributes().getValue("Descent-Model-Class");
-        }
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, KernelsApp.class.getClassLoader())) {
-            DescentModel model = (DescentModel) loader.loadClass(cls).getConstructor().newInstance();
+        try (LoadedJar loaded = LoadedJar.open(jar)) {
+            DescentModel model = loaded.model();
             var sig = model.signature();
             boolean outputsLoss = sig.outputs().stream().anyMatch(o -> o.name().equals("loss"));
             // The bits of a loss after three steps, which the test compares with the model compiled in process.
@@ -50,7 +43,7 @@ public final class KernelsApp {
                 }
             }
             // The compiler's classes come from the jar's loader, so only reflection reaches its counters.
-            long[] counts = (long[]) loader.loadClass("descent.compiler.backend.JarModel").getMethod("kernelCounts").invoke(null);
+            long[] counts = (long[]) loaded.loader().loadClass("descent.compiler.backend.JarModel").getMethod("kernelCounts").invoke(null);
             System.out.println("carried " + counts[0] + " generated " + counts[1]);
         }
     }
