@@ -34,8 +34,8 @@ final class BranchFork implements KernelCalls.Call {
 
     BranchFork(List<Object> first, List<Object> second, Sz firstMacs, Sz secondMacs, Sz rowsOfWMacs, StepThreads threads, int holder) {
         this.rowsOfWMacs = rowsOfWMacs;
-        this.first = first.toArray(KernelCalls.Call[]::new);
-        this.second = second.toArray(KernelCalls.Call[]::new);
+        this.first = first.stream().map(KernelCalls::asCall).toArray(KernelCalls.Call[]::new);
+        this.second = second.stream().map(KernelCalls::asCall).toArray(KernelCalls.Call[]::new);
         this.firstMacs = firstMacs;
         this.secondMacs = secondMacs;
         this.threads = threads;

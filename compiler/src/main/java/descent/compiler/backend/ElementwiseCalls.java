@@ -5,6 +5,8 @@ import descent.compiler.emit.ElementwiseEmitter;
 import descent.compiler.emit.ElementwiseKernel;
 import descent.compiler.emit.ElementwiseStyle;
 import descent.compiler.emit.FusedExpr;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.LayoutEmitter;
 import descent.compiler.emit.LayoutKernel;
 import descent.compiler.ir.BinaryFn;
@@ -89,6 +91,10 @@ final class ElementwiseCalls {
         int stateUnit = gradientParts >= 0 && to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain)
                 ? Math.multiplyExact(8, to[1]) : 0;
         int rowParts = stateUnit > 0 ? gradientParts : -1;
+        if (parts == 1 && materialized.isEmpty() && converted.isEmpty()) {
+            c.invoke(pass(kernel, false, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
+            return;
+        }
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
@@ -111,6 +117,12 @@ final class ElementwiseCalls {
      * into {@code castScratch}) and/or broadcast to its shape ({@code broadcasts}, into {@code scratch}).
      */
     private record Prep(int[] inputs, LayoutKernel[] casts, int[] castScratch, LayoutKernel[] broadcasts, int[] scratch) {
+        /** Whether every input is read as it is. */
+        boolean plain() {
+            for (int i = 0; i < inputs.length; i++) if (casts[i] != null || broadcasts[i] != null) return false;
+            return true;
+        }
+
         /** Input {@code i}'s array for this call, converted and broadcast now if it must be. */
         Object input(Object[] buf, int b, int i, int argSlot, int offSlot) {
             Object src = buf[inputs[i]];
@@ -140,8 +152,12 @@ final class ElementwiseCalls {
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
         for (int r : results) c.out(r);
         int inSlot = c.buffers.doubleHolder(inputs.length), outSlot = c.buffers.doubleHolder(results.length);
-        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
         int[] inOff = new int[inputs.length], outOff = new int[results.length];
+        if (prep.plain()) {
+            c.invoke(pass(kernel, true, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
+            return;
+        }
+        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
         c.call((buf, step, b) -> {
             double[][] in = (double[][]) buf[inSlot], out = (double[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) in[i] = (double[]) prep.input(buf, b, i, argSlot, offSlot);
@@ -235,24 +251,21 @@ final class ElementwiseCalls {
         c.out(id);
         Sz length = c.size(id);
         int[] ins = in.stream().mapToInt(Integer::intValue).toArray();
-        int[] inOff = new int[ins.length], outOff = new int[1];
-        if (f64) {
-            int inSlot = c.buffers.doubleHolder(ins.length), outSlot = c.buffers.doubleHolder(1);
-            c.call((buf, step, b) -> {
-                double[][] arrays = (double[][]) buf[inSlot], outs = (double[][]) buf[outSlot];
-                for (int i = 0; i < ins.length; i++) arrays[i] = (double[]) buf[ins[i]];
-                outs[0] = (double[]) buf[id];
-                kernel.run64(arrays, inOff, outs, outOff, length.at(b), 1);
-            });
-            return;
-        }
-        int inSlot = c.buffers.holder(ins.length, true), outSlot = c.buffers.holder(1, true);
-        c.call((buf, step, b) -> {
-            float[][] arrays = (float[][]) buf[inSlot], outs = (float[][]) buf[outSlot];
-            for (int i = 0; i < ins.length; i++) arrays[i] = (float[]) buf[ins[i]];
-            outs[0] = (float[]) buf[id];
-            kernel.run(arrays, inOff, outs, outOff, length.at(b), 1);
-        });
+        int inSlot = f64 ? c.buffers.doubleHolder(ins.length) : c.buffers.holder(ins.length, true);
+        int outSlot = f64 ? c.buffers.doubleHolder(1) : c.buffers.holder(1, true);
+        c.invoke(pass(kernel, f64, inSlot, ins, outSlot, new int[] {id}, length, Arg.constant(1)));
+    }
+
+    /**
+     * A pass's call: its input and output arrays gathered into their holders, zero offsets, {@code length}
+     * elements in rows of {@code row}.
+     */
+    private static Invocation pass(ElementwiseKernel kernel, boolean f64, int inSlot, int[] ins, int outSlot, int[] outs, Sz length,
+                                   Arg row) {
+        Class<?> held = f64 ? double[][].class : float[][].class;
+        return new Invocation(kernel, ElementwiseKernel.class, f64 ? "run64" : "run", new Arg.Gathered(inSlot, ins, held),
+                new Arg.Ints(new int[ins.length]), new Arg.Gathered(outSlot, outs, held), new Arg.Ints(new int[outs.length]),
+                new Arg.Count(length.c(), length.p()), row);
     }
 
     static ElementwiseKernel compile(FusedExpr expr) {

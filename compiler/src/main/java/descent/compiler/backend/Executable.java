@@ -54,7 +54,10 @@ final class Executable implements StepHooks {
         Ctx(int writes) { backups = new Object[writes]; saved = new boolean[writes]; }
     }
 
-    /** The calls in plan order: {@link KernelCalls.Call}s and {@link WriteAction}s. */
+    /**
+     * The calls in plan order: {@link KernelCalls.Call}s, {@link descent.compiler.emit.Invocation}s, moves
+     * ({@link StepWriter.Action.Move}) and {@link WriteAction}s.
+     */
     private final Object[] actions;
     /**
      * The generated class that runs {@link #actions} in order ({@link StepWriter}), defined by the first run: an
@@ -174,6 +177,8 @@ final class Executable implements StepHooks {
             kinds.add(switch (a) {
                 case WriteAction w when w.direct() -> new StepWriter.Action.None();
                 case WriteAction w -> new StepWriter.Action.Write();
+                case descent.compiler.emit.Invocation v -> new StepWriter.Action.Invoke(v, labels.get(kinds.size()));
+                case StepWriter.Action.Move m -> m;
                 default -> new StepWriter.Action.Call((KernelCalls.Call) a, labels.get(kinds.size()));
             });
         }

@@ -1,5 +1,8 @@
 package descent.compiler.backend;
 
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.StepCall;
+import descent.compiler.emit.StepWriter;
 import descent.compiler.ir.Graph;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
@@ -78,7 +81,10 @@ final class KernelCalls {
         return s[1];
     }
 
-    /** Appends the calls of kernel {@code index} (none for writes and barriers, which the run loop handles). */
+    /**
+     * Appends the calls of kernel {@code index} (none for writes and barriers, which the run loop handles): an
+     * {@link Invocation} where the marshalling is fixed, a {@link Call} closure where it decides at run time.
+     */
     void add(Kernel k, int index) {
         current = index;
         if (profile != null) currentKernel = descent.compiler.lower.KernelPrinter.line(g, k);
@@ -96,6 +102,25 @@ final class KernelCalls {
 
     void call(Call c) { calls.add(profile == null ? c : profile.wrap(current, currentKernel, c)); }
 
+    /** Appends a call the step class writes out (timed through a closure when profiling). */
+    void invoke(Invocation v) {
+        if (profile == null) calls.add(v);
+        else call(asCall(v));
+    }
+
+    /** {@code action} (a {@link Call}, an {@link Invocation} or a move) as a closure. */
+    static Call asCall(Object action) {
+        return switch (action) {
+            case Call c -> c;
+            case StepWriter.Action.Move m -> (buf, step, b) -> buf[m.to()] = buf[m.from()];
+            case Invocation v -> {
+                StepCall s = StepWriter.call(v, v.type().getSimpleName());
+                yield s::run;
+            }
+            default -> throw new IllegalArgumentException(String.valueOf(action));
+        };
+    }
+
     private void alias(Node n) {
         int id = n.id();
         switch (n.op()) {
@@ -104,7 +129,8 @@ final class KernelCalls {
             }
             default -> {
                 int src = n.input(0);
-                call((buf, step, b) -> buf[id] = buf[src]);
+                if (profile == null) calls.add(new StepWriter.Action.Move(src, id));
+                else call((buf, step, b) -> buf[id] = buf[src]);
             }
         }
     }

@@ -2,6 +2,8 @@ package descent.compiler.backend;
 
 import descent.compiler.emit.CastEmitter;
 import descent.compiler.emit.IntOpsEmitter;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.LayoutEmitter;
 import descent.compiler.emit.LayoutKernel;
 import descent.compiler.ir.Node;
@@ -83,12 +85,8 @@ final class LayoutCalls {
         int id = n.id();
         c.out(id);
         int[] ins = inputs.stream().mapToInt(Integer::intValue).toArray();
-        int[] offs = new int[ins.length];
         int argSlot = c.buffers.holder(ins.length, false);
-        c.call((buf, step, b) -> {
-            Object[] arrays = (Object[]) buf[argSlot];
-            for (int i = 0; i < ins.length; i++) arrays[i] = buf[ins[i]];
-            k.run(arrays, offs, buf[id], 0, b);
-        });
+        c.invoke(new Invocation(k, LayoutKernel.class, "run", new Arg.Gathered(argSlot, ins, Object[].class),
+                new Arg.Ints(new int[ins.length]), new Arg.Slot(id, Object.class), Arg.constant(0), Arg.batch()));
     }
 }

@@ -1,6 +1,13 @@
 package descent.compiler.backend;
 
+import static descent.compiler.emit.Invocation.Arg.constant;
+import static descent.compiler.emit.Invocation.Arg.doubles;
+import static descent.compiler.emit.Invocation.Arg.floats;
+
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.MatmulKernel;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulF64Emitter;
@@ -11,6 +18,8 @@ import descent.compiler.ir.Op;
 import descent.compiler.ir.UnaryFn;
 import descent.compiler.lower.Kernel;
 import descent.runtime.DType;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A matmul as a call of a generated {@link MatmulEmitter} kernel: one kernel with a runtime M when only the
@@ -50,7 +59,8 @@ final class MatmulCalls {
         }
         MatmulF64Kernel kernel = Kernels.get("matmul f64 " + rows + "x" + k + "x" + cols + " " + m,
                 () -> MatmulF64Emitter.emit(rows, k, cols, m.transposeA(), m.transposeB()));
-        c.call((buf, step, b) -> kernel.run((double[]) buf[x], 0, (double[]) buf[y], 0, (double[]) buf[id], 0, b));
+        c.invoke(new Invocation(kernel, MatmulF64Kernel.class, "run", doubles(x), constant(0),
+                doubles(y), constant(0), doubles(id), constant(0), Arg.batch()));
     }
 
     /** A matmul with its bias add (and activation) applied to C's tiles: writes only the chain's result. */
@@ -79,8 +89,9 @@ final class MatmulCalls {
         if (k == 0) {
             // The sum of nothing, then the epilogue: the runtime-K kernel at k = 0 (no kernel has a static k of 0).
             EmittedMatmul e = kernel(new MatmulShape(rows, MatmulShape.RUNTIME_K, cols, m.transposeA(), m.transposeB(), DType.F32), epi);
-            c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, 0, null,
-                    bias < 0 ? null : (float[]) buf[bias], 0));
+            c.invoke(new Invocation(e.kernel(), MatmulKernel.class, "run", floats(x), constant(0), floats(y), constant(0),
+                    floats(id), constant(0), constant(0), new Arg.Null(float[].class),
+                    bias < 0 ? new Arg.Null(float[].class) : floats(bias), constant(0)));
             return;
         }
         if (m.transposeA() && k >= 0 && rows >= 0 && cols >= 0 && c.threads.threads() > 1
@@ -105,13 +116,10 @@ final class MatmulCalls {
                 return;
             }
             int scratch = e.scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), 0)) : -1;
-            if (bias < 0) {
-                c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0,
-                        rows < 0 ? b : rows, scratch < 0 ? null : (float[]) buf[scratch]));
-            } else {
-                c.call((buf, step, b) -> e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0,
-                        rows < 0 ? b : rows, scratch < 0 ? null : (float[]) buf[scratch], (float[]) buf[bias], 0));
-            }
+            List<Arg> args = new ArrayList<>(List.of(floats(x), constant(0), floats(y), constant(0), floats(id), constant(0),
+                    rows < 0 ? Arg.batch() : constant(rows), scratch < 0 ? new Arg.Null(float[].class) : floats(scratch)));
+            if (bias >= 0) args.addAll(List.of(floats(bias), constant(0)));
+            c.invoke(new Invocation(e.kernel(), MatmulKernel.class, "run", args));
             return;
         }
         if (c.symbol == null) throw new IllegalStateException();

@@ -1,5 +1,11 @@
 package descent.compiler.backend;
 
+import static descent.compiler.emit.Invocation.Arg.constant;
+import static descent.compiler.emit.Invocation.Arg.doubles;
+import static descent.compiler.emit.Invocation.Arg.floats;
+
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.ReduceEmitter;
 import descent.compiler.emit.ReduceKernel;
 import descent.compiler.emit.ReduceShape;
@@ -30,10 +36,12 @@ final class ReduceCalls {
         c.out(id);
         if (c.g.type(id).dtype() == descent.runtime.DType.F64) {
             ReduceKernel k = Kernels.get("reduce f64 " + shape.tag() + Arrays.toString(c.dims(x)), () -> ReduceEmitter.emit64(shape));
-            c.call((buf, step, b) -> k.run64((double[]) buf[x], 0, (double[]) buf[id], 0, b));
+            c.invoke(new Invocation(k, ReduceKernel.class, "run64", doubles(x), constant(0),
+                    doubles(id), constant(0), Arg.batch()));
             return;
         }
         ReduceKernel k = Kernels.get("reduce " + shape.tag() + Arrays.toString(c.dims(x)), () -> ReduceEmitter.emit(shape));
-        c.call((buf, step, b) -> k.run((float[]) buf[x], 0, (float[]) buf[id], 0, b));
+        c.invoke(new Invocation(k, ReduceKernel.class, "run", floats(x), constant(0),
+                floats(id), constant(0), Arg.batch()));
     }
 }

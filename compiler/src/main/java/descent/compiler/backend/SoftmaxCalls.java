@@ -1,5 +1,11 @@
 package descent.compiler.backend;
 
+import static descent.compiler.emit.Invocation.Arg.constant;
+import static descent.compiler.emit.Invocation.Arg.doubles;
+import static descent.compiler.emit.Invocation.Arg.floats;
+
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.SoftmaxEmitter;
 import descent.compiler.emit.SoftmaxF64Emitter;
 import descent.compiler.emit.SoftmaxF64Kernel;
@@ -30,7 +36,8 @@ final class SoftmaxCalls {
         SoftmaxKernel k = Kernels.get("softmax " + classes + log, () -> SoftmaxEmitter.softmax(classes, log));
         int id = n.id(), x = n.input(0);
         c.out(id);
-        byRows(c, rows, classes, (buf, from, to) -> k.run((float[]) buf[x], from * classes, (float[]) buf[id], from * classes, to - from));
+        byRows(c, rows, classes, (buf, from, to) -> k.run((float[]) buf[x], from * classes, (float[]) buf[id], from * classes, to - from),
+                new Invocation(k, SoftmaxKernel.class, "run", floats(x), constant(0), floats(id), constant(0), count(rows)));
     }
 
     static void xent(KernelCalls c, Node n) {
@@ -44,7 +51,9 @@ final class SoftmaxCalls {
         SoftmaxXentKernel kx = Kernels.get("xent " + classes, () -> SoftmaxEmitter.xent(classes));
         c.out(id);
         byRows(c, rows, classes, (buf, from, to) -> kx.run((float[]) buf[l], from * classes, (float[]) buf[z], from * classes,
-                (float[]) buf[id], from, to - from));
+                (float[]) buf[id], from, to - from),
+                new Invocation(kx, SoftmaxXentKernel.class, "run", floats(l), constant(0), floats(z), constant(0), floats(id), constant(0),
+                        count(rows)));
     }
 
     static void sparseXent(KernelCalls c, Node n) {
@@ -63,12 +72,16 @@ final class SoftmaxCalls {
             c.out(id);
             c.out(probs);
             byRows(c, rows, classes, (buf, from, to) -> kx.run(buf[l], from, (float[]) buf[z], from * classes, (float[]) buf[id], from,
-                    (float[]) buf[probs], from * classes, to - from));
+                    (float[]) buf[probs], from * classes, to - from),
+                    new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0), floats(z),
+                            constant(0), floats(id), constant(0), floats(probs), constant(0), count(rows)));
             return;
         }
         SoftmaxSparseXentKernel kx = Kernels.get("sxent " + classes + lng, () -> SoftmaxEmitter.sparseXent(classes, lng));
         c.out(id);
-        byRows(c, rows, classes, (buf, from, to) -> kx.run(buf[l], from, (float[]) buf[z], from * classes, (float[]) buf[id], from, to - from));
+        byRows(c, rows, classes, (buf, from, to) -> kx.run(buf[l], from, (float[]) buf[z], from * classes, (float[]) buf[id], from, to - from),
+                new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0), floats(z),
+                        constant(0), floats(id), constant(0), count(rows)));
     }
 
     /**
@@ -85,14 +98,14 @@ final class SoftmaxCalls {
     }
 
     /**
-     * Appends a call of {@code range} over all rows, split over the threads from {@link #PARALLEL_ELEMENTS} logits
+     * Appends a call of {@code range} over all rows (on one thread, {@code whole}: the same call written out), split over the threads from {@link #PARALLEL_ELEMENTS} logits
      * on. A part that fails (a label out of range) reports its position within the part; the whole call, which
      * checks every label before it writes, then runs again on this thread to report it within the batch.
      */
-    private static void byRows(KernelCalls c, Sz rows, int classes, RowRange range) {
+    private static void byRows(KernelCalls c, Sz rows, int classes, RowRange range, Invocation whole) {
         int parts = c.threads.threads();
         if (parts == 1) {
-            c.call((buf, step, b) -> range.run(buf, 0, rows.at(b)));
+            c.invoke(whole);
             return;
         }
         int holder = c.buffers.holder(1, false);
@@ -144,8 +157,11 @@ final class SoftmaxCalls {
         Sz rows = c.size(logits).perRow(classes);
         SoftmaxF64Kernel k = Kernels.get("softmax f64 " + op + " " + classes, () -> SoftmaxF64Emitter.emit(op, classes));
         c.out(id);
-        c.call((buf, step, b) -> k.run(labels < 0 ? null : buf[labels], (double[]) buf[logits], (double[]) buf[id], rows.at(b)));
+        c.invoke(new Invocation(k, SoftmaxF64Kernel.class, "run", labels < 0 ? new Arg.Null(Object.class) : new Arg.Slot(labels, Object.class),
+                doubles(logits), doubles(id), count(rows)));
     }
+
+    private static Arg count(Sz rows) { return new Arg.Count(rows.c(), rows.p()); }
 
     /** The size of the last axis of {@code node}. */
     private static int classes(KernelCalls c, int node) {

@@ -3,8 +3,9 @@ package descent.compiler.emit;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
@@ -19,7 +20,8 @@ import org.objectweb.asm.Type;
  * public final class GeneratedStep implements Step {
  *     public void run(StepHooks h, Object ctx, Object[] buf, long step, int b) { part0(...); part1(...); }
  *     private static void part0(StepHooks h, Object ctx, Object[] buf, long step, int b) {
- *         ((StepCall) ldc C0_matmul_9).run(buf, step, b);   // a kernel call: a dynamic constant
+ *         ((ReduceKernel) ldc C0_single_9).run((float[]) buf[4], 0, (float[]) buf[9], 0, b);  // an invocation
+ *         ((StepCall) ldc C1_matmul_12).run(buf, step, b);                                    // a closure
  *         h.lock(ctx);                                      // before the first action that touches use_locking state
  *         h.write(ctx, 2);                                  // a state write through a buffer
  *         ((StepCall) ldc C3_fused_22).run(buf, step, b);
@@ -27,38 +29,57 @@ import org.objectweb.asm.Type;
  *     }
  * }
  * </pre>
- * Each kernel call is loaded with {@code ldc} of a dynamic constant (bootstrap {@link #call}: element i of the
- * class data, named after its kernel), a true constant to C2, so every call site is monomorphic and the call's
- * body can be inlined into the step. Actions are split into methods of {@link #PER_METHOD} (a few kilobytes
- * each: far below the JVM's 64 KiB method limit and below HotSpot's 8,000-byte limit for compiling a method
- * at all), and a step of more than {@link #PER_CLASS} actions into several classes run one after another.
- * Writes straight into state (the kernel already stored the value) are no action here.
+ * A kernel call is either an {@link Invocation}, written out: the kernel loaded with {@code ldc} of a dynamic
+ * constant (bootstrap {@link #constant}: an element of the class data, named after its kernel), a true constant
+ * to C2, then each argument loaded from the buffer array and the kernel's interface method invoked, as a closure
+ * would; or a {@link StepCall} closure, loaded the same way and run (the marshalling that decides at run time:
+ * splits over threads, scratch that grows). Either way every call site is monomorphic and inlined. Actions are
+ * split into methods of at most {@link #PER_METHOD} actions and about {@link #METHOD_BYTES} bytes of code (far
+ * below the JVM's 64 KiB method limit, and below HotSpot's 8,000-byte limit for compiling a method at all: a
+ * larger method would stay interpreted), and a step of more than {@link #PER_CLASS}
+ * actions into several classes run one after another. Writes straight into state (the kernel already stored
+ * the value) are no action here.
  */
 public final class StepWriter implements Opcodes {
     /** What action {@code i} of a step is. */
     public sealed interface Action {
-        /** A kernel call; {@code label} (letters, digits, _) names its constant, for readers of the bytecode. */
+        /** A kernel call through a closure; {@code label} (letters, digits, _) names its constant, for readers of the bytecode. */
         record Call(StepCall call, String label) implements Action {}
+        /** A kernel call written out. */
+        record Invoke(Invocation invocation, String label) implements Action {}
+        /** {@code buf[to] = buf[from]}: a value that is another's buffer (a reshape, say). */
+        record Move(int from, int to) implements Action {}
         record Write() implements Action {}
         record None() implements Action {}
     }
 
-    static final int PER_METHOD = 400, PER_CLASS = 8000;
+    /**
+     * Limits per method and class. A class holds a few constant-pool entries per kernel it calls (the constant,
+     * its name, its class-data index), so 4,000 actions stay far from the pool's 65,535.
+     */
+    static final int PER_METHOD = 400, METHOD_BYTES = 6000, PER_CLASS = 4000;
     private static final String NAME = "descent/compiler/emit/GeneratedStep";
     private static final String CALL = Type.getInternalName(StepCall.class), HOOKS = Type.getInternalName(StepHooks.class);
     private static final String RUN_DESC = "(L" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
-    private static final Handle BOOTSTRAP = new Handle(H_INVOKESTATIC, Type.getInternalName(StepWriter.class), "call",
-            "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)L" + CALL + ";", false);
+    private static final Handle BOOTSTRAP = new Handle(H_INVOKESTATIC, Type.getInternalName(StepWriter.class), "constant",
+            "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
     private static final int H = 0, CTX = 1, BUF = 2, STEP = 3, B = 5;
 
     private StepWriter() {}
 
     /**
-     * The bootstrap of a step class's call constants: element {@code index} of its class data. {@code name} is
-     * the kernel's label, for readers of the bytecode only.
+     * The bootstrap of a step class's constants (kernels, closures, offsets): element {@code index} of its class
+     * data, as a {@code type}. {@code name} is the kernel's label, for readers of the bytecode only.
      */
-    public static StepCall call(MethodHandles.Lookup lookup, String name, Class<?> type, int index) throws IllegalAccessException {
-        return MethodHandles.classDataAt(lookup, "_", StepCall.class, index);
+    public static Object constant(MethodHandles.Lookup lookup, String name, Class<?> type, int index) throws IllegalAccessException {
+        Object value = MethodHandles.classDataAt(lookup, "_", Object.class, index);
+        return value instanceof Invocation.Arg.Ints i ? i.values() : type.cast(value);
+    }
+
+    /** {@code invocation} as a closure (for what runs calls itself: a pair of products run at once, the profile's timers). */
+    public static StepCall call(Invocation invocation, String label) {
+        Step step = defineOne(List.of(new Action.Invoke(invocation, label)), -1, -1);
+        return (buf, n, b) -> step.run(null, null, buf, n, b);
     }
 
     /** Defines the step classes for {@code actions}; actions {@code [lockFrom, lockTo]} hold the locks (-1: none). */
@@ -81,11 +102,10 @@ public final class StepWriter implements Opcodes {
 
     /** {@code first}: the index of {@code actions.get(0)} in the whole step (what write hooks report). */
     private static Step defineOne(List<Action> actions, int lockFrom, int lockTo, int first) {
-        Object[] calls = new Object[actions.size()];
-        for (int i = 0; i < calls.length; i++) if (actions.get(i) instanceof Action.Call c) calls[i] = c.call();
-        byte[] bytes = classFile(actions, lockFrom, lockTo, first);
+        ClassData data = new ClassData();
+        byte[] bytes = classFile(actions, lockFrom, lockTo, first, data);
         try {
-            MethodHandles.Lookup lookup = KernelClassFile.defineWithData(bytes, Arrays.asList(calls));
+            MethodHandles.Lookup lookup = KernelClassFile.defineWithData(bytes, data.values());
             return (Step) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
         } catch (RuntimeException | Error e) {
             throw e;
@@ -94,15 +114,19 @@ public final class StepWriter implements Opcodes {
         }
     }
 
-    /** The class bytes for a step of at most {@link #PER_CLASS} actions; the calls come as class data when it is defined. */
-    public static byte[] classFile(List<Action> actions, int lockFrom, int lockTo) { return classFile(actions, lockFrom, lockTo, 0); }
+    /** The class bytes for a step of at most {@link #PER_CLASS} actions; its constants come as class data when it is defined. */
+    public static byte[] classFile(List<Action> actions, int lockFrom, int lockTo) {
+        return classFile(actions, lockFrom, lockTo, 0, new ClassData());
+    }
 
-    private static byte[] classFile(List<Action> actions, int lockFrom, int lockTo, int first) {
+    /** Appends to {@code data} the class data the bytes' constants index (kernels, closures, offsets), in order. */
+    private static byte[] classFile(List<Action> actions, int lockFrom, int lockTo, int first, ClassData data) {
         if (actions.size() > PER_CLASS) throw new IllegalArgumentException(actions.size() + " actions: define() splits them into classes");
         ClassWriter cw = KernelClassFile.newWriter();
         KernelClassFile.header(cw, NAME, Type.getInternalName(Step.class));
         KernelClassFile.constructor(cw);
-        int parts = Math.max(1, (actions.size() + PER_METHOD - 1) / PER_METHOD);
+        List<Integer> starts = methodStarts(actions);
+        int parts = starts.size() - 1;
         MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
         run.visitCode();
         for (int p = 0; p < parts; p++) {
@@ -115,16 +139,22 @@ public final class StepWriter implements Opcodes {
         for (int p = 0; p < parts; p++) {
             MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, "part" + p, RUN_DESC, null, null);
             mv.visitCode();
-            for (int i = p * PER_METHOD; i < Math.min(actions.size(), (p + 1) * PER_METHOD); i++) {
+            for (int i = starts.get(p); i < starts.get(p + 1); i++) {
                 if (i == lockFrom) hook(mv, "lock", "(Ljava/lang/Object;)V", -1);
                 switch (actions.get(i)) {
                     case Action.Call c -> {
-                        mv.visitLdcInsn(new ConstantDynamic("C" + (first + i) + "_" + c.label().replaceAll("[^A-Za-z0-9_]", "_"),
-                                "L" + CALL + ";", BOOTSTRAP, i));
+                        constant(mv, "C" + (first + i) + "_" + c.label(), StepCall.class, c.call(), data);
                         mv.visitVarInsn(ALOAD, BUF);
                         mv.visitVarInsn(LLOAD, STEP);
                         mv.visitVarInsn(ILOAD, B);
                         mv.visitMethodInsn(INVOKEINTERFACE, CALL, "run", "([Ljava/lang/Object;JI)V", true);
+                    }
+                    case Action.Invoke v -> invoke(mv, "C" + (first + i) + "_" + v.label(), v.invocation(), data);
+                    case Action.Move m -> {
+                        mv.visitVarInsn(ALOAD, BUF);
+                        push(mv, m.to());
+                        slot(mv, m.from());
+                        mv.visitInsn(AASTORE);
                     }
                     case Action.Write w -> hook(mv, "write", "(Ljava/lang/Object;I)V", first + i);
                     case Action.None n -> { }
@@ -137,6 +167,122 @@ public final class StepWriter implements Opcodes {
         }
         cw.visitEnd();
         return cw.toByteArray();
+    }
+
+    /**
+     * Where each method's actions start, and the end: at most {@link #PER_METHOD} actions, and at most
+     * {@link #METHOD_BYTES} bytes of code by {@link #bytes}'s estimate, per method (one action at least).
+     */
+    private static List<Integer> methodStarts(List<Action> actions) {
+        List<Integer> starts = new ArrayList<>(List.of(0));
+        int size = 0;
+        for (int i = 0; i < actions.size(); i++) {
+            int n = bytes(actions.get(i)) + 16;   // and the lock hooks it may carry
+            if (i > starts.getLast() && (i - starts.getLast() >= PER_METHOD || size + n > METHOD_BYTES)) {
+                starts.add(i);
+                size = 0;
+            }
+            size += n;
+        }
+        if (!actions.isEmpty()) starts.add(actions.size());
+        else starts.add(0);
+        return starts;
+    }
+
+    /** An upper bound on the bytes of code {@code a} takes (ldc_w and sipush for every constant). */
+    private static int bytes(Action a) {
+        return switch (a) {
+            case Action.Call c -> 3 + 1 + 1 + 1 + 5;
+            case Action.Write w -> 1 + 1 + 3 + 5;
+            case Action.None n -> 0;
+            case Action.Move m -> 1 + 3 + 5 + 1;
+            case Action.Invoke v -> {
+                int n = 3 + 5;
+                for (Invocation.Arg arg : v.invocation().args()) {
+                    n += switch (arg) {
+                        case Invocation.Arg.Slot s -> 5 + 3;
+                        case Invocation.Arg.Count c -> 3 + 5 * c.p() + 3;
+                        case Invocation.Arg.Null x -> 1;
+                        case Invocation.Arg.Gathered g -> 8 + g.slots().length * (1 + 3 + 5 + 3 + 1);
+                        case Invocation.Arg.Ints i -> 3;
+                    };
+                }
+                yield n;
+            }
+        };
+    }
+
+    /** A class's data as it is written: the values its constants index, and the index of each shared value. */
+    private record ClassData(List<Object> values, Map<Object, Integer> shared) {
+        ClassData() { this(new ArrayList<>(), new HashMap<>()); }
+    }
+
+    /** Loads constant {@code value} as a {@code type}: the next element of the class data. */
+    private static void constant(MethodVisitor mv, String name, Class<?> type, Object value, ClassData data) {
+        mv.visitLdcInsn(new ConstantDynamic(name.replaceAll("[^A-Za-z0-9_]", "_"), Type.getDescriptor(type), BOOTSTRAP, data.values.size()));
+        data.values.add(value);
+    }
+
+    /** The kernel, each argument as {@link Invocation.Arg} says, and the call. */
+    private static void invoke(MethodVisitor mv, String name, Invocation v, ClassData data) {
+        constant(mv, name, v.type(), v.kernel(), data);
+        for (Invocation.Arg a : v.args()) {
+            switch (a) {
+                case Invocation.Arg.Slot s -> {
+                    slot(mv, s.slot());
+                    if (s.type() != Object.class) mv.visitTypeInsn(CHECKCAST, Type.getInternalName(s.type()));
+                }
+                case Invocation.Arg.Count c when c.p() == 0 -> push(mv, (int) c.c());
+                case Invocation.Arg.Count c when c.p() == 1 && c.c() == 1 -> mv.visitVarInsn(ILOAD, B);
+                case Invocation.Arg.Count c -> {
+                    // As Sz.at: the product in a long, then an int or an ArithmeticException.
+                    mv.visitLdcInsn(c.c());
+                    for (int p = 0; p < c.p(); p++) {
+                        mv.visitVarInsn(ILOAD, B);
+                        mv.visitInsn(I2L);
+                        mv.visitInsn(LMUL);
+                    }
+                    mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "toIntExact", "(J)I", false);
+                }
+                case Invocation.Arg.Null n -> mv.visitInsn(ACONST_NULL);
+                case Invocation.Arg.Gathered g -> {
+                    String holder = Type.getInternalName(g.type()), element = Type.getInternalName(g.type().getComponentType());
+                    slot(mv, g.holder());
+                    mv.visitTypeInsn(CHECKCAST, holder);
+                    int[] slots = g.slots();
+                    for (int i = 0; i < slots.length; i++) {
+                        mv.visitInsn(DUP);
+                        push(mv, i);
+                        slot(mv, slots[i]);
+                        if (g.type().getComponentType() != Object.class) mv.visitTypeInsn(CHECKCAST, element);
+                        mv.visitInsn(AASTORE);
+                    }
+                }
+                case Invocation.Arg.Ints i -> {
+                    // One constant per distinct array in a class (kernels only read their offsets).
+                    int index = data.shared.computeIfAbsent(i, k -> {
+                        data.values.add(k);
+                        return data.values.size() - 1;
+                    });
+                    mv.visitLdcInsn(new ConstantDynamic("ints" + i.values().length, "[I", BOOTSTRAP, index));
+                }
+            }
+        }
+        mv.visitMethodInsn(INVOKEINTERFACE, Type.getInternalName(v.type()), v.method(), v.descriptor(), true);
+    }
+
+    /** {@code buf[slot]}. */
+    private static void slot(MethodVisitor mv, int slot) {
+        mv.visitVarInsn(ALOAD, BUF);
+        push(mv, slot);
+        mv.visitInsn(AALOAD);
+    }
+
+    private static void push(MethodVisitor mv, int v) {
+        if (v >= -1 && v <= 5) mv.visitInsn(ICONST_0 + v);
+        else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) mv.visitIntInsn(BIPUSH, v);
+        else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) mv.visitIntInsn(SIPUSH, v);
+        else mv.visitLdcInsn(v);
     }
 
     private static void hook(MethodVisitor mv, String name, String desc, int action) {

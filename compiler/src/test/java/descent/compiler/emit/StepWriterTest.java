@@ -1,13 +1,19 @@
 package descent.compiler.emit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.emit.Invocation.Arg;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A generated step runs its actions in order, whatever their number: calls, writes through hooks, and the lock
+ * A generated step runs its invocations with the arguments they describe, and its actions in order, whatever their number: calls, writes through hooks, and the lock
  * and unlock hooks where they belong, also for steps split into many methods and several classes (20,000
  * actions; a single class's initialiser or constant pool would not hold that many calls).
  */
@@ -39,5 +45,69 @@ class StepWriterTest {
             step.run(hooks, null, new Object[0], 0, 0);
             assertEquals(expected, log, n + " actions");
         }
+    }
+
+    /** What {@link #invocationsPassWhatTheyDescribe} calls: records what it was given. */
+    public interface Probe {
+        void run(float[] a, int count, int[] offsets, float[][] held, Object any, double[] none);
+    }
+
+    private record Seen(float[] a, int count, int[] offsets, float[][] held, Object any, double[] none) {}
+
+    @Test
+    void invocationsPassWhatTheyDescribe() {
+        List<Seen> seen = new ArrayList<>();
+        Probe probe = (a, count, offsets, held, any, none) -> seen.add(new Seen(a, count, offsets, held.clone(), any, none));
+        float[] x = {1}, y = {2}, z = {3};
+        Object[] buf = {x, y, z, new float[2][], "any"};
+        List<StepWriter.Action> actions = new ArrayList<>();
+        // Counts as constants, the batch itself and c·b^p; held arrays gathered from slots; shared offsets.
+        List<Arg> counts = List.of(Arg.constant(-7), Arg.constant(40_000), Arg.batch(), new Arg.Count(3, 2));
+        for (Arg count : counts) {
+            actions.add(new StepWriter.Action.Invoke(new Invocation(probe, Probe.class, "run", new Arg.Slot(1, float[].class), count,
+                    new Arg.Ints(new int[3]), new Arg.Gathered(3, new int[] {2, 0}, float[][].class), new Arg.Slot(4, Object.class),
+                    new Arg.Null(double[].class)), "probe"));
+        }
+        StepWriter.define(actions, -1, -1).run(null, null, buf, 0, 5);
+        assertEquals(List.of(-7, 40_000, 5, 75), seen.stream().map(Seen::count).toList());
+        for (Seen s : seen) {
+            assertSame(y, s.a());
+            assertArrayEquals(new int[3], s.offsets());
+            assertSame(seen.get(0).offsets(), s.offsets(), "one offsets array per class");
+            assertSame(z, s.held()[0]);
+            assertSame(x, s.held()[1]);
+            assertEquals("any", s.any());
+            assertEquals(null, s.none());
+        }
+        // c·b^p past an int fails as Sz.at does.
+        Step overflow = StepWriter.define(List.of(actions.getLast()), -1, -1);
+        assertThrows(ArithmeticException.class, () -> overflow.run(null, null, buf, 0, 1 << 16));
+    }
+
+    @Test
+    void invocationsOfManyArgumentsAreSplitIntoMethodsHotSpotCompiles() {
+        // 4,100 invocations gathering 30 arrays each: some 2 MB of code, which must land in methods of at most
+        // METHOD_BYTES (a method over 8,000 bytes would never be compiled) and in two classes.
+        int[] slots = new int[30];
+        Probe probe = (a, count, offsets, held, any, none) -> held[29][0] += count;
+        float[] counter = new float[1];
+        Object[] buf = {counter, new float[30][]};
+        List<StepWriter.Action> actions = new ArrayList<>();
+        for (int i = 0; i < StepWriter.PER_CLASS + 100; i++) {
+            actions.add(new StepWriter.Action.Invoke(new Invocation(probe, Probe.class, "run", new Arg.Slot(0, float[].class),
+                    Arg.constant(i % 3), new Arg.Ints(new int[0]), new Arg.Gathered(1, slots, float[][].class),
+                    new Arg.Null(Object.class), new Arg.Null(double[].class)), "p"));
+        }
+        StepWriter.define(actions, -1, -1).run(null, null, buf, 0, 1);
+        assertEquals(StepWriter.PER_CLASS + 100 - 1, counter[0], "each invocation ran once");
+        var model = java.lang.classfile.ClassFile.of().parse(StepWriter.classFile(actions.subList(0, 1000), -1, -1));
+        int parts = 0;
+        for (var m : model.methods()) {
+            if (!m.methodName().stringValue().startsWith("part")) continue;
+            parts++;
+            int length = ((java.lang.classfile.attribute.CodeAttribute) m.code().orElseThrow()).codeLength();
+            assertTrue(length <= StepWriter.METHOD_BYTES, m.methodName() + ": " + length + " bytes");
+        }
+        assertTrue(parts > 1000 * (30 * 12) / StepWriter.METHOD_BYTES, parts + " methods");
     }
 }
