@@ -20,6 +20,10 @@ final class ColumnLayoutMatmul {
     static void call(KernelCalls c, int rows, int k, int cols, boolean ta, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
         int parts = c.threads.threads();
         EmittedMatmul whole = kernel(rows, rows, k, cols, ta, tb, epi);
+        if (parts == 1) {
+            MatmulCalls.invokeAtBatch(c, whole, x, y, bias, id);
+            return;
+        }
         EmittedMatmul[] kernels = new EmittedMatmul[parts];
         for (int p = 0; p < parts; p++) {
             int r = RowBlocks.rowsOf(p, parts, rows);

@@ -130,14 +130,7 @@ final class MatmulCalls {
         }
         if (ta && k < 0 && rows >= 0 && cols >= 0) {
             // A weight gradient on one thread: the runtime-K kernel, for every batch size (it packs B itself when it must).
-            int scratch = c.buffers.lazy();
-            EmittedMatmul e = WeightGradientCalls.weightGradient(rows, cols, tb, epi);
-            c.call((buf, step, b) -> {
-                float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats(b));
-                buf[scratch] = s;
-                e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
-                        bias < 0 ? null : (float[]) buf[bias], 0);
-            });
+            invokeAtBatch(c, WeightGradientCalls.weightGradient(rows, cols, tb, epi), x, y, bias, id);
             return;
         }
         // The column layout (the batch as C's columns, or contracted with a row-major A): runtime-N or runtime-K
@@ -149,14 +142,20 @@ final class MatmulCalls {
         // The batch in two or three dimensions (H·Hᵀ, say): one kernel with each of them the runtime argument. One thread.
         MatmulShape shape = new MatmulShape(rows < 0 ? MatmulShape.RUNTIME_M : rows, k < 0 ? MatmulShape.RUNTIME_K : k,
                 cols < 0 ? MatmulShape.RUNTIME_N : cols, ta, tb, DType.F32);
-        EmittedMatmul e = kernel(shape, epi);
-        int scratch = c.buffers.lazy();
-        c.call((buf, step, b) -> {
-            float[] s = WeightGradientCalls.grown((float[]) buf[scratch], e.scratchFloats(b));
-            buf[scratch] = s;
-            e.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, s,
-                    bias < 0 ? null : (float[]) buf[bias], 0);
-        });
+        invokeAtBatch(c, kernel(shape, epi), x, y, bias, id);
+    }
+
+    /**
+     * A call of {@code e}, whose runtime dimensions are all the batch, at the batch. A runtime-K kernel's scratch
+     * grows with k (the batch): it gets a buffer of its floats per unit of k, which the buffer plan sizes for the
+     * largest batch the thread has run ({@link EmittedMatmul#scratchFloats(int)} never needs more).
+     */
+    static void invokeAtBatch(KernelCalls c, EmittedMatmul e, int x, int y, int bias, int id) {
+        int scratch = e.scratchFloats() == 0 ? -1
+                : c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), e.shape().hasRuntimeK() ? 1 : 0));
+        c.invoke(new Invocation(e.kernel(), MatmulKernel.class, "run", floats(x), constant(0), floats(y), constant(0), floats(id),
+                constant(0), Arg.batch(), scratch < 0 ? new Arg.Null(float[].class) : floats(scratch),
+                bias < 0 ? new Arg.Null(float[].class) : floats(bias), constant(0)));
     }
 
     /** The shared kernel of {@code shape} with {@code epi}. */
