@@ -163,9 +163,6 @@ final class ProductUpdateCalls {
             threads.run(splitParts, this);
         }
 
-        /** Whether some part's blocks include one of {@code h} rows, for either split. */
-
-
         @Override public void accept(int p) {
             int from = RowBlocks.firstRow(p, splitParts, s.rows()), to = RowBlocks.firstRow(p + 1, splitParts, s.rows());
             float[] a = (float[]) buf[s.x()], bm = (float[]) buf[s.y()];
