@@ -56,9 +56,9 @@ class ModelJarTest {
     }
 
     /**
-     * The jar carries the class files of every kernel its model uses on one or two threads, at any batch: loaded
-     * in an application, it defines them and generates none, for every example (train steps, outputs, an empty
-     * batch included).
+     * The jar carries the class files of every kernel and every step class its model uses on one or two threads,
+     * at any batch: loaded in an application, it defines them and generates none, for every example (train steps,
+     * outputs, an empty batch included).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"logreg.descent", "mlp.descent", "autoencoder.descent", "embedding.descent",
@@ -90,6 +90,12 @@ class ModelJarTest {
         assertEquals("loss " + Integer.toHexString(Float.floatToRawIntBits(loss)), lines[0].strip());
         assertTrue(Integer.parseInt(m.group(1)) > 5, "kernels defined from the jar: " + out);
         assertEquals("0", m.group(2), "kernels generated at load: " + out);
+        // So does every step class: loading the jar generates no bytecode at all.
+        java.util.regex.Matcher steps = java.util.regex.Pattern.compile("step classes carried (\\d+) generated (\\d+)")
+                .matcher(lines[lines.length - 2].strip());
+        assertTrue(steps.matches(), out);
+        assertTrue(Integer.parseInt(steps.group(1)) >= 2, "step classes defined from the jar: " + out);
+        assertEquals("0", steps.group(2), "step classes generated at load: " + out);
     }
 
     /**

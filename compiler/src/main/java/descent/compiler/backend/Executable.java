@@ -187,6 +187,8 @@ final class Executable implements StepHooks {
         this.directStates = directStates.toArray(String[]::new);
         int writes = written.size();
         contexts = ThreadLocal.withInitial(() -> new Ctx(writes));
+        // A model jar carries the step classes of the executables its recording builds, though they never run there.
+        if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
     }
 
     /** For direct writes: the value nodes whose buffer is the state array, and those states. */
@@ -289,7 +291,7 @@ final class Executable implements StepHooks {
         try {
             Step b = body;
             // Two threads racing here may each define a class; both run the same actions, and one is kept.
-            if (b == null) body = b = StepWriter.define(kinds, lockFrom, lockTo);
+            if (b == null) body = b = StepWriter.define(kinds, lockFrom, lockTo, Kernels::stepClass);
             b.run(this, c, buf, step, c.b);
         } catch (RuntimeException | Error e) {
             boolean[] saved = c.saved;

@@ -60,6 +60,9 @@ public abstract class JarModel implements DescentModel {
      */
     public static long[] kernelCounts() { return new long[] {Kernels.replayed(), Kernels.emitted()}; }
 
+    /** The same for the step classes that run the kernels in plan order: {@code {carried, generated}}. */
+    public static long[] stepClassCounts() { return Kernels.stepClasses(); }
+
     @Override public ModelSignature signature() { return model.signature(); }
 
     @Override public TrainingSession newSession(long seed) { return model.newSession(seed); }

@@ -114,7 +114,7 @@ final class KernelCalls {
             case Call c -> c;
             case StepWriter.Action.Move m -> (buf, step, b) -> buf[m.to()] = buf[m.from()];
             case Invocation v -> {
-                StepCall s = StepWriter.call(v, v.type().getSimpleName());
+                StepCall s = StepWriter.call(v, v.type().getSimpleName(), Kernels::stepClass);
                 yield s::run;
             }
             default -> throw new IllegalArgumentException(String.valueOf(action));

@@ -76,6 +76,45 @@ final class Kernels {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong STEPS_GENERATED = new java.util.concurrent.atomic.AtomicLong(),
+            STEPS_CARRIED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many step classes this JVM has defined from a model jar's class files, and how many it generated. */
+    static long[] stepClasses() { return new long[] {STEPS_CARRIED.get(), STEPS_GENERATED.get()}; }
+
+    /** Whether this thread is recording ({@link #record}). */
+    static boolean recording() { return RECORDING.get() != null; }
+
+    /**
+     * The bytes of the step class {@code description} names ({@code emit/StepWriter.ClassSource}): a model jar's
+     * (under a digest of the description, which names everything the bytes depend on), else {@code generate}'s,
+     * kept when recording. Unlike a kernel, a step class is not shared: each executable defines its own with its
+     * calls as class data.
+     */
+    static byte[] stepClass(String description, Supplier<byte[]> generate) {
+        String key = "step " + KernelArchive.source(description);
+        Map<String, List<byte[]>> recording = RECORDING.get();
+        if (recording != null) {
+            byte[] bytes = generate.get();
+            recording.putIfAbsent(key, List.of(bytes));
+            return bytes;
+        }
+        Supplier<List<byte[]>> archived = ARCHIVED.get(key);
+        if (archived != null) {
+            try {
+                List<byte[]> files = archived.get();
+                if (files.size() == 1) {
+                    STEPS_CARRIED.incrementAndGet();
+                    return files.getFirst();
+                }
+            } catch (RuntimeException e) {
+                KernelArchive.warn("a step class in the model jar cannot be used (" + e.getMessage() + "); generating it");
+            }
+        }
+        STEPS_GENERATED.incrementAndGet();
+        return generate.get();
+    }
+
     @SuppressWarnings("unchecked")
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);

@@ -76,34 +76,76 @@ public final class StepWriter implements Opcodes {
         return value instanceof Invocation.Arg.Ints i ? i.values() : type.cast(value);
     }
 
+    /**
+     * Where a step class's bytes come from: {@code generate} writes them; a model jar may hold them already
+     * (looked up by {@code description}, which names everything the bytes depend on), and recording keeps them.
+     */
+    @FunctionalInterface
+    public interface ClassSource {
+        byte[] bytes(String description, java.util.function.Supplier<byte[]> generate);
+
+        ClassSource GENERATE = (description, generate) -> generate.get();
+    }
+
     /** {@code invocation} as a closure (for what runs calls itself: a pair of products run at once, the profile's timers). */
-    public static StepCall call(Invocation invocation, String label) {
-        Step step = defineOne(List.of(new Action.Invoke(invocation, label)), -1, -1);
+    public static StepCall call(Invocation invocation, String label, ClassSource source) {
+        Step step = defineOne(new Chunk(List.of(new Action.Invoke(invocation, label)), -1, -1, 0), source);
         return (buf, n, b) -> step.run(null, null, buf, n, b);
     }
 
     /** Defines the step classes for {@code actions}; actions {@code [lockFrom, lockTo]} hold the locks (-1: none). */
-    public static Step define(List<Action> actions, int lockFrom, int lockTo) {
-        if (actions.size() <= PER_CLASS) return defineOne(actions, lockFrom, lockTo);
-        List<Step> parts = new ArrayList<>();
-        for (int from = 0; from < actions.size(); from += PER_CLASS) {
-            int to = Math.min(actions.size(), from + PER_CLASS);
-            // Lock and unlock positions relative to this class's actions; -1 where they fall outside it.
-            int lf = lockFrom >= from && lockFrom < to ? lockFrom - from : -1, lt = lockTo >= from && lockTo < to ? lockTo - from : -1;
-            parts.add(defineOne(actions.subList(from, to), lf, lt, from));
-        }
-        Step[] steps = parts.toArray(Step[]::new);
+    public static Step define(List<Action> actions, int lockFrom, int lockTo) { return define(actions, lockFrom, lockTo, ClassSource.GENERATE); }
+
+    /** {@link #define(List, int, int)} with the class bytes from {@code source}. */
+    public static Step define(List<Action> actions, int lockFrom, int lockTo, ClassSource source) {
+        List<Chunk> chunks = chunks(actions, lockFrom, lockTo);
+        if (chunks.size() == 1) return defineOne(chunks.getFirst(), source);
+        Step[] steps = chunks.stream().map(c -> defineOne(c, source)).toArray(Step[]::new);
         return (hooks, ctx, buf, step, b) -> {
             for (Step s : steps) s.run(hooks, ctx, buf, step, b);
         };
     }
 
-    private static Step defineOne(List<Action> actions, int lockFrom, int lockTo) { return defineOne(actions, lockFrom, lockTo, 0); }
+    /** Has {@code source} give the bytes of every class {@link #define} would define, without defining them (to record them). */
+    public static void classFiles(List<Action> actions, int lockFrom, int lockTo, ClassSource source) {
+        for (Chunk c : chunks(actions, lockFrom, lockTo)) source.bytes(c.description(), () -> classFile(c, ClassData.of(c.actions())));
+    }
 
-    /** {@code first}: the index of {@code actions.get(0)} in the whole step (what write hooks report). */
-    private static Step defineOne(List<Action> actions, int lockFrom, int lockTo, int first) {
-        ClassData data = new ClassData();
-        byte[] bytes = classFile(actions, lockFrom, lockTo, first, data);
+    /**
+     * The actions of one class: {@code first} is the index of its first action in the whole step (what write hooks
+     * report), and the lock positions are relative to it (-1 where they fall outside it).
+     */
+    private record Chunk(List<Action> actions, int lockFrom, int lockTo, int first) {
+        /** Everything the class's bytes depend on, as text. */
+        String description() {
+            StringBuilder sb = new StringBuilder("step class: first ").append(first).append(", lock ").append(lockFrom)
+                    .append(" to ").append(lockTo).append('\n');
+            for (Action a : actions) {
+                sb.append(switch (a) {
+                    case Action.Call c -> "call " + c.label();
+                    case Action.Invoke v -> "invoke " + v.label() + " " + v.invocation().type().getName() + "." + v.invocation().method()
+                            + v.invocation().args();
+                    default -> a.toString();
+                }).append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    private static List<Chunk> chunks(List<Action> actions, int lockFrom, int lockTo) {
+        if (actions.size() <= PER_CLASS) return List.of(new Chunk(actions, lockFrom, lockTo, 0));
+        List<Chunk> chunks = new ArrayList<>();
+        for (int from = 0; from < actions.size(); from += PER_CLASS) {
+            int to = Math.min(actions.size(), from + PER_CLASS);
+            int lf = lockFrom >= from && lockFrom < to ? lockFrom - from : -1, lt = lockTo >= from && lockTo < to ? lockTo - from : -1;
+            chunks.add(new Chunk(actions.subList(from, to), lf, lt, from));
+        }
+        return chunks;
+    }
+
+    private static Step defineOne(Chunk chunk, ClassSource source) {
+        ClassData data = ClassData.of(chunk.actions());
+        byte[] bytes = source.bytes(chunk.description(), () -> classFile(chunk, data));
         try {
             MethodHandles.Lookup lookup = KernelClassFile.defineWithData(bytes, data.values());
             return (Step) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
@@ -116,12 +158,14 @@ public final class StepWriter implements Opcodes {
 
     /** The class bytes for a step of at most {@link #PER_CLASS} actions; its constants come as class data when it is defined. */
     public static byte[] classFile(List<Action> actions, int lockFrom, int lockTo) {
-        return classFile(actions, lockFrom, lockTo, 0, new ClassData());
+        if (actions.size() > PER_CLASS) throw new IllegalArgumentException(actions.size() + " actions: define() splits them into classes");
+        return classFile(new Chunk(actions, lockFrom, lockTo, 0), ClassData.of(actions));
     }
 
-    /** Appends to {@code data} the class data the bytes' constants index (kernels, closures, offsets), in order. */
-    private static byte[] classFile(List<Action> actions, int lockFrom, int lockTo, int first, ClassData data) {
-        if (actions.size() > PER_CLASS) throw new IllegalArgumentException(actions.size() + " actions: define() splits them into classes");
+    /** The bytes of {@code chunk}'s class, whose constants index {@code data}. */
+    private static byte[] classFile(Chunk chunk, ClassData data) {
+        List<Action> actions = chunk.actions();
+        int lockFrom = chunk.lockFrom(), lockTo = chunk.lockTo(), first = chunk.first();
         ClassWriter cw = KernelClassFile.newWriter();
         KernelClassFile.header(cw, NAME, Type.getInternalName(Step.class));
         KernelClassFile.constructor(cw);
@@ -143,13 +187,13 @@ public final class StepWriter implements Opcodes {
                 if (i == lockFrom) hook(mv, "lock", "(Ljava/lang/Object;)V", -1);
                 switch (actions.get(i)) {
                     case Action.Call c -> {
-                        constant(mv, "C" + (first + i) + "_" + c.label(), StepCall.class, c.call(), data);
+                        constant(mv, "C" + (first + i) + "_" + c.label(), StepCall.class, data.constants()[i]);
                         mv.visitVarInsn(ALOAD, BUF);
                         mv.visitVarInsn(LLOAD, STEP);
                         mv.visitVarInsn(ILOAD, B);
                         mv.visitMethodInsn(INVOKEINTERFACE, CALL, "run", "([Ljava/lang/Object;JI)V", true);
                     }
-                    case Action.Invoke v -> invoke(mv, "C" + (first + i) + "_" + v.label(), v.invocation(), data);
+                    case Action.Invoke v -> invoke(mv, "C" + (first + i) + "_" + v.label(), v.invocation(), data.constants()[i], data);
                     case Action.Move m -> {
                         mv.visitVarInsn(ALOAD, BUF);
                         push(mv, m.to());
@@ -212,20 +256,40 @@ public final class StepWriter implements Opcodes {
         };
     }
 
-    /** A class's data as it is written: the values its constants index, and the index of each shared value. */
-    private record ClassData(List<Object> values, Map<Object, Integer> shared) {
-        ClassData() { this(new ArrayList<>(), new HashMap<>()); }
+    /**
+     * A class's data: the values its constants index (each call's closure or kernel, and each distinct offsets
+     * array once, since kernels only read them), with the index of action i's constant and of each offsets array.
+     */
+    private record ClassData(List<Object> values, int[] constants, Map<Invocation.Arg.Ints, Integer> shared) {
+        static ClassData of(List<Action> actions) {
+            ClassData d = new ClassData(new ArrayList<>(), new int[actions.size()], new HashMap<>());
+            for (int i = 0; i < actions.size(); i++) {
+                switch (actions.get(i)) {
+                    case Action.Call c -> d.constants[i] = d.add(c.call());
+                    case Action.Invoke v -> {
+                        d.constants[i] = d.add(v.invocation().kernel());
+                        for (Invocation.Arg a : v.invocation().args()) if (a instanceof Invocation.Arg.Ints ints) d.shared.computeIfAbsent(ints, d::add);
+                    }
+                    default -> { }
+                }
+            }
+            return d;
+        }
+
+        private int add(Object value) {
+            values.add(value);
+            return values.size() - 1;
+        }
     }
 
-    /** Loads constant {@code value} as a {@code type}: the next element of the class data. */
-    private static void constant(MethodVisitor mv, String name, Class<?> type, Object value, ClassData data) {
-        mv.visitLdcInsn(new ConstantDynamic(name.replaceAll("[^A-Za-z0-9_]", "_"), Type.getDescriptor(type), BOOTSTRAP, data.values.size()));
-        data.values.add(value);
+    /** Loads class-data element {@code index} as a {@code type}. */
+    private static void constant(MethodVisitor mv, String name, Class<?> type, int index) {
+        mv.visitLdcInsn(new ConstantDynamic(name.replaceAll("[^A-Za-z0-9_]", "_"), Type.getDescriptor(type), BOOTSTRAP, index));
     }
 
     /** The kernel, each argument as {@link Invocation.Arg} says, and the call. */
-    private static void invoke(MethodVisitor mv, String name, Invocation v, ClassData data) {
-        constant(mv, name, v.type(), v.kernel(), data);
+    private static void invoke(MethodVisitor mv, String name, Invocation v, int kernel, ClassData data) {
+        constant(mv, name, v.type(), kernel);
         for (Invocation.Arg a : v.args()) {
             switch (a) {
                 case Invocation.Arg.Slot s -> {
@@ -260,11 +324,7 @@ public final class StepWriter implements Opcodes {
                 }
                 case Invocation.Arg.Ints i -> {
                     // One constant per distinct array in a class (kernels only read their offsets).
-                    int index = data.shared.computeIfAbsent(i, k -> {
-                        data.values.add(k);
-                        return data.values.size() - 1;
-                    });
-                    mv.visitLdcInsn(new ConstantDynamic("ints" + i.values().length, "[I", BOOTSTRAP, index));
+                    constant(mv, "ints" + i.values().length, int[].class, data.shared().get(i));
                 }
             }
         }

@@ -110,4 +110,44 @@ class StepWriterTest {
         }
         assertTrue(parts > 1000 * (30 * 12) / StepWriter.METHOD_BYTES, parts + " methods");
     }
+
+    /**
+     * A model jar looks step classes up by their description: the same description must mean the same bytes (other
+     * kernel objects of the same interface, other closures), and any change of what the bytes hold — a slot, a
+     * count, a label, a lock position — another description. Bytes given by a source are the ones defined.
+     */
+    @Test
+    void aStepClassIsNamedByWhatItsBytesHold() {
+        java.util.function.IntFunction<List<StepWriter.Action>> actions = slot -> {
+            Probe probe = (a, count, offsets, held, any, none) -> { };
+            return List.of(new StepWriter.Action.Invoke(new Invocation(probe, Probe.class, "run", new Arg.Slot(slot, float[].class),
+                    Arg.batch(), new Arg.Ints(new int[1]), new Arg.Gathered(3, new int[] {2}, float[][].class), new Arg.Null(Object.class),
+                    new Arg.Null(double[].class)), "probe"), new StepWriter.Action.Call((buf, step, b) -> { }, "k"),
+                    new StepWriter.Action.Write(), new StepWriter.Action.Move(1, 2));
+        };
+        List<String> descriptions = new ArrayList<>();
+        List<byte[]> bytes = new ArrayList<>();
+        StepWriter.ClassSource keep = (description, generate) -> {
+            descriptions.add(description);
+            byte[] b = generate.get();
+            bytes.add(b);
+            return b;
+        };
+        StepWriter.classFiles(actions.apply(1), 0, 2, keep);
+        StepWriter.classFiles(actions.apply(1), 0, 2, keep);
+        StepWriter.classFiles(actions.apply(4), 0, 2, keep);
+        StepWriter.classFiles(actions.apply(1), 0, 3, keep);
+        assertEquals(descriptions.get(0), descriptions.get(1));
+        assertArrayEquals(bytes.get(0), bytes.get(1));
+        for (int i = 2; i < 4; i++) {
+            assertTrue(!descriptions.get(i).equals(descriptions.get(0)), descriptions.get(i));
+            assertTrue(!java.util.Arrays.equals(bytes.get(i), bytes.get(0)), "variant " + i);
+        }
+        // A step whose bytes come from elsewhere runs them with its own class data.
+        List<String> log = new ArrayList<>();
+        List<StepWriter.Action> calls = List.of(new StepWriter.Action.Call((buf, step, b) -> log.add("call " + b), "k"));
+        byte[] carried = StepWriter.classFile(calls, -1, -1);
+        StepWriter.define(calls, -1, -1, (description, generate) -> carried).run(null, null, new Object[0], 0, 7);
+        assertEquals(List.of("call 7"), log);
+    }
 }

@@ -43,7 +43,10 @@ public final class KernelsApp {
                 }
             }
             // The compiler's classes come from the jar's loader, so only reflection reaches its counters.
-            long[] counts = (long[]) loaded.loader().loadClass("descent.compiler.backend.JarModel").getMethod("kernelCounts").invoke(null);
+            Class<?> jarModel = loaded.loader().loadClass("descent.compiler.backend.JarModel");
+            long[] steps = (long[]) jarModel.getMethod("stepClassCounts").invoke(null);
+            System.out.println("step classes carried " + steps[0] + " generated " + steps[1]);
+            long[] counts = (long[]) jarModel.getMethod("kernelCounts").invoke(null);
             System.out.println("carried " + counts[0] + " generated " + counts[1]);
         }
     }
