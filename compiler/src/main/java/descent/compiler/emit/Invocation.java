@@ -51,7 +51,10 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
                 return o instanceof Gathered g && g.holder == holder && Arrays.equals(g.slots, slots) && g.type == type;
             }
             @Override public int hashCode() { return holder * 31 + Arrays.hashCode(slots); }
-            @Override public String toString() { return "Gathered[holder=" + holder + ", slots=" + Arrays.toString(slots) + "]"; }
+            /** Names everything the step class's bytes take from it (a step class is looked up by such text). */
+            @Override public String toString() {
+                return "Gathered[holder=" + holder + ", slots=" + Arrays.toString(slots) + ", type=" + type.getName() + "]";
+            }
         }
 
         /** A constant int array (a kernel's offsets, all zero), shared by every call: kernels only read it. */
