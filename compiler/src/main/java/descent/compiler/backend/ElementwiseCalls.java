@@ -71,11 +71,15 @@ final class ElementwiseCalls {
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
         for (int r : results) c.out(r);
         int inSlot = c.buffers.holder(inputs.length, true), outSlot = c.buffers.holder(results.length, true);
-        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
-        int[] inOff = new int[inputs.length], outOff = new int[results.length];
         // Large passes are split into contiguous ranges of whole rows, one per thread; each part's offsets
         // live in per-thread slots, so concurrent steps on one executable do not share them.
         int parts = materialized.isEmpty() && converted.isEmpty() ? c.threads.threads() : 1;
+        if (parts == 1 && materialized.isEmpty() && converted.isEmpty()) {
+            c.invoke(pass(kernel, false, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
+            return;
+        }
+        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
+        int[] inOff = new int[inputs.length], outOff = new int[results.length];
         boolean hasRows = expr.inputs().contains(descent.compiler.emit.InputKind.ROW);
         int[] partIn = new int[parts], partOut = new int[parts];
         for (int p = 0; p < parts && parts > 1; p++) {
@@ -91,10 +95,6 @@ final class ElementwiseCalls {
         int stateUnit = gradientParts >= 0 && to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain)
                 ? Math.multiplyExact(8, to[1]) : 0;
         int rowParts = stateUnit > 0 ? gradientParts : -1;
-        if (parts == 1 && materialized.isEmpty() && converted.isEmpty()) {
-            c.invoke(pass(kernel, false, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
-            return;
-        }
         c.call((buf, step, b) -> {
             float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
             for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
