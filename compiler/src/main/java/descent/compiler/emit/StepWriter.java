@@ -58,6 +58,8 @@ public final class StepWriter implements Opcodes {
      * its name, its class-data index), so 4,000 actions stay far from the pool's 65,535.
      */
     static final int PER_METHOD = 400, METHOD_BYTES = 6000, PER_CLASS = 4000;
+    /** Holders of more arrays than this are filled by {@link #gather}, not by a store per array. */
+    static final int GATHER_UNROLLED = 16;
     private static final String NAME = "descent/compiler/emit/GeneratedStep";
     private static final String CALL = Type.getInternalName(StepCall.class), HOOKS = Type.getInternalName(StepHooks.class);
     private static final String RUN_DESC = "(L" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
@@ -85,6 +87,11 @@ public final class StepWriter implements Opcodes {
         byte[] bytes(String description, java.util.function.Supplier<byte[]> generate);
 
         ClassSource GENERATE = (description, generate) -> generate.get();
+    }
+
+    /** Fills {@code holder} with {@code buf[slots[i]]}: a large gathered argument ({@link #GATHER_UNROLLED}). */
+    public static void gather(Object[] holder, Object[] buf, int[] slots) {
+        for (int i = 0; i < slots.length; i++) holder[i] = buf[slots[i]];
     }
 
     /** {@code invocation} as a closure (for what runs calls itself: a pair of products run at once, the profile's timers). */
@@ -145,7 +152,22 @@ public final class StepWriter implements Opcodes {
 
     private static Step defineOne(Chunk chunk, ClassSource source) {
         ClassData data = ClassData.of(chunk.actions());
-        byte[] bytes = source.bytes(chunk.description(), () -> classFile(chunk, data));
+        boolean[] generated = new boolean[1];
+        byte[] bytes = source.bytes(chunk.description(), () -> {
+            generated[0] = true;
+            return classFile(chunk, data);
+        });
+        try {
+            return instantiate(bytes, data);
+        } catch (LinkageError e) {
+            if (generated[0]) throw e;
+            // Bytes a model jar carried that this JVM will not define (a damaged class file): generated instead.
+            System.err.println("descent: warning: a step class in the model jar cannot be used (" + e + "); generating it");
+            return instantiate(classFile(chunk, data), data);
+        }
+    }
+
+    private static Step instantiate(byte[] bytes, ClassData data) {
         try {
             MethodHandles.Lookup lookup = KernelClassFile.defineWithData(bytes, data.values());
             return (Step) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
@@ -236,7 +258,7 @@ public final class StepWriter implements Opcodes {
     /** An upper bound on the bytes of code {@code a} takes (ldc_w and sipush for every constant). */
     private static int bytes(Action a) {
         return switch (a) {
-            case Action.Call c -> 3 + 1 + 1 + 1 + 5;
+            case Action.Call c -> 3 + 1 + 1 + 2 + 5;
             case Action.Write w -> 1 + 1 + 3 + 5;
             case Action.None n -> 0;
             case Action.Move m -> 1 + 3 + 5 + 1;
@@ -247,7 +269,8 @@ public final class StepWriter implements Opcodes {
                         case Invocation.Arg.Slot s -> 5 + 3;
                         case Invocation.Arg.Count c -> 3 + 5 * c.p() + 3;
                         case Invocation.Arg.Null x -> 1;
-                        case Invocation.Arg.Gathered g -> 8 + g.slots().length * (1 + 3 + 5 + 3 + 1);
+                        case Invocation.Arg.Gathered g -> 8 + (g.slots().length > GATHER_UNROLLED ? 1 + 1 + 3 + 3
+                                : g.slots().length * (1 + 3 + 5 + 3 + 1));
                         case Invocation.Arg.Ints i -> 3;
                     };
                 }
@@ -268,7 +291,12 @@ public final class StepWriter implements Opcodes {
                     case Action.Call c -> d.constants[i] = d.add(c.call());
                     case Action.Invoke v -> {
                         d.constants[i] = d.add(v.invocation().kernel());
-                        for (Invocation.Arg a : v.invocation().args()) if (a instanceof Invocation.Arg.Ints ints) d.shared.computeIfAbsent(ints, d::add);
+                        for (Invocation.Arg a : v.invocation().args()) {
+                            if (a instanceof Invocation.Arg.Ints ints) d.shared.computeIfAbsent(ints, d::add);
+                            if (a instanceof Invocation.Arg.Gathered g && g.slots().length > GATHER_UNROLLED) {
+                                d.shared.computeIfAbsent(new Invocation.Arg.Ints(g.slots()), d::add);
+                            }
+                        }
                     }
                     default -> { }
                 }
@@ -314,12 +342,21 @@ public final class StepWriter implements Opcodes {
                     slot(mv, g.holder());
                     mv.visitTypeInsn(CHECKCAST, holder);
                     int[] slots = g.slots();
-                    for (int i = 0; i < slots.length; i++) {
+                    if (slots.length > GATHER_UNROLLED) {
+                        // A loop in a helper, so no call's code grows with its number of arrays.
                         mv.visitInsn(DUP);
-                        push(mv, i);
-                        slot(mv, slots[i]);
-                        if (g.type().getComponentType() != Object.class) mv.visitTypeInsn(CHECKCAST, element);
-                        mv.visitInsn(AASTORE);
+                        mv.visitVarInsn(ALOAD, BUF);
+                        constant(mv, "slots" + slots.length, int[].class, data.shared().get(new Invocation.Arg.Ints(slots)));
+                        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(StepWriter.class), "gather",
+                                "([Ljava/lang/Object;[Ljava/lang/Object;[I)V", false);
+                    } else {
+                        for (int i = 0; i < slots.length; i++) {
+                            mv.visitInsn(DUP);
+                            push(mv, i);
+                            slot(mv, slots[i]);
+                            if (g.type().getComponentType() != Object.class) mv.visitTypeInsn(CHECKCAST, element);
+                            mv.visitInsn(AASTORE);
+                        }
                     }
                 }
                 case Invocation.Arg.Ints i -> {

@@ -86,12 +86,14 @@ class StepWriterTest {
 
     @Test
     void invocationsOfManyArgumentsAreSplitIntoMethodsHotSpotCompiles() {
-        // 4,100 invocations gathering 30 arrays each: some 2 MB of code, which must land in methods of at most
-        // METHOD_BYTES (a method over 8,000 bytes would never be compiled) and in two classes.
-        int[] slots = new int[30];
-        Probe probe = (a, count, offsets, held, any, none) -> held[29][0] += count;
+        // 4,100 invocations gathering 16 arrays each (the most a call stores one by one): some 1 MB of code, which
+        // must land in methods of at most METHOD_BYTES (a method over 8,000 bytes would never be compiled) and in
+        // two classes.
+        int n = StepWriter.GATHER_UNROLLED;
+        int[] slots = new int[n];
+        Probe probe = (a, count, offsets, held, any, none) -> held[n - 1][0] += count;
         float[] counter = new float[1];
-        Object[] buf = {counter, new float[30][]};
+        Object[] buf = {counter, new float[n][]};
         List<StepWriter.Action> actions = new ArrayList<>();
         for (int i = 0; i < StepWriter.PER_CLASS + 100; i++) {
             actions.add(new StepWriter.Action.Invoke(new Invocation(probe, Probe.class, "run", new Arg.Slot(0, float[].class),
@@ -108,7 +110,32 @@ class StepWriterTest {
             int length = ((java.lang.classfile.attribute.CodeAttribute) m.code().orElseThrow()).codeLength();
             assertTrue(length <= StepWriter.METHOD_BYTES, m.methodName() + ": " + length + " bytes");
         }
-        assertTrue(parts > 1000 * (30 * 12) / StepWriter.METHOD_BYTES, parts + " methods");
+        assertTrue(parts > 1000 * (n * 12) / StepWriter.METHOD_BYTES, parts + " methods");
+    }
+
+    /** A call of thousands of arrays (add_n of many gradient terms, say) fills its holder in a loop: its code stays small. */
+    @Test
+    void aCallOfManyArraysStaysSmall() {
+        int n = 5000;
+        int[] slots = new int[n];
+        Object[] buf = new Object[n + 1];
+        for (int i = 0; i < n; i++) {
+            slots[i] = n - i;
+            buf[n - i] = new float[] {i};
+        }
+        buf[0] = new float[n][];
+        float[] sum = new float[1];
+        Probe probe = (a, count, offsets, held, any, none) -> { for (float[] h : held) sum[0] += h[0]; };
+        List<StepWriter.Action> actions = List.of(new StepWriter.Action.Invoke(new Invocation(probe, Probe.class, "run", new Arg.Null(float[].class),
+                Arg.batch(), new Arg.Ints(new int[0]), new Arg.Gathered(0, slots, float[][].class), new Arg.Null(Object.class),
+                new Arg.Null(double[].class)), "many"));
+        StepWriter.define(actions, -1, -1).run(null, null, buf, 0, 1);
+        assertEquals((float) n * (n - 1) / 2, sum[0]);
+        var model = java.lang.classfile.ClassFile.of().parse(StepWriter.classFile(actions, -1, -1));
+        for (var m : model.methods()) {
+            int length = ((java.lang.classfile.attribute.CodeAttribute) m.code().orElseThrow()).codeLength();
+            assertTrue(length < 100, m.methodName() + ": " + length + " bytes");
+        }
     }
 
     /**
