@@ -25,6 +25,7 @@ final class BufferPlan {
         boolean lazy;          // grown by its call
         Double fill;           // constants: filled after allocation
         int pool = -1;         // pooled node buffers
+        long extra;            // scratch slots: elements beyond size
 
         Slot() {}
         Slot(DType dtype, Sz size) { this.dtype = dtype; this.size = size; }
@@ -63,6 +64,13 @@ final class BufferPlan {
     /** Adds a per-thread scratch array of {@code size} elements; returns its slot. */
     int scratch(DType t, Sz size) {
         return add(new Slot(t, size));
+    }
+
+    /** Adds a per-thread scratch array of {@code size + extra} elements, zeroed when allocated; returns its slot. */
+    int scratch(DType t, Sz size, long extra) {
+        Slot s = new Slot(t, size);
+        s.extra = extra;
+        return add(s);
     }
 
     /** Adds a per-thread scratch slot its call allocates (and grows) itself. */
@@ -183,7 +191,7 @@ final class BufferPlan {
             if (s.holder >= 0) out[i] = s.floatHolder ? new float[s.holder][] : s.doubleHolder ? new double[s.holder][] : new Object[s.holder];
             else if (s.pool >= 0) out[i] = pools[s.pool];
             else {
-                int n = s.size.at(cap);
+                int n = Math.toIntExact(s.size.atLong(cap) + s.extra);
                 Object a = newArray(s.dtype, n);
                 if (s.fill != null) fill(a, n, s.fill);
                 out[i] = a;

@@ -74,8 +74,10 @@ final class ElementwiseCalls {
         // Large passes are split into contiguous ranges of whole rows, one per thread; each part's offsets
         // live in per-thread slots, so concurrent steps on one executable do not share them.
         int parts = materialized.isEmpty() && converted.isEmpty() ? c.threads.threads() : 1;
-        if (parts == 1 && materialized.isEmpty() && converted.isEmpty()) {
-            c.invoke(pass(kernel, false, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
+        if (parts == 1) {
+            // Inputs that must be converted or broadcast first are, by calls of their own into their scratch.
+            int[] read = prep.invoke(c, inputs);
+            c.invoke(pass(kernel, false, inSlot, read, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
             return;
         }
         int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
@@ -117,6 +119,36 @@ final class ElementwiseCalls {
      * into {@code castScratch}) and/or broadcast to its shape ({@code broadcasts}, into {@code scratch}).
      */
     private record Prep(int[] inputs, LayoutKernel[] casts, int[] castScratch, LayoutKernel[] broadcasts, int[] scratch) {
+        /**
+         * Appends the calls that convert and broadcast the inputs that need it; returns the slot the pass reads
+         * each input from (its scratch for those).
+         */
+        int[] invoke(KernelCalls c, int[] ins) {
+            int[] read = ins.clone();
+            int argSlot = -1, offSlot = -1;
+            for (int i = 0; i < ins.length; i++) {
+                if (casts[i] == null && broadcasts[i] == null) continue;
+                if (argSlot < 0) {
+                    argSlot = c.buffers.holder(1, false);
+                    offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
+                }
+                if (casts[i] != null) {
+                    c.invoke(layout(casts[i], argSlot, read[i], offSlot, castScratch[i]));
+                    read[i] = castScratch[i];
+                }
+                if (broadcasts[i] != null) {
+                    c.invoke(layout(broadcasts[i], argSlot, read[i], offSlot, scratch[i]));
+                    read[i] = scratch[i];
+                }
+            }
+            return read;
+        }
+
+        private static Invocation layout(LayoutKernel k, int argSlot, int from, int offSlot, int to) {
+            return new Invocation(k, LayoutKernel.class, "run", new Arg.Gathered(argSlot, new int[] {from}, Object[].class),
+                    new Arg.Slot(offSlot, int[].class), new Arg.Slot(to, Object.class), Arg.constant(0), Arg.batch());
+        }
+
         /** Whether every input is read as it is. */
         boolean plain() {
             for (int i = 0; i < inputs.length; i++) if (casts[i] != null || broadcasts[i] != null) return false;
@@ -152,18 +184,8 @@ final class ElementwiseCalls {
         int[] results = f.results().stream().mapToInt(Integer::intValue).toArray();
         for (int r : results) c.out(r);
         int inSlot = c.buffers.doubleHolder(inputs.length), outSlot = c.buffers.doubleHolder(results.length);
-        int[] inOff = new int[inputs.length], outOff = new int[results.length];
-        if (prep.plain()) {
-            c.invoke(pass(kernel, true, inSlot, inputs, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
-            return;
-        }
-        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
-        c.call((buf, step, b) -> {
-            double[][] in = (double[][]) buf[inSlot], out = (double[][]) buf[outSlot];
-            for (int i = 0; i < inputs.length; i++) in[i] = (double[]) prep.input(buf, b, i, argSlot, offSlot);
-            for (int i = 0; i < results.length; i++) out[i] = (double[]) buf[results[i]];
-            kernel.run64(in, inOff, out, outOff, length.at(b), rowDim < 0 ? b : Math.max(1, rowDim));
-        });
+        int[] read = prep.invoke(c, inputs);
+        c.invoke(pass(kernel, true, inSlot, read, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
     }
 
     /**

@@ -51,7 +51,9 @@ final class Executable implements StepHooks {
         /** The state and locks of the step running (set for its duration). */
         Map<String, Object> state;
         Map<String, ReentrantLock> locks;
-        Ctx(int writes) { backups = new Object[writes]; saved = new boolean[writes]; }
+        /** By fork id: this thread's view of each fork of the step ({@link #fork}), made at its first run. */
+        final ForkParts[] forks;
+        Ctx(int writes, int forks) { backups = new Object[writes]; saved = new boolean[writes]; this.forks = new ForkParts[forks]; }
     }
 
     /**
@@ -73,6 +75,9 @@ final class Executable implements StepHooks {
     private final List<String> written = new ArrayList<>();
     /** For variable node ids: the index of its state in {@link #written}, or -1. */
     private final int[] writtenIndex;
+
+    /** The threads the step's forks run their parts on. */
+    private final StepThreads threads;
 
     /** How many pairs of products run at once ({@link BranchPairs}). */
     final int forks;
@@ -130,8 +135,12 @@ final class Executable implements StepHooks {
                 Kernel before = kernels.get(ki - 1);
                 Sz rowsOfW = BranchPairs.readsRowsOfW(g, before) ? BranchPairs.macs(g, before, bindings)
                         : BranchPairs.readsRowsOfW(g, k) ? BranchPairs.macs(g, k, bindings) : null;
-                BranchFork fork = new BranchFork(List.copyOf(both.subList(0, start - pairStart)), List.copyOf(both.subList(start - pairStart, both.size())),
-                        BranchPairs.macs(g, before, bindings), BranchPairs.macs(g, k, bindings), rowsOfW, threads, buffers.holder(1, false));
+                String pairLabel = "pair_" + label(before) + "_" + label(k);
+                List<StepWriter.Action> first = asActions(both.subList(0, start - pairStart), pairLabel + "_a"),
+                        second = asActions(both.subList(start - pairStart, both.size()), pairLabel + "_b");
+                StepWriter.Action pair = BranchFork.action(first, second, BranchPairs.macs(g, before, bindings),
+                        BranchPairs.macs(g, k, bindings), rowsOfW);
+                Object fork = profile == null ? pair : KernelCalls.asCall(pair, threads);
                 both.clear();
                 actions.add(fork);
             }
@@ -179,16 +188,28 @@ final class Executable implements StepHooks {
                 case WriteAction w -> new StepWriter.Action.Write();
                 case descent.compiler.emit.Invocation v -> new StepWriter.Action.Invoke(v, labels.get(kinds.size()));
                 case StepWriter.Action.Move m -> m;
+                case StepWriter.Action.Choose x -> x;
+                case StepWriter.Action.Fork x -> x;
                 default -> new StepWriter.Action.Call((KernelCalls.Call) a, labels.get(kinds.size()));
             });
         }
         this.kinds = List.copyOf(kinds);
         this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
         this.directStates = directStates.toArray(String[]::new);
-        int writes = written.size();
-        contexts = ThreadLocal.withInitial(() -> new Ctx(writes));
+        int writes = written.size(), forkCount = StepWriter.forks(this.kinds);
+        this.threads = threads;
+        contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
         // A model jar carries the step classes of the executables its recording builds, though they never run there.
         if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
+    }
+
+    /** The calls of one kernel (closures, invocations, moves) as step actions named {@code label}. */
+    private static List<StepWriter.Action> asActions(List<Object> calls, String label) {
+        return calls.stream().map(a -> switch (a) {
+            case descent.compiler.emit.Invocation v -> (StepWriter.Action) new StepWriter.Action.Invoke(v, label);
+            case StepWriter.Action x -> x;
+            default -> new StepWriter.Action.Call((KernelCalls.Call) a, label);
+        }).toList();
     }
 
     /** For direct writes: the value nodes whose buffer is the state array, and those states. */
@@ -327,6 +348,9 @@ final class Executable implements StepHooks {
     /** The bytes of the generated step class (for golden tests: the calls come as class data, not in the bytes). */
     byte[] stepClassFile() { return StepWriter.classFile(kinds, lockFrom, lockTo); }
 
+    /** What the step class runs, in order. */
+    List<StepWriter.Action> stepActions() { return kinds; }
+
     /** A state write through its buffer: the old value saved once per step (for undo), then the new one copied in. */
     @Override public void write(Object ctx, int action) {
         Ctx c = (Ctx) ctx;
@@ -353,6 +377,14 @@ final class Executable implements StepHooks {
         Ctx c = (Ctx) ctx;
         for (int i = lockedState.size() - 1; i >= 0; i--) c.locks.get(lockedState.get(i)).unlock();
         c.held = false;
+    }
+
+    /** Runs a fork's parts on this executable's threads. */
+    @Override public void fork(Object ctx, Step step, int fork, int parts, Object[] buf, long n, int b) {
+        ForkParts[] forks = ((Ctx) ctx).forks;
+        ForkParts f = forks[fork];
+        if (f == null) forks[fork] = f = new ForkParts(fork);
+        f.run(threads, step, this, ctx, parts, buf, n, b);
     }
 
     /** The value of fetched node {@code id} after {@link #run}: a written variable's old value. */

@@ -1,43 +1,71 @@
 package descent.compiler.backend;
 
+import descent.compiler.emit.FillKernel;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.runtime.Initializers;
 
 /**
  * dim_size and random_normal: values that depend only on the batch size or the step, computed by a plain
- * Java call rather than a generated kernel.
+ * Java {@link FillKernel} rather than a generated kernel, called like one.
  */
 final class FillCalls {
     private FillCalls() {}
 
     static void dimSize(KernelCalls c, Node n, Op.DimSize d) {
-        int id = n.id();
         int[] x = c.dims(n.input(0));
-        c.out(id);
-        Sz count = c.size(id);
-        c.call((buf, step, b) -> {
-            double v = 1;
-            for (int a : d.axes()) v *= x[a] < 0 ? b : x[a];
-            BufferPlan.fill(buf[id], count.at(b), v);
-        });
+        long fixed = 1;
+        int batches = 0;
+        for (int a : d.axes()) {
+            if (x[a] < 0) batches++;
+            else fixed *= x[a];
+        }
+        fill(c, n, new DimSize(fixed, batches));
     }
 
     /** Draws the runtime's {@link Initializers#normals} stream for the step, so values match the interpreter. */
     static void randomNormal(KernelCalls c, Node n, Op.RandomNormal r) {
         KernelCalls.requireFloating(n);
-        int id = n.id();
-        c.out(id);
-        Sz count = c.size(id);
-        c.call((buf, step, b) -> {
-            int len = count.at(b);
-            double[] z = Initializers.normals(r.seed(), step, len);
-            if (buf[id] instanceof double[] o) {
-                for (int i = 0; i < len; i++) o[i] = r.mean() + r.stddev() * z[i];
+        fill(c, n, new RandomNormal(r.seed(), r.mean(), r.stddev()));
+    }
+
+    private static void fill(KernelCalls c, Node n, FillKernel kernel) {
+        c.out(n.id());
+        fill(c, n.id(), c.size(n.id()), kernel);
+    }
+
+    /** Appends a call of {@code kernel} filling {@code count} elements of buffer {@code id}. */
+    static void fill(KernelCalls c, int id, Sz count, FillKernel kernel) {
+        c.invoke(new Invocation(kernel, FillKernel.class, "run", new Arg.Slot(id, Object.class), new Arg.Count(count.c(), count.p()),
+                new Arg.Step(), Arg.batch()));
+    }
+
+    /** One value everywhere. */
+    record Constant(double value) implements FillKernel {
+        @Override public void run(Object dst, int count, long step, int b) { BufferPlan.fill(dst, count, value); }
+    }
+
+    /** The product of some axes' sizes: {@code fixed} times the batch size {@code batches} times (as a double, as the interpreter multiplies). */
+    record DimSize(long fixed, int batches) implements FillKernel {
+        @Override public void run(Object dst, int count, long step, int b) {
+            double v = fixed;
+            for (int i = 0; i < batches; i++) v *= b;
+            BufferPlan.fill(dst, count, v);
+        }
+    }
+
+    /** {@code mean + stddev · z}, z the step's standard normals from {@code seed}. */
+    record RandomNormal(long seed, double mean, double stddev) implements FillKernel {
+        @Override public void run(Object dst, int count, long step, int b) {
+            double[] z = Initializers.normals(seed, step, count);
+            if (dst instanceof double[] o) {
+                for (int i = 0; i < count; i++) o[i] = mean + stddev * z[i];
             } else {
-                float[] o = (float[]) buf[id];
-                for (int i = 0; i < len; i++) o[i] = (float) (r.mean() + r.stddev() * z[i]);
+                float[] o = (float[]) dst;
+                for (int i = 0; i < count; i++) o[i] = (float) (mean + stddev * z[i]);
             }
-        });
+        }
     }
 }

@@ -108,8 +108,20 @@ final class KernelCalls {
         else call(asCall(v));
     }
 
+    /**
+     * Appends a choice or fork the step class writes out (with its calls given as {@link StepWriter.Action}s; a
+     * closure of it, timed, when profiling).
+     */
+    void act(StepWriter.Action a) {
+        if (profile == null) calls.add(a);
+        else call(asCall(a, threads));
+    }
+
     /** {@code action} (a {@link Call}, an {@link Invocation} or a move) as a closure. */
-    static Call asCall(Object action) {
+    static Call asCall(Object action) { return asCall(action, StepThreads.SINGLE); }
+
+    /** {@code action} as a closure; a fork in it runs its parts on {@code threads} (allocating a little per fork: for the profile). */
+    static Call asCall(Object action, StepThreads threads) {
         return switch (action) {
             case Call c -> c;
             case StepWriter.Action.Move m -> (buf, step, b) -> buf[m.to()] = buf[m.from()];
@@ -117,9 +129,29 @@ final class KernelCalls {
                 StepCall s = StepWriter.call(v, v.type().getSimpleName(), Kernels::stepClass);
                 yield s::run;
             }
+            case StepWriter.Action a -> {
+                StepCall s = StepWriter.call(a, Kernels::stepClass, new ForkHooks(threads));
+                yield s::run;
+            }
             default -> throw new IllegalArgumentException(String.valueOf(action));
         };
     }
+
+    /** The hooks of a closure over a choice or fork: forks only, each run with a new {@link ForkParts}. */
+    private record ForkHooks(StepThreads threads) implements descent.compiler.emit.StepHooks {
+        @Override public void write(Object ctx, int action) { throw new UnsupportedOperationException(); }
+        @Override public void lock(Object ctx) { throw new UnsupportedOperationException(); }
+        @Override public void unlock(Object ctx) { throw new UnsupportedOperationException(); }
+        @Override public void fork(Object ctx, descent.compiler.emit.Step step, int fork, int parts, Object[] buf, long n, int b) {
+            new ForkParts(fork).run(threads, step, this, ctx, parts, buf, n, b);
+        }
+    }
+
+    /** A call of {@code inv} as an action of a choice or fork, named {@code label} in the step class. */
+    static StepWriter.Action invokes(Invocation inv, String label) { return new StepWriter.Action.Invoke(inv, label); }
+
+    /** The batch-size test {@code s < limit} ({@code s} counts something per step: multiply-adds, elements). */
+    static StepWriter.Test below(Sz s, long limit) { return new StepWriter.Test.Below(s.c(), s.p(), limit); }
 
     private void alias(Node n) {
         int id = n.id();

@@ -54,7 +54,7 @@ final class MatmulCalls {
         c.out(id);
         if (rows == 0 || cols == 0) return;   // C is empty (a dimension bound to an empty batch)
         if (k == 0) {
-            c.call((buf, step, b) -> java.util.Arrays.fill((double[]) buf[id], 0, rows * cols, 0.0));   // the sum of nothing
+            FillCalls.fill(c, id, c.size(id), new FillCalls.Constant(0));   // the sum of nothing
             return;
         }
         MatmulF64Kernel kernel = Kernels.get("matmul f64 " + rows + "x" + k + "x" + cols + " " + m,

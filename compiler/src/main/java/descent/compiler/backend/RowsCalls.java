@@ -1,5 +1,8 @@
 package descent.compiler.backend;
 
+import descent.compiler.emit.CopyKernel;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.RowsEmitter;
 import descent.compiler.emit.RowsKernel;
 import descent.compiler.emit.RowsSpec;
@@ -123,21 +126,24 @@ final class RowsCalls {
         RowsEmitter.Emitted e = Kernels.get("rows " + spec, () -> RowsEmitter.emit(spec));
         c.out(id);
         Sz n = c.size(indices);
-        Sz baseSize = base < 0 ? null : c.size(base);
-        // Its size depends on the number of indices, so the call grows it itself.
-        int scratch = e.scratchInts(0) > 0 || e.scratchInts(1) > 0 ? c.buffers.lazy() : -1;
-        c.call((buf, step, b) -> {
-            Object o = buf[id];
-            int count = n.at(b);
-            if (copyBase && o != buf[base]) System.arraycopy(buf[base], 0, o, 0, baseSize.at(b)); // else in place
-            int[] s = null;
-            if (scratch >= 0) {
-                s = (int[]) buf[scratch];
-                int need = e.scratchInts(count);
-                if (s == null || s.length < need) buf[scratch] = s = new int[need];
-            }
-            e.kernel().run(src < 0 ? null : buf[src], 0, buf[indices], 0, count, aux < 0 ? null : buf[aux], o, 0, s);
-        });
+        if (copyBase) {
+            Sz baseSize = c.size(base);
+            c.invoke(new Invocation(CopyApart.INSTANCE, CopyKernel.class, "run", object(base), object(id), new Arg.Count(baseSize.c(), baseSize.p())));
+        }
+        // The ops that link equal indices take an all-zero scratch of R + 2n ints, which they leave all zero.
+        int scratch = e.scratchInts(0) > 0 ? c.buffers.scratch(descent.runtime.DType.I32, new Sz(2 * n.c(), n.p()), e.scratchInts(0)) : -1;
+        c.invoke(new Invocation(e.kernel(), RowsKernel.class, "run", src < 0 ? new Arg.Null(Object.class) : object(src), Arg.constant(0),
+                object(indices), Arg.constant(0), new Arg.Count(n.c(), n.p()), aux < 0 ? new Arg.Null(Object.class) : object(aux),
+                object(id), Arg.constant(0), scratch < 0 ? new Arg.Null(int[].class) : new Arg.Slot(scratch, int[].class)));
+    }
+
+    private static Arg object(int slot) { return new Arg.Slot(slot, Object.class); }
+
+    /** Copies the first n elements of src into dst unless they are one array (an op done in place). */
+    enum CopyApart implements CopyKernel {
+        INSTANCE;
+
+        @Override public void run(Object src, Object dst, int n) { if (src != dst) System.arraycopy(src, 0, dst, 0, n); }
     }
 
     /** The id range of a sparse update's indices: the rows of the variable the same indices gather from. */

@@ -8,7 +8,16 @@ import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulShape;
 import descent.compiler.ir.BinaryFn;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.MatmulKernel;
+import descent.compiler.emit.StepWriter;
 import descent.runtime.DType;
+import java.util.ArrayList;
+import java.util.List;
+
+import static descent.compiler.emit.Invocation.Arg.constant;
+import static descent.compiler.emit.Invocation.Arg.floats;
 
 /** A forward product X·W, W a variable, split along k in two halves, one per thread, then summed. */
 final class SplitKMatmul {
@@ -51,56 +60,27 @@ final class SplitKMatmul {
         if (epi.bias()) sum = e.binary(BinaryFn.ADD, sum, e.input(InputKind.ROW));
         if (epi.activation() != null) sum = e.unary(epi.activation(), sum);
         ElementwiseKernel combine = ElementwiseCalls.compile(e.build(sum));
-        int inSlot = c.buffers.holder(epi.bias() ? 3 : 2, true), outSlot = c.buffers.holder(1, true), holder = c.buffers.holder(1, false);
-        int[] inOff = new int[epi.bias() ? 3 : 2], outOff = new int[1];
-        c.call((buf, step, b) -> {
-            int rows = whole.hasRuntimeM() ? b : whole.m();
-            float[] out = (float[]) buf[id], bs = bias < 0 ? null : (float[]) buf[bias];
-            if ((long) rows * k * n < SPLIT_K_MACS) {
-                dense.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, out, 0, rows, scratch[2] < 0 ? null : (float[]) buf[scratch[2]], bs, 0);
-                return;
-            }
-            Object[] h = (Object[]) buf[holder];
-            KParts ps = (KParts) h[0];
-            if (ps == null) h[0] = ps = new KParts(kernels, scratch, k1, n, x, y, partial, id);
-            ps.run(c.threads, buf, rows);
-            float[][] in = (float[][]) buf[inSlot], outs = (float[][]) buf[outSlot];
-            in[0] = out;
-            in[1] = (float[]) buf[partial];
-            if (bs != null) in[2] = bs;
-            outs[0] = out;
-            combine.run(in, inOff, outs, outOff, rows * n, n);
-        });
-    }
-
-    /** One thread's view of a product split along k: part 0 writes C₀ into C, part 1 C₁ into a scratch. */
-    private static final class KParts implements java.util.function.IntConsumer {
-        private final EmittedMatmul[] kernels;
-        private final int[] scratch;
-        private final int k1, n, x, y, partial, id;
-        private Object[] buf;
-        private int rows;
-
-        KParts(EmittedMatmul[] kernels, int[] scratch, int k1, int n, int x, int y, int partial, int id) {
-            this.kernels = kernels;
-            this.scratch = scratch;
-            this.k1 = k1;
-            this.n = n;
-            this.x = x;
-            this.y = y;
-            this.partial = partial;
-            this.id = id;
+        int inSlot = c.buffers.holder(epi.bias() ? 3 : 2, true), outSlot = c.buffers.holder(1, true);
+        Arg rows = whole.hasRuntimeM() ? Arg.batch() : constant(whole.m());
+        Arg noFloats = new Arg.Null(float[].class);
+        String label = "matmul_" + id;
+        StepWriter.Action unsplit = KernelCalls.invokes(new Invocation(dense.kernel(), MatmulKernel.class, "run", floats(x), constant(0),
+                floats(y), constant(0), floats(id), constant(0), rows, scratch[2] < 0 ? noFloats : floats(scratch[2]),
+                bias < 0 ? noFloats : floats(bias), constant(0)), label);
+        List<List<StepWriter.Action>> parts = new ArrayList<>();
+        for (int p = 0; p < 2; p++) {
+            parts.add(List.of(KernelCalls.invokes(new Invocation(kernels[p].kernel(), MatmulKernel.class, "run", floats(x), constant(p * k1),
+                    floats(y), constant(p * k1 * n), floats(p == 0 ? id : partial), constant(0), rows,
+                    scratch[p] < 0 ? noFloats : floats(scratch[p])), label + "_k" + p)));
         }
-
-        void run(StepThreads threads, Object[] buf, int rows) {
-            this.buf = buf;
-            this.rows = rows;
-            threads.run(2, this);
-        }
-
-        @Override public void accept(int p) {
-            kernels[p].kernel().run((float[]) buf[x], p * k1, (float[]) buf[y], p * k1 * n, (float[]) buf[p == 0 ? id : partial], 0, rows,
-                    scratch[p] < 0 ? null : (float[]) buf[scratch[p]]);
-        }
+        int[] ins = bias < 0 ? new int[] {id, partial} : new int[] {id, partial, bias};
+        StepWriter.Action combined = KernelCalls.invokes(new Invocation(combine, ElementwiseKernel.class, "run",
+                new Arg.Gathered(inSlot, ins, float[][].class), new Arg.Ints(new int[ins.length]),
+                new Arg.Gathered(outSlot, new int[] {id}, float[][].class), new Arg.Ints(new int[1]),
+                whole.hasRuntimeM() ? new Arg.Count(n, 1) : constant(Math.multiplyExact(whole.m(), n)), constant(n)), label + "_sum");
+        Sz macs = whole.hasRuntimeM() ? new Sz((long) k * n, 1) : new Sz((long) whole.m() * k * n, 0);
+        // C = C₀ + C₁ (and the epilogue) from SPLIT_K_MACS on, the unsplit product below.
+        c.act(new StepWriter.Action.Choose(KernelCalls.below(macs, SPLIT_K_MACS), List.of(unsplit),
+                List.of(new StepWriter.Action.Fork(parts), combined)));
     }
 }

@@ -38,6 +38,9 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
             }
         }
 
+        /** The step number (global_step's value as the step began), a long. */
+        record Step() implements Arg {}
+
         /** null, as a {@code type}. */
         record Null(Class<?> type) implements Arg {}
 
@@ -87,6 +90,7 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
             case Arg.Slot s -> s.type();
             case Arg.Count c -> int.class;
             case Arg.Null n -> n.type();
+            case Arg.Step s -> long.class;
             case Arg.Gathered g -> g.type();
             case Arg.Ints i -> int[].class;
         }).toArray(Class<?>[]::new);

@@ -19,21 +19,29 @@ import org.objectweb.asm.Type;
  * <pre>
  * public final class GeneratedStep implements Step {
  *     public void run(StepHooks h, Object ctx, Object[] buf, long step, int b) { part0(...); part1(...); }
- *     private static void part0(StepHooks h, Object ctx, Object[] buf, long step, int b) {
+ *     private void part0(StepHooks h, Object ctx, Object[] buf, long step, int b) {
  *         ((ReduceKernel) ldc C0_single_9).run((float[]) buf[4], 0, (float[]) buf[9], 0, b);  // an invocation
- *         ((StepCall) ldc C1_matmul_12).run(buf, step, b);                                    // a closure
+ *         ((StepCall) ldc C1_rows_12).run(buf, step, b);                                      // a closure
+ *         if (64L * b * 784 * 128 &lt; 2097152L) { ... } else {                                // a choice by the batch size
+ *             h.fork(ctx, this, 0, 2, buf, step, b);        // a fork: fork0_0 and fork0_1 at once, on two threads
+ *             ...
+ *         }
  *         h.lock(ctx);                                      // before the first action that touches use_locking state
  *         h.write(ctx, 2);                                  // a state write through a buffer
- *         ((StepCall) ldc C3_fused_22).run(buf, step, b);
  *         h.unlock(ctx);                                    // after the last write of it
  *     }
+ *     private void fork0_0(StepHooks h, Object ctx, Object[] buf, long step, int b) { ... }   // part 0's calls
+ *     public void part(int fork, int p, StepHooks h, ...) { switch (fork) { case 0: switch (p) { case 0: fork0_0(...); ... } } }
  * }
  * </pre>
  * A kernel call is either an {@link Invocation}, written out: the kernel loaded with {@code ldc} of a dynamic
  * constant (bootstrap {@link #constant}: an element of the class data, named after its kernel), a true constant
  * to C2, then each argument loaded from the buffer array and the kernel's interface method invoked, as a closure
- * would; or a {@link StepCall} closure, loaded the same way and run (the marshalling that decides at run time:
- * splits over threads, scratch that grows). Either way every call site is monomorphic and inlined. Actions are
+ * would; or a {@link StepCall} closure, loaded the same way and run (the marshalling that still decides at run
+ * time in Java: some splits over threads, scratch that grows). Either way every call site is monomorphic and
+ * inlined. A {@link Action.Choose} picks between two action lists by the batch size (a split's threshold), and a
+ * {@link Action.Fork} hands its parts to the hooks, which run them on the session's threads through {@link
+ * Step#part}. Actions are
  * split into methods of at most {@link #PER_METHOD} actions and about {@link #METHOD_BYTES} bytes of code (far
  * below the JVM's 64 KiB method limit, and below HotSpot's 8,000-byte limit for compiling a method at all: a
  * larger method would stay interpreted), and a step of more than {@link #PER_CLASS}
@@ -51,6 +59,62 @@ public final class StepWriter implements Opcodes {
         record Move(int from, int to) implements Action {}
         record Write() implements Action {}
         record None() implements Action {}
+
+        /**
+         * One piece of work split into parts that the session's threads run at once ({@link StepHooks#fork}); each
+         * part's actions run in order on one thread, and the step goes on when every part is done. Parts hold
+         * kernel calls, moves, choices and forks, never writes (which the hooks undo on failure in step order).
+         */
+        record Fork(List<List<Action>> parts) implements Action {
+            public Fork {
+                parts = parts.stream().map(List::copyOf).toList();
+                for (List<Action> part : parts) for (Action a : part) checkInPart(a);
+            }
+        }
+
+        /** {@code then} where {@code test} holds at the run's batch size, else {@code otherwise}. */
+        record Choose(Test test, List<Action> then, List<Action> otherwise) implements Action {
+            public Choose {
+                then = List.copyOf(then);
+                otherwise = List.copyOf(otherwise);
+            }
+        }
+    }
+
+    /** A condition on the batch size {@code b}, evaluated in long arithmetic (no overflow at any int b). */
+    public sealed interface Test {
+        /** {@code c · b^p < limit}. */
+        record Below(long c, int p, long limit) implements Test {
+            public Below { if (p < 0) throw new IllegalArgumentException("b^" + p); }
+        }
+
+        record Not(Test test) implements Test {}
+
+        /** Whether any of {@code tests} holds. */
+        record Any(List<Test> tests) implements Test {
+            public Any { tests = List.copyOf(tests); }
+        }
+
+        /** Whether the test holds at batch size {@code b} (what the written code computes). */
+        default boolean at(int b) {
+            return switch (this) {
+                case Below x -> {
+                    long v = x.c();
+                    for (int i = 0; i < x.p(); i++) v *= b;
+                    yield v < x.limit();
+                }
+                case Not n -> !n.test().at(b);
+                case Any a -> a.tests().stream().anyMatch(t -> t.at(b));
+            };
+        }
+    }
+
+    private static void checkInPart(Action a) {
+        switch (a) {
+            case Action.Write w -> throw new IllegalArgumentException("a fork's part cannot write state");
+            case Action.Choose c -> { c.then().forEach(StepWriter::checkInPart); c.otherwise().forEach(StepWriter::checkInPart); }
+            default -> { }
+        }
     }
 
     /**
@@ -63,9 +127,12 @@ public final class StepWriter implements Opcodes {
     private static final String NAME = "descent/compiler/emit/GeneratedStep";
     private static final String CALL = Type.getInternalName(StepCall.class), HOOKS = Type.getInternalName(StepHooks.class);
     private static final String RUN_DESC = "(L" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
+    private static final String PART_DESC = "(IIL" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
+    private static final String FORK_DESC = "(Ljava/lang/Object;L" + Type.getInternalName(Step.class) + ";II[Ljava/lang/Object;JI)V";
     private static final Handle BOOTSTRAP = new Handle(H_INVOKESTATIC, Type.getInternalName(StepWriter.class), "constant",
             "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
-    private static final int H = 0, CTX = 1, BUF = 2, STEP = 3, B = 5;
+    /** The locals of every method that runs actions: {@code this}, then run's arguments. */
+    private static final int H = 1, CTX = 2, BUF = 3, STEP = 4, B = 6;
 
     private StepWriter() {}
 
@@ -94,10 +161,19 @@ public final class StepWriter implements Opcodes {
         for (int i = 0; i < slots.length; i++) holder[i] = buf[slots[i]];
     }
 
-    /** {@code invocation} as a closure (for what runs calls itself: a pair of products run at once, the profile's timers). */
+    /** {@code invocation} as a closure (for what runs calls itself: the profile's timers). */
     public static StepCall call(Invocation invocation, String label, ClassSource source) {
-        Step step = defineOne(new Chunk(List.of(new Action.Invoke(invocation, label)), -1, -1, 0), source);
-        return (buf, n, b) -> step.run(null, null, buf, n, b);
+        return call(new Action.Invoke(invocation, label), source, null);
+    }
+
+    /**
+     * {@code action} (a call, choice or fork, no write) as a closure; {@code hooks} runs its forks (null when it
+     * has none). For the profile's timers, which wrap each kernel's actions apart.
+     */
+    public static StepCall call(Action action, ClassSource source, StepHooks hooks) {
+        checkInPart(action);
+        Step step = defineOne(new Chunk(List.of(action), -1, -1, 0, 0), source);
+        return (buf, n, b) -> step.run(hooks, null, buf, n, b);
     }
 
     /** Defines the step classes for {@code actions}; actions {@code [lockFrom, lockTo]} hold the locks (-1: none). */
@@ -118,34 +194,69 @@ public final class StepWriter implements Opcodes {
         for (Chunk c : chunks(actions, lockFrom, lockTo)) source.bytes(c.description(), () -> classFile(c, ClassData.of(c.actions())));
     }
 
+    /** The forks in {@code actions}, nested ones included: the ids {@link StepHooks#fork} is given run from 0 to this. */
+    public static int forks(List<Action> actions) {
+        int n = 0;
+        for (Action a : actions) {
+            n += switch (a) {
+                case Action.Fork f -> 1 + f.parts().stream().mapToInt(StepWriter::forks).sum();
+                case Action.Choose c -> forks(c.then()) + forks(c.otherwise());
+                default -> 0;
+            };
+        }
+        return n;
+    }
+
     /**
      * The actions of one class: {@code first} is the index of its first action in the whole step (what write hooks
-     * report), and the lock positions are relative to it (-1 where they fall outside it).
+     * report), and the lock positions are relative to it (-1 where they fall outside it); {@code firstFork} is the
+     * id of its first fork.
      */
-    private record Chunk(List<Action> actions, int lockFrom, int lockTo, int first) {
+    private record Chunk(List<Action> actions, int lockFrom, int lockTo, int first, int firstFork) {
         /** Everything the class's bytes depend on, as text. */
         String description() {
             StringBuilder sb = new StringBuilder("step class: first ").append(first).append(", lock ").append(lockFrom)
-                    .append(" to ").append(lockTo).append('\n');
-            for (Action a : actions) {
-                sb.append(switch (a) {
-                    case Action.Call c -> "call " + c.label();
-                    case Action.Invoke v -> "invoke " + v.label() + " " + v.invocation().type().getName() + "." + v.invocation().method()
-                            + v.invocation().args();
-                    default -> a.toString();
-                }).append('\n');
-            }
+                    .append(" to ").append(lockTo).append(firstFork == 0 ? "" : ", first fork " + firstFork).append('\n');
+            describe(sb, actions, "");
             return sb.toString();
+        }
+
+        private static void describe(StringBuilder sb, List<Action> actions, String indent) {
+            for (Action a : actions) {
+                sb.append(indent);
+                switch (a) {
+                    case Action.Call c -> sb.append("call ").append(c.label()).append('\n');
+                    case Action.Invoke v -> sb.append("invoke ").append(v.label()).append(' ').append(v.invocation().type().getName())
+                            .append('.').append(v.invocation().method()).append(v.invocation().args()).append('\n');
+                    case Action.Fork f -> {
+                        sb.append("fork ").append(f.parts().size()).append('\n');
+                        for (List<Action> part : f.parts()) {
+                            sb.append(indent).append(" part\n");
+                            describe(sb, part, indent + "  ");
+                        }
+                    }
+                    case Action.Choose c -> {
+                        sb.append("if ").append(c.test()).append('\n');
+                        describe(sb, c.then(), indent + "  ");
+                        sb.append(indent).append("else\n");
+                        describe(sb, c.otherwise(), indent + "  ");
+                    }
+                    default -> sb.append(a).append('\n');
+                }
+            }
         }
     }
 
     private static List<Chunk> chunks(List<Action> actions, int lockFrom, int lockTo) {
-        if (actions.size() <= PER_CLASS) return List.of(new Chunk(actions, lockFrom, lockTo, 0));
+        if (actions.size() <= PER_CLASS) return List.of(new Chunk(actions, lockFrom, lockTo, 0, 0));
         List<Chunk> chunks = new ArrayList<>();
+        int forks = 0;
         for (int from = 0; from < actions.size(); from += PER_CLASS) {
             int to = Math.min(actions.size(), from + PER_CLASS);
             int lf = lockFrom >= from && lockFrom < to ? lockFrom - from : -1, lt = lockTo >= from && lockTo < to ? lockTo - from : -1;
-            chunks.add(new Chunk(actions.subList(from, to), lf, lt, from));
+            List<Action> part = actions.subList(from, to);
+            chunks.add(new Chunk(part, lf, lt, from, forks));
+            forks += forks(part);
         }
         return chunks;
     }
@@ -181,58 +292,216 @@ public final class StepWriter implements Opcodes {
     /** The class bytes for a step of at most {@link #PER_CLASS} actions; its constants come as class data when it is defined. */
     public static byte[] classFile(List<Action> actions, int lockFrom, int lockTo) {
         if (actions.size() > PER_CLASS) throw new IllegalArgumentException(actions.size() + " actions: define() splits them into classes");
-        return classFile(new Chunk(actions, lockFrom, lockTo, 0), ClassData.of(actions));
+        return classFile(new Chunk(actions, lockFrom, lockTo, 0, 0), ClassData.of(actions));
     }
 
     /** The bytes of {@code chunk}'s class, whose constants index {@code data}. */
     private static byte[] classFile(Chunk chunk, ClassData data) {
-        List<Action> actions = chunk.actions();
-        int lockFrom = chunk.lockFrom(), lockTo = chunk.lockTo(), first = chunk.first();
         ClassWriter cw = KernelClassFile.newWriter();
         KernelClassFile.header(cw, NAME, Type.getInternalName(Step.class));
         KernelClassFile.constructor(cw);
-        List<Integer> starts = methodStarts(actions);
-        int parts = starts.size() - 1;
-        MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
-        run.visitCode();
-        for (int p = 0; p < parts; p++) {
-            loadArguments(run, 1);
-            run.visitMethodInsn(INVOKESTATIC, NAME, "part" + p, RUN_DESC, false);
+        new Body(cw, chunk, data).write();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    /**
+     * Writes a class's methods: {@code run}, which calls {@code part0}, {@code part1}, … (the step's actions, split
+     * by size), and for each fork {@code fork<i>_<p>}, part p's actions, with {@code part(fork, p, …)} choosing
+     * among them for {@link StepHooks#fork}. Every such method is an instance method with run's arguments.
+     */
+    private static final class Body {
+        private final ClassWriter cw;
+        private final Chunk chunk;
+        private final ClassData data;
+        /** The forks met so far, in the order of their ids (from {@code chunk.firstFork()}). */
+        private final List<Action.Fork> forks = new ArrayList<>();
+
+        Body(ClassWriter cw, Chunk chunk, ClassData data) {
+            this.cw = cw;
+            this.chunk = chunk;
+            this.data = data;
         }
-        run.visitInsn(RETURN);
-        run.visitMaxs(0, 0);
-        run.visitEnd();
-        for (int p = 0; p < parts; p++) {
-            MethodVisitor mv = cw.visitMethod(ACC_PRIVATE | ACC_STATIC, "part" + p, RUN_DESC, null, null);
-            mv.visitCode();
-            for (int i = starts.get(p); i < starts.get(p + 1); i++) {
-                if (i == lockFrom) hook(mv, "lock", "(Ljava/lang/Object;)V", -1);
-                switch (actions.get(i)) {
-                    case Action.Call c -> {
-                        constant(mv, "C" + (first + i) + "_" + c.label(), StepCall.class, data.constants()[i]);
-                        mv.visitVarInsn(ALOAD, BUF);
-                        mv.visitVarInsn(LLOAD, STEP);
-                        mv.visitVarInsn(ILOAD, B);
-                        mv.visitMethodInsn(INVOKEINTERFACE, CALL, "run", "([Ljava/lang/Object;JI)V", true);
-                    }
-                    case Action.Invoke v -> invoke(mv, "C" + (first + i) + "_" + v.label(), v.invocation(), data.constants()[i], data);
-                    case Action.Move m -> {
-                        mv.visitVarInsn(ALOAD, BUF);
-                        push(mv, m.to());
-                        slot(mv, m.from());
-                        mv.visitInsn(AASTORE);
-                    }
-                    case Action.Write w -> hook(mv, "write", "(Ljava/lang/Object;I)V", first + i);
-                    case Action.None n -> { }
+
+        void write() {
+            sequence("run", ACC_PUBLIC | ACC_FINAL, "part", chunk.actions(), true);
+            // Parts may hold forks of their own, which add to the list as they are written.
+            for (int f = 0; f < forks.size(); f++) {
+                List<List<Action>> parts = forks.get(f).parts();
+                for (int p = 0; p < parts.size(); p++) {
+                    String name = "fork" + f + "_" + p;
+                    sequence(name, ACC_PRIVATE, name + "_", parts.get(p), false);
                 }
-                if (i == lockTo) hook(mv, "unlock", "(Ljava/lang/Object;)V", -1);
             }
+            if (!forks.isEmpty()) partDispatch();
+        }
+
+        /**
+         * Method {@code name} running {@code actions}: written into it, or, when they exceed one method's limits,
+         * into methods {@code piece0}, {@code piece1}, … it calls in order.
+         */
+        private void sequence(String name, int access, String piece, List<Action> actions, boolean top) {
+            List<Integer> starts = methodStarts(actions);
+            int pieces = starts.size() - 1;
+            if (pieces == 1 && !top) {
+                MethodVisitor mv = cw.visitMethod(access, name, RUN_DESC, null, null);
+                mv.visitCode();
+                actions(mv, actions, 0, actions.size(), top);
+                finish(mv);
+                return;
+            }
+            MethodVisitor mv = cw.visitMethod(access, name, RUN_DESC, null, null);
+            mv.visitCode();
+            for (int p = 0; p < pieces; p++) {
+                mv.visitVarInsn(ALOAD, 0);
+                loadArguments(mv);
+                mv.visitMethodInsn(INVOKESPECIAL, NAME, piece + p, RUN_DESC, false);
+            }
+            finish(mv);
+            for (int p = 0; p < pieces; p++) {
+                MethodVisitor pm = cw.visitMethod(ACC_PRIVATE, piece + p, RUN_DESC, null, null);
+                pm.visitCode();
+                actions(pm, actions, starts.get(p), starts.get(p + 1), top);
+                finish(pm);
+            }
+        }
+
+        /** Actions {@code [from, to)} of {@code actions}; at the top level, with the lock hooks and write indices. */
+        private void actions(MethodVisitor mv, List<Action> actions, int from, int to, boolean top) {
+            for (int i = from; i < to; i++) {
+                if (top && i == chunk.lockFrom()) hook(mv, "lock", "(Ljava/lang/Object;)V", -1);
+                action(mv, actions.get(i), top ? chunk.first() + i : -1);
+                if (top && i == chunk.lockTo()) hook(mv, "unlock", "(Ljava/lang/Object;)V", -1);
+            }
+        }
+
+        /** One action; {@code index} names it in the whole step (for a write's hook). */
+        private void action(MethodVisitor mv, Action a, int index) {
+            switch (a) {
+                case Action.Call c -> {
+                    constant(mv, "C" + data.constant(a) + "_" + c.label(), StepCall.class, data.constant(a));
+                    mv.visitVarInsn(ALOAD, BUF);
+                    mv.visitVarInsn(LLOAD, STEP);
+                    mv.visitVarInsn(ILOAD, B);
+                    mv.visitMethodInsn(INVOKEINTERFACE, CALL, "run", "([Ljava/lang/Object;JI)V", true);
+                }
+                case Action.Invoke v -> invoke(mv, "C" + data.constant(a) + "_" + v.label(), v.invocation(), data.constant(a), data);
+                case Action.Move m -> {
+                    mv.visitVarInsn(ALOAD, BUF);
+                    push(mv, m.to());
+                    slot(mv, m.from());
+                    mv.visitInsn(AASTORE);
+                }
+                case Action.Write w -> {
+                    if (index < 0) throw new IllegalArgumentException("a write inside a choice or fork");
+                    hook(mv, "write", "(Ljava/lang/Object;I)V", index);
+                }
+                case Action.None n -> { }
+                case Action.Fork f -> {
+                    // hooks.fork(ctx, this, id, parts, buf, step, b): the parts run at once; back here when all are done.
+                    int id = chunk.firstFork() + forks.size();
+                    forks.add(f);
+                    mv.visitVarInsn(ALOAD, H);
+                    mv.visitVarInsn(ALOAD, CTX);
+                    mv.visitVarInsn(ALOAD, 0);
+                    push(mv, id);
+                    push(mv, f.parts().size());
+                    mv.visitVarInsn(ALOAD, BUF);
+                    mv.visitVarInsn(LLOAD, STEP);
+                    mv.visitVarInsn(ILOAD, B);
+                    mv.visitMethodInsn(INVOKEINTERFACE, HOOKS, "fork", FORK_DESC, true);
+                }
+                case Action.Choose c -> {
+                    org.objectweb.asm.Label otherwise = new org.objectweb.asm.Label(), end = new org.objectweb.asm.Label();
+                    test(mv, c.test());
+                    mv.visitJumpInsn(IFEQ, otherwise);
+                    for (Action t : c.then()) action(mv, t, -1);
+                    mv.visitJumpInsn(GOTO, end);
+                    mv.visitLabel(otherwise);
+                    for (Action t : c.otherwise()) action(mv, t, -1);
+                    mv.visitLabel(end);
+                }
+            }
+        }
+
+        /** Pushes 1 where {@code t} holds at the batch size, else 0. */
+        private static void test(MethodVisitor mv, Test t) {
+            switch (t) {
+                case Test.Below x -> {
+                    org.objectweb.asm.Label no = new org.objectweb.asm.Label(), done = new org.objectweb.asm.Label();
+                    mv.visitLdcInsn(x.c());
+                    for (int p = 0; p < x.p(); p++) {
+                        mv.visitVarInsn(ILOAD, B);
+                        mv.visitInsn(I2L);
+                        mv.visitInsn(LMUL);
+                    }
+                    mv.visitLdcInsn(x.limit());
+                    mv.visitInsn(LCMP);
+                    mv.visitJumpInsn(IFGE, no);
+                    mv.visitInsn(ICONST_1);
+                    mv.visitJumpInsn(GOTO, done);
+                    mv.visitLabel(no);
+                    mv.visitInsn(ICONST_0);
+                    mv.visitLabel(done);
+                }
+                case Test.Not n -> {
+                    test(mv, n.test());
+                    mv.visitInsn(ICONST_1);
+                    mv.visitInsn(IXOR);
+                }
+                case Test.Any any -> {
+                    mv.visitInsn(ICONST_0);
+                    for (Test each : any.tests()) {
+                        test(mv, each);
+                        mv.visitInsn(IOR);
+                    }
+                }
+            }
+        }
+
+        /** {@code part(fork, p, hooks, ctx, buf, step, b)}: runs part p of fork {@code fork} (an id from firstFork). */
+        private void partDispatch() {
+            MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "part", PART_DESC, null, null);
+            mv.visitCode();
+            org.objectweb.asm.Label bad = new org.objectweb.asm.Label();
+            org.objectweb.asm.Label[] byFork = new org.objectweb.asm.Label[forks.size()];
+            for (int f = 0; f < byFork.length; f++) byFork[f] = new org.objectweb.asm.Label();
+            mv.visitVarInsn(ILOAD, 1);
+            push(mv, chunk.firstFork());
+            mv.visitInsn(ISUB);
+            mv.visitTableSwitchInsn(0, byFork.length - 1, bad, byFork);
+            for (int f = 0; f < byFork.length; f++) {
+                mv.visitLabel(byFork[f]);
+                int parts = forks.get(f).parts().size();
+                org.objectweb.asm.Label[] byPart = new org.objectweb.asm.Label[parts];
+                for (int p = 0; p < parts; p++) byPart[p] = new org.objectweb.asm.Label();
+                mv.visitVarInsn(ILOAD, 2);
+                mv.visitTableSwitchInsn(0, parts - 1, bad, byPart);
+                for (int p = 0; p < parts; p++) {
+                    mv.visitLabel(byPart[p]);
+                    mv.visitVarInsn(ALOAD, 0);
+                    for (int local : new int[] {3, 4, 5}) mv.visitVarInsn(ALOAD, local);
+                    mv.visitVarInsn(LLOAD, 6);
+                    mv.visitVarInsn(ILOAD, 8);
+                    mv.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + f + "_" + p, RUN_DESC, false);
+                    mv.visitInsn(RETURN);
+                }
+            }
+            mv.visitLabel(bad);
+            mv.visitTypeInsn(NEW, "java/lang/IllegalArgumentException");
+            mv.visitInsn(DUP);
+            mv.visitLdcInsn("no such fork or part");
+            mv.visitMethodInsn(INVOKESPECIAL, "java/lang/IllegalArgumentException", "<init>", "(Ljava/lang/String;)V", false);
+            mv.visitInsn(ATHROW);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+        }
+
+        private static void finish(MethodVisitor mv) {
             mv.visitInsn(RETURN);
             mv.visitMaxs(0, 0);
             mv.visitEnd();
         }
-        cw.visitEnd();
-        return cw.toByteArray();
     }
 
     /**
@@ -258,10 +527,13 @@ public final class StepWriter implements Opcodes {
     /** An upper bound on the bytes of code {@code a} takes (ldc_w and sipush for every constant). */
     private static int bytes(Action a) {
         return switch (a) {
-            case Action.Call c -> 3 + 1 + 1 + 2 + 5;
+            case Action.Call c -> 3 + 1 + 2 + 2 + 5;
             case Action.Write w -> 1 + 1 + 3 + 5;
             case Action.None n -> 0;
             case Action.Move m -> 1 + 3 + 5 + 1;
+            case Action.Fork f -> 3 + 3 + 3 + 1 + 2 + 2 + 5;
+            case Action.Choose c -> bytes(c.test()) + 3 + 3 + c.then().stream().mapToInt(StepWriter::bytes).sum()
+                    + c.otherwise().stream().mapToInt(StepWriter::bytes).sum();
             case Action.Invoke v -> {
                 int n = 3 + 5;
                 for (Invocation.Arg arg : v.invocation().args()) {
@@ -269,6 +541,7 @@ public final class StepWriter implements Opcodes {
                         case Invocation.Arg.Slot s -> 5 + 3;
                         case Invocation.Arg.Count c -> 3 + 5 * c.p() + 3;
                         case Invocation.Arg.Null x -> 1;
+                        case Invocation.Arg.Step x -> 2;
                         case Invocation.Arg.Gathered g -> 8 + (g.slots().length > GATHER_UNROLLED ? 1 + 1 + 3 + 3
                                 : g.slots().length * (1 + 3 + 5 + 3 + 1));
                         case Invocation.Arg.Ints i -> 3;
@@ -279,30 +552,51 @@ public final class StepWriter implements Opcodes {
         };
     }
 
+    private static int bytes(Test t) {
+        return switch (t) {
+            case Test.Below x -> 3 + 4 * x.p() + 3 + 1 + 3 + 1 + 3 + 1;
+            case Test.Not n -> bytes(n.test()) + 2;
+            case Test.Any any -> 1 + any.tests().stream().mapToInt(x -> bytes(x) + 1).sum();
+        };
+    }
+
     /**
      * A class's data: the values its constants index (each call's closure or kernel, and each distinct offsets
-     * array once, since kernels only read them), with the index of action i's constant and of each offsets array.
+     * array once, since kernels only read them), with the index of each call action's constant (by identity, nested
+     * actions included) and of each offsets array.
      */
-    private record ClassData(List<Object> values, int[] constants, Map<Invocation.Arg.Ints, Integer> shared) {
+    private record ClassData(List<Object> values, Map<Action, Integer> constants, Map<Invocation.Arg.Ints, Integer> shared) {
         static ClassData of(List<Action> actions) {
-            ClassData d = new ClassData(new ArrayList<>(), new int[actions.size()], new HashMap<>());
-            for (int i = 0; i < actions.size(); i++) {
-                switch (actions.get(i)) {
-                    case Action.Call c -> d.constants[i] = d.add(c.call());
+            ClassData d = new ClassData(new ArrayList<>(), new java.util.IdentityHashMap<>(), new HashMap<>());
+            d.collect(actions);
+            return d;
+        }
+
+        private void collect(List<Action> actions) {
+            for (Action a : actions) {
+                switch (a) {
+                    case Action.Call c -> constants.put(a, add(c.call()));
                     case Action.Invoke v -> {
-                        d.constants[i] = d.add(v.invocation().kernel());
-                        for (Invocation.Arg a : v.invocation().args()) {
-                            if (a instanceof Invocation.Arg.Ints ints) d.shared.computeIfAbsent(ints, d::add);
-                            if (a instanceof Invocation.Arg.Gathered g && g.slots().length > GATHER_UNROLLED) {
-                                d.shared.computeIfAbsent(new Invocation.Arg.Ints(g.slots()), d::add);
+                        constants.put(a, add(v.invocation().kernel()));
+                        for (Invocation.Arg arg : v.invocation().args()) {
+                            if (arg instanceof Invocation.Arg.Ints ints) shared.computeIfAbsent(ints, this::add);
+                            if (arg instanceof Invocation.Arg.Gathered g && g.slots().length > GATHER_UNROLLED) {
+                                shared.computeIfAbsent(new Invocation.Arg.Ints(g.slots()), this::add);
                             }
                         }
+                    }
+                    case Action.Fork f -> f.parts().forEach(this::collect);
+                    case Action.Choose c -> {
+                        collect(c.then());
+                        collect(c.otherwise());
                     }
                     default -> { }
                 }
             }
-            return d;
         }
+
+        /** The class-data index of call action {@code a}'s kernel or closure. */
+        int constant(Action a) { return constants.get(a); }
 
         private int add(Object value) {
             values.add(value);
@@ -314,7 +608,6 @@ public final class StepWriter implements Opcodes {
     private static void constant(MethodVisitor mv, String name, Class<?> type, int index) {
         mv.visitLdcInsn(new ConstantDynamic(name.replaceAll("[^A-Za-z0-9_]", "_"), Type.getDescriptor(type), BOOTSTRAP, index));
     }
-
     /** The kernel, each argument as {@link Invocation.Arg} says, and the call. */
     private static void invoke(MethodVisitor mv, String name, Invocation v, int kernel, ClassData data) {
         constant(mv, name, v.type(), kernel);
@@ -337,6 +630,7 @@ public final class StepWriter implements Opcodes {
                     mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "toIntExact", "(J)I", false);
                 }
                 case Invocation.Arg.Null n -> mv.visitInsn(ACONST_NULL);
+                case Invocation.Arg.Step s -> mv.visitVarInsn(LLOAD, STEP);
                 case Invocation.Arg.Gathered g -> {
                     String holder = Type.getInternalName(g.type()), element = Type.getInternalName(g.type().getComponentType());
                     slot(mv, g.holder());
@@ -389,12 +683,12 @@ public final class StepWriter implements Opcodes {
         mv.visitMethodInsn(INVOKEINTERFACE, HOOKS, name, desc, true);
     }
 
-    /** Loads run's five arguments, the first at local {@code first}. */
-    private static void loadArguments(MethodVisitor mv, int first) {
-        mv.visitVarInsn(ALOAD, first);
-        mv.visitVarInsn(ALOAD, first + 1);
-        mv.visitVarInsn(ALOAD, first + 2);
-        mv.visitVarInsn(LLOAD, first + 3);
-        mv.visitVarInsn(ILOAD, first + 5);
+    /** Loads run's five arguments (after {@code this}). */
+    private static void loadArguments(MethodVisitor mv) {
+        mv.visitVarInsn(ALOAD, H);
+        mv.visitVarInsn(ALOAD, CTX);
+        mv.visitVarInsn(ALOAD, BUF);
+        mv.visitVarInsn(LLOAD, STEP);
+        mv.visitVarInsn(ILOAD, B);
     }
 }

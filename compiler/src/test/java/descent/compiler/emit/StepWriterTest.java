@@ -41,10 +41,72 @@ class StepWriterTest {
                 @Override public void write(Object ctx, int action) { log.add("write " + action); }
                 @Override public void lock(Object ctx) { log.add("lock"); }
                 @Override public void unlock(Object ctx) { log.add("unlock"); }
+                @Override public void fork(Object ctx, Step step, int fork, int parts, Object[] buf, long n, int b) {
+                    throw new AssertionError("no forks here");
+                }
             };
             step.run(hooks, null, new Object[0], 0, 0);
             assertEquals(expected, log, n + " actions");
         }
+    }
+
+    /** Hooks that run a fork's parts last to first on the calling thread, logging the fork. */
+    private record ReverseForks(List<String> log) implements StepHooks {
+        @Override public void write(Object ctx, int action) { log.add("write " + action); }
+        @Override public void lock(Object ctx) { }
+        @Override public void unlock(Object ctx) { }
+        @Override public void fork(Object ctx, Step step, int fork, int parts, Object[] buf, long n, int b) {
+            log.add("fork " + fork + " of " + parts);
+            for (int p = parts - 1; p >= 0; p--) step.part(fork, p, this, ctx, buf, n, b);
+        }
+    }
+
+    private static StepWriter.Action logs(List<String> log, String what) {
+        return new StepWriter.Action.Call((buf, step, b) -> log.add(what), "log");
+    }
+
+    @Test
+    void choicesFollowTheBatchSizeAndForksRunEveryPart() {
+        List<String> log = new ArrayList<>();
+        StepWriter.Test small = new StepWriter.Test.Below(3, 1, 10);   // 3·b < 10
+        StepWriter.Action nested = new StepWriter.Action.Fork(List.of(List.of(logs(log, "inner 0")), List.of(logs(log, "inner 1"))));
+        List<StepWriter.Action> actions = List.of(
+                logs(log, "first"),
+                new StepWriter.Action.Choose(small, List.of(logs(log, "small")), List.of(logs(log, "large"),
+                        new StepWriter.Action.Fork(List.of(List.of(logs(log, "part 0")), List.of(logs(log, "part 1"), nested),
+                                List.of(logs(log, "part 2")))))),
+                new StepWriter.Action.Write(),
+                new StepWriter.Action.Choose(new StepWriter.Test.Any(List.of(new StepWriter.Test.Not(small), new StepWriter.Test.Below(1, 0, 0))),
+                        List.of(logs(log, "not small")), List.of()));
+        Step step = StepWriter.define(actions, -1, -1);
+        assertEquals(2, StepWriter.forks(actions));
+        step.run(new ReverseForks(log), null, new Object[0], 0, 3);
+        assertEquals(List.of("first", "small", "write 2"), log);
+        log.clear();
+        step.run(new ReverseForks(log), null, new Object[0], 0, 4);
+        assertEquals(List.of("first", "large", "fork 0 of 3", "part 2", "part 1", "fork 1 of 2", "inner 1", "inner 0", "part 0",
+                "write 2", "not small"), log);
+        for (int b : new int[] {0, 1, 3, 4, 1 << 20, Integer.MAX_VALUE}) {
+            assertEquals(3L * b < 10, small.at(b), "b = " + b);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new StepWriter.Action.Fork(List.of(List.of(new StepWriter.Action.Write()))));
+    }
+
+    @Test
+    void forkIdsRunOnAcrossTheClassesOfALargeStep() {
+        List<String> log = new ArrayList<>();
+        List<StepWriter.Action> actions = new ArrayList<>();
+        int n = 2 * StepWriter.PER_CLASS + 5;
+        for (int i = 0; i < n; i++) {
+            actions.add(i % 1000 == 7 ? new StepWriter.Action.Fork(List.of(List.of(logs(log, "f" + i + ".0")), List.of(logs(log, "f" + i + ".1"))))
+                    : new StepWriter.Action.None());
+        }
+        StepWriter.define(actions, -1, -1).run(new ReverseForks(log), null, new Object[0], 0, 1);
+        List<String> expected = new ArrayList<>();
+        int id = 0;
+        for (int i = 7; i < n; i += 1000) expected.addAll(List.of("fork " + id++ + " of 2", "f" + i + ".1", "f" + i + ".0"));
+        assertEquals(expected, log);
+        assertEquals(id, StepWriter.forks(actions));
     }
 
     /** What {@link #invocationsPassWhatTheyDescribe} calls: records what it was given. */
