@@ -1,6 +1,10 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.StepWriter;
+import java.util.ArrayList;
+import java.util.List;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulShape;
@@ -29,13 +33,29 @@ final class ColumnLayoutMatmul {
             int r = RowBlocks.rowsOf(p, parts, rows);
             kernels[p] = r == 0 ? null : kernel(r, rows, k, cols, ta, tb, epi);
         }
-        int holder = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            Object[] h = (Object[]) buf[holder];
-            Parts ps = (Parts) h[0];
-            if (ps == null) h[0] = ps = new Parts(whole, kernels, rows, k, cols, ta, x, y, bias, id);
-            ps.run(c.threads, buf, b);
-        });
+        String label = "matmul_" + id;
+        List<StepWriter.Action> unsplit = List.of(KernelCalls.invokes(MatmulCalls.product(whole, x, Arg.constant(0), y, Arg.constant(0), id,
+                Arg.constant(0), Arg.batch(), scratch(c, whole), bias, Arg.constant(0)), label));
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            if (kernels[p] == null) {
+                split.add(List.of());
+                continue;
+            }
+            int from = RowBlocks.firstRow(p, parts, rows);
+            Arg aOff = ta ? Arg.constant(from) : k < 0 ? new Arg.Count(from, 1) : Arg.constant(Math.multiplyExact(from, k));
+            Arg cOff = cols < 0 ? new Arg.Count(from, 1) : Arg.constant(Math.multiplyExact(from, cols));
+            split.add(List.of(KernelCalls.invokes(MatmulCalls.product(kernels[p], x, aOff, y, Arg.constant(0), id, cOff, Arg.batch(),
+                    scratch(c, kernels[p]), bias, Arg.constant(0)), label + "_rows" + p)));
+        }
+        // k or cols is the batch: the multiply-adds are rows · (the static one) · b.
+        Sz macs = new Sz((long) rows * (k < 0 ? cols : k), 1);
+        c.choose(KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT), unsplit, List.of(new StepWriter.Action.Fork(split)));
+    }
+
+    /** A planned scratch for {@code e} at every batch (its floats per unit of a runtime k), or -1. */
+    private static int scratch(KernelCalls c, EmittedMatmul e) {
+        return e.scratchFloats() == 0 ? -1 : c.buffers.scratch(DType.F32, new Sz(e.scratchFloats(), e.shape().hasRuntimeK() ? 1 : 0));
     }
 
     /** The kernel for {@code r} of the {@code rows} rows of C: a transposed A is then a column block of the stored k × rows. */
@@ -44,55 +64,5 @@ final class ColumnLayoutMatmul {
         MatmulShape dense = new MatmulShape(r, kk, n, ta, tb, DType.F32);
         MatmulShape shape = ta ? dense.withStrides(rows, dense.ldb(), dense.ldc()) : dense;
         return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));
-    }
-
-    /** One thread's view of the split (kept in a buffer slot): kernels, scratch that only grows, the call's operands. */
-    private static final class Parts implements java.util.function.IntConsumer {
-        private final EmittedMatmul whole;
-        private final EmittedMatmul[] kernels;
-        private final float[][] scratch;
-        private float[] wholeScratch;
-        private final int rows, k, cols, x, y, bias, id;
-        private final boolean ta;
-        private int batch = -1;
-        private Object[] buf;
-
-        Parts(EmittedMatmul whole, EmittedMatmul[] kernels, int rows, int k, int cols, boolean ta, int x, int y, int bias, int id) {
-            this.whole = whole;
-            this.kernels = kernels;
-            this.scratch = new float[kernels.length][];
-            this.rows = rows;
-            this.k = k;
-            this.cols = cols;
-            this.ta = ta;
-            this.x = x;
-            this.y = y;
-            this.bias = bias;
-            this.id = id;
-        }
-
-        void run(StepThreads threads, Object[] buf, int b) {
-            if (b != batch) {
-                wholeScratch = WeightGradientCalls.grown(wholeScratch, whole.scratchFloats(b));
-                for (int p = 0; p < kernels.length; p++) if (kernels[p] != null) scratch[p] = WeightGradientCalls.grown(scratch[p], kernels[p].scratchFloats(b));
-                batch = b;
-            }
-            long macs = (long) rows * (k < 0 ? b : k) * (cols < 0 ? b : cols);
-            if (kernels.length == 1 || macs < WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
-                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, b, wholeScratch,
-                        bias < 0 ? null : (float[]) buf[bias], 0);
-                return;
-            }
-            this.buf = buf;
-            threads.run(kernels.length, this);
-        }
-
-        @Override public void accept(int p) {
-            if (kernels[p] == null) return;
-            int from = RowBlocks.firstRow(p, kernels.length, rows);
-            int aOff = ta ? from : from * (k < 0 ? batch : k), cOff = from * (cols < 0 ? batch : cols);
-            kernels[p].kernel().run((float[]) buf[x], aOff, (float[]) buf[y], 0, (float[]) buf[id], cOff, batch, scratch[p],
-                    bias < 0 ? null : (float[]) buf[bias], 0);
-        }
     }
 }

@@ -1,6 +1,10 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.StepWriter;
+import java.util.ArrayList;
+import java.util.List;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulShape;
@@ -50,32 +54,18 @@ final class ColumnsOfWMatmul {
             scratch[p] = kernels[p] != null && kernels[p].scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(kernels[p].scratchFloats(), 0)) : -1;
         }
         scratch[parts] = dense.scratchFloats() > 0 ? c.buffers.scratch(DType.F32, new Sz(dense.scratchFloats(), 0)) : -1;
-        int holder = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            int rows = whole.hasRuntimeM() ? b : whole.m();
-            if ((long) rows * k * n < WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT) {
-                dense.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows,
-                        scratch[parts] < 0 ? null : (float[]) buf[scratch[parts]], bias < 0 ? null : (float[]) buf[bias], 0);
-                return;
-            }
-            Object[] h = (Object[]) buf[holder];
-            ColumnParts ps = (ColumnParts) h[0];
-            if (ps == null) h[0] = ps = new ColumnParts(kernels, scratch, k, n, x, y, bias, id);
-            ps.run(c.threads, buf, rows);
-        });
-    }
-
-    /** Part p computes C's columns n₀:n₁, which are rows of W ({@link #call}). */
-    private static final class ColumnParts extends ProductParts {
-        ColumnParts(EmittedMatmul[] kernels, int[] scratch, int k, int n, int x, int y, int bias, int id) {
-            super(kernels, scratch, k, n, x, y, bias, id);
+        Arg rows = whole.hasRuntimeM() ? Arg.batch() : Arg.constant(whole.m());
+        String label = "matmul_" + id;
+        List<StepWriter.Action> unsplit = List.of(KernelCalls.invokes(MatmulCalls.product(dense, x, Arg.constant(0), y, Arg.constant(0), id,
+                Arg.constant(0), rows, scratch[parts], bias, Arg.constant(0)), label));
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            int from = RowBlocks.firstRow(p, parts, n);
+            split.add(kernels[p] == null ? List.<StepWriter.Action>of() : List.of(KernelCalls.invokes(MatmulCalls.product(kernels[p], x,
+                    Arg.constant(0), y, Arg.constant(from * k), id, Arg.constant(from), rows, scratch[p], bias, Arg.constant(from)),
+                    label + "_cols" + p)));
         }
-
-        @Override public void accept(int p) {
-            if (kernels[p] == null) return;
-            int from = RowBlocks.firstRow(p, kernels.length, n);
-            kernels[p].kernel().run((float[]) buf[x], 0, (float[]) buf[y], from * k, (float[]) buf[id], from, rows,
-                    scratchOf(p), biasRow(), from);
-        }
+        Sz macs = whole.hasRuntimeM() ? new Sz((long) k * n, 1) : new Sz((long) whole.m() * k * n, 0);
+        c.choose(KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT), unsplit, List.of(new StepWriter.Action.Fork(split)));
     }
 }

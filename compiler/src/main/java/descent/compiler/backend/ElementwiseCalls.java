@@ -9,6 +9,8 @@ import descent.compiler.emit.Invocation;
 import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.LayoutEmitter;
 import descent.compiler.emit.LayoutKernel;
+import descent.compiler.emit.StepWriter;
+import java.util.ArrayList;
 import descent.compiler.ir.BinaryFn;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Shape;
@@ -80,38 +82,52 @@ final class ElementwiseCalls {
             c.invoke(pass(kernel, false, inSlot, read, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
             return;
         }
-        int argSlot = c.buffers.holder(1, false), offSlot = c.buffers.scratch(DType.I32, new Sz(1, 0));
-        int[] inOff = new int[inputs.length], outOff = new int[results.length];
         boolean hasRows = expr.inputs().contains(descent.compiler.emit.InputKind.ROW);
-        int[] partIn = new int[parts], partOut = new int[parts];
-        for (int p = 0; p < parts && parts > 1; p++) {
+        // The update of a weight matrix (a pass reading state of its own [k, n] shape and a weight gradient split by
+        // rows of W) splits by the same 8-row blocks whenever that product splits, from a smaller size: each core then
+        // updates the rows of W, its slots and its gradient that it alone touched in the step.
+        Sz gradientMacs = null;
+        for (int in : inputs) if (c.rowSplits.containsKey(in)) gradientMacs = c.rowSplits.get(in);
+        int stateUnit = gradientMacs != null && to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain)
+                ? Math.multiplyExact(8, to[1]) : 0;
+        Arg row = rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim));
+        Arg.Count len = new Arg.Count(length.c(), length.p());
+        int[] full = expr.inputs().stream().mapToInt(k -> k == descent.compiler.emit.InputKind.FULL ? 1 : 0).toArray();
+        int[] partIn = new int[parts], partOut = new int[parts], partInHeld = new int[parts], partOutHeld = new int[parts];
+        for (int p = 0; p < parts; p++) {
             partIn[p] = c.buffers.scratch(DType.I32, new Sz(inputs.length, 0));
             partOut[p] = c.buffers.scratch(DType.I32, new Sz(results.length, 0));
+            partInHeld[p] = c.buffers.holder(inputs.length, true);
+            partOutHeld[p] = c.buffers.holder(results.length, true);
         }
-        int partSlot = parts > 1 ? c.buffers.holder(1, false) : -1;
-        // The update of a weight matrix (a pass reading state of its own [k, n] shape and a weight gradient split by
-        // rows of W) splits by the same 8-row blocks whenever that product split, from a smaller size: each core then
-        // updates the rows of W, its slots and its gradient that it alone touched in the step.
-        int gradientParts = -1;
-        for (int in : inputs) if (c.rowSplits.containsKey(in)) gradientParts = c.rowSplits.get(in);
-        int stateUnit = gradientParts >= 0 && to.length == 2 && to[0] > 0 && readsStateOfShape(c, inputs, domain)
-                ? Math.multiplyExact(8, to[1]) : 0;
-        int rowParts = stateUnit > 0 ? gradientParts : -1;
-        c.call((buf, step, b) -> {
-            float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
-            for (int i = 0; i < inputs.length; i++) in[i] = (float[]) prep.input(buf, b, i, argSlot, offSlot);
-            for (int i = 0; i < results.length; i++) out[i] = (float[]) buf[results[i]];
-            int len = length.at(b), row = rowDim < 0 ? b : Math.max(1, rowDim);
-            boolean byRows = rowParts >= 0 && len >= PARALLEL_STATE_ELEMENTS && WeightGradientCalls.rowsSplitLastCall(buf, rowParts);
-            if (parts == 1 || len < (byRows ? PARALLEL_STATE_ELEMENTS : PARALLEL_ELEMENTS)) {
-                kernel.run(in, inOff, out, outOff, len, row);
-                return;
+        String label = "fused_" + results[0];
+        List<StepWriter.Action> whole = List.of(KernelCalls.invokes(pass(kernel, false, inSlot, inputs, outSlot, results, length, row), label));
+        // Part p: a contiguous range of whole rows (of 64 elements when no input is a row vector), or of whole 8-row
+        // blocks of W; each part has its own holders and offsets, so parts running at once share nothing they write.
+        java.util.function.Function<Arg.Count, StepWriter.Action> split = unit -> {
+            List<List<StepWriter.Action>> ps = new ArrayList<>();
+            for (int p = 0; p < parts; p++) {
+                Arg.Span from = new Arg.Span(len, unit, p, parts, false);
+                int[] allOut = new int[results.length];
+                Arrays.fill(allOut, 1);
+                ps.add(List.of(KernelCalls.invokes(new Invocation(kernel, ElementwiseKernel.class, "run",
+                        new Arg.Gathered(partInHeld[p], inputs, float[][].class), new Arg.Offsets(partIn[p], new Arg.Ints(full), from),
+                        new Arg.Gathered(partOutHeld[p], results, float[][].class), new Arg.Offsets(partOut[p], new Arg.Ints(allOut), from),
+                        new Arg.Span(len, unit, p, parts, true), row), label + "_part" + p)));
             }
-            Object[] holder = (Object[]) buf[partSlot];
-            Parts split = (Parts) holder[0];
-            if (split == null) holder[0] = split = new Parts(kernel, expr.inputs(), hasRows, parts, partIn, partOut);
-            split.run(c.threads, buf, in, out, len, row, byRows ? stateUnit : 0);
-        });
+            return new StepWriter.Action.Fork(ps);
+        };
+        Arg.Count unit = hasRows ? (Arg.Count) row : (Arg.Count) Arg.constant(64);
+        StepWriter.Test small = KernelCalls.below(length, PARALLEL_ELEMENTS);
+        if (stateUnit == 0) {
+            c.choose(small, whole, List.of(split.apply(unit)));
+            return;
+        }
+        // By rows of W when that product split and the pass is at least PARALLEL_STATE_ELEMENTS; else as any pass.
+        StepWriter.Test notByRows = new StepWriter.Test.Any(List.of(KernelCalls.below(length, PARALLEL_STATE_ELEMENTS),
+                new StepWriter.Test.Not(WeightGradientCalls.splitsAt(gradientMacs))));
+        c.choose(notByRows, List.of(new StepWriter.Action.Choose(small, whole, List.of(split.apply(unit)))),
+                List.of(split.apply((Arg.Count) Arg.constant(stateUnit))));
     }
 
     /**
@@ -148,30 +164,6 @@ final class ElementwiseCalls {
             return new Invocation(k, LayoutKernel.class, "run", new Arg.Gathered(argSlot, new int[] {from}, Object[].class),
                     new Arg.Slot(offSlot, int[].class), new Arg.Slot(to, Object.class), Arg.constant(0), Arg.batch());
         }
-
-        /** Whether every input is read as it is. */
-        boolean plain() {
-            for (int i = 0; i < inputs.length; i++) if (casts[i] != null || broadcasts[i] != null) return false;
-            return true;
-        }
-
-        /** Input {@code i}'s array for this call, converted and broadcast now if it must be. */
-        Object input(Object[] buf, int b, int i, int argSlot, int offSlot) {
-            Object src = buf[inputs[i]];
-            if (casts[i] != null) {
-                Object[] arg = (Object[]) buf[argSlot];
-                arg[0] = src;
-                casts[i].run(arg, (int[]) buf[offSlot], buf[castScratch[i]], 0, b);
-                src = buf[castScratch[i]];
-            }
-            if (broadcasts[i] != null) {
-                Object[] arg = (Object[]) buf[argSlot];
-                arg[0] = src;
-                broadcasts[i].run(arg, (int[]) buf[offSlot], buf[scratch[i]], 0, b);
-                src = buf[scratch[i]];
-            }
-            return src;
-        }
     }
 
     /**
@@ -186,50 +178,6 @@ final class ElementwiseCalls {
         int inSlot = c.buffers.doubleHolder(inputs.length), outSlot = c.buffers.doubleHolder(results.length);
         int[] read = prep.invoke(c, inputs);
         c.invoke(pass(kernel, true, inSlot, read, outSlot, results, length, rowDim < 0 ? Arg.batch() : Arg.constant(Math.max(1, rowDim))));
-    }
-
-    /**
-     * One thread's view of a split pass (kept in a per-thread slot, so a split call allocates nothing): part p
-     * computes a contiguous range of whole rows (of 64 elements when no input is a row vector), or of blocks of
-     * {@code unit} elements when that is not 0.
-     */
-    private static final class Parts implements java.util.function.IntConsumer {
-        private final ElementwiseKernel kernel;
-        private final List<descent.compiler.emit.InputKind> kinds;
-        private final boolean hasRows;
-        private final int parts;
-        private final int[] partIn, partOut;
-        private Object[] buf;
-        private float[][] in, out;
-        private int len, row, unit;
-
-        Parts(ElementwiseKernel kernel, List<descent.compiler.emit.InputKind> kinds, boolean hasRows, int parts, int[] partIn, int[] partOut) {
-            this.kernel = kernel;
-            this.kinds = kinds;
-            this.hasRows = hasRows;
-            this.parts = parts;
-            this.partIn = partIn;
-            this.partOut = partOut;
-        }
-
-        void run(StepThreads threads, Object[] buf, float[][] in, float[][] out, int len, int row, int unit) {
-            this.buf = buf;
-            this.unit = unit;
-            this.in = in;
-            this.out = out;
-            this.len = len;
-            this.row = row;
-            threads.run(parts, this);
-        }
-
-        @Override public void accept(int p) {
-            int unit = this.unit > 0 ? this.unit : hasRows ? row : 64, units = (len + unit - 1) / unit;
-            int from = (int) Math.min(len, (long) units * p / parts * unit), to = (int) Math.min(len, (long) units * (p + 1) / parts * unit);
-            int[] io = (int[]) buf[partIn[p]], oo = (int[]) buf[partOut[p]];
-            for (int i = 0; i < io.length; i++) io[i] = kinds.get(i) == descent.compiler.emit.InputKind.FULL ? from : 0;
-            Arrays.fill(oo, from);
-            if (to > from) kernel.run(in, io, out, oo, to - from, row);
-        }
     }
 
     /**

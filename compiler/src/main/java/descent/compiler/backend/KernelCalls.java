@@ -37,8 +37,8 @@ final class KernelCalls {
     private final List<Object> calls;
     /** The threads a call may split its work over. */
     final StepThreads threads;
-    /** Weight gradients split by rows of W: C's node → the holder slot of its parts ({@link WeightGradientCalls#rowsSplitLastCall}). */
-    final Map<Integer, Integer> rowSplits = new java.util.HashMap<>();
+    /** Weight gradients split by rows of W: C's node → their multiply-adds ({@link WeightGradientCalls#splitsAt}). */
+    final Map<Integer, Sz> rowSplits = new java.util.HashMap<>();
         /** softmax nodes (f32, one kernel each) by their logits, with the index of their kernel: see {@link #softmaxLater}. */
     private final Map<Integer, int[]> softmaxes = new java.util.HashMap<>();
     /** Nodes an earlier kernel has already computed: their own kernels emit nothing. */
@@ -145,6 +145,32 @@ final class KernelCalls {
         @Override public void fork(Object ctx, descent.compiler.emit.Step step, int fork, int parts, Object[] buf, long n, int b) {
             new ForkParts(fork).run(threads, step, this, ctx, parts, buf, n, b);
         }
+    }
+
+    /**
+     * Appends {@code then} where {@code test} holds at the run's batch size, else {@code otherwise}: chosen now when
+     * the test does not depend on the batch size, else by a {@link StepWriter.Action.Choose} in the step.
+     */
+    void choose(StepWriter.Test test, List<StepWriter.Action> then, List<StepWriter.Action> otherwise) {
+        if (batchDependent(test)) {
+            act(new StepWriter.Action.Choose(test, then, otherwise));
+            return;
+        }
+        for (StepWriter.Action a : test.at(0) ? then : otherwise) {
+            switch (a) {
+                case StepWriter.Action.Invoke v -> invoke(v.invocation());
+                case StepWriter.Action.Call c -> call((Call) c.call()::run);
+                default -> act(a);
+            }
+        }
+    }
+
+    private static boolean batchDependent(StepWriter.Test t) {
+        return switch (t) {
+            case StepWriter.Test.Below x -> x.p() > 0 && x.c() != 0;
+            case StepWriter.Test.Not n -> batchDependent(n.test());
+            case StepWriter.Test.Any a -> a.tests().stream().anyMatch(KernelCalls::batchDependent);
+        };
     }
 
     /** A call of {@code inv} as an action of a choice or fork, named {@code label} in the step class. */

@@ -158,6 +158,17 @@ final class MatmulCalls {
                 bias < 0 ? new Arg.Null(float[].class) : floats(bias), constant(0)));
     }
 
+    /**
+     * A call of {@code e}'s ten-argument run: A from slot {@code x} at {@code xOff}, B from {@code y} at {@code yOff}, C
+     * into {@code id} at {@code cOff}, {@code rows} rows (or k, or n: the kernel's runtime dimension), its scratch
+     * slot (-1: none) and the bias row from {@code bias} (-1: none) at {@code biasOff}.
+     */
+    static Invocation product(EmittedMatmul e, int x, Arg xOff, int y, Arg yOff, int id, Arg cOff, Arg rows, int scratch, int bias, Arg biasOff) {
+        Arg none = new Arg.Null(float[].class);
+        return new Invocation(e.kernel(), MatmulKernel.class, "run", floats(x), xOff, floats(y), yOff, floats(id), cOff, rows,
+                scratch < 0 ? none : floats(scratch), bias < 0 ? none : floats(bias), biasOff);
+    }
+
     /** The shared kernel of {@code shape} with {@code epi}. */
     private static EmittedMatmul kernel(MatmulShape shape, MatmulEpilogue epi) {
         return Kernels.get("matmul " + shape + epi.tag(), () -> MatmulEmitter.emit(shape, epi));

@@ -1,6 +1,12 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.MatmulKernel;
+import descent.compiler.emit.StepWriter;
+import descent.runtime.DType;
+import java.util.ArrayList;
 import descent.compiler.emit.ElementwiseKernel;
 import descent.compiler.emit.FusedExpr;
 import descent.compiler.emit.InputKind;
@@ -58,10 +64,9 @@ final class ProductUpdateCalls {
         ElementwiseKernel update = ElementwiseCalls.compile(expr);
         if (u.kept()) c.out(u.product());
         for (int r : f.results()) c.out(r);
-        int holder = c.buffers.holder(1, false);
         int parts = c.threads.threads();
-        // Every kernel some batch needs, by block height, asked for now and held: a model jar records them all,
-        // and no batch later crossing WHOLE_PART_FROM_B_BYTES emits one.
+        // Every kernel some batch needs, by block height, asked for now: a model jar records them all, and no batch
+        // later crossing WHOLE_PART_FROM_B_BYTES emits one.
         EmittedMatmul[] byHeight = new EmittedMatmul[Math.max(blockRows(cols), Math.max(1, rows)) + 1];
         for (int block : new int[] {blockRows(cols), Math.max(1, rows)}) {
             for (int h = 1; h <= block; h++) {
@@ -70,15 +75,35 @@ final class ProductUpdateCalls {
                 }
             }
         }
-        Spec spec = new Spec(rows, k, cols, m.transposeB(), n.input(0), n.input(1), u.product(), u.kept(),
+        int most = 0;
+        for (EmittedMatmul e : byHeight) if (e != null) most = Math.max(most, k < 0 ? e.scratchFloats() : e.scratchFloats(k));
+        Parts slots = new Parts(new int[parts], new int[parts], new int[parts], new int[parts]);
+        for (int p = 0; p < parts; p++) {
+            slots.scratch[p] = most == 0 ? -1 : c.buffers.scratch(DType.F32, new Sz(most, k < 0 ? 1 : 0));
+            slots.cBlock[p] = u.kept() ? -1 : c.buffers.lazy();
+            slots.in[p] = c.buffers.holder(f.inputs().size(), true);
+            slots.out[p] = c.buffers.holder(f.results().size(), true);
+        }
+        Spec spec = new Spec(rows, k, cols, n.input(0), n.input(1), u.product(), u.kept(),
                 f.inputs().stream().mapToInt(Integer::intValue).toArray(), f.results().stream().mapToInt(Integer::intValue).toArray(),
-                expr.inputs(), update, byHeight);
-        c.call((buf, step, b) -> {
-            Object[] h = (Object[]) buf[holder];
-            Blocks blocks = (Blocks) h[0];
-            if (blocks == null) h[0] = blocks = new Blocks(spec, parts);
-            blocks.run(c.threads, buf, k < 0 ? b : k);
-        });
+                expr.inputs(), update, byHeight, slots, "matmul_update_" + u.product());
+        // Split over the threads exactly when the unfused weight gradient would; blocks of all of a part's rows once B is large.
+        Sz macs = k < 0 ? new Sz((long) rows * cols, 1) : new Sz((long) rows * k * cols, 0);
+        Sz bBytes = k < 0 ? new Sz((long) cols * Float.BYTES, 1) : new Sz((long) k * cols * Float.BYTES, 0);
+        StepWriter.Test smallB = KernelCalls.below(bBytes, WHOLE_PART_FROM_B_BYTES);
+        List<StepWriter.Action> oneThread = choice(c, smallB, spec.blocks(1, blockRows(cols)), spec.blocks(1, Math.max(1, rows)));
+        if (parts == 1) {
+            c.choose(smallB, spec.blocks(1, blockRows(cols)), spec.blocks(1, Math.max(1, rows)));
+            return;
+        }
+        List<StepWriter.Action> split = choice(c, smallB, spec.blocks(parts, blockRows(cols)), spec.blocks(parts, Math.max(1, rows)));
+        c.choose(KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT), oneThread, split);
+    }
+
+    /** {@code then} or {@code otherwise} by {@code test}, as the actions of a branch: chosen now when the test is static. */
+    private static List<StepWriter.Action> choice(KernelCalls c, StepWriter.Test test, List<StepWriter.Action> then, List<StepWriter.Action> otherwise) {
+        if (test instanceof StepWriter.Test.Below b && b.p() == 0) return test.at(0) ? then : otherwise;
+        return List.of(new StepWriter.Action.Choose(test, then, otherwise));
     }
 
     /**
@@ -97,91 +122,49 @@ final class ProductUpdateCalls {
         return false;
     }
 
+    /** Per part: the slots of the product's scratch, C's block (lazy, -1 when C is kept) and the update's holders. */
+    private record Parts(int[] scratch, int[] cBlock, int[] in, int[] out) {}
+
     /**
      * What every call computes: C[rows, cols] = Aᵀ·B with A stored [k, rows] ({@code k} &lt; 0: the batch), then
      * {@code update} reading {@code inputs} (C among them) and writing {@code results}, all of C's shape or
      * broadcast as {@code kinds} say. {@code byHeight}: the product's kernel for a block of each height any batch
      * uses.
      */
-    private record Spec(int rows, int k, int cols, boolean tb, int x, int y, int product, boolean kept,
-                         int[] inputs, int[] results, List<InputKind> kinds, ElementwiseKernel update, EmittedMatmul[] byHeight) {}
-
-    /**
-     * One step thread's state for the kernel (kept in a buffer slot, so a warm call allocates nothing): the
-     * product's kernels for each block height at the current batch size, and each part's argument arrays,
-     * offsets and scratch, so parts running at once share nothing they write.
-     */
-    private static final class Blocks implements java.util.function.IntConsumer {
-        private final Spec s;
-        private final int parts;
-        /** By block height (1..rows): the product's kernel at {@link #batch}. */
-        private final EmittedMatmul[] kernels;
-        private final float[][][] in, out;
-        private final int[][] inOff, outOff;
-        /** Per part: the product kernel's scratch (null when it needs none), and C's block when C is not kept. */
-        private final float[][] scratch, cBlock;
-        private int batch = -1, block, kernelsBlock = -1;
-        private Object[] buf;
-        private int splitParts;
-
-        Blocks(Spec s, int parts) {
-            this.s = s;
-            this.parts = parts;
-            this.kernels = new EmittedMatmul[s.rows() + 1];
-            this.in = new float[parts][s.inputs().length][];
-            this.out = new float[parts][s.results().length][];
-            this.inOff = new int[parts][s.inputs().length];
-            this.outOff = new int[parts][s.results().length];
-            this.scratch = new float[parts][];
-            this.cBlock = new float[parts][];
-        }
-
-        void run(StepThreads threads, Object[] buf, int b) {
-            if (b != batch) {
-                block = blockRows(s.rows(), s.cols(), b);
-                // Split over the threads exactly when the unfused weight gradient would.
-                splitParts = parts > 1 && (long) s.rows() * b * s.cols() >= WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT ? parts : 1;
-                // A part's C block grows to the largest it has needed (its whole rows once a batch made B large).
-                for (int p = 0; p < splitParts && !s.kept(); p++) {
-                    int floats = Math.min(block, RowBlocks.firstRow(p + 1, splitParts, s.rows()) - RowBlocks.firstRow(p, splitParts, s.rows())) * s.cols();
-                    if (cBlock[p] == null || cBlock[p].length < floats) cBlock[p] = new float[floats];
-                }
-                // Runtime-K kernels take the batch as an argument: looked up again only when the block height changes.
-                if (block != kernelsBlock) {
-                    java.util.Arrays.fill(kernels, null);
-                    for (int h = 1; h <= block; h++) {
-                        if (used(s.rows(), block, parts, h)) kernels[h] = s.byHeight()[h];
+    private record Spec(int rows, int k, int cols, int x, int y, int product, boolean kept, int[] inputs, int[] results,
+                        List<InputKind> kinds, ElementwiseKernel update, EmittedMatmul[] byHeight, Parts slots, String label) {
+        /**
+         * The calls over {@code split} parts (1: on the calling thread) in blocks of {@code block} rows of C: for each
+         * block the product's kernel, then the update's loop over the block. A part runs its blocks in order; each
+         * part has its own scratch, C block and holders, so parts running at once share nothing they write.
+         */
+        List<StepWriter.Action> blocks(int split, int block) {
+            List<List<StepWriter.Action>> parts = new ArrayList<>();
+            for (int p = 0; p < split; p++) {
+                int from = RowBlocks.firstRow(p, split, rows), to = RowBlocks.firstRow(p + 1, split, rows);
+                List<StepWriter.Action> calls = new ArrayList<>();
+                for (int r = from; r < to; r += block) {
+                    int h = Math.min(block, to - r), at = r * cols, cAt = kept ? at : 0;
+                    Arg c = kept ? Arg.floats(product) : new Arg.Grown(slots.cBlock()[p], (Arg.Count) Arg.constant(Math.multiplyExact(h, cols)));
+                    calls.add(KernelCalls.invokes(new Invocation(byHeight[h].kernel(), MatmulKernel.class, "run", Arg.floats(x), Arg.constant(r),
+                            Arg.floats(y), Arg.constant(0), c, Arg.constant(cAt), k < 0 ? Arg.batch() : Arg.constant(k),
+                            slots.scratch()[p] < 0 ? new Arg.Null(float[].class) : Arg.floats(slots.scratch()[p]),
+                            new Arg.Null(float[].class), Arg.constant(0)), label + "_product"));
+                    int[] ins = new int[inputs.length], io = new int[inputs.length], oo = new int[results.length];
+                    for (int i = 0; i < ins.length; i++) {
+                        boolean isC = inputs[i] == product;
+                        ins[i] = isC && !kept ? slots.cBlock()[p] : inputs[i];
+                        io[i] = isC ? cAt : kinds.get(i) == InputKind.FULL ? at : 0;
                     }
-                    kernelsBlock = block;
+                    java.util.Arrays.fill(oo, at);
+                    calls.add(KernelCalls.invokes(new Invocation(update, ElementwiseKernel.class, "run",
+                            new Arg.Gathered(slots.in()[p], ins, float[][].class), new Arg.Ints(io),
+                            new Arg.Gathered(slots.out()[p], results, float[][].class), new Arg.Ints(oo),
+                            Arg.constant(Math.multiplyExact(h, cols)), Arg.constant(cols)), label + "_update"));
                 }
-                int most = 0;
-                for (EmittedMatmul e : kernels) if (e != null) most = Math.max(most, e.scratchFloats(b));
-                for (int p = 0; p < parts; p++) scratch[p] = WeightGradientCalls.grown(scratch[p], most);
-                batch = b;
+                parts.add(calls);
             }
-            this.buf = buf;
-            threads.run(splitParts, this);
-        }
-
-        @Override public void accept(int p) {
-            int from = RowBlocks.firstRow(p, splitParts, s.rows()), to = RowBlocks.firstRow(p + 1, splitParts, s.rows());
-            float[] a = (float[]) buf[s.x()], bm = (float[]) buf[s.y()];
-            float[][] ins = in[p], outs = out[p];
-            int[] io = inOff[p], oo = outOff[p];
-            float[] c = s.kept() ? (float[]) buf[s.product()] : cBlock[p];
-            for (int i = 0; i < ins.length; i++) ins[i] = s.inputs()[i] == s.product() ? c : (float[]) buf[s.inputs()[i]];
-            for (int i = 0; i < outs.length; i++) outs[i] = (float[]) buf[s.results()[i]];
-            int cols = s.cols();
-            for (int r = from; r < to; r += block) {
-                int h = Math.min(block, to - r), at = r * cols, cAt = s.kept() ? at : 0;
-                EmittedMatmul e = kernels[h];
-                e.kernel().run(a, r, bm, 0, c, cAt, batch, scratch[p], null, 0);
-                for (int i = 0; i < io.length; i++) {
-                    io[i] = s.inputs()[i] == s.product() ? cAt : s.kinds().get(i) == InputKind.FULL ? at : 0;
-                }
-                java.util.Arrays.fill(oo, at);
-                s.update().run(ins, io, outs, oo, h * cols, cols);
-            }
+            return split == 1 ? parts.getFirst() : List.of(new StepWriter.Action.Fork(parts));
         }
     }
 }

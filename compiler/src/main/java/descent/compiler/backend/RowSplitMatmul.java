@@ -1,6 +1,10 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.StepWriter;
+import java.util.ArrayList;
+import java.util.List;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulShape;
@@ -35,33 +39,27 @@ final class RowSplitMatmul {
             scratch[p] = kernels[p] != null && kernels[p].scratchFloats() > 0
                     ? c.buffers.scratch(DType.F32, new Sz(kernels[p].scratchFloats(), 0)) : -1;
         }
-        int holder = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            Object[] h = (Object[]) buf[holder];
-            Parts ps = (Parts) h[0];
-            if (ps == null) h[0] = ps = new Parts(kernels, scratch, k, cols, x, y, bias, id);
-            int r = rows < 0 ? b : rows;
-            if ((long) r * k * cols < MatmulCalls.PARALLEL_MACS) ps.runAlone(buf, r); else ps.run(c.threads, buf, r);
-        });
-    }
-
-    /** Part p computes its block of C's rows ({@link RowBlocks}); {@code n} is C's width. */
-    private static final class Parts extends ProductParts {
-        Parts(EmittedMatmul[] kernels, int[] scratch, int k, int cols, int x, int y, int bias, int id) {
-            super(kernels, scratch, k, cols, x, y, bias, id);
+        Arg count = rows < 0 ? Arg.batch() : Arg.constant(rows);
+        String label = "matmul_" + id;
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            if (kernels[p] == null) {
+                split.add(List.of());
+                continue;
+            }
+            // Part p's rows: RowBlocks.firstRow(p, parts, rows), blocks of 8 rows shared out evenly (the batch's at run time).
+            Arg.Span from = new Arg.Span((Arg.Count) count, (Arg.Count) Arg.constant(8), p, parts, false);
+            Arg.Span many = new Arg.Span((Arg.Count) count, (Arg.Count) Arg.constant(8), p, parts, true);
+            split.add(List.of(KernelCalls.invokes(MatmulCalls.product(kernels[p], x, from.times(k), y, Arg.constant(0), id, from.times(cols),
+                    many, scratch[p], bias, Arg.constant(0)), label + "_rows" + p)));
         }
-
-        /** A runtime-M product too small to split (a small batch): the whole of C by one call. */
-        void runAlone(Object[] buf, int rows) {
-            this.buf = buf;
-            kernels[0].kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, rows, scratchOf(0), biasRow(), 0);
+        if (rows >= 0) {
+            c.act(new StepWriter.Action.Fork(split));   // MatmulCalls splits a static product only from PARALLEL_MACS on
+            return;
         }
-
-        @Override public void accept(int p) {
-            int from = RowBlocks.firstRow(p, kernels.length, rows), count = RowBlocks.rowsOf(p, kernels.length, rows);
-            if (count == 0) return;
-            kernels[p].kernel().run((float[]) buf[x], from * k, (float[]) buf[y], 0, (float[]) buf[id], from * n, count,
-                    scratchOf(p), biasRow(), 0);
-        }
+        // A runtime-M product too small to split (a small batch): the whole of C by one call.
+        List<StepWriter.Action> unsplit = List.of(KernelCalls.invokes(MatmulCalls.product(whole, x, Arg.constant(0), y, Arg.constant(0), id,
+                Arg.constant(0), count, scratch[0], bias, Arg.constant(0)), label));
+        c.choose(KernelCalls.below(new Sz((long) k * cols, 1), MatmulCalls.PARALLEL_MACS), unsplit, List.of(new StepWriter.Action.Fork(split)));
     }
 }

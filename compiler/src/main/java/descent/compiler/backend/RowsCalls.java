@@ -8,7 +8,10 @@ import descent.compiler.emit.RowsKernel;
 import descent.compiler.emit.RowsSpec;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
+import descent.compiler.emit.StepWriter;
 import descent.runtime.DescentException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Arrays;
 
 /**
@@ -36,52 +39,22 @@ final class RowsCalls {
         int id = n.id(), src = n.input(0), indices = n.input(1), parts = c.threads.threads();
         c.out(id);
         Sz count = c.size(indices);
-        int holder = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            int k = count.at(b);
-            if ((long) k * inner < SparseRowsCalls.PARALLEL_ELEMENTS) {
-                emitted.kernel().run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
-                return;
-            }
-            Object[] h = (Object[]) buf[holder];
-            GatherParts ps = (GatherParts) h[0];
-            if (ps == null) h[0] = ps = new GatherParts(emitted.kernel(), parts, inner);
-            try {
-                ps.run(c.threads, buf[src], buf[indices], k, buf[id]);
-            } catch (DescentException e) {
-                // A part reports a bad index at its position within the part: the whole list, checked again before
-                // anything is written, reports it at its position in the list, as one thread does.
-                emitted.kernel().run(buf[src], 0, buf[indices], 0, k, null, buf[id], 0, null);
-                throw e;
-            }
-        });
-    }
-
-    /** One thread's view of a gather split by ranges of indices (kept in a per-thread slot: no allocation per call). */
-    private static final class GatherParts implements java.util.function.IntConsumer {
-        private final RowsKernel kernel;
-        private final int parts, inner;
-        private Object src, indices, dst;
-        private int n;
-
-        GatherParts(RowsKernel kernel, int parts, int inner) {
-            this.kernel = kernel;
-            this.parts = parts;
-            this.inner = inner;
+        Arg.Count k = new Arg.Count(count.c(), count.p());
+        Invocation whole = new Invocation(emitted.kernel(), RowsKernel.class, "run", object(src), Arg.constant(0), object(indices),
+                Arg.constant(0), k, new Arg.Null(Object.class), object(id), Arg.constant(0), new Arg.Null(int[].class));
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        for (int part = 0; part < parts; part++) {
+            // SparseRowsCalls.firstPosition: the same ranges of ids as the sparse update of these rows.
+            Arg.Span from = new Arg.Span(k, (Arg.Count) Arg.constant(1), part, parts, false);
+            split.add(List.of(KernelCalls.invokes(new Invocation(emitted.kernel(), RowsKernel.class, "run", object(src), Arg.constant(0),
+                    object(indices), from, new Arg.Span(k, (Arg.Count) Arg.constant(1), part, parts, true), new Arg.Null(Object.class),
+                    object(id), from.times(inner), new Arg.Null(int[].class)), "gather_" + id + "_part" + part)));
         }
-
-        void run(StepThreads threads, Object src, Object indices, int n, Object dst) {
-            this.src = src;
-            this.indices = indices;
-            this.n = n;
-            this.dst = dst;
-            threads.run(parts, this);
-        }
-
-        @Override public void accept(int p) {
-            int from = SparseRowsCalls.firstPosition(p, parts, n), to = SparseRowsCalls.firstPosition(p + 1, parts, n);
-            if (to > from) kernel.run(src, 0, indices, from, to - from, null, dst, from * inner, null);
-        }
+        // A part reports a bad index at its position within the part: the whole list, checked again before anything
+        // is written, reports it at its position in the list, as one thread does.
+        StepWriter.Action one = KernelCalls.invokes(whole, "gather_" + id);
+        c.choose(KernelCalls.below(new Sz(count.c() * inner, count.p()), SparseRowsCalls.PARALLEL_ELEMENTS), List.of(one),
+                List.of(new StepWriter.Action.Fork(split, List.of(one))));
     }
 
     static void scatterAdd(KernelCalls c, Node n, Op.ScatterAdd s) {

@@ -13,7 +13,10 @@ import descent.compiler.emit.SoftmaxKernel;
 import descent.compiler.emit.SoftmaxSparseXentKernel;
 import descent.compiler.emit.SoftmaxXentKernel;
 import descent.compiler.ir.Node;
+import descent.compiler.emit.StepWriter;
 import descent.runtime.DType;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * softmax, log_softmax and the two cross entropies as calls of generated {@link SoftmaxEmitter} kernels:
@@ -36,8 +39,8 @@ final class SoftmaxCalls {
         SoftmaxKernel k = Kernels.get("softmax " + classes + log, () -> SoftmaxEmitter.softmax(classes, log));
         int id = n.id(), x = n.input(0);
         c.out(id);
-        byRows(c, rows, classes, (buf, from, to) -> k.run((float[]) buf[x], from * classes, (float[]) buf[id], from * classes, to - from),
-                new Invocation(k, SoftmaxKernel.class, "run", floats(x), constant(0), floats(id), constant(0), count(rows)));
+        byRows(c, rows, classes, new Invocation(k, SoftmaxKernel.class, "run", floats(x), constant(0), floats(id), constant(0), count(rows)),
+                classes, classes);
     }
 
     static void xent(KernelCalls c, Node n) {
@@ -50,10 +53,8 @@ final class SoftmaxCalls {
         Sz rows = c.size(z).perRow(classes);
         SoftmaxXentKernel kx = Kernels.get("xent " + classes, () -> SoftmaxEmitter.xent(classes));
         c.out(id);
-        byRows(c, rows, classes, (buf, from, to) -> kx.run((float[]) buf[l], from * classes, (float[]) buf[z], from * classes,
-                (float[]) buf[id], from, to - from),
-                new Invocation(kx, SoftmaxXentKernel.class, "run", floats(l), constant(0), floats(z), constant(0), floats(id), constant(0),
-                        count(rows)));
+        byRows(c, rows, classes, new Invocation(kx, SoftmaxXentKernel.class, "run", floats(l), constant(0), floats(z), constant(0),
+                floats(id), constant(0), count(rows)), classes, classes, 1);
     }
 
     static void sparseXent(KernelCalls c, Node n) {
@@ -71,17 +72,14 @@ final class SoftmaxCalls {
             SoftmaxSparseXentKernel kx = Kernels.get("sxent+softmax " + classes + lng, () -> SoftmaxEmitter.sparseXentWithSoftmax(classes, lng));
             c.out(id);
             c.out(probs);
-            byRows(c, rows, classes, (buf, from, to) -> kx.run(buf[l], from, (float[]) buf[z], from * classes, (float[]) buf[id], from,
-                    (float[]) buf[probs], from * classes, to - from),
-                    new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0), floats(z),
-                            constant(0), floats(id), constant(0), floats(probs), constant(0), count(rows)));
+            byRows(c, rows, classes, new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0),
+                    floats(z), constant(0), floats(id), constant(0), floats(probs), constant(0), count(rows)), 1, classes, 1, classes);
             return;
         }
         SoftmaxSparseXentKernel kx = Kernels.get("sxent " + classes + lng, () -> SoftmaxEmitter.sparseXent(classes, lng));
         c.out(id);
-        byRows(c, rows, classes, (buf, from, to) -> kx.run(buf[l], from, (float[]) buf[z], from * classes, (float[]) buf[id], from, to - from),
-                new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0), floats(z),
-                        constant(0), floats(id), constant(0), count(rows)));
+        byRows(c, rows, classes, new Invocation(kx, SoftmaxSparseXentKernel.class, "run", new Arg.Slot(l, Object.class), constant(0),
+                floats(z), constant(0), floats(id), constant(0), count(rows)), 1, classes, 1);
     }
 
     /**
@@ -91,64 +89,33 @@ final class SoftmaxCalls {
      */
     static final int PARALLEL_ELEMENTS = 512;
 
-    /** A kernel call over rows [from, to) of the node's rows. */
-    @FunctionalInterface
-    private interface RowRange {
-        void run(Object[] buf, int from, int to);
-    }
-
     /**
-     * Appends a call of {@code range} over all rows (on one thread, {@code whole}: the same call written out), split over the threads from {@link #PARALLEL_ELEMENTS} logits
-     * on. A part that fails (a label out of range) reports its position within the part; the whole call, which
+     * Appends {@code whole}, a call over all rows whose arguments are, in order, arrays each followed by its offset,
+     * then the row count; split over the threads by ranges of rows from {@link #PARALLEL_ELEMENTS} logits on, part p
+     * the same call with offsets at its first row (times {@code perRow}, each array's elements per row) and its row
+     * count. A part that fails (a label out of range) reports its position within the part; the whole call, which
      * checks every label before it writes, then runs again on this thread to report it within the batch.
      */
-    private static void byRows(KernelCalls c, Sz rows, int classes, RowRange range, Invocation whole) {
+    private static void byRows(KernelCalls c, Sz rows, int classes, Invocation whole, int... perRow) {
         int parts = c.threads.threads();
         if (parts == 1) {
             c.invoke(whole);
             return;
         }
-        int holder = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            int r = rows.at(b);
-            if ((long) r * classes < PARALLEL_ELEMENTS || r < parts) {
-                range.run(buf, 0, r);
-                return;
-            }
-            Object[] h = (Object[]) buf[holder];
-            RowParts ps = (RowParts) h[0];
-            if (ps == null) h[0] = ps = new RowParts(range, parts);
-            try {
-                ps.run(c.threads, buf, r);
-            } catch (descent.runtime.DescentException e) {
-                range.run(buf, 0, r);
-                throw e;
-            }
-        });
-    }
-
-    /** One thread's view of a call split by rows (kept in a per-thread slot: no allocation per call). */
-    private static final class RowParts implements java.util.function.IntConsumer {
-        private final RowRange range;
-        private final int parts;
-        private Object[] buf;
-        private int rows;
-
-        RowParts(RowRange range, int parts) {
-            this.range = range;
-            this.parts = parts;
+        Arg.Count count = count(rows);
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        String label = whole.type().getSimpleName();
+        for (int p = 0; p < parts; p++) {
+            Arg.Span from = new Arg.Span(count, (Arg.Count) constant(1), p, parts, false);
+            List<Arg> args = new ArrayList<>(whole.args());
+            for (int a = 0; a < perRow.length; a++) args.set(2 * a + 1, from.times(perRow[a]));
+            args.set(args.size() - 1, new Arg.Span(count, (Arg.Count) constant(1), p, parts, true));
+            split.add(List.of(KernelCalls.invokes(new Invocation(whole.kernel(), whole.type(), whole.method(), args), label + "_part" + p)));
         }
-
-        void run(StepThreads threads, Object[] buf, int rows) {
-            this.buf = buf;
-            this.rows = rows;
-            threads.run(parts, this);
-        }
-
-        @Override public void accept(int p) {
-            int from = (int) ((long) rows * p / parts), to = (int) ((long) rows * (p + 1) / parts);
-            if (to > from) range.run(buf, from, to);
-        }
+        StepWriter.Action one = KernelCalls.invokes(whole, label);
+        StepWriter.Test small = new StepWriter.Test.Any(List.of(KernelCalls.below(new Sz(rows.c() * classes, rows.p()), PARALLEL_ELEMENTS),
+                KernelCalls.below(rows, parts)));
+        c.choose(small, List.of(one), List.of(new StepWriter.Action.Fork(split, List.of(one))));
     }
 
     /** An f64 softmax-family node: a scalar kernel bitwise the interpreter's ({@link SoftmaxF64Emitter}). */
@@ -161,7 +128,7 @@ final class SoftmaxCalls {
                 doubles(logits), doubles(id), count(rows)));
     }
 
-    private static Arg count(Sz rows) { return new Arg.Count(rows.c(), rows.p()); }
+    private static Arg.Count count(Sz rows) { return new Arg.Count(rows.c(), rows.p()); }
 
     /** The size of the last axis of {@code node}. */
     private static int classes(KernelCalls c, int node) {

@@ -1,11 +1,17 @@
 package descent.compiler.backend;
 
+import descent.compiler.emit.CopyKernel;
 import descent.compiler.emit.ElementwiseEmitter;
 import descent.compiler.emit.ElementwiseKernel;
 import descent.compiler.emit.FusedExpr;
+import descent.compiler.emit.IndexKernel;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.StepWriter;
 import descent.compiler.emit.RowsSupport;
 import descent.compiler.lower.Kernel;
 import descent.runtime.DType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -49,43 +55,49 @@ final class SparseRowsCalls {
         boolean longIds = c.g.type(indices).dtype() == DType.I64;
         Sz count = c.size(indices);
         Sz stateSize = c.size(variable[0]);
-        int inSlot = c.buffers.holder(inputs, true), outSlot = c.buffers.holder(outputs, true);
-        int inOffSlot = c.buffers.scratch(DType.I32, new Sz(inputs, 0)), outOffSlot = c.buffers.scratch(DType.I32, new Sz(outputs, 0));
         int idSlot = longIds ? c.buffers.scratch(DType.I32, count) : -1;
-        int rowsChecked = stateRows;
-        int parts = c.threads.threads(), partSlot = c.buffers.holder(1, false);
-        c.call((buf, step, b) -> {
-            float[][] in = (float[][]) buf[inSlot], out = (float[][]) buf[outSlot];
-            for (int i = 0; i < inputs; i++) in[i] = (float[]) buf[source[i]];
-            float[] m = (float[]) buf[mask];
-            int n = count.at(b);
-            int[] ids;
-            if (longIds) {
-                long[] wide = (long[]) buf[indices];
-                ids = (int[]) buf[idSlot];
-                for (int p = 0; p < n; p++) ids[p] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, wide[p]));
+        int parts = c.threads.threads();
+        // The indices are checked first, so a bad one fails the call before any row is stored.
+        c.invoke(new Invocation(new CheckedIds(stateRows), IndexKernel.class, "run", new Arg.Slot(indices, Object.class),
+                Arg.floats(mask), new Arg.Count(count.c(), count.p()), longIds ? new Arg.Slot(idSlot, int[].class) : new Arg.Null(int[].class)));
+        for (int o = 0; o < outputs; o++) {
+            c.invoke(new Invocation(RowsCalls.CopyApart.INSTANCE, CopyKernel.class, "run", new Arg.Slot(variable[o], Object.class),
+                    new Arg.Slot(scatter[o], Object.class), new Arg.Count(stateSize.c(), stateSize.p())));
+        }
+        Arg.Count n = new Arg.Count(count.c(), count.p());
+        Arg ids = new Arg.Slot(longIds ? idSlot : indices, int[].class);
+        String label = "rows_" + indices;
+        List<List<StepWriter.Action>> split = new ArrayList<>();
+        for (int p = parts == 1 ? 1 : 0; p <= parts; p++) {
+            // Part p: positions [firstPosition(p), firstPosition(p + 1)); its own holders, as parts run at once.
+            Arg from = p == parts ? Arg.constant(0) : new Arg.Span(n, (Arg.Count) Arg.constant(1), p, parts, false);
+            Arg to = p == parts ? n : new Arg.Span(n, (Arg.Count) Arg.constant(1), p + 1, parts, false);
+            StepWriter.Action call = KernelCalls.invokes(new Invocation(kernel, ElementwiseKernel.class, "runRows",
+                    new Arg.Gathered(c.buffers.holder(inputs, true), source, float[][].class), new Arg.Ints(new int[inputs]),
+                    new Arg.Gathered(c.buffers.holder(outputs, true), scatter, float[][].class), new Arg.Ints(new int[outputs]),
+                    ids, Arg.floats(mask), from, to, Arg.constant(width)), p == parts ? label : label + "_part" + p);
+            if (p < parts) split.add(List.of(call));
+            else if (parts == 1) c.invoke(((StepWriter.Action.Invoke) call).invocation());
+            else c.choose(KernelCalls.below(new Sz(count.c() * width, count.p()), PARALLEL_ELEMENTS), List.of(call),
+                    List.of(new StepWriter.Action.Fork(split)));
+        }
+    }
+
+    /** Checks the listed ids against the fewest rows of the group's variables (and narrows long ids). */
+    record CheckedIds(int rows) implements IndexKernel {
+        @Override public void run(Object indices, float[] m, int n, int[] ints) {
+            if (indices instanceof long[] wide) {
+                for (int p = 0; p < n; p++) ints[p] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, wide[p]));
                 for (int p = 0; p < n; p++) {
-                    if (m[p] != 0 && (wide[p] < 0 || wide[p] >= rowsChecked)) throw RowsSupport.outOfRange("gather", wide[p], p, rowsChecked);
+                    if (m[p] != 0 && (wide[p] < 0 || wide[p] >= rows)) throw RowsSupport.outOfRange("gather", wide[p], p, rows);
                 }
             } else {
-                ids = (int[]) buf[indices];
+                int[] ids = (int[]) indices;
                 for (int p = 0; p < n; p++) {
-                    if (m[p] != 0 && (ids[p] < 0 || ids[p] >= rowsChecked)) throw RowsSupport.outOfRange("gather", ids[p], p, rowsChecked);
+                    if (m[p] != 0 && (ids[p] < 0 || ids[p] >= rows)) throw RowsSupport.outOfRange("gather", ids[p], p, rows);
                 }
             }
-            for (int o = 0; o < outputs; o++) {
-                out[o] = (float[]) buf[scatter[o]];
-                if (out[o] != buf[variable[o]]) System.arraycopy((float[]) buf[variable[o]], 0, out[o], 0, stateSize.at(b));
-            }
-            if (parts == 1 || (long) n * width < PARALLEL_ELEMENTS) {
-                kernel.runRows(in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, 0, n, width);
-                return;
-            }
-            Object[] h = (Object[]) buf[partSlot];
-            Parts ps = (Parts) h[0];
-            if (ps == null) h[0] = ps = new Parts(kernel, parts, width);
-            ps.run(c.threads, in, (int[]) buf[inOffSlot], out, (int[]) buf[outOffSlot], ids, m, n);
-        });
+        }
     }
 
     /**
@@ -99,36 +111,4 @@ final class SparseRowsCalls {
 
     /** The first position of range {@code p} of {@code parts} over {@code n} positions (the lookup's ranges too). */
     static int firstPosition(int p, int parts, int n) { return (int) ((long) n * p / parts); }
-
-    /** One thread's view of a split row loop (kept in a per-thread slot, so a call allocates nothing). */
-    private static final class Parts implements java.util.function.IntConsumer {
-        private final ElementwiseKernel kernel;
-        private final int parts, width;
-        private float[][] in, out;
-        private int[] inOff, outOff, ids;
-        private float[] mask;
-        private int n;
-
-        Parts(ElementwiseKernel kernel, int parts, int width) {
-            this.kernel = kernel;
-            this.parts = parts;
-            this.width = width;
-        }
-
-        void run(StepThreads threads, float[][] in, int[] inOff, float[][] out, int[] outOff, int[] ids, float[] mask, int n) {
-            this.in = in;
-            this.inOff = inOff;
-            this.out = out;
-            this.outOff = outOff;
-            this.ids = ids;
-            this.mask = mask;
-            this.n = n;
-            threads.run(parts, this);
-        }
-
-        @Override public void accept(int p) {
-            int from = firstPosition(p, parts, n), to = firstPosition(p + 1, parts, n);
-            if (to > from) kernel.runRows(in, inOff, out, outOff, ids, mask, from, to, width);
-        }
-    }
 }

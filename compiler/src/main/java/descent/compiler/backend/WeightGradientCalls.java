@@ -1,6 +1,12 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.EmittedMatmul;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
+import descent.compiler.emit.MatmulKernel;
+import descent.compiler.emit.StepWriter;
+import java.util.ArrayList;
+import java.util.List;
 import descent.compiler.emit.MatmulEpilogue;
 import descent.compiler.emit.MatmulEmitter;
 import descent.compiler.emit.MatmulShape;
@@ -16,98 +22,51 @@ final class WeightGradientCalls {
     /**
      * The threshold for weight gradients (Aᵀ·B over the batch, split by rows of C = rows of W): each core
      * writes its own rows of the gradient, and the update of those rows follows on the same core
-     * ({@link #rowsSplitLastCall}). MLP 784-128-10: its 784×64×128 weight gradient 116 → 76 µs. The same as
+     * ({@link #splitsAt}). MLP 784-128-10: its 784×64×128 weight gradient 116 → 76 µs. The same as
      * {@link SplitKMatmul#SPLIT_K_MACS}: a layer's forward product X·W and its weight gradient Xᵀ·dZ have the same number of
      * multiply-adds, so both split, or neither, at any batch size.
      */
     static final long PARALLEL_MACS_WEIGHT_GRADIENT = 1 << 21;
 
     /**
-     * A weight gradient through {@link TransposedParts}, at the batch size of each call ({@code k} &lt; 0) or at
-     * {@code k}. Its holder slot is registered with {@code c.rowSplits} under C's node, so the update that reads C
-     * can split by the same rows exactly when this product did ({@link #rowsSplitLastCall}).
+     * A weight gradient at the batch size of each call ({@code k} &lt; 0) or at {@code k}: whole below
+     * {@link #PARALLEL_MACS_WEIGHT_GRADIENT} multiply-adds, else split by rows of C, one block of rows per thread
+     * ({@link RowBlocks}), each reading a column block of A (stored batch × rows) in place, rows of A {@code rows}
+     * apart — bitwise the unsplit product. Its multiply-adds are registered with {@code c.rowSplits} under C's node,
+     * so the update that reads C splits by the same rows exactly when this product does
+     * ({@link #splitsAt}). The kernels take the batch as an argument (asked for once, now), and their packing
+     * scratch is a planned buffer per part that grows with the batch.
      */
     static void parts(KernelCalls c, int rows, int k, int cols, boolean tb, MatmulEpilogue epi, int x, int y, int bias, int id) {
-        int holder = c.buffers.holder(1, false);
-        c.rowSplits.put(id, holder);
-        // The kernels take the batch as an argument: the whole product's and each part's, asked for once, now.
+        Sz macs = k < 0 ? new Sz((long) rows * cols, 1) : new Sz((long) rows * k * cols, 0);
+        c.rowSplits.put(id, macs);
         int parts = c.threads.threads();
-        EmittedMatmul whole = weightGradient(rows, cols, tb, epi, rows);
-        EmittedMatmul[] kernels = new EmittedMatmul[parts];
+        String label = "matmul_" + id;
+        List<List<StepWriter.Action>> split = new ArrayList<>();
         for (int p = 0; p < parts; p++) {
-            int n = RowBlocks.rowsOf(p, parts, rows);
-            kernels[p] = n == 0 ? null : weightGradient(n, cols, tb, epi, rows);
+            int n = RowBlocks.rowsOf(p, parts, rows), from = RowBlocks.firstRow(p, parts, rows);
+            split.add(n == 0 ? List.<StepWriter.Action>of() : List.of(KernelCalls.invokes(call(c, weightGradient(n, cols, tb, epi, rows), k, x, from, y, id,
+                    from * cols, bias), label + "_rows" + p)));
         }
-        c.call((buf, step, b) -> {
-            Object[] h = (Object[]) buf[holder];
-            TransposedParts ps = (TransposedParts) h[0];
-            if (ps == null) h[0] = ps = new TransposedParts(whole, kernels, rows, cols, x, y, bias, id);
-            ps.run(c.threads, buf, k < 0 ? b : k);
-        });
+        List<StepWriter.Action> whole = List.of(KernelCalls.invokes(call(c, weightGradient(rows, cols, tb, epi, rows), k, x, 0, y, id, 0, bias),
+                label));
+        c.choose(KernelCalls.below(macs, PARALLEL_MACS_WEIGHT_GRADIENT), whole, List.of(new StepWriter.Action.Fork(split)));
     }
 
     /** {@code s}, or a new array when it is shorter than {@code floats} (null while nothing is needed): scratch that only grows. */
     static float[] grown(float[] s, int floats) { return floats > 0 && (s == null || s.length < floats) ? new float[floats] : s; }
 
-    /** Whether the weight gradient whose holder is {@code buf[holder]} split its rows over the threads in its last call here. */
-    static boolean rowsSplitLastCall(Object[] buf, int holder) {
-        Object ps = ((Object[]) buf[holder])[0];
-        return ps instanceof TransposedParts t && t.splitLast;
-    }
+    /** The test under which a weight gradient of {@code macs} multiply-adds ({@code c.rowSplits}) splits by rows. */
+    static StepWriter.Test splitsAt(Sz macs) { return new StepWriter.Test.Not(KernelCalls.below(macs, PARALLEL_MACS_WEIGHT_GRADIENT)); }
 
-    /**
-     * A weight gradient, C = Aᵀ·B contracted over the batch, split by rows of C: a row block of C reads a column
-     * block of A (stored batch × rows), which its kernel reads in place, rows of A {@code rows} apart. Bitwise the
-     * unsplit product, like the row splits above. One instance per thread (kept in a buffer slot); its kernels take
-     * the batch as an argument and are looked up once, and scratch only grows, so a warm call allocates nothing.
-     */
-    private static final class TransposedParts implements java.util.function.IntConsumer {
-        private final int parts, rows, cols, x, y, bias, id;
-        private final EmittedMatmul whole;
-        private final EmittedMatmul[] kernels;
-        private final float[][] scratch;
-        private float[] wholeScratch;
-        private int batch = -1;
-        private Object[] buf;
-        /** Whether the last call split the rows over the threads (read by the update of the same rows). */
-        private boolean splitLast;
-
-        TransposedParts(EmittedMatmul whole, EmittedMatmul[] kernels, int rows, int cols, int x, int y, int bias, int id) {
-            this.parts = kernels.length;
-            this.whole = whole;
-            this.kernels = kernels;
-            this.rows = rows;
-            this.cols = cols;
-            this.x = x;
-            this.y = y;
-            this.bias = bias;
-            this.id = id;
-            this.scratch = new float[parts][];
-        }
-
-        void run(StepThreads threads, Object[] buf, int b) {
-            if (b != batch) {
-                // Scratch only grows, so going back to an earlier batch allocates nothing.
-                wholeScratch = grown(wholeScratch, whole.scratchFloats(b));
-                for (int p = 0; p < parts; p++) if (kernels[p] != null) scratch[p] = grown(scratch[p], kernels[p].scratchFloats(b));
-                batch = b;
-            }
-            splitLast = (long) rows * b * cols >= PARALLEL_MACS_WEIGHT_GRADIENT;
-            if (!splitLast) {
-                whole.kernel().run((float[]) buf[x], 0, (float[]) buf[y], 0, (float[]) buf[id], 0, batch, wholeScratch,
-                        bias < 0 ? null : (float[]) buf[bias], 0);
-                return;
-            }
-            this.buf = buf;
-            threads.run(parts, this);
-        }
-
-        @Override public void accept(int p) {
-            int from = RowBlocks.firstRow(p, parts, rows), n = RowBlocks.rowsOf(p, parts, rows);
-            if (n == 0) return;
-            kernels[p].kernel().run((float[]) buf[x], from, (float[]) buf[y], 0, (float[]) buf[id], from * cols, batch, scratch[p],
-                    bias < 0 ? null : (float[]) buf[bias], 0);
-        }
+    /** A call of {@code e} (rows of C from A's column {@code xOff}, into C at {@code cOff}) at k, or at the batch when k &lt; 0. */
+    private static Invocation call(KernelCalls c, EmittedMatmul e, int k, int x, int xOff, int y, int id, int cOff, int bias) {
+        int scratch = e.scratchFloats() == 0 ? -1 : c.buffers.scratch(DType.F32, k < 0 ? new Sz(e.scratchFloats(), 1)
+                : new Sz(e.scratchFloats(k), 0));
+        return new Invocation(e.kernel(), MatmulKernel.class, "run", Arg.floats(x), Arg.constant(xOff), Arg.floats(y), Arg.constant(0),
+                Arg.floats(id), Arg.constant(cOff), k < 0 ? Arg.batch() : Arg.constant(k),
+                scratch < 0 ? new Arg.Null(float[].class) : Arg.floats(scratch),
+                bias < 0 ? new Arg.Null(float[].class) : Arg.floats(bias), Arg.constant(0));
     }
 
     /**

@@ -38,6 +38,39 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
             }
         }
 
+        /**
+         * Part {@code part} of {@code parts} of a range of {@code length} elements cut into whole units of {@code unit}
+         * elements (the last may be short), the units shared out evenly in order: where the part starts
+         * ({@link StepWriter#spanFrom}), or with {@code ofLength} how many elements it has ({@link StepWriter#spanLength});
+         * times {@code scale}.
+         */
+        record Span(Count length, Count unit, int part, int parts, boolean ofLength, int scale) implements Arg {
+            public Span {
+                // Part `parts` starts where the range ends (so a part's end is the next part's start).
+                if (part < 0 || part > parts || part == parts && ofLength || scale < 1) {
+                    throw new IllegalArgumentException("part " + part + " of " + parts + " ×" + scale);
+                }
+            }
+
+            public Span(Count length, Count unit, int part, int parts, boolean ofLength) { this(length, unit, part, parts, ofLength, 1); }
+
+            /** This value times {@code factor} (an offset in elements of rows that many elements long). */
+            public Span times(int factor) { return new Span(length, unit, part, parts, ofLength, Math.multiplyExact(scale, factor)); }
+        }
+
+        /**
+         * The int[] {@code buf[slot]}, its element i first set to where part {@code from} starts where {@code full[i]}
+         * is 1 and to 0 elsewhere: a part's offsets into the arrays of a kernel that also reads rows and scalars.
+         */
+        record Offsets(int slot, Ints full, Span from) implements Arg {}
+
+        /**
+         * The float[] {@code buf[slot]}, first replaced by a new one of {@code floats} elements when it is shorter (or
+         * null): scratch that grows to the largest size a call has needed ({@link StepWriter#grown}), for what only
+         * some batch sizes need.
+         */
+        record Grown(int slot, Count floats) implements Arg {}
+
         /** The step number (global_step's value as the step began), a long. */
         record Step() implements Arg {}
 
@@ -91,6 +124,9 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
             case Arg.Count c -> int.class;
             case Arg.Null n -> n.type();
             case Arg.Step s -> long.class;
+            case Arg.Span s -> int.class;
+            case Arg.Grown g -> float[].class;
+            case Arg.Offsets o -> int[].class;
             case Arg.Gathered g -> g.type();
             case Arg.Ints i -> int[].class;
         }).toArray(Class<?>[]::new);

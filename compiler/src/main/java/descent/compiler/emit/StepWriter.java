@@ -9,6 +9,7 @@ import java.util.Map;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -64,12 +65,19 @@ public final class StepWriter implements Opcodes {
          * One piece of work split into parts that the session's threads run at once ({@link StepHooks#fork}); each
          * part's actions run in order on one thread, and the step goes on when every part is done. Parts hold
          * kernel calls, moves, choices and forks, never writes (which the hooks undo on failure in step order).
+         * When a part fails with a {@code DescentException} (a bad index, say), {@code onFailure} runs on the calling
+         * thread before it is rethrown: the whole work again, which reports the error as one thread would (at its
+         * position in the whole batch, not within the part).
          */
-        record Fork(List<List<Action>> parts) implements Action {
+        record Fork(List<List<Action>> parts, List<Action> onFailure) implements Action {
             public Fork {
                 parts = parts.stream().map(List::copyOf).toList();
+                onFailure = List.copyOf(onFailure);
                 for (List<Action> part : parts) for (Action a : part) checkInPart(a);
+                for (Action a : onFailure) checkInPart(a);
             }
+
+            public Fork(List<List<Action>> parts) { this(parts, List.of()); }
         }
 
         /** {@code then} where {@code test} holds at the run's batch size, else {@code otherwise}. */
@@ -122,6 +130,8 @@ public final class StepWriter implements Opcodes {
      * its name, its class-data index), so 4,000 actions stay far from the pool's 65,535.
      */
     static final int PER_METHOD = 400, METHOD_BYTES = 6000, PER_CLASS = 4000;
+    /** A choice's branch of more bytes than this goes into methods of its own. */
+    static final int INLINE_BRANCH_BYTES = 600;
     /** Holders of more arrays than this are filled by {@link #gather}, not by a store per array. */
     static final int GATHER_UNROLLED = 16;
     private static final String NAME = "descent/compiler/emit/GeneratedStep";
@@ -132,7 +142,7 @@ public final class StepWriter implements Opcodes {
     private static final Handle BOOTSTRAP = new Handle(H_INVOKESTATIC, Type.getInternalName(StepWriter.class), "constant",
             "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
     /** The locals of every method that runs actions: {@code this}, then run's arguments. */
-    private static final int H = 1, CTX = 2, BUF = 3, STEP = 4, B = 6;
+    private static final int H = 1, CTX = 2, BUF = 3, STEP = 4, B = 6, FAILURE = 7;
 
     private StepWriter() {}
 
@@ -154,6 +164,30 @@ public final class StepWriter implements Opcodes {
         byte[] bytes(String description, java.util.function.Supplier<byte[]> generate);
 
         ClassSource GENERATE = (description, generate) -> generate.get();
+    }
+
+    /** Where part {@code part} of {@code parts} of {@code length} elements in units of {@code unit} starts ({@link Invocation.Arg.Span}). */
+    public static int spanFrom(int length, int unit, int part, int parts) {
+        long u = Math.max(1, unit), units = (length + u - 1) / u;
+        return (int) Math.min(length, units * part / parts * u);
+    }
+
+    /** How many elements that part has. */
+    public static int spanLength(int length, int unit, int part, int parts) {
+        return spanFrom(length, unit, part + 1, parts) - spanFrom(length, unit, part, parts);
+    }
+
+    /** {@code offsets} with element i set to {@code from} where {@code full[i]} is 1, else to 0 ({@link Invocation.Arg.Offsets}). */
+    public static int[] offsets(int[] offsets, int[] full, int from) {
+        for (int i = 0; i < offsets.length; i++) offsets[i] = full[i] * from;
+        return offsets;
+    }
+
+    /** {@code buf[slot]}, replaced by a new float[floats] first when it is shorter ({@link Invocation.Arg.Grown}). */
+    public static float[] grown(Object[] buf, int slot, int floats) {
+        float[] a = (float[]) buf[slot];
+        if (a == null || a.length < floats) buf[slot] = a = new float[floats];
+        return a;
     }
 
     /** Fills {@code holder} with {@code buf[slots[i]]}: a large gathered argument ({@link #GATHER_UNROLLED}). */
@@ -199,7 +233,7 @@ public final class StepWriter implements Opcodes {
         int n = 0;
         for (Action a : actions) {
             n += switch (a) {
-                case Action.Fork f -> 1 + f.parts().stream().mapToInt(StepWriter::forks).sum();
+                case Action.Fork f -> 1 + f.parts().stream().mapToInt(StepWriter::forks).sum() + forks(f.onFailure());
                 case Action.Choose c -> forks(c.then()) + forks(c.otherwise());
                 default -> 0;
             };
@@ -233,6 +267,10 @@ public final class StepWriter implements Opcodes {
                         for (List<Action> part : f.parts()) {
                             sb.append(indent).append(" part\n");
                             describe(sb, part, indent + "  ");
+                        }
+                        if (!f.onFailure().isEmpty()) {
+                            sb.append(indent).append(" on failure\n");
+                            describe(sb, f.onFailure(), indent + "  ");
                         }
                     }
                     case Action.Choose c -> {
@@ -323,17 +361,38 @@ public final class StepWriter implements Opcodes {
             this.data = data;
         }
 
+        /** Methods still to write: fork parts and large branches, met while writing others. */
+        private final java.util.ArrayDeque<Runnable> pending = new java.util.ArrayDeque<>();
+        private int branches;
+
         void write() {
             sequence("run", ACC_PUBLIC | ACC_FINAL, "part", chunk.actions(), true);
-            // Parts may hold forks of their own, which add to the list as they are written.
-            for (int f = 0; f < forks.size(); f++) {
-                List<List<Action>> parts = forks.get(f).parts();
-                for (int p = 0; p < parts.size(); p++) {
-                    String name = "fork" + f + "_" + p;
-                    sequence(name, ACC_PRIVATE, name + "_", parts.get(p), false);
-                }
-            }
+            // Parts and branches may hold forks and branches of their own, which add to the queue as they are written.
+            while (!pending.isEmpty()) pending.removeFirst().run();
             if (!forks.isEmpty()) partDispatch();
+        }
+
+        /** Writes {@code actions} into method {@code name}, later (split as {@link #sequence} splits). */
+        private void later(String name, List<Action> actions) {
+            pending.addLast(() -> sequence(name, ACC_PRIVATE, name + "_", actions, false));
+        }
+
+        /** Calls method {@code name} with run's arguments. */
+        private static void callMethod(MethodVisitor mv, String name) {
+            mv.visitVarInsn(ALOAD, 0);
+            loadArguments(mv);
+            mv.visitMethodInsn(INVOKESPECIAL, NAME, name, RUN_DESC, false);
+        }
+
+        /** A branch's actions: inline when small, else in methods of their own (so no method outgrows its limit). */
+        private void branch(MethodVisitor mv, List<Action> actions) {
+            if (actions.stream().mapToInt(StepWriter::bytes).sum() <= INLINE_BRANCH_BYTES) {
+                for (Action t : actions) action(mv, t, -1);
+                return;
+            }
+            String name = "branch" + branches++;
+            later(name, actions);
+            callMethod(mv, name);
         }
 
         /**
@@ -352,11 +411,7 @@ public final class StepWriter implements Opcodes {
             }
             MethodVisitor mv = cw.visitMethod(access, name, RUN_DESC, null, null);
             mv.visitCode();
-            for (int p = 0; p < pieces; p++) {
-                mv.visitVarInsn(ALOAD, 0);
-                loadArguments(mv);
-                mv.visitMethodInsn(INVOKESPECIAL, NAME, piece + p, RUN_DESC, false);
-            }
+            for (int p = 0; p < pieces; p++) callMethod(mv, piece + p);
             finish(mv);
             for (int p = 0; p < pieces; p++) {
                 MethodVisitor pm = cw.visitMethod(ACC_PRIVATE, piece + p, RUN_DESC, null, null);
@@ -399,8 +454,14 @@ public final class StepWriter implements Opcodes {
                 case Action.None n -> { }
                 case Action.Fork f -> {
                     // hooks.fork(ctx, this, id, parts, buf, step, b): the parts run at once; back here when all are done.
-                    int id = chunk.firstFork() + forks.size();
+                    Label start = new Label(), end = new Label(),
+                            handler = new Label();
+                    // A try block is declared before its labels are visited.
+                    if (!f.onFailure().isEmpty()) mv.visitTryCatchBlock(start, end, handler, "descent/runtime/DescentException");
+                    mv.visitLabel(start);
+                    int local = forks.size(), id = chunk.firstFork() + local;
                     forks.add(f);
+                    for (int p = 0; p < f.parts().size(); p++) later("fork" + local + "_" + p, f.parts().get(p));
                     mv.visitVarInsn(ALOAD, H);
                     mv.visitVarInsn(ALOAD, CTX);
                     mv.visitVarInsn(ALOAD, 0);
@@ -410,15 +471,26 @@ public final class StepWriter implements Opcodes {
                     mv.visitVarInsn(LLOAD, STEP);
                     mv.visitVarInsn(ILOAD, B);
                     mv.visitMethodInsn(INVOKEINTERFACE, HOOKS, "fork", FORK_DESC, true);
+                    mv.visitLabel(end);
+                    if (!f.onFailure().isEmpty()) {
+                        Label after = new Label();
+                        mv.visitJumpInsn(GOTO, after);
+                        mv.visitLabel(handler);
+                        mv.visitVarInsn(ASTORE, FAILURE);
+                        branch(mv, f.onFailure());
+                        mv.visitVarInsn(ALOAD, FAILURE);
+                        mv.visitInsn(ATHROW);
+                        mv.visitLabel(after);
+                    }
                 }
                 case Action.Choose c -> {
-                    org.objectweb.asm.Label otherwise = new org.objectweb.asm.Label(), end = new org.objectweb.asm.Label();
+                    Label otherwise = new Label(), end = new Label();
                     test(mv, c.test());
                     mv.visitJumpInsn(IFEQ, otherwise);
-                    for (Action t : c.then()) action(mv, t, -1);
+                    branch(mv, c.then());
                     mv.visitJumpInsn(GOTO, end);
                     mv.visitLabel(otherwise);
-                    for (Action t : c.otherwise()) action(mv, t, -1);
+                    branch(mv, c.otherwise());
                     mv.visitLabel(end);
                 }
             }
@@ -428,7 +500,7 @@ public final class StepWriter implements Opcodes {
         private static void test(MethodVisitor mv, Test t) {
             switch (t) {
                 case Test.Below x -> {
-                    org.objectweb.asm.Label no = new org.objectweb.asm.Label(), done = new org.objectweb.asm.Label();
+                    Label no = new Label(), done = new Label();
                     mv.visitLdcInsn(x.c());
                     for (int p = 0; p < x.p(); p++) {
                         mv.visitVarInsn(ILOAD, B);
@@ -463,9 +535,9 @@ public final class StepWriter implements Opcodes {
         private void partDispatch() {
             MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "part", PART_DESC, null, null);
             mv.visitCode();
-            org.objectweb.asm.Label bad = new org.objectweb.asm.Label();
-            org.objectweb.asm.Label[] byFork = new org.objectweb.asm.Label[forks.size()];
-            for (int f = 0; f < byFork.length; f++) byFork[f] = new org.objectweb.asm.Label();
+            Label bad = new Label();
+            Label[] byFork = new Label[forks.size()];
+            for (int f = 0; f < byFork.length; f++) byFork[f] = new Label();
             mv.visitVarInsn(ILOAD, 1);
             push(mv, chunk.firstFork());
             mv.visitInsn(ISUB);
@@ -473,8 +545,8 @@ public final class StepWriter implements Opcodes {
             for (int f = 0; f < byFork.length; f++) {
                 mv.visitLabel(byFork[f]);
                 int parts = forks.get(f).parts().size();
-                org.objectweb.asm.Label[] byPart = new org.objectweb.asm.Label[parts];
-                for (int p = 0; p < parts; p++) byPart[p] = new org.objectweb.asm.Label();
+                Label[] byPart = new Label[parts];
+                for (int p = 0; p < parts; p++) byPart[p] = new Label();
                 mv.visitVarInsn(ILOAD, 2);
                 mv.visitTableSwitchInsn(0, parts - 1, bad, byPart);
                 for (int p = 0; p < parts; p++) {
@@ -531,9 +603,8 @@ public final class StepWriter implements Opcodes {
             case Action.Write w -> 1 + 1 + 3 + 5;
             case Action.None n -> 0;
             case Action.Move m -> 1 + 3 + 5 + 1;
-            case Action.Fork f -> 3 + 3 + 3 + 1 + 2 + 2 + 5;
-            case Action.Choose c -> bytes(c.test()) + 3 + 3 + c.then().stream().mapToInt(StepWriter::bytes).sum()
-                    + c.otherwise().stream().mapToInt(StepWriter::bytes).sum();
+            case Action.Fork f -> 3 + 3 + 3 + 1 + 2 + 2 + 5 + (f.onFailure().isEmpty() ? 0 : 3 + 2 + 2 + 1 + branchBytes(f.onFailure()));
+            case Action.Choose c -> bytes(c.test()) + 3 + 3 + branchBytes(c.then()) + branchBytes(c.otherwise());
             case Action.Invoke v -> {
                 int n = 3 + 5;
                 for (Invocation.Arg arg : v.invocation().args()) {
@@ -542,6 +613,9 @@ public final class StepWriter implements Opcodes {
                         case Invocation.Arg.Count c -> 3 + 5 * c.p() + 3;
                         case Invocation.Arg.Null x -> 1;
                         case Invocation.Arg.Step x -> 2;
+                        case Invocation.Arg.Span x -> spanBytes(x);
+                        case Invocation.Arg.Grown g -> 1 + 3 + 3 + 5 * g.floats().p() + 3 + 3;
+                        case Invocation.Arg.Offsets o -> 5 + 3 + 3 + spanBytes(o.from()) + 3;
                         case Invocation.Arg.Gathered g -> 8 + (g.slots().length > GATHER_UNROLLED ? 1 + 1 + 3 + 3
                                 : g.slots().length * (1 + 3 + 5 + 3 + 1));
                         case Invocation.Arg.Ints i -> 3;
@@ -551,6 +625,14 @@ public final class StepWriter implements Opcodes {
             }
         };
     }
+
+    /** A branch's bytes where it is written: its actions, or the call of the method that holds them. */
+    private static int branchBytes(List<Action> actions) {
+        int n = actions.stream().mapToInt(StepWriter::bytes).sum();
+        return n <= INLINE_BRANCH_BYTES ? n : 1 + 1 + 1 + 1 + 2 + 2 + 3;
+    }
+
+    private static int spanBytes(Invocation.Arg.Span s) { return 2 * (3 + 5 * Math.max(s.length().p(), s.unit().p()) + 3) + 3 + 3 + 3 + 6; }
 
     private static int bytes(Test t) {
         return switch (t) {
@@ -580,12 +662,16 @@ public final class StepWriter implements Opcodes {
                         constants.put(a, add(v.invocation().kernel()));
                         for (Invocation.Arg arg : v.invocation().args()) {
                             if (arg instanceof Invocation.Arg.Ints ints) shared.computeIfAbsent(ints, this::add);
+                            if (arg instanceof Invocation.Arg.Offsets o) shared.computeIfAbsent(o.full(), this::add);
                             if (arg instanceof Invocation.Arg.Gathered g && g.slots().length > GATHER_UNROLLED) {
                                 shared.computeIfAbsent(new Invocation.Arg.Ints(g.slots()), this::add);
                             }
                         }
                     }
-                    case Action.Fork f -> f.parts().forEach(this::collect);
+                    case Action.Fork f -> {
+                        f.parts().forEach(this::collect);
+                        collect(f.onFailure());
+                    }
                     case Action.Choose c -> {
                         collect(c.then());
                         collect(c.otherwise());
@@ -617,17 +703,20 @@ public final class StepWriter implements Opcodes {
                     slot(mv, s.slot());
                     if (s.type() != Object.class) mv.visitTypeInsn(CHECKCAST, Type.getInternalName(s.type()));
                 }
-                case Invocation.Arg.Count c when c.p() == 0 -> push(mv, (int) c.c());
-                case Invocation.Arg.Count c when c.p() == 1 && c.c() == 1 -> mv.visitVarInsn(ILOAD, B);
-                case Invocation.Arg.Count c -> {
-                    // As Sz.at: the product in a long, then an int or an ArithmeticException.
-                    mv.visitLdcInsn(c.c());
-                    for (int p = 0; p < c.p(); p++) {
-                        mv.visitVarInsn(ILOAD, B);
-                        mv.visitInsn(I2L);
-                        mv.visitInsn(LMUL);
-                    }
-                    mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "toIntExact", "(J)I", false);
+                case Invocation.Arg.Count c -> count(mv, c);
+                case Invocation.Arg.Span sp -> span(mv, sp);
+                case Invocation.Arg.Grown g -> {
+                    mv.visitVarInsn(ALOAD, BUF);
+                    push(mv, g.slot());
+                    count(mv, g.floats());
+                    mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(StepWriter.class), "grown", "([Ljava/lang/Object;II)[F", false);
+                }
+                case Invocation.Arg.Offsets o -> {
+                    slot(mv, o.slot());
+                    mv.visitTypeInsn(CHECKCAST, "[I");
+                    constant(mv, "ints" + o.full().values().length, int[].class, data.shared().get(o.full()));
+                    span(mv, o.from());
+                    mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(StepWriter.class), "offsets", "([I[II)[I", false);
                 }
                 case Invocation.Arg.Null n -> mv.visitInsn(ACONST_NULL);
                 case Invocation.Arg.Step s -> mv.visitVarInsn(LLOAD, STEP);
@@ -660,6 +749,34 @@ public final class StepWriter implements Opcodes {
             }
         }
         mv.visitMethodInsn(INVOKEINTERFACE, Type.getInternalName(v.type()), v.method(), v.descriptor(), true);
+    }
+
+    /** Pushes {@code c · b^p} as an int. */
+    private static void count(MethodVisitor mv, Invocation.Arg.Count c) {
+        if (c.p() == 0) push(mv, (int) c.c());
+        else if (c.p() == 1 && c.c() == 1) mv.visitVarInsn(ILOAD, B);
+        else {
+            // As Sz.at: the product in a long, then an int or an ArithmeticException.
+            mv.visitLdcInsn(c.c());
+            for (int p = 0; p < c.p(); p++) {
+                mv.visitVarInsn(ILOAD, B);
+                mv.visitInsn(I2L);
+                mv.visitInsn(LMUL);
+            }
+            mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "toIntExact", "(J)I", false);
+        }
+    }
+
+    private static void span(MethodVisitor mv, Invocation.Arg.Span s) {
+        count(mv, s.length());
+        count(mv, s.unit());
+        push(mv, s.part());
+        push(mv, s.parts());
+        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(StepWriter.class), s.ofLength() ? "spanLength" : "spanFrom", "(IIII)I", false);
+        if (s.scale() != 1) {
+            push(mv, s.scale());
+            mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "multiplyExact", "(II)I", false);
+        }
     }
 
     /** {@code buf[slot]}. */
