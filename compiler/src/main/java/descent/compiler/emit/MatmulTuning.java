@@ -19,8 +19,29 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
     }
 
     /**
-     * 8 rows × 2 vectors: 16 accumulators + 2 B vectors + 1 broadcast use 19 of AVX-512's 32 registers, and
-     * 16 independent FMA chains exceed latency × pipes. 6×4 and 12×2 measured the same within noise.
+     * Rows per micro-tile for {@code floats}-lane vectors: 8 where vectors are 512 bits wide (AVX-512, whose 32
+     * registers hold 8 × 2 = 16 accumulators + 2 B vectors + 1 broadcast; 16 independent FMA chains exceed latency
+     * × pipes; 6×4 and 12×2 measured the same within noise on Zen 4), 6 below (AVX2 has 16 registers: 6 × 2 = 12
+     * accumulators + 3; an 8×2 tile spills). Measured on Zen 3 (AVX2, FMA peak 77 GFLOP/s on one core, 2026-11-28,
+     * a throwaway harness timing each tile alternately, medians of 9 rounds): 512³ 8×2 39 → 6×2 63 GFLOP/s (5×2
+     * 55, 3×4 32), 64×784×128 41 → 60, 128×784×512 30 → 33, 64×128×10 23 → 24.
+     */
+    static int tileRows(int floats) { return floats >= 16 ? 8 : 6; }
+
+    /**
+     * Rows per micro-tile of a product whose A is read transposed (a weight gradient Aᵀ·B, its A stored batch ×
+     * rows): {@link #tileRows} where vectors are 512 bits wide, 4 below. On Zen 3 (AVX2, same harness, 784×64×128,
+     * the batch as k, whole and in 16-row blocks, runtime and static k, two runs each) 4×2 ran at 38–46 GFLOP/s
+     * against 34–38 for 8×2 and 30–35 for 6×2; in case b's step (one thread, per-kernel timers, two runs each
+     * alternating) its weight gradient with Adam inside took 364/422 µs with 4×2, 485/690 with 6×2, 581/690 with
+     * 8×2. These products are bound by something else than the FMA units (the specialised non-transposed
+     * 64×784×128 reaches 60 GFLOP/s), not yet found; a 4-row tile also divides the 8-row blocks of the splits
+     * and of the fused updates.
+     */
+    static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
+
+    /**
+     * {@link #tileRows} × 2 vectors.
      *
      * <p>A row-major B is read in place unless it outgrows the caches: its rows are 4n bytes apart, and
      * for a large power-of-two n the k rows of one column block crowd a few cache sets. Measured on
@@ -30,9 +51,10 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * B is ≥ 2 MiB, from 256 rows when it is ≥ 512 KiB, never when smaller.
      */
     public static MatmulTuning forShape(MatmulShape shape) {
-        if (shape.hasRuntimeK() || shape.hasRuntimeN()) return new MatmulTuning(8, 2, NEVER);   // they decide on their runtime dimension
+        int rows = shape.transposeA() ? transposedTileRows(MatmulEmitter.preferredLength()) : tileRows(MatmulEmitter.preferredLength());
+        if (shape.hasRuntimeK() || shape.hasRuntimeN()) return new MatmulTuning(rows, 2, NEVER);   // they decide on their runtime dimension
         long bBytes = 4L * shape.k() * shape.n();
         int packFrom = bBytes >= (2 << 20) ? 64 : bBytes >= (512 << 10) ? 256 : NEVER;
-        return new MatmulTuning(8, 2, packFrom);
+        return new MatmulTuning(rows, 2, packFrom);
     }
 }
