@@ -1,19 +1,19 @@
 package descent.compiler.backend;
 
-import descent.compiler.emit.EmittedMatmul;
-import descent.compiler.emit.Invocation;
-import descent.compiler.emit.Invocation.Arg;
-import descent.compiler.emit.MatmulKernel;
-import descent.compiler.emit.StepWriter;
-import descent.runtime.DType;
-import java.util.ArrayList;
+import descent.compiler.emit.BlocksKernel;
 import descent.compiler.emit.ElementwiseKernel;
+import descent.compiler.emit.EmittedMatmul;
 import descent.compiler.emit.FusedExpr;
 import descent.compiler.emit.InputKind;
+import descent.compiler.emit.Invocation;
+import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.MatmulEpilogue;
+import descent.compiler.emit.StepWriter;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
 import descent.compiler.lower.Kernel;
+import descent.runtime.DType;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -77,12 +77,14 @@ final class ProductUpdateCalls {
         }
         int most = 0;
         for (EmittedMatmul e : byHeight) if (e != null) most = Math.max(most, k < 0 ? e.scratchFloats() : e.scratchFloats(k));
-        Parts slots = new Parts(new int[parts], new int[parts], new int[parts], new int[parts]);
+        Parts slots = new Parts(new int[parts], new int[parts], new int[parts], new int[parts], new int[parts], new int[parts]);
         for (int p = 0; p < parts; p++) {
             slots.scratch[p] = most == 0 ? -1 : c.buffers.scratch(DType.F32, new Sz(most, k < 0 ? 1 : 0));
             slots.cBlock[p] = u.kept() ? -1 : c.buffers.lazy();
             slots.in[p] = c.buffers.holder(f.inputs().size(), true);
             slots.out[p] = c.buffers.holder(f.results().size(), true);
+            slots.inOff[p] = c.buffers.scratch(DType.I32, new Sz(f.inputs().size(), 0));
+            slots.outOff[p] = c.buffers.scratch(DType.I32, new Sz(f.results().size(), 0));
         }
         Spec spec = new Spec(rows, k, cols, n.input(0), n.input(1), u.product(), u.kept(),
                 f.inputs().stream().mapToInt(Integer::intValue).toArray(), f.results().stream().mapToInt(Integer::intValue).toArray(),
@@ -122,8 +124,8 @@ final class ProductUpdateCalls {
         return false;
     }
 
-    /** Per part: the slots of the product's scratch, C's block (lazy, -1 when C is kept) and the update's holders. */
-    private record Parts(int[] scratch, int[] cBlock, int[] in, int[] out) {}
+    /** Per part: the slots of the product's scratch, C's block (lazy, -1 when C is kept), the update's holders and offsets. */
+    private record Parts(int[] scratch, int[] cBlock, int[] in, int[] out, int[] inOff, int[] outOff) {}
 
     /**
      * What every call computes: C[rows, cols] = Aᵀ·B with A stored [k, rows] ({@code k} &lt; 0: the batch), then
@@ -134,37 +136,57 @@ final class ProductUpdateCalls {
     private record Spec(int rows, int k, int cols, int x, int y, int product, boolean kept, int[] inputs, int[] results,
                         List<InputKind> kinds, ElementwiseKernel update, EmittedMatmul[] byHeight, Parts slots, String label) {
         /**
-         * The calls over {@code split} parts (1: on the calling thread) in blocks of {@code block} rows of C: for each
-         * block the product's kernel, then the update's loop over the block. A part runs its blocks in order; each
-         * part has its own scratch, C block and holders, so parts running at once share nothing they write.
+         * The calls over {@code split} parts (1: on the calling thread) in blocks of {@code block} rows of C: one call
+         * per part of a {@link Blocks} loop, which runs each block's product then the update's loop over it. Each part
+         * has its own scratch, C block, holders and offsets, so parts running at once share nothing they write.
          */
         List<StepWriter.Action> blocks(int split, int block) {
+            int cIndex = -1;
+            int[] full = new int[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                if (inputs[i] == product) cIndex = i;
+                full[i] = kinds.get(i) == InputKind.FULL ? 1 : 0;
+            }
+            Blocks loop = new Blocks(block, cols, kept, cIndex, full, byHeight, update);
             List<List<StepWriter.Action>> parts = new ArrayList<>();
             for (int p = 0; p < split; p++) {
                 int from = RowBlocks.firstRow(p, split, rows), to = RowBlocks.firstRow(p + 1, split, rows);
-                List<StepWriter.Action> calls = new ArrayList<>();
-                for (int r = from; r < to; r += block) {
-                    int h = Math.min(block, to - r), at = r * cols, cAt = kept ? at : 0;
-                    Arg c = kept ? Arg.floats(product) : new Arg.Grown(slots.cBlock()[p], (Arg.Count) Arg.constant(Math.multiplyExact(h, cols)));
-                    calls.add(KernelCalls.invokes(new Invocation(byHeight[h].kernel(), MatmulKernel.class, "run", Arg.floats(x), Arg.constant(r),
-                            Arg.floats(y), Arg.constant(0), c, Arg.constant(cAt), k < 0 ? Arg.batch() : Arg.constant(k),
-                            slots.scratch()[p] < 0 ? new Arg.Null(float[].class) : Arg.floats(slots.scratch()[p]),
-                            new Arg.Null(float[].class), Arg.constant(0)), label + "_product"));
-                    int[] ins = new int[inputs.length], io = new int[inputs.length], oo = new int[results.length];
-                    for (int i = 0; i < ins.length; i++) {
-                        boolean isC = inputs[i] == product;
-                        ins[i] = isC && !kept ? slots.cBlock()[p] : inputs[i];
-                        io[i] = isC ? cAt : kinds.get(i) == InputKind.FULL ? at : 0;
-                    }
-                    java.util.Arrays.fill(oo, at);
-                    calls.add(KernelCalls.invokes(new Invocation(update, ElementwiseKernel.class, "run",
-                            new Arg.Gathered(slots.in()[p], ins, float[][].class), new Arg.Ints(io),
-                            new Arg.Gathered(slots.out()[p], results, float[][].class), new Arg.Ints(oo),
-                            Arg.constant(Math.multiplyExact(h, cols)), Arg.constant(cols)), label + "_update"));
+                if (to == from) {
+                    parts.add(List.of());
+                    continue;
                 }
-                parts.add(calls);
+                int[] ins = inputs.clone();
+                if (!kept) ins[cIndex] = slots.cBlock()[p];
+                // C's block grows (Grown) before the holder is filled from its slot: arguments load in order.
+                Arg c = kept ? Arg.floats(product)
+                        : new Arg.Grown(slots.cBlock()[p], (Arg.Count) Arg.constant(Math.multiplyExact(Math.min(block, to - from), cols)));
+                parts.add(List.of(KernelCalls.invokes(new Invocation(loop, BlocksKernel.class, "run", Arg.floats(x), Arg.floats(y), c,
+                        k < 0 ? Arg.batch() : Arg.constant(k),
+                        slots.scratch()[p] < 0 ? new Arg.Null(float[].class) : Arg.floats(slots.scratch()[p]),
+                        new Arg.Gathered(slots.in()[p], ins, float[][].class), new Arg.Slot(slots.inOff()[p], int[].class),
+                        new Arg.Gathered(slots.out()[p], results, float[][].class), new Arg.Slot(slots.outOff()[p], int[].class),
+                        Arg.constant(from), Arg.constant(to)), label + "_blocks")));
             }
             return split == 1 ? parts.getFirst() : List.of(new StepWriter.Action.Fork(parts));
+        }
+    }
+
+    /**
+     * The block loop of one part: for each block of at most {@code block} rows of C, the product's kernel for its
+     * height into C ({@code kept}: at the block's place in C; else at the start of the part's C block), then the
+     * update over the block, C read at the same place and the other full-shaped arrays at the block's place.
+     */
+    record Blocks(int block, int cols, boolean kept, int cIndex, int[] full, EmittedMatmul[] byHeight, ElementwiseKernel update)
+            implements BlocksKernel {
+        @Override public void run(float[] a, float[] b, float[] c, int batch, float[] scratch, float[][] in, int[] inOff,
+                                  float[][] out, int[] outOff, int from, int to) {
+            for (int r = from; r < to; r += block) {
+                int h = Math.min(block, to - r), at = r * cols, cAt = kept ? at : 0;
+                byHeight[h].kernel().run(a, r, b, 0, c, cAt, batch, scratch, null, 0);
+                for (int i = 0; i < inOff.length; i++) inOff[i] = i == cIndex ? cAt : full[i] * at;
+                java.util.Arrays.fill(outOff, at);
+                update.run(in, inOff, out, outOff, h * cols, cols);
+            }
         }
     }
 }

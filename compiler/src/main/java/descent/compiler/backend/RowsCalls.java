@@ -104,7 +104,7 @@ final class RowsCalls {
             c.invoke(new Invocation(CopyApart.INSTANCE, CopyKernel.class, "run", object(base), object(id), new Arg.Count(baseSize.c(), baseSize.p())));
         }
         // The ops that link equal indices take an all-zero scratch of R + 2n ints, which they leave all zero.
-        int scratch = e.scratchInts(0) > 0 ? c.buffers.scratch(descent.runtime.DType.I32, new Sz(2 * n.c(), n.p()), e.scratchInts(0)) : -1;
+        int scratch = e.scratchInts(1) > 0 ? c.buffers.scratch(descent.runtime.DType.I32, new Sz(2 * n.c(), n.p()), e.scratchInts(0)) : -1;
         c.invoke(new Invocation(e.kernel(), RowsKernel.class, "run", src < 0 ? new Arg.Null(Object.class) : object(src), Arg.constant(0),
                 object(indices), Arg.constant(0), new Arg.Count(n.c(), n.p()), aux < 0 ? new Arg.Null(Object.class) : object(aux),
                 object(id), Arg.constant(0), scratch < 0 ? new Arg.Null(int[].class) : new Arg.Slot(scratch, int[].class)));

@@ -130,6 +130,8 @@ public final class StepWriter implements Opcodes {
      * its name, its class-data index), so 4,000 actions stay far from the pool's 65,535.
      */
     static final int PER_METHOD = 400, METHOD_BYTES = 6000, PER_CLASS = 4000;
+    /** Forks per method of the switch that finds a fork's parts ({@link Step#part}). */
+    static final int FORKS_PER_DISPATCH = 64;
     /** A choice's branch of more bytes than this goes into methods of its own. */
     static final int INLINE_BRANCH_BYTES = 600;
     /** Holders of more arrays than this are filled by {@link #gather}, not by a store per array. */
@@ -138,6 +140,7 @@ public final class StepWriter implements Opcodes {
     private static final String CALL = Type.getInternalName(StepCall.class), HOOKS = Type.getInternalName(StepHooks.class);
     private static final String RUN_DESC = "(L" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
     private static final String PART_DESC = "(IIL" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
+    private static final String FORK_PARTS_DESC = "(IL" + HOOKS + ";Ljava/lang/Object;[Ljava/lang/Object;JI)V";
     private static final String FORK_DESC = "(Ljava/lang/Object;L" + Type.getInternalName(Step.class) + ";II[Ljava/lang/Object;JI)V";
     private static final Handle BOOTSTRAP = new Handle(H_INVOKESTATIC, Type.getInternalName(StepWriter.class), "constant",
             "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
@@ -531,33 +534,74 @@ public final class StepWriter implements Opcodes {
             }
         }
 
-        /** {@code part(fork, p, hooks, ctx, buf, step, b)}: runs part p of fork {@code fork} (an id from firstFork). */
+        /**
+         * {@code part(fork, p, hooks, ctx, buf, step, b)}: runs part p of fork {@code fork} (an id from firstFork),
+         * through a switch over groups of {@link #FORKS_PER_DISPATCH} forks ({@code dispatch<g>}), one over the
+         * forks of a group, and one over a fork's parts ({@code fork<i>}), so no method grows with the number of
+         * forks or of threads times forks.
+         */
         private void partDispatch() {
+            int groups = (forks.size() + FORKS_PER_DISPATCH - 1) / FORKS_PER_DISPATCH;
             MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "part", PART_DESC, null, null);
             mv.visitCode();
-            Label bad = new Label();
-            Label[] byFork = new Label[forks.size()];
-            for (int f = 0; f < byFork.length; f++) byFork[f] = new Label();
             mv.visitVarInsn(ILOAD, 1);
             push(mv, chunk.firstFork());
             mv.visitInsn(ISUB);
-            mv.visitTableSwitchInsn(0, byFork.length - 1, bad, byFork);
-            for (int f = 0; f < byFork.length; f++) {
-                mv.visitLabel(byFork[f]);
-                int parts = forks.get(f).parts().size();
-                Label[] byPart = new Label[parts];
-                for (int p = 0; p < parts; p++) byPart[p] = new Label();
-                mv.visitVarInsn(ILOAD, 2);
-                mv.visitTableSwitchInsn(0, parts - 1, bad, byPart);
-                for (int p = 0; p < parts; p++) {
-                    mv.visitLabel(byPart[p]);
-                    mv.visitVarInsn(ALOAD, 0);
-                    for (int local : new int[] {3, 4, 5}) mv.visitVarInsn(ALOAD, local);
-                    mv.visitVarInsn(LLOAD, 6);
-                    mv.visitVarInsn(ILOAD, 8);
-                    mv.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + f + "_" + p, RUN_DESC, false);
-                    mv.visitInsn(RETURN);
-                }
+            mv.visitVarInsn(ISTORE, 1);   // the fork's index in this class
+            mv.visitVarInsn(ILOAD, 1);
+            push(mv, FORKS_PER_DISPATCH);
+            mv.visitInsn(IDIV);
+            switchTo(mv, groups, g -> {
+                mv.visitVarInsn(ALOAD, 0);
+                for (int local = 1; local <= 5; local++) mv.visitVarInsn(local <= 2 ? ILOAD : ALOAD, local);
+                mv.visitVarInsn(LLOAD, 6);
+                mv.visitVarInsn(ILOAD, 8);
+                mv.visitMethodInsn(INVOKESPECIAL, NAME, "dispatch" + g, PART_DESC, false);
+            });
+            for (int g = 0; g < groups; g++) {
+                int first = g * FORKS_PER_DISPATCH, count = Math.min(FORKS_PER_DISPATCH, forks.size() - first);
+                MethodVisitor dm = cw.visitMethod(ACC_PRIVATE, "dispatch" + g, PART_DESC, null, null);
+                dm.visitCode();
+                dm.visitVarInsn(ILOAD, 1);
+                push(dm, first);
+                dm.visitInsn(ISUB);
+                switchTo(dm, count, f -> {
+                    dm.visitVarInsn(ALOAD, 0);
+                    dm.visitVarInsn(ILOAD, 2);
+                    for (int local = 3; local <= 5; local++) dm.visitVarInsn(ALOAD, local);
+                    dm.visitVarInsn(LLOAD, 6);
+                    dm.visitVarInsn(ILOAD, 8);
+                    dm.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + (first + f), FORK_PARTS_DESC, false);
+                });
+            }
+            for (int f = 0; f < forks.size(); f++) {
+                int fork = f;
+                MethodVisitor fm = cw.visitMethod(ACC_PRIVATE, "fork" + f, FORK_PARTS_DESC, null, null);
+                fm.visitCode();
+                fm.visitVarInsn(ILOAD, 1);
+                switchTo(fm, forks.get(f).parts().size(), p -> {
+                    fm.visitVarInsn(ALOAD, 0);
+                    for (int local = 2; local <= 4; local++) fm.visitVarInsn(ALOAD, local);
+                    fm.visitVarInsn(LLOAD, 5);
+                    fm.visitVarInsn(ILOAD, 7);
+                    fm.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + fork + "_" + p, RUN_DESC, false);
+                });
+            }
+        }
+
+        /**
+         * A {@code tableswitch} on the int on the stack over {@code [0, cases)}: case i runs {@code call}'s code for i,
+         * then returns; anything else throws.
+         */
+        private static void switchTo(MethodVisitor mv, int cases, java.util.function.IntConsumer call) {
+            Label bad = new Label();
+            Label[] to = new Label[cases];
+            for (int i = 0; i < cases; i++) to[i] = new Label();
+            mv.visitTableSwitchInsn(0, cases - 1, bad, to);
+            for (int i = 0; i < cases; i++) {
+                mv.visitLabel(to[i]);
+                call.accept(i);
+                mv.visitInsn(RETURN);
             }
             mv.visitLabel(bad);
             mv.visitTypeInsn(NEW, "java/lang/IllegalArgumentException");

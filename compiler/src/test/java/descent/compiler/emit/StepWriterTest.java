@@ -109,6 +109,33 @@ class StepWriterTest {
         assertEquals(id, StepWriter.forks(actions));
     }
 
+    /** 200 forks of 40 parts each in one class: finding a part goes through switches no larger than a group's. */
+    @Test
+    void manyForksOfManyPartsFitTheirMethods() {
+        List<String> log = new ArrayList<>();
+        List<StepWriter.Action> actions = new ArrayList<>();
+        for (int f = 0; f < 200; f++) {
+            List<List<StepWriter.Action>> parts = new ArrayList<>();
+            for (int p = 0; p < 40; p++) parts.add(List.of(logs(log, f + "." + p)));
+            actions.add(new StepWriter.Action.Fork(parts));
+        }
+        byte[] cls = StepWriter.classFile(actions, -1, -1);
+        new org.objectweb.asm.ClassReader(cls).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+            @Override public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                return new org.objectweb.asm.MethodVisitor(org.objectweb.asm.Opcodes.ASM9) {
+                    private int insns;
+                    @Override public void visitInsn(int opcode) { insns++; }
+                    @Override public void visitMethodInsn(int op, String owner, String n, String d, boolean itf) { insns++; }
+                    @Override public void visitEnd() { assertTrue(insns < 1000, name + ": " + insns + " instructions"); }
+                };
+            }
+        }, 0);
+        StepWriter.define(actions, -1, -1).run(new ReverseForks(log), null, new Object[0], 0, 1);
+        assertEquals(200 * 41, log.size());
+        assertEquals("fork 199 of 40", log.get(199 * 41));
+        assertEquals("199.0", log.getLast());
+    }
+
     /** What {@link #invocationsPassWhatTheyDescribe} calls: records what it was given. */
     public interface Probe {
         void run(float[] a, int count, int[] offsets, float[][] held, Object any, double[] none);
