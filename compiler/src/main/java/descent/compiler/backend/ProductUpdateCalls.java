@@ -39,14 +39,15 @@ final class ProductUpdateCalls {
     static int blockRows(int cols) { return Math.max(8, (2048 / Math.max(1, cols) + 7) / 8 * 8); }
 
     /**
-     * From this size of B (the batch × C's width, in bytes: half this machine's 2 MiB L2) each part is one block.
+     * From this size of B (the batch × C's width, in bytes: {@link descent.compiler.emit.MatmulTuning#wholeBlockFromBBytes},
+     * half the L2) each part is one block.
      * Small blocks never pack B and read all of it per block, from L3 once it no longer fits in L2; a whole part
      * is the unfused weight gradient's call, which packs. MLP 784-1024-10 at batch 512 with Adam on two threads
      * (B = 2 MiB; 2026-11-27, step medians, fused/unfused in one JVM): 2,048-float blocks 10.9–11.1 ms against
      * 9.6–9.8 ms unfused; one block per part 8.7–8.9 ms against 8.6–10.4 ms. At B = 512 KiB (784-512-10,
      * batch 256) both block sizes matched the unfused step.
      */
-    static final long WHOLE_PART_FROM_B_BYTES = 1 << 20;
+    static final long WHOLE_PART_FROM_B_BYTES = descent.compiler.emit.MatmulTuning.wholeBlockFromBBytes();
 
     /** Rows per block at batch {@code b}: {@link #blockRows}, or all of C's rows (so one block per part) for a large B. */
     static int blockRows(int rows, int cols, int b) {

@@ -108,7 +108,7 @@ public final class MatmulEmitter {
      * in a JVM without the incubator module; only the generated vector classes refer to it.
      */
     /** Floats per preferred vector (0 without the Vector API). */
-    static int preferredLength() { return PREFERRED_LENGTH; }
+    public static int preferredLength() { return PREFERRED_LENGTH; }
 
     private static int probePreferredLength() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return 0;

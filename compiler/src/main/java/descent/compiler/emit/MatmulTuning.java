@@ -41,20 +41,41 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
     static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
 
     /**
+     * The size of a row-major B in bytes from which a product of {@code m} rows packs it (-1: never), for
+     * {@code floats}-lane vectors. 512-bit (Zen 4, 1 MiB L2; measurements below): from 2 MiB at 64 rows, from 512 KiB
+     * at 256. 256-bit (Zen 3, 512 KiB L2 per core): from 256 KiB at 64 rows — same harness, 6×2 tiles, in place →
+     * packed: 128×784×512 31 → 59 GFLOP/s, 128×512² 41 → 63, 64×784×128 43 → 60, 512³ 39 → 59 (2026-11-28).
+     */
+    public static long packBytes(int m, int floats) {
+        if (floats >= 16) return m >= 256 ? 512 << 10 : m >= 64 ? 2 << 20 : -1;
+        return m >= 64 ? 256 << 10 : -1;
+    }
+
+    /**
+     * The size of B from which a weight gradient with its update inside runs each thread's rows as one block (the
+     * unfused product's call, which packs B) rather than in small blocks that each read all of B: half the L2 of
+     * the machines measured, told apart by their vector width — 1 MiB with 512-bit vectors (Zen 4), 256 KiB with
+     * 256-bit ones (Zen 3, 512 KiB L2 per core). On the latter, case c's step (784-512-512-10, batch 128, B of the
+     * weight gradients 256 KiB) ran its W1 gradient and update in 1,938–1,990 µs in 8-row blocks.
+     */
+    public static long wholeBlockFromBBytes() { return MatmulEmitter.preferredLength() >= 16 ? 1 << 20 : 256 << 10; }
+
+    /**
      * {@link #tileRows} × 2 vectors.
      *
      * <p>A row-major B is read in place unless it outgrows the caches: its rows are 4n bytes apart, and
      * for a large power-of-two n the k rows of one column block crowd a few cache sets. Measured on
      * Zen 4 (1 MiB L2), 8 rounds alternating, GFLOP/s in place → packed: 64×784×128 115 → 103,
      * 8×784×128 115 → 68, 16×512² 90 → 69, 64×512² 111 → 102, 128×512² 66 → 66, 256×512² 95 → 103,
-     * 512³ 100 → 108, 64×1024² 71 → 85, 128×1024² 72 → 95, 1024³ 71 → 93. Hence: pack from 64 rows when
-     * B is ≥ 2 MiB, from 256 rows when it is ≥ 512 KiB, never when smaller.
+     * 512³ 100 → 108, 64×1024² 71 → 85, 128×1024² 72 → 95, 1024³ 71 → 93. Hence, there: pack from 64 rows when
+     * B is ≥ 2 MiB, from 256 rows when it is ≥ 512 KiB, never when smaller ({@link #packBytes}).
      */
     public static MatmulTuning forShape(MatmulShape shape) {
         int rows = shape.transposeA() ? transposedTileRows(MatmulEmitter.preferredLength()) : tileRows(MatmulEmitter.preferredLength());
         if (shape.hasRuntimeK() || shape.hasRuntimeN()) return new MatmulTuning(rows, 2, NEVER);   // they decide on their runtime dimension
         long bBytes = 4L * shape.k() * shape.n();
-        int packFrom = bBytes >= (2 << 20) ? 64 : bBytes >= (512 << 10) ? 256 : NEVER;
+        int packFrom = NEVER;
+        for (int m : new int[] {256, 64}) if (packBytes(m, MatmulEmitter.preferredLength()) >= 0 && bBytes >= packBytes(m, MatmulEmitter.preferredLength())) packFrom = m;
         return new MatmulTuning(rows, 2, packFrom);
     }
 }

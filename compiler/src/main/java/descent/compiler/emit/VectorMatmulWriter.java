@@ -114,12 +114,12 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     /**
      * The least {@code units} of the runtime dimension from which B of {@code bytesPerUnit} bytes per unit is packed,
-     * as {@link MatmulTuning#forShape} decides for the kernel specialised to it with this static m (pack from 64 rows
-     * once B is 2 MiB, from 256 rows once it is 512 KiB).
+     * as {@link MatmulTuning#forShape} decides for the kernel specialised to it with this static m
+     * ({@link MatmulTuning#packBytes}).
      */
     private static int packFromBytes(int m, long bytesPerUnit) {
         if (m < 0 || bytesPerUnit <= 0) return MatmulTuning.NEVER;   // a runtime m or B width as well: never
-        long bytes = m >= 256 ? 512 << 10 : m >= 64 ? 2 << 20 : -1;
+        long bytes = MatmulTuning.packBytes(m, MatmulEmitter.preferredLength());
         return bytes < 0 ? MatmulTuning.NEVER : (int) Math.min(Integer.MAX_VALUE, (bytes + bytesPerUnit - 1) / bytesPerUnit);
     }
 
@@ -134,8 +134,8 @@ final class VectorMatmulWriter extends MatmulClassWriter {
 
     /**
      * For a runtime-K kernel (a weight gradient contracted over the batch; static M): the least k from which a call
-     * packs B, which is what {@link MatmulTuning#forShape} decides for the kernel specialised to that k (pack from
-     * 64 rows once B is 2 MiB, from 256 rows once it is 512 KiB). So one kernel serves every batch size, packing
+     * packs B, which is what {@link MatmulTuning#forShape} decides for the kernel specialised to that k
+     * ({@link MatmulTuning#packBytes}). So one kernel serves every batch size, packing
      * exactly where the specialised kernel would.
      */
     static int packFromK(MatmulShape shape) {

@@ -108,7 +108,9 @@ class MatmulEmitterTest {
      */
     @Test
     void runtimeKKernelsMatchTheStaticOnes() {
-        // 256 rows × 37 columns: the vector kernel packs B from k = 3,543 (B of 512 KiB), in place below.
+        // 256 rows × 37 columns: the vector kernel packs B from the k where B reaches MatmulTuning.packBytes (3,543 with
+        // 512-bit vectors: 512 KiB), in place below.
+        int from = (int) ((MatmulTuning.packBytes(256, MatmulEmitter.preferredLength()) + 4 * 37 - 1) / (4 * 37));
         for (int[] mn : new int[][] {{19, 37}, {8, 32}, {784, 16}, {3, 5}, {256, 37}}) {
             int m = mn[0], n = mn[1];
             MatmulShape runtime = new MatmulShape(m, MatmulShape.RUNTIME_K, n, true, false, descent.runtime.DType.F32);
@@ -116,14 +118,14 @@ class MatmulEmitterTest {
                 if (vector && !MatmulEmitter.vectorApiAvailable()) continue;
                 EmittedMatmul rk = vector ? MatmulEmitter.emitVector(runtime) : MatmulEmitter.emitScalar(runtime);
                 assertVerifies(rk);
-                int[] ks = m == 256 ? new int[] {3542, 3543, 3600} : new int[] {1, 7, 64, 129};
+                int[] ks = m == 256 ? new int[] {from - 1, from, from + 57} : new int[] {1, 7, 64, 129};
                 if (m == 256 && vector) {
-                    assertEquals(3543, VectorMatmulWriter.packFromK(runtime));
+                    assertEquals(from, VectorMatmulWriter.packFromK(runtime));
                     assertEquals(0, rk.scratchFloats(0));
-                    assertTrue(rk.scratchFloats(3543) >= 3543 * 2 * rk.vectorLength(), "a k x W panel (W: two vectors)");
+                    assertTrue(rk.scratchFloats(from) >= from * 2 * rk.vectorLength(), "a k x W panel (W: two vectors)");
                     // Packing needs the panel: a call without it fails before writing C.
-                    float[] a = new float[3543 * m], b = new float[3543 * n];
-                    assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(a, 0, b, 0, new float[m * n], 0, 3543, new float[10]));
+                    float[] a = new float[from * m], b = new float[from * n];
+                    assertThrows(IndexOutOfBoundsException.class, () -> rk.kernel().run(a, 0, b, 0, new float[m * n], 0, from, new float[10]));
                 }
                 for (int k : ks) {
                     MatmulShape fixed = MatmulShape.of(m, k, n, true, false);
@@ -156,8 +158,11 @@ class MatmulEmitterTest {
             for (int t = 0; t < 4; t++) {
                 boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
                 MatmulShape runtime = new MatmulShape(m, k, MatmulShape.RUNTIME_N, ta, tb, descent.runtime.DType.F32);
-                int[] ns = m == 64 ? new int[] {255, 256, 300} : new int[] {1, 5, 16, 17, 31, 32, 33, 37, 64, 100};
-                if (m == 64 && !tb && MatmulEmitter.vectorApiAvailable()) assertEquals(256, VectorMatmulWriter.packFromN(runtime));
+                // m = 64, k = 2048: a row-major B packs from the n where it reaches MatmulTuning.packBytes (256 with
+                // 512-bit vectors: 2 MiB).
+                int from = (int) ((MatmulTuning.packBytes(64, MatmulEmitter.preferredLength()) + 4 * 2048 - 1) / (4 * 2048));
+                int[] ns = m == 64 ? new int[] {from - 1, from, from + 44} : new int[] {1, 5, 16, 17, 31, 32, 33, 37, 64, 100};
+                if (m == 64 && !tb && MatmulEmitter.vectorApiAvailable()) assertEquals(from, VectorMatmulWriter.packFromN(runtime));
                 for (MatmulEpilogue epi : List.of(MatmulEpilogue.NONE, new MatmulEpilogue(true, descent.compiler.ir.UnaryFn.TANH))) {
                     if (m == 64 && !epi.isNone()) continue;
                     for (boolean vector : new boolean[] {true, false}) {
