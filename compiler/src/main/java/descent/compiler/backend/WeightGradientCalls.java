@@ -53,9 +53,6 @@ final class WeightGradientCalls {
         c.choose(KernelCalls.below(macs, PARALLEL_MACS_WEIGHT_GRADIENT), whole, List.of(new StepWriter.Action.Fork(split)));
     }
 
-    /** {@code s}, or a new array when it is shorter than {@code floats} (null while nothing is needed): scratch that only grows. */
-    static float[] grown(float[] s, int floats) { return floats > 0 && (s == null || s.length < floats) ? new float[floats] : s; }
-
     /** The test under which a weight gradient of {@code macs} multiply-adds ({@code c.rowSplits}) splits by rows. */
     static StepWriter.Test splitsAt(Sz macs) { return new StepWriter.Test.Not(KernelCalls.below(macs, PARALLEL_MACS_WEIGHT_GRADIENT)); }
 
