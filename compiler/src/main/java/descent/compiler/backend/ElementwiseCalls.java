@@ -126,7 +126,7 @@ final class ElementwiseCalls {
         // By rows of W when that product split and the pass is at least PARALLEL_STATE_ELEMENTS; else as any pass.
         StepWriter.Test notByRows = new StepWriter.Test.Any(List.of(KernelCalls.below(length, PARALLEL_STATE_ELEMENTS),
                 new StepWriter.Test.Not(WeightGradientCalls.splitsAt(gradientMacs))));
-        c.choose(notByRows, List.of(new StepWriter.Action.Choose(small, whole, List.of(split.apply(unit)))),
+        c.choose(notByRows, KernelCalls.branch(small, whole, List.of(split.apply(unit))),
                 List.of(split.apply((Arg.Count) Arg.constant(stateUnit))));
     }
 

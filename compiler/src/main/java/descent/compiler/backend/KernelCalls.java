@@ -152,17 +152,24 @@ final class KernelCalls {
      * the test does not depend on the batch size, else by a {@link StepWriter.Action.Choose} in the step.
      */
     void choose(StepWriter.Test test, List<StepWriter.Action> then, List<StepWriter.Action> otherwise) {
-        if (batchDependent(test)) {
-            act(new StepWriter.Action.Choose(test, then, otherwise));
-            return;
-        }
-        for (StepWriter.Action a : test.at(0) ? then : otherwise) {
+        acts(branch(test, then, otherwise));
+    }
+
+    /** Appends {@code actions} in order (calls as calls, so the profile times them). */
+    void acts(List<StepWriter.Action> actions) {
+        for (StepWriter.Action a : actions) {
             switch (a) {
                 case StepWriter.Action.Invoke v -> invoke(v.invocation());
                 case StepWriter.Action.Call c -> call((Call) c.call()::run);
                 default -> act(a);
             }
         }
+    }
+
+    /** {@code then} or {@code otherwise} as one list of actions: the one chosen now when {@code test} does not depend on the batch, else a choice. */
+    static List<StepWriter.Action> branch(StepWriter.Test test, List<StepWriter.Action> then, List<StepWriter.Action> otherwise) {
+        if (batchDependent(test)) return List.of(new StepWriter.Action.Choose(test, then, otherwise));
+        return test.at(0) ? then : otherwise;
     }
 
     private static boolean batchDependent(StepWriter.Test t) {

@@ -94,19 +94,13 @@ final class ProductUpdateCalls {
         Sz macs = k < 0 ? new Sz((long) rows * cols, 1) : new Sz((long) rows * k * cols, 0);
         Sz bBytes = k < 0 ? new Sz((long) cols * Float.BYTES, 1) : new Sz((long) k * cols * Float.BYTES, 0);
         StepWriter.Test smallB = KernelCalls.below(bBytes, WHOLE_PART_FROM_B_BYTES);
-        List<StepWriter.Action> oneThread = choice(c, smallB, spec.blocks(1, blockRows(cols)), spec.blocks(1, Math.max(1, rows)));
+        List<StepWriter.Action> oneThread = KernelCalls.branch(smallB, spec.blocks(1, blockRows(cols)), spec.blocks(1, Math.max(1, rows)));
         if (parts == 1) {
-            c.choose(smallB, spec.blocks(1, blockRows(cols)), spec.blocks(1, Math.max(1, rows)));
+            c.acts(oneThread);
             return;
         }
-        List<StepWriter.Action> split = choice(c, smallB, spec.blocks(parts, blockRows(cols)), spec.blocks(parts, Math.max(1, rows)));
+        List<StepWriter.Action> split = KernelCalls.branch(smallB, spec.blocks(parts, blockRows(cols)), spec.blocks(parts, Math.max(1, rows)));
         c.choose(KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT), oneThread, split);
-    }
-
-    /** {@code then} or {@code otherwise} by {@code test}, as the actions of a branch: chosen now when the test is static. */
-    private static List<StepWriter.Action> choice(KernelCalls c, StepWriter.Test test, List<StepWriter.Action> then, List<StepWriter.Action> otherwise) {
-        if (test instanceof StepWriter.Test.Below b && b.p() == 0) return test.at(0) ? then : otherwise;
-        return List.of(new StepWriter.Action.Choose(test, then, otherwise));
     }
 
     /**
