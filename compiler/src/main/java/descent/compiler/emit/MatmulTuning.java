@@ -36,7 +36,10 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * alternating) its weight gradient with Adam inside took 364/422 µs with 4×2, 485/690 with 6×2, 581/690 with
      * 8×2. These products are bound by something else than the FMA units (the specialised non-transposed
      * 64×784×128 reaches 60 GFLOP/s), not yet found; a 4-row tile also divides the 8-row blocks of the splits
-     * and of the fused updates.
+     * and of the fused updates. Not A's access pattern, it seems: copying A first into row blocks that the tiles read
+     * in order (k × R per block, or R × k) was tried on Zen 3 (2026-11-28, kernels alternated in one JVM, medians of
+     * 31 rounds, three runs, the copy included): 4×2 tiles gained 0–8% (784×64×128 39–40 → 42–44 GFLOP/s), 6×2
+     * tiles lost 10–30% in the k × R layout and were within noise in the R × k one; not worth a second code path.
      */
     static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
 
