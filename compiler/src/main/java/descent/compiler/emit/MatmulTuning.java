@@ -36,10 +36,14 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * alternating) its weight gradient with Adam inside took 364/422 µs with 4×2, 485/690 with 6×2, 581/690 with
      * 8×2. These products are bound by something else than the FMA units (the specialised non-transposed
      * 64×784×128 reaches 60 GFLOP/s), not yet found; a 4-row tile also divides the 8-row blocks of the splits
-     * and of the fused updates. Not A's access pattern, it seems: copying A first into row blocks that the tiles read
-     * in order (k × R per block, or R × k) was tried on Zen 3 (2026-11-28, kernels alternated in one JVM, medians of
-     * 31 rounds, three runs, the copy included): 4×2 tiles gained 0–8% (784×64×128 39–40 → 42–44 GFLOP/s), 6×2
-     * tiles lost 10–30% in the k × R layout and were within noise in the R × k one; not worth a second code path.
+     * and of the fused updates. Copying A first was tried on Zen 3 (2026-11-28, kernels alternated in one JVM,
+     * medians of 31 rounds, three runs, the copy included): into row blocks of k × R, 4×2 tiles gained 0–8%
+     * (784×64×128 39–40 → 42–44 GFLOP/s) and 6×2 tiles lost 10–30%; transposed whole (m × k row-major, which 6×2
+     * tiles read like a forward product's A) with a scalar copy, 784×64×128 went 40.4 → 42.1, 61.4 → 57.6 (16-row
+     * blocks) and 40.6 → 44.5 (784×128×512). That copy alone took 42 µs (0.83 ns per element) of the ~300 µs call:
+     * without it the tiles ran 15–28% faster than in place. So the next step is a vectorized transposing copy
+     * ({@link PanelTransposeWriter}'s butterflies with a source stride and a runtime destination stride, 0.13 ns per
+     * element on Zen 4), not another tile shape.
      */
     static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
 
