@@ -23,6 +23,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * within one file system), is forced to disk, and is then renamed over the target. If anything
  * fails, the temporary file is deleted and an existing target is left as it was: a crash or a
  * full disk in the middle of saving a checkpoint must not destroy the previous checkpoint.
+ *
+ * <p>A symbolic link is written through: the file it points to is replaced, the link stays. A
+ * target that is neither a regular file nor a directory (a pipe, a terminal, {@code /dev/stdout},
+ * {@code /dev/null}) cannot be replaced by a rename and is not meant to be: it is written to
+ * directly, as a shell redirection would.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -47,6 +52,21 @@ public final class AtomicFiles {
      */
     public static void write(Path target, Content content) {
         Path absolute = target.toAbsolutePath();
+        if (Files.isSymbolicLink(absolute)) {
+            if (!Files.exists(absolute)) throw cannotWrite(target, "it is a symbolic link to a missing file");
+            if (!Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) {
+                writeDirectly(target, absolute, content);
+                return;
+            }
+            try {
+                absolute = absolute.toRealPath();
+            } catch (IOException e) {
+                throw cannotWrite(target, reason(e, absolute.getParent()));
+            }
+        } else if (Files.exists(absolute) && !Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) {
+            writeDirectly(target, absolute, content);
+            return;
+        }
         Path dir = absolute.getParent();
         if (dir == null) throw cannotWrite(target, "it is not a file path");
         if (!Files.exists(dir)) throw cannotWrite(target, "directory " + dir + " does not exist");
@@ -78,6 +98,17 @@ public final class AtomicFiles {
                     // Best effort: the original failure is the one worth reporting.
                 }
             }
+        }
+    }
+
+    /** Streams to a pipe, terminal or device: no temporary file, no rename, nothing to force. */
+    private static void writeDirectly(Path target, Path special, Content content) {
+        try (OutputStream raw = Files.newOutputStream(special, StandardOpenOption.WRITE)) {
+            OutputStream out = new BufferedOutputStream(new UncloseableStream(raw), 1 << 16);
+            content.writeTo(out);
+            out.flush();
+        } catch (IOException e) {
+            throw cannotWrite(target, reason(e, special.getParent()));
         }
     }
 

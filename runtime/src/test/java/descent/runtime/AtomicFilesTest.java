@@ -3,8 +3,10 @@ package descent.runtime;
 import static descent.runtime.TestFiles.failure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -103,6 +105,37 @@ class AtomicFilesTest {
         AtomicFiles.write(file, new byte[1]);
         Set<PosixFilePermission> expected = Files.getPosixFilePermissions(ordinary);
         assertEquals(expected, Files.getPosixFilePermissions(file));
+    }
+
+    /** The link stays a link; the file it names gets the content, atomically as ever. */
+    @Test
+    void aSymbolicLinkIsWrittenThrough() throws IOException {
+        Path real = Files.createDirectory(dir.resolve("real"));
+        Path file = Files.write(real.resolve("f.bin"), new byte[] {1});
+        Path link = Files.createSymbolicLink(dir.resolve("link.bin"), file);
+        AtomicFiles.write(link, new byte[] {2, 3});
+        assertTrue(Files.isSymbolicLink(link));
+        assertArrayEquals(new byte[] {2, 3}, Files.readAllBytes(file));
+        try (var files = Files.list(real)) {
+            assertEquals(List.of(file), files.toList());
+        }
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere"));
+        assertEquals("cannot write " + dangling + ": it is a symbolic link to a missing file",
+                failure(() -> AtomicFiles.write(dangling, new byte[1])));
+        assertTrue(Files.isSymbolicLink(dangling));
+    }
+
+    /** {@code --fetch loss=/dev/stdout} once turned /dev/stdout into a regular file: a device is written to, never replaced. */
+    @Test
+    void aDeviceIsWrittenToNotReplaced() throws IOException {
+        Path devNull = Path.of("/dev/null");
+        assumeTrue(Files.exists(devNull) && !Files.isRegularFile(devNull));
+        Path link = Files.createSymbolicLink(dir.resolve("out"), devNull);
+        AtomicFiles.write(link, new byte[100_000]);
+        AtomicFiles.write(devNull, new byte[] {1});
+        assertTrue(Files.isSymbolicLink(link));
+        assertFalse(Files.isRegularFile(devNull));
+        assertEquals(List.of(link), list());
     }
 
     private List<Path> list() throws IOException {
