@@ -67,10 +67,7 @@ final class PredictCommand implements Callable<Integer> {
         if (dataset.rows() == 0) throw new DescentException(data + ": the data has no rows");
         TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(0);
         PrintWriter err = spec.commandLine().getErr();
-        List<String> unknown = session.restore(restore);
-        if (!unknown.isEmpty()) {
-            err.println("descent: warning: " + restore + " has values the model does not use: " + String.join(", ", unknown));
-        }
+        Restore.into(session, restore, facts.variablesNeededBy(List.of(node)), List.of(), err);
         int rows = dataset.rows();
         int[] order = Shuffle.identity(rows);
         Object result = null;

@@ -49,13 +49,7 @@ final class RunCommand implements Callable<Integer> {
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
         // The runtime API: either backend is a DescentModel behind the same calls.
         TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seed);
-        if (restore != null) {
-            List<String> unknown = session.restore(restore);
-            if (!unknown.isEmpty()) {
-                spec.commandLine().getErr().println("descent: warning: " + restore + " has values the model does not use: "
-                        + String.join(", ", unknown));
-            }
-        }
+        if (restore != null) Restore.into(session, restore, List.of(), List.of(), spec.commandLine().getErr());
         List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
         Map<String, Tensor> values = Map.of();
         if (n == 0) {

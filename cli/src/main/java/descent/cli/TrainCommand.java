@@ -12,6 +12,7 @@ import descent.compiler.interp.Precision;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
 import descent.runtime.DescentException;
+import descent.runtime.api.StateSpec;
 import descent.runtime.SafeTensors;
 import descent.runtime.api.TrainingSession;
 import java.io.PrintWriter;
@@ -106,10 +107,11 @@ final class TrainCommand implements Callable<Integer> {
         TrainPosition start = fresh;
         TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue, threads);
         if (restore != null) {
-            List<String> unknown = session.restore(restore);
-            if (!unknown.isEmpty()) {
-                err.println("descent: warning: " + restore + " has values the model does not use: " + String.join(", ", unknown));
-            }
+            List<String> variables = session.signature().state().stream().filter(s -> s.role() == StateSpec.Role.VARIABLE)
+                    .map(StateSpec::name).toList();
+            List<String> slots = session.signature().train(step.name()).slots().values().stream()
+                    .flatMap(bySlot -> bySlot.values().stream()).toList();
+            Restore.into(session, restore, variables, slots, err);
             if (saved != null) {
                 List<String> diff = fresh.differences(saved);
                 if (diff.isEmpty()) {
@@ -129,6 +131,11 @@ final class TrainCommand implements Callable<Integer> {
                 save, every == null ? 0 : every, stopAtStep == null ? 0 : stopAtStep,
                 Progress.Mode.valueOf(progress.name().toUpperCase(Locale.ROOT))), out);
         long total = (long) epochCount * trainer.stepsPerEpoch();
+        if (start.stepsDone() > total) {
+            throw new DescentException(restore + " has done " + start.stepsDone() + " steps (" + start.epochsDone()
+                    + " epochs and " + start.batchesDone() + " batches); --epochs " + epochCount + " ends at step " + total
+                    + ": give more epochs to continue it");
+        }
         StringBuilder head = new StringBuilder().append("training ").append(m.name()).append('/').append(step.name())
                 .append(" on ").append(dataset.rows()).append(" rows of ").append(data);
         if (trainer.validationRows() > 0) {
@@ -144,6 +151,11 @@ final class TrainCommand implements Callable<Integer> {
         if (start.stepsDone() > 0) {
             out.println("resuming " + restore + " at step " + start.stepsDone() + " of " + total + " (epoch "
                     + (start.epochsDone() + 1) + ": " + start.batchesDone() + " of " + trainer.stepsPerEpoch() + " batches done)");
+        }
+        if (start.stepsDone() == total) {
+            out.println(restore + " has already done all " + total + " steps of " + epochCount
+                    + (epochCount == 1 ? " epoch" : " epochs") + "; nothing to train (give more --epochs to continue)");
+            return Main.OK;
         }
         out.flush();
         trainer.run();

@@ -80,6 +80,16 @@ public final class SafeTensors {
         }
     }
 
+    /** The tensors' names, in the order the header lists them, without reading their data. The whole header is validated. */
+    public static List<String> readNames(Path path) {
+        String name = path.toString();
+        try (FileChannel channel = open(path, name)) {
+            return readHeader(channel, name).entries().stream().map(Entry::name).toList();
+        } catch (IOException e) {
+            throw Npy.cannotRead(name, e);
+        }
+    }
+
     private static FileChannel open(Path path, String name) throws IOException {
         if (Files.isDirectory(path)) throw new DescentException(name + ": cannot read: it is a directory");
         if (Files.exists(path) && !Files.isRegularFile(path)) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import descent.runtime.Npy;
+import descent.runtime.SafeTensors;
 import descent.runtime.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -58,6 +59,11 @@ class PredictCliTest {
                 ckpt.toString(), "--data", data.toString(), "--out", tmp.resolve("none/out.npy").toString());
         TrainErrorsTest.fails(tmp, "missing.safetensors", "predict", ex("mlp.descent"), "--restore",
                 tmp.resolve("missing.safetensors").toString(), "--data", data.toString(), "--out", out.toString());
+        // Untrained weights would give plausible-looking predictions: a checkpoint of the wrong model is an error.
+        Path other = tmp.resolve("other.safetensors");
+        SafeTensors.write(other, java.util.Map.of("w1", SafeTensors.read(ckpt).get("w1")));
+        TrainErrorsTest.fails(tmp, other + " lacks the model's variables b1, w2, b2 (was it saved from another model?)",
+                "predict", ex("mlp.descent"), "--restore", other.toString(), "--data", data.toString(), "--out", out.toString());
         Path csv = tmp.resolve("bad.csv");
         Files.writeString(csv, "a,b\n1,2\n3,nan\n");
         TrainErrorsTest.fails(tmp, "bad.csv:3: column `b` is NaN", "predict", ex("mlp.descent"), "--restore", ckpt.toString(),

@@ -109,6 +109,30 @@ class TrainErrorsTest {
         fails(tmp, "cannot write " + dir + ": it is a directory", mlpTrain(dir, "--save", dir.toString()));
     }
 
+    /** TF's Saver.restore refuses a checkpoint without the model's variables; so does train, before it writes anything. */
+    @Test
+    void aCheckpointMustHoldTheModelAndNotBeAhead(@TempDir Path tmp) throws IOException {
+        Path dir = TrainCliTest.mlpData(tmp), ckpt = tmp.resolve("c.safetensors");
+        TrainCliTest.ok(mlpTrain(dir, "--epochs", "2", "--batch-size", "4", "--save", ckpt.toString()));
+        Path other = tmp.resolve("other.safetensors");
+        SafeTensors.write(other, java.util.Map.of("w1", SafeTensors.read(ckpt).get("w1")));
+        fails(tmp, other + " lacks the model's variables b1, w2, b2, global_step (was it saved from another model?)",
+                mlpTrain(dir, "--restore", other.toString()));
+        fails(tmp, ckpt + " has done 6 steps (2 epochs and 0 batches); --epochs 1 ends at step 3: give more epochs to continue it",
+                mlpTrain(dir, "--restore", ckpt.toString(), "--epochs", "1"));
+        CliTest.Result done = TrainCliTest.ok(mlpTrain(dir, "--restore", ckpt.toString()));
+        assertTrue(done.out().contains(ckpt + " has already done all 6 steps of 2 epochs; nothing to train"), done.out());
+
+        // Variables without slots: fine-tuning with another optimizer starts its slots afresh, and says so.
+        java.util.Map<String, Tensor> variables = new java.util.LinkedHashMap<>(SafeTensors.read(ckpt));
+        variables.keySet().removeIf(name -> name.contains("/"));
+        Path weights = tmp.resolve("weights.safetensors");
+        SafeTensors.write(weights, variables);
+        CliTest.Result tuned = TrainCliTest.ok(mlpTrain(dir, "--restore", weights.toString()));
+        assertTrue(tuned.err().contains("descent: warning: " + weights + " has no b1/Momentum, b2/Momentum, w1/Momentum,"
+                + " w2/Momentum: they start from their initial values"), tuned.err());
+    }
+
     @Test
     void usageErrorsExitTwo(@TempDir Path tmp) throws IOException {
         Path data = TrainCliTest.mlpData(tmp);

@@ -45,15 +45,28 @@ public final class ModelFacts {
 
     /** The inputs (in declaration order) that computing {@code nodes} reads. */
     public Set<String> inputsNeededBy(List<Integer> nodes) {
+        BitSet need = neededBy(nodes);
+        Set<String> out = new LinkedHashSet<>();
+        for (Model.InputInfo in : model.inputs()) if (need.get(in.node())) out.add(in.name());
+        return out;
+    }
+
+    /** The variables whose values the given nodes read. */
+    public Set<String> variablesNeededBy(List<Integer> nodes) {
+        BitSet need = neededBy(nodes);
+        Set<String> out = new LinkedHashSet<>();
+        for (Model.VariableInfo v : model.variables()) if (need.get(v.node())) out.add(v.name());
+        return out;
+    }
+
+    private BitSet neededBy(List<Integer> nodes) {
         Graph g = model.graph();
         BitSet need = new BitSet();
         for (int n : nodes) need.set(n);
         for (int id = g.size() - 1; id >= 0; id--) {
             if (need.get(id)) for (int in : g.node(id).inputs()) need.set(in);
         }
-        Set<String> out = new LinkedHashSet<>();
-        for (Model.InputInfo in : model.inputs()) if (need.get(in.node())) out.add(in.name());
-        return out;
+        return need;
     }
 
     /** The inputs one call of train block {@code step} reads (with the given extra fetches). */
