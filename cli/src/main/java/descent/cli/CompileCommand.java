@@ -42,6 +42,7 @@ final class CompileCommand implements Callable<Integer> {
         if (threads != null) {
             for (int t : threads) if (t < 1 || t > 1024) throw new DescentException("--threads takes thread counts from 1 to 1024, not " + t);
         }
+        descent.compiler.backend.ModelJar.checkPackage(pkg);
         Source source = Compiler.read(model);
         if (emit == null) {
             Model m = Compiler.check(source);

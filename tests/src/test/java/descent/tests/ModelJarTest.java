@@ -325,4 +325,15 @@ class ModelJarTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("-o"), r.err());
     }
+
+    /** A package javac could not name or a class loader may not define is refused before anything is compiled. */
+    @Test
+    void aPackageMustBeOneAJvmLoads(@TempDir Path tmp) throws Exception {
+        for (String bad : new String[] {"1abc", "bad package", "com.class", "com..example", "java.lang", "java"}) {
+            Path jar = tmp.resolve("m.jar");
+            String err = TrainErrorsTest.fails(tmp, "--package " + bad, "compile", CliTest.ex("logreg.descent"), "-o", jar.toString(),
+                    "--package", bad);
+            assertTrue(err.contains(bad.startsWith("java") ? "only the JDK may define" : "is not a Java package name"), err);
+        }
+    }
 }

@@ -45,6 +45,21 @@ public final class ModelJar {
         return pkg == null || pkg.isEmpty() ? simple : pkg + "." + simple;
     }
 
+    /**
+     * Refuses a package the generated class could not be declared or loaded in: not a dotted Java name
+     * (a keyword, {@code 1abc}, a space), or under {@code java}, which only the JDK's own loader may define.
+     */
+    public static void checkPackage(String pkg) {
+        if (pkg == null || pkg.isEmpty()) return;
+        if (!javax.lang.model.SourceVersion.isName(pkg)) {
+            throw new DescentException("--package " + pkg + " is not a Java package name: dot-separated identifiers that are"
+                    + " not keywords, such as com.example.models");
+        }
+        if (pkg.equals("java") || pkg.startsWith("java.")) {
+            throw new DescentException("--package " + pkg + ": only the JDK may define classes in package java and below");
+        }
+    }
+
     /** The thread counts whose sessions' kernels a jar carries unless told otherwise. */
     public static final List<Integer> THREADS = List.of(1, 2);
 
@@ -52,6 +67,7 @@ public final class ModelJar {
 
     /** A jar carrying the kernels that sessions of each of {@code threads} threads use. */
     public static void write(Path out, Model m, String modelText, String pkg, List<Integer> threads) {
+        checkPackage(pkg);
         String cls = className(m, pkg);
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
