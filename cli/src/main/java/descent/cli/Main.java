@@ -65,6 +65,14 @@ public final class Main implements Runnable {
             err.flush();
             return USAGE;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // The model's tensors, not a bug: say how much there was and how to give more.
+            err.println("descent: error: out of memory: the model's tensors need more than the JVM's "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB heap; give it more, e.g. DESCENT_JAVA_OPTS=-Xmx16g");
+            err.flush();
+            return USER_ERROR;
+        }
     }
 }

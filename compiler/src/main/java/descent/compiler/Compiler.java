@@ -19,7 +19,9 @@ public final class Compiler {
 
     public static Source read(Path file) {
         try {
-            return new Source(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            // Some Windows editors start UTF-8 files with a byte order mark; it is not part of the model.
+            return new Source(file.toString(), text.startsWith("\uFEFF") ? text.substring(1) : text);
         } catch (NoSuchFileException e) {
             throw new DescentException(file + ": no such file");
         } catch (MalformedInputException e) {

@@ -113,6 +113,15 @@ class CliTest {
         }
     }
 
+    /** Some Windows editors start a UTF-8 file with a byte order mark; it is not part of the model. */
+    @Test
+    void aByteOrderMarkIsNotPartOfTheModel(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("bom.descent");
+        Files.writeString(model, "\uFEFF" + Files.readString(Path.of(ex("logreg.descent"))));
+        Result r = descent("check", model.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
     @Test
     void aFailedRunWritesNoFile(@TempDir Path tmp) {
         Path out = tmp.resolve("loss.npy"), ckpt = tmp.resolve("c.safetensors");

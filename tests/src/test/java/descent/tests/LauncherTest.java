@@ -27,15 +27,28 @@ class LauncherTest {
     record Run(int code, String out, String err) {}
 
     private static Run process(List<String> command, Path tmp) throws IOException, InterruptedException {
+        return process(command, java.util.Map.of(), tmp);
+    }
+
+    private static Run process(List<String> command, java.util.Map<String, String> env, Path tmp)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile(tmp, "out", ".txt"), err = Files.createTempFile(tmp, "err", ".txt");
-        Process p = new ProcessBuilder(command).directory(ROOT.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", command));
         return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     /** Runs bin/descent; skipped when its jar is older than the sources (the script would build it, in a test). */
     private static Run launch(Path tmp, String... args) throws IOException, InterruptedException {
+        Run r = launch(tmp, java.util.Map.of(), args);
+        assertTrue(r.code() == 0, "bin/descent " + String.join(" ", args) + "\n" + r.err());
+        return r;
+    }
+
+    private static Run launch(Path tmp, java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
         Path jar = ROOT.resolve("cli/target/descent-cli.jar");
         Assumptions.assumeTrue(Files.exists(jar), "no " + jar);
         FileTime built = Files.getLastModifiedTime(jar);
@@ -47,9 +60,7 @@ class LauncherTest {
         }
         List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("bin/descent").toString()));
         command.addAll(List.of(args));
-        Run r = process(command, tmp);
-        assertTrue(r.code() == 0, "bin/descent " + String.join(" ", args) + "\n" + r.err());
-        return r;
+        return process(command, env, tmp);
     }
 
     private static boolean newer(Path f, FileTime than) {
@@ -57,6 +68,19 @@ class LauncherTest {
     }
 
     static String ex(String file) { return CliTest.ex(file); }
+
+    /** DESCENT_JAVA_OPTS reaches the JVM; a model larger than its heap is a one-line user error that says how to give more. */
+    @Test
+    void aModelLargerThanTheHeapSaysHowToGiveMore(@TempDir Path tmp) throws Exception {
+        Path model = Files.writeString(tmp.resolve("big.descent"),
+                "model big\ninput x: f32[batch, 4000]\nvar w: f32[4000, 4000] = zeros()\ny = x @ w\noutput y\n");
+        Run r = launch(tmp, java.util.Map.of("DESCENT_JAVA_OPTS", "-Xss1m -Xmx24m"), "run", model.toString(),
+                "--backend", "interpreter");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("descent: error: out of memory: the model's tensors need more than the JVM's "), r.err());
+        assertTrue(r.err().contains("DESCENT_JAVA_OPTS=-Xmx"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
 
     @Test
     void theVectorModuleComesWithTheCompiledBackendOnly(@TempDir Path tmp) throws Exception {

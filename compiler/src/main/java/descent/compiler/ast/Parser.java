@@ -86,6 +86,11 @@ public final class Parser {
                 diags.error(s, "malformed number `" + prev.getText() + text + "`", hint);
                 continue;
             }
+            if (type == DescentLexer.FLOAT && Double.isInfinite(Double.parseDouble(text.replace("_", "")))) {
+                diags.error(span(t), "number `" + text + "` is too large: it would be infinity",
+                        "the largest f32 is about 3.4e38, the largest f64 about 1.8e308");
+                continue;
+            }
             if (type == DescentLexer.STRING) continue;
             boolean keywordArgument = next != null && next.getText().equals("=") && !open.isEmpty()
                     && open.peek().getText().equals("("); // e.g. expand_dims(input=x): TF's parameter name

@@ -284,6 +284,9 @@ public final class Checker {
 
     // ---- types
 
+    /** The longest array HotSpot allocates (the JDK's own ArraysSupport.SOFT_MAX_ARRAY_LENGTH). */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private TensorType type(TypeExpr t, boolean allowSymbolic) {
         List<Dim> dims = new ArrayList<>();
         for (DimExpr d : t.dims()) {
@@ -294,11 +297,20 @@ public final class Checker {
                 }
                 dims.add(Dim.sym(d.symbol()));
             } else {
-                if (d.size() > Integer.MAX_VALUE) throw errors.fail(d.span(), "dimension " + d.size() + " is too large", null);
+                if (d.size() > Integer.MAX_VALUE) {
+                    throw errors.fail(d.span(), "dimension is too large: at most " + Integer.MAX_VALUE, null);
+                }
                 dims.add(Dim.of(d.size()));
             }
         }
-        return new TensorType(t.dtype(), new Shape(dims));
+        TensorType type = new TensorType(t.dtype(), new Shape(dims));
+        long elements = 1; // of the static dimensions; every dimension is at most 2^31, so this cannot overflow
+        for (Dim d : dims) if (!d.isSymbolic()) elements = Math.min(elements * d.size(), 1L << 32);
+        if (elements > MAX_ELEMENTS) {
+            throw errors.fail(t.span(), type + " has more elements than a tensor can hold (" + MAX_ELEMENTS + ")",
+                    "tensors are Java arrays, indexed by int; use smaller dimensions or several variables");
+        }
+        return type;
     }
 
     // ---- expressions
