@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "check", mixinStandardHelpOptions = true, description = "Parses and type-checks a model; prints its diagnostics. Exit 0 when clean, 1 with errors.")
+@Command(name = "check", mixinStandardHelpOptions = true, description = {"Parses and type-checks a model; prints its diagnostics.", "Exit 0 when clean, 1 with errors."})
 final class CheckCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "the .descent file") Path model;
     @Spec picocli.CommandLine.Model.CommandSpec spec;

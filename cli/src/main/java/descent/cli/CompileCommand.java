@@ -18,19 +18,22 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "compile", mixinStandardHelpOptions = true, description = {
-        "Compiles a model into a jar (-o MODEL.jar [--package P]) that an application loads with a plain class",
-        "loader next to the runtime jar; it carries the class files of the model's kernels. With --emit, prints (or writes to -o) one stage of the pipeline instead:",
-        "  ast   the syntax tree",
-        "  ir    the typed graph IR",
-        "  grad  the whole training IR: gradients, slots and updates of each train block",
-        "  plan  each train block's schedule: steps, barriers, buffer lifetimes, peak bytes",
-        "  kernels  each plan lowered to loop kernels: fused elementwise passes, in-place writes"})
+        "Compiles a model into a jar, or prints one stage of the pipeline.",
+        "",
+        "With -o MODEL.jar [--package P], writes a jar that an application loads with a plain class loader next to the runtime jar; it carries the class files of the model's kernels. With --emit STAGE, prints (or writes to -o) one stage of the pipeline instead:",
+        "  ast       the syntax tree",
+        "  ir        the typed graph IR",
+        "  grad      the whole training IR: gradients, slots and updates of each block",
+        "  plan      each train block's schedule: barriers, buffer lifetimes, bytes",
+        "  kernels   each plan lowered to loop kernels: fused passes, in-place writes",
+        "  bytecode  the classes a one-thread session generates, as ASM prints them",
+        ""})
 final class CompileCommand implements Callable<Integer> {
-    enum Stage { ast, ir, grad, plan, kernels }
+    enum Stage { ast, ir, grad, plan, kernels, bytecode }
 
     @Parameters(paramLabel = "MODEL") Path model;
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file") Path output;
-    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad, plan or kernels") Stage emit;
+    @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad, plan, kernels or bytecode") Stage emit;
     @Option(names = "--package", paramLabel = "P", description = "Java package of the generated classes") String pkg;
     @Option(names = "--threads", paramLabel = "T", split = ",",
             description = "thread counts of the sessions whose kernels the jar carries (default 1,2; other counts generate theirs when loaded)")
@@ -38,15 +41,16 @@ final class CompileCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
-        if (threads != null && emit != null) throw new DescentException("--threads says what a jar carries; it does not go with --emit");
+        // Option mistakes are usage errors (exit 2), like picocli's own; mistakes in the model or files exit 1.
+        if (threads != null && emit != null) throw usage("--threads says what a jar carries; it does not go with --emit");
         if (threads != null) {
-            for (int t : threads) if (t < 1 || t > 1024) throw new DescentException("--threads takes thread counts from 1 to 1024, not " + t);
+            for (int t : threads) if (t < 1 || t > 1024) throw usage("--threads takes thread counts from 1 to 1024, not " + t);
         }
+        if (emit == null && output == null) throw usage("say where the jar goes: descent compile MODEL -o MODEL.jar");
         descent.compiler.backend.ModelJar.checkPackage(pkg);
         Source source = Compiler.read(model);
         if (emit == null) {
             Model m = Compiler.check(source);
-            if (output == null) throw new DescentException("say where the jar goes: descent compile MODEL -o MODEL.jar");
             String unsupported = descent.compiler.backend.CompiledModel.unsupported(m); // reject it now, not when loaded
             if (unsupported != null) {
                 throw new DescentException("a model jar runs on the compiled backend, and " + unsupported);
@@ -74,6 +78,12 @@ final class CompileCommand implements Callable<Integer> {
                 if (m.trains().isEmpty()) sb.append(PlanPrinter.print(m, Scheduler.evaluation(m, fetches)));
                 yield sb.toString();
             }
+            case bytecode -> {
+                Model m = Compiler.check(source);
+                String unsupported = descent.compiler.backend.CompiledModel.unsupported(m);
+                if (unsupported != null) throw new DescentException("--emit bytecode prints the compiled backend's classes, and " + unsupported);
+                yield descent.compiler.backend.BytecodePrinter.print(m);
+            }
             case kernels -> {
                 Model m = Compiler.check(source);
                 StringBuilder sb = new StringBuilder();
@@ -93,5 +103,9 @@ final class CompileCommand implements Callable<Integer> {
             AtomicFiles.write(output, text.getBytes(StandardCharsets.UTF_8));
         }
         return Main.OK;
+    }
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
     }
 }

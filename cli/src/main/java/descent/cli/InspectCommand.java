@@ -16,8 +16,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", mixinStandardHelpOptions = true, description = {"Prints a model's signature: inputs, outputs, variables with their bytes, and",
-        "per train block its optimizers, slots, non-slot variables and plan summary."})
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = {
+        "Prints a model's signature and what each train block holds and needs.",
+        "",
+        "Inputs, outputs, variables with their bytes, and per train block its optimizers, slots, non-slot variables and plan summary.",
+        ""})
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL") Path model;
     @Spec picocli.CommandLine.Model.CommandSpec spec;

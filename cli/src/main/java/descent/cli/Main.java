@@ -9,10 +9,11 @@ import picocli.CommandLine.Command;
  * The {@code descent} command. Exit codes (DESIGN.md): 0 ok, 1 user error (bad model, feed, file),
  * 2 usage, 3 internal error. A user error is one clear message on stderr, never a stack trace.
  */
-@Command(name = "descent", mixinStandardHelpOptions = true, version = "descent 0.1.0",
+@Command(name = "descent", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Compiles TensorFlow-1-style training steps to JVM bytecode.")
 public final class Main implements Runnable {
     public static final int OK = 0, USER_ERROR = 1, USAGE = 2, INTERNAL = 3;
+    static final String VERSION = "descent 0.1.0";
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -42,6 +43,13 @@ public final class Main implements Runnable {
         var named = args.length > 0 ? COMMANDS.get(args[0]) : null;
         if (named != null) cl.addSubcommand(args[0], named.get());
         else COMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(VERSION));
+        if (args.length > 0 && named == null && !args[0].startsWith("-")) {
+            err.println("descent: unknown command `" + args[0] + "` (commands: " + String.join(", ", COMMANDS.keySet()) + ")");
+            err.println("Try 'descent --help' for more information.");
+            err.flush();
+            return USAGE;
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setExitCodeExceptionMapper(e -> e instanceof DescentException ? USER_ERROR : INTERNAL);

@@ -28,6 +28,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "predict", sortOptions = false, mixinStandardHelpOptions = true, description = {
+        "Evaluates one output of a trained model over a data set, in batches.",
+        "",
         "Restores a checkpoint, evaluates one output (default: the model's first) over all rows of the data, in order and in batches of --batch-size, and writes it concatenated over the rows to a .npy file. --data is read as by descent train; only the inputs the output needs must be present (a CSV file may keep its label column).",
         ""})
 final class PredictCommand implements Callable<Integer> {

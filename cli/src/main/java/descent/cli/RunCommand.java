@@ -21,11 +21,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true, description = {
-        "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and runs the train",
-        "step --steps times (default 1; the model's only train block unless --train names one; --steps 0 or a",
-        "model without train blocks only evaluates). Fetches are the values computed in the last step, before",
-        "its update, written as .npy; without --fetch every declared output is printed. --save writes every",
-        "variable, slot and non-slot variable (SafeTensors)."})
+        "Runs a train step on inputs given as .npy files, or evaluates the outputs.",
+        "",
+        "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and runs the train step --steps times (default 1; the model's only train block unless --train names one; --steps 0 or a model without train blocks only evaluates). Fetches are the values computed in the last step, before its update, written as .npy; without --fetch every declared output is printed. --save writes every variable, slot and non-slot variable (SafeTensors).",
+        ""})
 final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL") Path model;
     @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") Map<String, Path> feeds = new LinkedHashMap<>();
@@ -41,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         Model m = Compiler.check(model);
-        if (steps != null && steps < 0) throw new DescentException("--steps must not be negative, got " + steps);
+        if (steps != null && steps < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--steps must not be negative, got " + steps);
         String block = trainBlock(m);
         int n = block == null ? 0 : steps == null ? 1 : steps;
         // Read and validate every file before anything is written.

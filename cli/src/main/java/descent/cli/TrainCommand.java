@@ -30,7 +30,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true, description = {
-        "Trains a model on data for --epochs epochs. Each epoch visits the training rows in a seeded random order, in batches of --batch-size (the last one smaller), one train step per batch.",
+        "Trains a model on a data set for --epochs epochs, with checkpoints.",
+        "",
+        "Each epoch visits the training rows in a seeded random order, in batches of --batch-size (the last one smaller), one train step per batch.",
         "",
         "--data is a directory of NAME.npy files (one per input the step reads), one .npy file (a model with one input), or a .csv file with a header row: a column NAME feeds input NAME: T[batch]; columns NAME_0..NAME_{k-1} feed NAME: T[batch, k] (a column NAME when k is 1); a single input of shape [batch, k] without named columns takes all the other columns, in order.",
         "",

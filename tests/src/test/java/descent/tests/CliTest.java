@@ -113,6 +113,17 @@ class CliTest {
         }
     }
 
+    /** The last stage's printer: every generated class of a one-thread session, the same text on every run. */
+    @Test
+    void emitBytecodePrintsTheGeneratedClasses() {
+        Result r = descent("compile", ex("logreg.descent"), "--emit", "bytecode");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("// model logreg: "), r.out().lines().findFirst().orElse(""));
+        assertTrue(r.out().contains("implements descent/compiler/emit/Step {"), "a step class");
+        assertTrue(r.out().contains("implements descent/compiler/emit/MatmulKernel"), "a matmul kernel");
+        assertEquals(r.out(), descent("compile", ex("logreg.descent"), "--emit", "bytecode").out());
+    }
+
     /** Some Windows editors start a UTF-8 file with a byte order mark; it is not part of the model. */
     @Test
     void aByteOrderMarkIsNotPartOfTheModel(@TempDir Path tmp) throws Exception {
@@ -190,6 +201,17 @@ class CliTest {
         assertEquals(2, descent("frobnicate").code());
         assertEquals(2, descent("run").code());
         assertEquals(2, descent("compile", ex("logreg.descent"), "--emit", "nonsense").code());
+        // Bad option values are usage errors in every command.
+        assertEquals(2, descent("run", ex("logreg.descent"), "--steps", "-1").code());
+        assertEquals(2, descent("compile", ex("logreg.descent"), "-o", "m.jar", "--threads", "0").code());
+        assertEquals(2, descent("compile", ex("logreg.descent"), "--emit", "ir", "--threads", "1").code());
+        Result unknown = descent("bogus");
+        assertEquals("descent: unknown command `bogus` (commands: check, run, compile, inspect, train, predict)\n"
+                + "Try 'descent --help' for more information.\n", unknown.err());
+        // --version works after any command too.
+        Result version = descent("run", "--version");
+        assertEquals(0, version.code());
+        assertEquals("descent 0.1.0", version.out().strip());
     }
 
     @Test

@@ -1,0 +1,42 @@
+package descent.compiler.backend;
+
+import descent.compiler.emit.MatmulEmitter;
+import descent.compiler.ir.Model;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.TraceClassVisitor;
+
+/**
+ * The last stage's printer ({@code descent compile --emit bytecode}): every class a one-thread session of the
+ * model generates — each train step's step class and the kernels it calls, then the outputs' — as ASM prints
+ * them, in the order they were first needed and named as a model jar names them. The kernels are specialised
+ * to this JVM's vector length, so the text differs between machines; it does not between runs on one.
+ */
+public final class BytecodePrinter {
+    private BytecodePrinter() {}
+
+    public static String print(Model m) {
+        Map<String, List<byte[]>> classes = KernelRecording.record(m, List.of(1));
+        StringBuilder sb = new StringBuilder("// model ").append(m.name()).append(": ").append(count(classes))
+                .append(" generated classes, vector length ").append(MatmulEmitter.preferredVectorLength()).append(" floats\n");
+        int serial = 0;
+        for (var e : classes.entrySet()) {
+            for (byte[] file : e.getValue()) {
+                String name = KernelRecording.jarName(new ClassReader(file).getClassName(), serial++);
+                sb.append("\n// ").append(name).append(": ").append(e.getKey().strip().replace("\n", "\n//   ")).append('\n');
+                StringWriter text = new StringWriter();
+                new ClassReader(ClassRenamer.rename(file, name, KernelArchive.source(e.getKey())))
+                        .accept(new TraceClassVisitor(new PrintWriter(text)), 0);
+                sb.append(text);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static int count(Map<String, List<byte[]>> classes) {
+        return classes.values().stream().mapToInt(List::size).sum();
+    }
+}
