@@ -22,15 +22,18 @@ enum Backends {
     /**
      * The model on the backend asked for ({@code requested}), or, when none was ({@code null}), on the
      * compiled backend if it runs the model and on the interpreter, with one line on {@code err}, if not.
-     * An explicit {@code --backend compiled} the compiled backend cannot honour is a user error.
+     * An explicit {@code --backend compiled} the compiled backend cannot honour is a user error. A model jar's
+     * compiled model is the jar's (its carried kernels); the interpreter runs the checked model the jar carries.
      */
-    static DescentModel load(Backends requested, Model m, Precision precision, PrintWriter err) {
+    static DescentModel load(Backends requested, ModelArgument model, Precision precision, PrintWriter err) {
+        Model m = model.model();
         if (requested == interpreter) return new InterpretedModel(m, precision);
         if (precision == Precision.F64) {
             String why = "--precision F64 %s the interpreter (the compiled backend computes in f32)";
             if (requested == compiled) throw new DescentException(why.formatted("needs") + "; use --backend interpreter");
             return fallBack(why.formatted("runs on"), m, precision, err);
         }
+        if (model.jar() != null) return model.jar();
         String unsupported = CompiledModel.unsupported(m);
         if (unsupported == null) return new CompiledModel(m);
         if (requested == compiled) throw new DescentException(unsupported + "; use --backend interpreter");

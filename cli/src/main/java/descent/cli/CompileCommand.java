@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 final class CompileCommand implements Callable<Integer> {
     enum Stage { ast, ir, grad, plan, kernels, bytecode }
 
-    @Parameters(paramLabel = "MODEL") Path model;
+    @Parameters(paramLabel = "MODEL", description = "the .descent file") Path model;
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file") Path output;
     @Option(names = "--emit", paramLabel = "STAGE", description = "ast, ir, grad, plan, kernels or bytecode") Stage emit;
     @Option(names = "--package", paramLabel = "P", description = "Java package of the generated classes") String pkg;

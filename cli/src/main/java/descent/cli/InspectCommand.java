@@ -1,6 +1,5 @@
 package descent.cli;
 
-import descent.compiler.Compiler;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
 import descent.compiler.schedule.Plan;
@@ -22,11 +21,11 @@ import picocli.CommandLine.Spec;
         "Inputs, outputs, variables with their bytes, and per train block its optimizers, slots, non-slot variables and plan summary.",
         ""})
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL") Path model;
+    @Parameters(paramLabel = "MODEL", description = "a .descent file, or a jar from descent compile -o") Path model;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
-        Model m = Compiler.check(model);
+        Model m = ModelArgument.checked(model);
         PrintWriter out = spec.commandLine().getOut();
         out.println("model " + m.name());
         out.println("inputs:");

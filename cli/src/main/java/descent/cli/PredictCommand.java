@@ -5,7 +5,6 @@ import descent.cli.data.Dataset;
 import descent.cli.data.ModelFacts;
 import descent.cli.data.OutputPaths;
 import descent.cli.data.Shuffle;
-import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TensorType;
@@ -33,7 +32,7 @@ import picocli.CommandLine.Spec;
         "Restores a checkpoint, evaluates one output (default: the model's first) over all rows of the data, in order and in batches of --batch-size, and writes it concatenated over the rows to a .npy file. --data is read as by descent train; only the inputs the output needs must be present (a CSV file may keep its label column).",
         ""})
 final class PredictCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL") Path model;
+    @Parameters(paramLabel = "MODEL", description = "a .descent file, or a jar from descent compile -o") Path model;
     @Option(names = "--restore", paramLabel = "CKPT", required = true, description = "checkpoint holding the trained state") Path restore;
     @Option(names = "--data", paramLabel = "PATH", required = true,
             description = "directory of NAME.npy, a .npy file, or a .csv file with a header row") Path data;
@@ -47,7 +46,8 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         if (batchSize < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
-        Model m = Compiler.check(model);
+        ModelArgument argument = ModelArgument.read(model);
+        Model m = argument.model();
         ModelFacts facts = new ModelFacts(m);
         String name = output;
         if (name == null) {
@@ -67,7 +67,7 @@ final class PredictCommand implements Callable<Integer> {
         Set<String> needed = facts.inputsNeededBy(List.of(node));
         Dataset dataset = DataLoader.load(data, facts, needed, false, "");
         if (dataset.rows() == 0) throw new DescentException(data + ": the data has no rows");
-        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(0);
+        TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(0);
         PrintWriter err = spec.commandLine().getErr();
         Restore.into(session, restore, facts.variablesNeededBy(List.of(node)), List.of(), err);
         int rows = dataset.rows();

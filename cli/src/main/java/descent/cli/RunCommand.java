@@ -1,6 +1,5 @@
 package descent.cli;
 
-import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
 import descent.runtime.api.TrainingSession;
 import descent.compiler.ir.Model;
@@ -26,7 +25,7 @@ import picocli.CommandLine.Spec;
         "Initialises the variables (--seed), overwrites those in --restore, feeds the inputs and runs the train step --steps times (default 1; the model's only train block unless --train names one; --steps 0 or a model without train blocks only evaluates). Fetches are the values computed in the last step, before its update, written as .npy; without --fetch every declared output is printed. --save writes every variable, slot and non-slot variable (SafeTensors).",
         ""})
 final class RunCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL") Path model;
+    @Parameters(paramLabel = "MODEL", description = "a .descent file, or a jar from descent compile -o") Path model;
     @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") Map<String, Path> feeds = new LinkedHashMap<>();
     @Option(names = "--fetch", paramLabel = "NAME=FILE.npy", description = "write a value computed by the model") Map<String, Path> fetches = new LinkedHashMap<>();
     @Option(names = "--restore", paramLabel = "CKPT.safetensors") Path restore;
@@ -39,7 +38,8 @@ final class RunCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
-        Model m = Compiler.check(model);
+        ModelArgument argument = ModelArgument.read(model);
+        Model m = argument.model();
         if (steps != null && steps < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--steps must not be negative, got " + steps);
         String block = trainBlock(m);
         int n = block == null ? 0 : steps == null ? 1 : steps;
@@ -47,7 +47,7 @@ final class RunCommand implements Callable<Integer> {
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
         feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
         // The runtime API: either backend is a DescentModel behind the same calls.
-        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seed);
+        TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(seed);
         if (restore != null) Restore.into(session, restore, List.of(), List.of(), spec.commandLine().getErr());
         List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
         Map<String, Tensor> values = Map.of();

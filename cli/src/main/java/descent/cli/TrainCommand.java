@@ -7,7 +7,6 @@ import descent.cli.data.OutputPaths;
 import descent.cli.data.Progress;
 import descent.cli.data.TrainPosition;
 import descent.cli.data.Trainer;
-import descent.compiler.Compiler;
 import descent.compiler.interp.Precision;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
@@ -44,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
     enum NonFinite { fail, skip_batch }
     enum ProgressMode { auto, bar, plain, none }
 
-    @Parameters(paramLabel = "MODEL") Path model;
+    @Parameters(paramLabel = "MODEL", description = "a .descent file, or a jar from descent compile -o") Path model;
     @Option(names = "--data", paramLabel = "PATH", required = true,
             description = "directory of NAME.npy, a .npy file, or a .csv file with a header row") Path data;
     @Option(names = "--epochs", paramLabel = "E", description = "epochs of the whole run (default 1, or the checkpoint's)") Integer epochs;
@@ -81,7 +80,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() {
         if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + threads);
         checkOptions();
-        Model m = Compiler.check(model);
+        ModelArgument argument = ModelArgument.read(model);
+        Model m = argument.model();
         ModelFacts facts = new ModelFacts(m);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         // The checkpoint's training position (if any) supplies the settings not given.
@@ -107,7 +107,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                 dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
         TrainPosition start = fresh;
-        TrainingSession session = Backends.load(backend, m, precision, spec.commandLine().getErr()).newSession(seedValue, threads);
+        TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(seedValue, threads);
         if (restore != null) {
             List<String> variables = session.signature().state().stream().filter(s -> s.role() == StateSpec.Role.VARIABLE)
                     .map(StateSpec::name).toList();

@@ -1,5 +1,6 @@
 package descent.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import descent.runtime.api.TrainingSession;
 import descent.tests.app.JarApp;
 import descent.tests.app.KernelsApp;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -335,5 +337,43 @@ class ModelJarTest {
                     "--package", bad);
             assertTrue(err.contains(bad.startsWith("java") ? "only the JDK may define" : "is not a Java package name"), err);
         }
+    }
+
+    /** DESIGN.md's contract: run (and train, predict, inspect) take MODEL.descent or MODEL.jar, with the same results. */
+    @Test
+    void theCommandsTakeAModelJarAsTheyTakeItsFile(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("mlp.jar");
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", jar.toString()).code());
+        String[] feeds = {"--train", "step", "--steps", "20", "--feed", "x=" + CliTest.ex("data/mlp_x.npy"),
+                "--feed", "labels=" + CliTest.ex("data/mlp_labels.npy")};
+        CliTest.Result fromFile = CliTest.descent(CliTest.args(new String[] {"run", CliTest.ex("mlp.descent")}, feeds));
+        CliTest.Result fromJar = CliTest.descent(CliTest.args(new String[] {"run", jar.toString()}, feeds));
+        assertEquals(0, fromJar.code(), fromJar.err());
+        assertEquals(fromFile.out(), fromJar.out());
+        assertEquals("", fromJar.err(), "the jar's kernels run: no warning");
+        CliTest.Result interpreted = CliTest.descent(CliTest.args(new String[] {"run", jar.toString(), "--backend", "interpreter"}, feeds));
+        assertEquals(CliTest.descent(CliTest.args(new String[] {"run", CliTest.ex("mlp.descent"), "--backend", "interpreter"}, feeds)).out(),
+                interpreted.out());
+        assertEquals(CliTest.descent("inspect", CliTest.ex("mlp.descent")).out(), CliTest.descent("inspect", jar.toString()).out());
+
+        Path data = TrainCliTest.mlpData(tmp);
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        TrainCliTest.ok("train", CliTest.ex("mlp.descent"), "--data", data.toString(), "--train", "step", "--save", a.toString());
+        TrainCliTest.ok("train", jar.toString(), "--data", data.toString(), "--train", "step", "--save", b.toString());
+        assertArrayEquals(descent.runtime.SafeTensors.read(a).get("w1").floats(), descent.runtime.SafeTensors.read(b).get("w1").floats());
+        Path pa = tmp.resolve("pa.npy"), pb = tmp.resolve("pb.npy");
+        TrainCliTest.ok("predict", CliTest.ex("mlp.descent"), "--restore", a.toString(), "--data", data.toString(), "--out", pa.toString());
+        TrainCliTest.ok("predict", jar.toString(), "--restore", a.toString(), "--data", data.toString(), "--out", pb.toString());
+        assertArrayEquals(Files.readAllBytes(pa), Files.readAllBytes(pb));
+
+        Path notAModel = tmp.resolve("other.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(notAModel))) {
+            out.putNextEntry(new java.util.jar.JarEntry("a.txt"));
+        }
+        Path notAJar = Files.writeString(tmp.resolve("text.jar"), "not a jar");
+        TrainErrorsTest.fails(tmp, notAModel + ": not a Descent model jar (its manifest names no Descent-Model-Class)",
+                "run", notAModel.toString());
+        TrainErrorsTest.fails(tmp, notAJar + ": not a jar file", "inspect", notAJar.toString());
+        TrainErrorsTest.fails(tmp, tmp.resolve("none.jar") + ": no such file", "run", tmp.resolve("none.jar").toString());
     }
 }

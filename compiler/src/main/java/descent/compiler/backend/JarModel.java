@@ -65,6 +65,9 @@ public abstract class JarModel implements DescentModel {
 
     @Override public ModelSignature signature() { return model.signature(); }
 
+    /** The checked model the jar carries (what {@code descent run MODEL.jar} plans and reports with). */
+    public Model model() { return model.model(); }
+
     @Override public TrainingSession newSession(long seed) { return model.newSession(seed); }
 
     @Override public TrainingSession newSession(long seed, int threads) { return model.newSession(seed, threads); }
