@@ -109,6 +109,25 @@ class TrainErrorsTest {
         fails(tmp, "cannot write " + dir + ": it is a directory", mlpTrain(dir, "--save", dir.toString()));
     }
 
+    /** A label or id out of range is found when the data is loaded, by file and row, not steps later by batch position. */
+    @Test
+    void labelsAndIdsOutOfRangeAreNamedByRow(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("bad.csv");
+        Files.writeString(csv, "x_0,x_1,labels\n0.1,0.2,1\n0.3,0.4,7\n");
+        fails(tmp, "bad.csv:3: column `labels` is 7, outside [0, 3): input `labels` indexes the 3 classes of `logits`",
+                mlpTrain(csv));
+        Path dir = Files.createDirectories(tmp.resolve("emb"));
+        for (String input : List.of("user", "rating")) {
+            Files.copy(Path.of(ex("data/embedding/" + input + ".npy")), dir.resolve(input + ".npy"));
+        }
+        Tensor items = Npy.read(Path.of(ex("data/embedding/item.npy")));
+        int[] ids = items.ints().clone();
+        ids[3] = -1;
+        Npy.write(dir.resolve("item.npy"), Tensor.of(ids, items.shape()));
+        fails(tmp, "item.npy: row 3 is -1, outside [0, 40): input `item` indexes the 40 rows of `item_emb`",
+                "train", ex("embedding.descent"), "--data", dir.toString());
+    }
+
     /** TF's Saver.restore refuses a checkpoint without the model's variables; so does train, before it writes anything. */
     @Test
     void aCheckpointMustHoldTheModelAndNotBeAhead(@TempDir Path tmp) throws IOException {

@@ -95,12 +95,26 @@ public final class DataLoader {
     private static Dataset fromTensors(String source, ModelFacts facts, Map<String, Tensor> raw, Map<String, String> files,
                                        boolean allowNonFinite, String hint) {
         Map<String, Tensor> perRow = new LinkedHashMap<>(), whole = new LinkedHashMap<>();
+        Map<String, ModelFacts.IndexRange> ranges = facts.indexRanges();
         int rows = -1;
         String rowsFrom = null;
         for (var e : raw.entrySet()) {
             String input = e.getKey(), file = files.get(input);
             TensorType type = facts.input(input).type();
             Tensor t = convert(e.getValue(), type.dtype(), file, input);
+            ModelFacts.IndexRange range = ranges.get(input);
+            if (range != null) {
+                int[] ints = t.dtype() == DType.I32 ? t.ints() : null;
+                long[] longs = t.dtype() == DType.I64 ? t.longs() : null;
+                for (int i = 0; i < t.size(); i++) {
+                    long v = ints != null ? ints[i] : longs[i];
+                    if (v < 0 || v >= range.limit()) {
+                        String at = t.shape().length == 1 ? "row " + i : "element " + Tensor.shapeString(index(t.shape(), i));
+                        throw new DescentException(file + ": " + at + " is " + v + ", outside [0, " + range.limit() + "): input `"
+                                + input + "` indexes " + range.why());
+                    }
+                }
+            }
             if (!ModelFacts.perRow(type)) {
                 String bad = firstNonFinite(t);
                 if (bad != null) throw new DescentException(file + ": " + bad + " (input `" + input + "` is fed whole in every step)");
@@ -279,6 +293,7 @@ public final class DataLoader {
             int[] cols = columns.get(n);
             TensorType type = facts.input(n).type();
             DType dt = type.dtype();
+            ModelFacts.IndexRange range = facts.indexRanges().get(n);
             int w = cols.length;
             Object data = Dataset.newArray(dt, rows * w);
             for (int r = 0; r < rows; r++) {
@@ -300,8 +315,12 @@ public final class DataLoader {
                             } catch (NumberFormatException e) {
                                 throw new DescentException(where + ": " + shorten(cell) + " does not fit " + dt);
                             }
+                            if (dt == DType.I32 && v != (int) v) throw new DescentException(where + ": " + cell + " does not fit i32");
+                            if (range != null && (v < 0 || v >= range.limit())) {
+                                throw new DescentException(where + " is " + v + ", outside [0, " + range.limit() + "): input `"
+                                        + n + "` indexes " + range.why());
+                            }
                             if (dt == DType.I32) {
-                                if (v != (int) v) throw new DescentException(where + ": " + cell + " does not fit i32");
                                 ((int[]) data)[at] = (int) v;
                             } else {
                                 ((long[]) data)[at] = v;

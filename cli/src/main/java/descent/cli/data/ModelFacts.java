@@ -10,7 +10,9 @@ import descent.runtime.DescentException;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -102,6 +104,46 @@ public final class ModelFacts {
 
     /** A classifier's labels input and fetchable logits, per the rule in the class comment. */
     public record Classifier(String labels, String logits, int node) {}
+
+    /** The values an integer input may hold, [0, limit), and the op that says so (for messages). */
+    public record IndexRange(long limit, String why) {}
+
+    /**
+     * The integer inputs used directly as class labels (sparse_softmax_cross_entropy_with_logits) or as ids of a
+     * lookup (gather, embedding_lookup) along a static dimension, with their ranges (the narrowest when several
+     * ops use one input). Data is checked against them when loaded, so a bad label is reported by its file and
+     * row before training starts rather than by its position in a shuffled batch steps later.
+     */
+    public Map<String, IndexRange> indexRanges() {
+        Graph g = model.graph();
+        Map<String, IndexRange> out = new LinkedHashMap<>();
+        for (int id = 0; id < g.size(); id++) {
+            var node = g.node(id);
+            int index, bounded, axis;
+            String what;
+            if (node.op() instanceof Op.SparseSoftmaxXent) {
+                index = node.input(0);
+                bounded = node.input(1);
+                axis = g.node(bounded).type().rank() - 1;
+                what = "classes";
+            } else if (node.op() instanceof Op.Gather gather) {
+                index = node.input(1);
+                bounded = node.input(0);
+                axis = gather.axis();
+                what = axis == 0 ? "rows" : "entries along axis " + axis;
+            } else {
+                continue;
+            }
+            if (!(g.node(index).op() instanceof Op.Input in) || g.node(index).type().dtype().isFloating()) continue;
+            TensorType type = g.node(bounded).type();
+            if (axis < 0 || axis >= type.rank() || type.shape().dim(axis).isSymbolic()) continue;
+            long limit = type.shape().dim(axis).size();
+            String name = nameOf(bounded);
+            IndexRange range = new IndexRange(limit, "the " + limit + " " + what + " of " + (name == null ? type.toString() : "`" + name + "`"));
+            out.merge(in.name(), range, (a, b) -> a.limit() <= b.limit() ? a : b);
+        }
+        return out;
+    }
 
     /** The classifier behind train block {@code step}'s loss, or null if it is not one. */
     public Classifier classifier(TrainStep step) {
