@@ -49,6 +49,7 @@ final class CompileCommand implements Callable<Integer> {
         if (emit == null && output == null) throw usage("say where the jar goes: descent compile MODEL -o MODEL.jar");
         descent.compiler.backend.ModelJar.checkPackage(pkg);
         Source source = Compiler.read(model);
+        if (output != null) descent.cli.data.OutputPaths.checkWritable(output);
         if (emit == null) {
             Model m = Compiler.check(source);
             String unsupported = descent.compiler.backend.CompiledModel.unsupported(m); // reject it now, not when loaded

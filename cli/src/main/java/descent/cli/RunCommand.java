@@ -4,6 +4,8 @@ import descent.compiler.interp.Precision;
 import descent.runtime.api.TrainingSession;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
+import descent.cli.data.DataLoader;
+import descent.cli.data.OutputPaths;
 import descent.runtime.DescentException;
 import descent.runtime.Npy;
 import descent.runtime.Tensor;
@@ -26,8 +28,8 @@ import picocli.CommandLine.Spec;
         ""})
 final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "a .descent file, or a jar from descent compile -o") Path model;
-    @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") Map<String, Path> feeds = new LinkedHashMap<>();
-    @Option(names = "--fetch", paramLabel = "NAME=FILE.npy", description = "write a value computed by the model") Map<String, Path> fetches = new LinkedHashMap<>();
+    @Option(names = "--feed", paramLabel = "NAME=FILE.npy", description = "an input's value") List<String> feedArgs = List.of();
+    @Option(names = "--fetch", paramLabel = "NAME=FILE.npy", description = "write a value computed by the model") List<String> fetchArgs = List.of();
     @Option(names = "--restore", paramLabel = "CKPT.safetensors") Path restore;
     @Option(names = "--save", paramLabel = "CKPT.safetensors") Path save;
     @Option(names = "--seed", paramLabel = "S", description = "seed for initializers without their own (default 0)") long seed;
@@ -43,9 +45,17 @@ final class RunCommand implements Callable<Integer> {
         if (steps != null && steps < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--steps must not be negative, got " + steps);
         String block = trainBlock(m);
         int n = block == null ? 0 : steps == null ? 1 : steps;
-        // Read and validate every file before anything is written.
+        Map<String, Path> feeds = namedFiles("--feed", feedArgs), fetches = namedFiles("--fetch", fetchArgs);
+        // Read and validate every file, and check every output path, before anything is computed or written.
+        // A feed is converted to its input's dtype as the data of descent train is (i64 labels to i32, ...).
         Map<String, Tensor> feedValues = new LinkedHashMap<>();
-        feeds.forEach((name, file) -> feedValues.put(name, Npy.read(file)));
+        feeds.forEach((name, file) -> {
+            Tensor value = Npy.read(file);
+            Model.InputInfo input = m.input(name);
+            feedValues.put(name, input == null ? value : DataLoader.convert(value, input.type().dtype(), file.toString(), name));
+        });
+        fetches.values().forEach(OutputPaths::checkWritable);
+        if (save != null) OutputPaths.checkWritable(save);
         // The runtime API: either backend is a DescentModel behind the same calls.
         TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(seed);
         if (restore != null) Restore.into(session, restore, List.of(), List.of(), spec.commandLine().getErr());
@@ -85,4 +95,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static String names(Model m) { return String.join(", ", m.trains().stream().map(TrainStep::name).toList()); }
+
+    /** {@code NAME=FILE} arguments of {@code option}, in order; a malformed or repeated one is a usage error. */
+    private Map<String, Path> namedFiles(String option, List<String> args) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            String problem = eq <= 0 ? option + " takes NAME=FILE.npy, not `" + arg + "`"
+                    : eq == arg.length() - 1 ? option + " " + arg + " names no file after `=`"
+                    : out.containsKey(arg.substring(0, eq)) ? option + " " + arg.substring(0, eq) + " is given twice"
+                    : null;
+            if (problem != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), problem);
+            out.put(arg.substring(0, eq), Path.of(arg.substring(eq + 1)));
+        }
+        return out;
+    }
 }

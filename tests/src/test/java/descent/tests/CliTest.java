@@ -124,6 +124,20 @@ class CliTest {
         assertEquals(r.out(), descent("compile", ex("logreg.descent"), "--emit", "bytecode").out());
     }
 
+    /** run converts a feed to its input's dtype as train converts data: i64 labels (NumPy's default integers) feed an i32 input. */
+    @Test
+    void integerFeedsAreConvertedAsTrainConvertsData(@TempDir Path tmp) throws Exception {
+        Tensor labels = descent.runtime.Npy.read(Path.of(ex("data/mlp_labels.npy")));
+        long[] wide = java.util.Arrays.stream(labels.ints()).asLongStream().toArray();
+        Path i64 = tmp.resolve("labels64.npy");
+        descent.runtime.Npy.write(i64, Tensor.of(wide, labels.shape()));
+        String[] common = {"run", ex("mlp.descent"), "--train", "step", "--feed", "x=" + ex("data/mlp_x.npy")};
+        Result narrow = descent(args(common, "--feed", "labels=" + ex("data/mlp_labels.npy")));
+        Result converted = descent(args(common, "--feed", "labels=" + i64));
+        assertEquals(0, converted.code(), converted.err());
+        assertEquals(narrow.out(), converted.out());
+    }
+
     /** Some Windows editors start a UTF-8 file with a byte order mark; it is not part of the model. */
     @Test
     void aByteOrderMarkIsNotPartOfTheModel(@TempDir Path tmp) throws Exception {
@@ -143,6 +157,12 @@ class CliTest {
         assertFalse(Files.exists(ckpt));
         r = descent("run", ex("logreg.descent"), "--fetch", "nosuch=" + out);
         assertEquals(1, r.code());
+        assertFalse(Files.exists(out));
+        // A --save that cannot be written is found before the run, so the fetch is not written either.
+        r = descent("run", ex("logreg.descent"), "--feed", "x=" + ex("data/logreg_x.npy"), "--feed", "y=" + ex("data/logreg_y.npy"),
+                "--fetch", "loss=" + out, "--save", tmp.resolve("no/dir/c.safetensors").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot write " + tmp.resolve("no/dir/c.safetensors")), r.err());
         assertFalse(Files.exists(out));
     }
 
@@ -201,6 +221,15 @@ class CliTest {
         assertEquals(2, descent("frobnicate").code());
         assertEquals(2, descent("run").code());
         assertEquals(2, descent("compile", ex("logreg.descent"), "--emit", "nonsense").code());
+        // NAME=FILE arguments: malformed, empty or repeated ones are named (a repeated --feed silently took the last).
+        for (String[] bad : new String[][] {{"x=", "--feed x= names no file after `=`"}, {"x", "--feed takes NAME=FILE.npy, not `x`"}}) {
+            Result r = descent("run", ex("logreg.descent"), "--feed", bad[0]);
+            assertEquals(2, r.code());
+            assertTrue(r.err().startsWith("descent: " + bad[1] + "\n"), r.err());
+        }
+        Result twice = descent("run", ex("logreg.descent"), "--feed", "x=" + ex("data/logreg_x.npy"), "--feed", "x=" + ex("data/logreg_x.npy"));
+        assertEquals(2, twice.code());
+        assertTrue(twice.err().startsWith("descent: --feed x is given twice"), twice.err());
         // Bad option values are usage errors in every command.
         assertEquals(2, descent("run", ex("logreg.descent"), "--steps", "-1").code());
         assertEquals(2, descent("compile", ex("logreg.descent"), "-o", "m.jar", "--threads", "0").code());

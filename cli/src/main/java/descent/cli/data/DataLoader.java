@@ -156,7 +156,7 @@ public final class DataLoader {
     }
 
     /** Converts data to the input's dtype where that loses nothing a user would mind; otherwise a clear error. */
-    private static Tensor convert(Tensor t, DType to, String file, String input) {
+    public static Tensor convert(Tensor t, DType to, String file, String input) {
         DType from = t.dtype();
         if (from == to) return t;
         if (!to.isFloating() && from.isFloating()) {
