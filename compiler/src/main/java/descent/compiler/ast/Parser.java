@@ -175,6 +175,8 @@ public final class Parser {
     private static final Map<String, String> DTYPE_NAMES = Map.of("float32", "f32", "float", "f32", "float64", "f64",
             "double", "f64", "int32", "i32", "int", "i32", "int64", "i64", "long", "i64");
 
+    private static final Set<String> OPERATORS = Set.of("+", "-", "*", "/", "**", "@", "==", "!=", "<", "<=", ">", ">=", "=");
+
     /** Rewrites ANTLR's messages into ones a model author can act on. */
     private static final class SyntaxErrors extends BaseErrorListener {
         private final Diagnostics diags;
@@ -201,7 +203,8 @@ public final class Parser {
             Token keyword = t != null && isKeyword(t) && expected.equals(Set.of("a name")) ? t
                     : prev != null && isKeyword(prev) && t.getText().equals("=") && expected.contains("a name") ? prev : null;
             // What could have come instead, in words (null when ANTLR's set is too large to help).
-            String what = expected.contains("a name") && expected.contains("an integer") ? "an expression"
+            String what = isDimension(expected) ? "a dimension (a size like `4` or a name like `batch`)"
+                    : expected.contains("a name") && expected.contains("an integer") ? "an expression"
                     : !expected.isEmpty() && expected.size() <= 4 ? String.join(" or ", expected) : null;
             if (keyword != null) {
                 diags.error(new Span(keyword.getLine(), keyword.getCharPositionInLine() + 1, keyword.getText().length()),
@@ -234,6 +237,12 @@ public final class Parser {
             }
         }
 
+        /** What a shape's `[` or `,` may be followed by: a size, a symbolic dimension (or, first, the `]` of a scalar). */
+        private static boolean isDimension(Set<String> expected) {
+            return expected.contains("a name") && expected.contains("an integer")
+                    && Set.of("a name", "an integer", "`]`").containsAll(expected);
+        }
+
         private static Set<String> expected(Recognizer<?, ?> recognizer, RecognitionException e) {
             Set<String> out = new LinkedHashSet<>();
             IntervalSet set = null;
@@ -254,7 +263,14 @@ public final class Parser {
         private static String hint(Set<String> expected, Token prev) {
             List<String> e = new ArrayList<>(expected);
             if (prev != null && prev.getType() == DescentLexer.TRAIN) return "name the train block: `train step { ... }`";
-            if (e.contains("a name") && e.contains("an integer")) return null; // an expression: the message says it
+            if (isDimension(expected)) {
+                return "a shape lists sizes and symbolic dimensions: f32[batch, 4]";
+            }
+            if (e.contains("a name") && e.contains("an integer")) {
+                if (prev != null && prev.getText().equals("@")) return "`@` is the matrix product: `x @ w`";
+                if (prev != null && OPERATORS.contains(prev.getText())) return "`" + prev.getText() + "` needs an operand on each side";
+                return "an expression is a name, a number, a call like relu(x), a list [a, b] or (...)";
+            }
             if (e.contains("`)`")) return "an argument list is missing a `,`, or a `(` is not closed";
             if (e.contains("`]`")) return "a list or shape is missing a `,`, or a `[` is not closed";
             if (e.contains("`}`")) return "a train block `{` is not closed";
