@@ -78,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() {
-        if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, not " + threads);
+        if (threads < 1 || threads > 1024) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be from 1 to 1024, not " + threads);
         checkOptions();
         ModelArgument argument = ModelArgument.read(model);
         Model m = argument.model();

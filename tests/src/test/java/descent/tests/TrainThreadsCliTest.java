@@ -32,6 +32,6 @@ class TrainThreadsCliTest {
         CliTest.Result r = CliTest.descent("train", ExampleGoldenTest.ROOT.resolve("examples/mlp.descent").toString(), "--data",
                 data.toString(), "--threads", "0");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--threads must be at least 1, not 0"), r.err());
+        assertTrue(r.err().contains("--threads must be from 1 to 1024, not 0"), r.err());
     }
 }

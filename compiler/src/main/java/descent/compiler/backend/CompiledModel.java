@@ -81,7 +81,9 @@ public final class CompiledModel implements DescentModel {
      * instructions in the same order whatever the count, so results are bitwise identical to one thread.
      */
     @Override public TrainingSession newSession(long seed, int threads) {
-        if (threads < 1) throw new descent.runtime.DescentException("threads must be at least 1, not " + threads);
+        if (threads < 1 || threads > StepThreads.MAX_THREADS) {
+            throw new descent.runtime.DescentException("threads must be from 1 to " + StepThreads.MAX_THREADS + ", not " + threads);
+        }
         return new CompiledSession(model, signature, seed, threads);
     }
 

@@ -445,4 +445,11 @@ final class CompiledSession implements TrainingSession {
         return unknown;
     }
 
+    /** The threads this session's steps use (tests). */
+    StepThreads threads() { return threads; }
+
+    /** Ends this session's worker threads; its steps run on the caller from now on (same results). */
+    @Override public void close() {
+        if (threads != StepThreads.SINGLE) threads.close();
+    }
 }

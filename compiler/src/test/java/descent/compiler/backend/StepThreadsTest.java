@@ -54,4 +54,40 @@ class StepThreadsTest {
         assertEquals(1, runs.get(0));
         assertEquals(1, runs.get(1));
     }
+
+    /** close() ends the workers; later calls still run every part, on the caller. */
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void closingEndsTheWorkersAndCallsGoOn() throws InterruptedException {
+        StepThreads threads = new StepThreads(3);
+        java.util.List<Thread> workers = threads.workerThreads();
+        threads.run(3, p -> { });
+        threads.close();
+        for (Thread t : workers) t.join();
+        AtomicIntegerArray runs = new AtomicIntegerArray(3);
+        threads.run(3, runs::incrementAndGet);
+        for (int p = 0; p < 3; p++) assertEquals(1, runs.get(p), "part " + p);
+    }
+
+    /** A team nobody holds any more ends its workers: they refer to what they serve, not to the session's object. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void unreachableThreadsEndTheirWorkers() throws InterruptedException {
+        java.util.List<Thread> workers = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            StepThreads threads = new StepThreads(3);
+            threads.run(3, p -> { });
+            workers.addAll(threads.workerThreads());
+        }
+        while (workers.stream().anyMatch(Thread::isAlive)) {
+            System.gc();
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aThreadCountOutOfRangeIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new StepThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> new StepThreads(StepThreads.MAX_THREADS + 1));
+    }
 }

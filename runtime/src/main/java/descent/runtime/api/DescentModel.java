@@ -15,5 +15,10 @@ public interface DescentModel {
      * and elementwise passes; results are bitwise identical for every count). Models that run on one thread
      * only, such as the reference interpreter, ignore the count.
      */
-    default TrainingSession newSession(long seed, int threads) { return newSession(seed); }
+    default TrainingSession newSession(long seed, int threads) {
+        if (threads < 1 || threads > 1024) {
+            throw new descent.runtime.DescentException("threads must be from 1 to 1024, not " + threads);
+        }
+        return newSession(seed);
+    }
 }

@@ -10,8 +10,15 @@ import java.util.Map;
  * use it. Every call validates all of its arguments before it changes anything: a call that fails leaves
  * the session exactly as it was. Errors a user can cause are {@link descent.runtime.DescentException}s.
  */
-public interface TrainingSession {
+public interface TrainingSession extends AutoCloseable {
     ModelSignature signature();
+
+    /**
+     * Ends the worker threads a session of several threads keeps (they also end once the session is
+     * unreachable). The session stays usable: its steps then run on the calling thread alone, with the same
+     * results. A no-op for one-thread sessions and the interpreter.
+     */
+    @Override default void close() {}
 
     /**
      * Runs train step {@code train} once and returns {@code fetches} (outputs, named values, state) as the
