@@ -59,6 +59,17 @@ public final class Tensor {
     /** The backing array; its Java type follows {@link #dtype()}. */
     public Object data() { return data; }
 
+    /** The same values in arrays of its own: what a caller may mutate, or keep while the original changes. */
+    public Tensor copy() {
+        return new Tensor(dtype, shape, switch (data) {
+            case float[] f -> f.clone();
+            case double[] d -> d.clone();
+            case int[] i -> i.clone();
+            case long[] l -> l.clone();
+            default -> throw new IllegalStateException();
+        });
+    }
+
     public float[] floats() { return (float[]) data; }
     public double[] doubles() { return (double[]) data; }
     public int[] ints() { return (int[]) data; }
@@ -85,7 +96,8 @@ public final class Tensor {
         long n = 1;
         for (int d : shape) {
             if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
-            n *= d;
+            // Saturates rather than wraps (65536^4 is 2^64, which wrapped to 0 and passed for an empty tensor).
+            n = d == 0 || n == 0 ? 0 : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d;
         }
         return n;
     }
@@ -123,7 +135,14 @@ public final class Tensor {
         StringBuilder sb = new StringBuilder().append(dtype).append(shapeString(shape)).append(' ');
         int n = Math.min(size(), 8);
         sb.append('[');
-        for (int i = 0; i < n; i++) { if (i > 0) sb.append(", "); sb.append(getDouble(i)); }
+        for (int i = 0; i < n; i++) {
+            if (i > 0) sb.append(", ");
+            switch (data) {
+                case int[] a -> sb.append(a[i]);
+                case long[] a -> sb.append(a[i]);
+                default -> sb.append(getDouble(i));
+            }
+        }
         if (size() > n) sb.append(", ...");
         return sb.append(']').toString();
     }

@@ -150,6 +150,7 @@ final class CompiledSession implements TrainingSession {
                 }
                 case Grad.Sliced s -> {
                     if (!(g instanceof Gradient.Slices sl)) throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
+                    Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
                     Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
                     Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
                     given.put(s.values(), sl.values());
@@ -362,11 +363,20 @@ final class CompiledSession implements TrainingSession {
     /** {@link TrainingSession#trainInto}: once a step is prepared and warm, it allocates nothing. */
     @Override public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
         PreparedStep p = into.length == fetches.size() ? preparedOrNew(train, fetches, feeds) : null;
-        Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
-        if (ctx == null) {
-            TrainingSession.super.trainInto(train, feeds, fetches, into); // the general path validates and reports
+        int b = p == null ? -1 : p.bind(model, feeds);
+        if (b < 0) {
+            // The general path reports what is wrong with the feeds, or checks the arrays against what it computed.
+            Map<String, Tensor> out = train(train, feeds, fetches);
+            descent.runtime.api.FetchArrays.check(fetches, into, out);
+            for (int i = 0; i < into.length; i++) {
+                if (into[i] != null) System.arraycopy(out.get(fetches.get(i)).data(), 0, into[i], 0, out.get(fetches.get(i)).size());
+            }
             return;
         }
+        int batch = b;
+        descent.runtime.api.FetchArrays.check(fetches, into, i -> model.graph().type(p.nodeIds[i]).dtype(),
+                i -> p.fetchCounts[i].at(batch));
+        Executable.Ctx ctx = p.run(b, feeds, state, steps, locks);
         for (int i = 0; i < p.nodeIds.length; i++) {
             if (into[i] == null) continue;
             System.arraycopy(p.exe.fetched(ctx, p.nodeIds[i]), 0, into[i], 0, p.fetchCounts[i].at(ctx.b));

@@ -63,7 +63,11 @@ final class PreparedStep {
     Executable.Ctx run(Model model, Map<String, Tensor> feeds, Map<String, Object> state, AtomicLong steps,
                        Map<String, ReentrantLock> locks) {
         int b = bind(model, feeds);
-        if (b < 0) return null;
+        return b < 0 ? null : run(b, feeds, state, steps, locks);
+    }
+
+    /** {@link #run} for feeds {@link #bind} has accepted, with the size it bound. */
+    Executable.Ctx run(int b, Map<String, Tensor> feeds, Map<String, Object> state, AtomicLong steps, Map<String, ReentrantLock> locks) {
         Executable.Ctx ctx = exe.context(b);
         Object[] buf = ctx.buf;
         for (int i = 0; i < inputIds.length; i++) buf[inputIds[i]] = feeds.get(inputNames[i]).data();
@@ -82,7 +86,7 @@ final class PreparedStep {
      * Checks the feeds without allocating; returns the symbolic dimension's size (0 without one), or -1 when
      * anything is off.
      */
-    private int bind(Model model, Map<String, Tensor> feeds) {
+    int bind(Model model, Map<String, Tensor> feeds) {
         if (feeds.size() > model.inputs().size()) return -1;
         int b = -1;
         for (int i = 0; i < inputIds.length; i++) {

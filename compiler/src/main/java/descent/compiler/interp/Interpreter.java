@@ -94,6 +94,15 @@ public final class Interpreter {
         return bindings;
     }
 
+    /** An IndexedSlices gradient's dense shape, when given, must be its variable's (TF's dense_shape may be None). */
+    public static void checkDenseShape(String what, String variable, descent.compiler.ir.TensorType type, int[] denseShape) {
+        if (denseShape == null) return;
+        int[] shape = type.shape().concrete(Map.of());
+        if (!java.util.Arrays.equals(shape, denseShape)) {
+            throw new DescentException(what + " has dense shape " + Tensor.shapeString(denseShape) + " but `" + variable + "` is " + type);
+        }
+    }
+
     /** Validates one feed; binds its symbolic dimensions into {@code bindings}. */
     public static void checkFeed(String name, TensorType type, Tensor t, Map<String, Integer> bindings, Map<String, String> boundBy) {
         if (t.dtype() != type.dtype()) {

@@ -70,6 +70,15 @@ public final class Session {
      * {@code sess.run([train_op, loss])}). If anything fails, the variables are left as they were.
      */
     public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
+        return train(train, feeds, fetches, values -> { });
+    }
+
+    /**
+     * {@link #train}, with {@code beforeCommit} given the fetched values after the step has computed them and
+     * before its state is committed: if it throws, the step changes nothing.
+     */
+    public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches,
+                                     java.util.function.Consumer<Map<String, Tensor>> beforeCommit) {
         descent.compiler.ir.TrainStep step = model.train(train);
         if (step == null) {
             throw new DescentException("model " + model.name() + " has no train block `" + train + "`"
@@ -81,7 +90,7 @@ public final class Session {
         if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
         descent.compiler.schedule.Plan plan = plans.computeIfAbsent(train + "\u0000" + nodes,
                 k -> descent.compiler.schedule.Scheduler.schedule(model, step, nodes));
-        return execute(plan, feeds, fetches, nodes);
+        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, beforeCommit);
     }
 
     /** The plan {@code train} runs with (for inspection and tests). */
@@ -99,12 +108,12 @@ public final class Session {
     /** Validates the feeds the plan needs, runs it on a copy of the state, and commits the copy only on success. */
     private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches,
                                         List<Integer> nodes) {
-        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes);
+        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, values -> { });
     }
 
     private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, Map<Integer, Tensor> given,
                                         Map<String, Integer> bindings, Map<String, String> boundBy, List<String> fetches,
-                                        List<Integer> nodes) {
+                                        List<Integer> nodes, java.util.function.Consumer<Map<String, Tensor>> beforeCommit) {
         java.util.BitSet needed = new java.util.BitSet();
         for (var s : plan.steps()) {
             if (s instanceof descent.compiler.schedule.Plan.Step.Compute c) needed.set(c.node());
@@ -119,11 +128,12 @@ public final class Session {
         Map<String, Tensor> next = new LinkedHashMap<>(variables);
         interpreter.setStep(steps);
         Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, given, next, bindings, nodes);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
+        beforeCommit.accept(out);
         variables.clear();
         variables.putAll(next);
         steps++;
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
         return out;
     }
 
@@ -184,6 +194,7 @@ public final class Session {
                     if (!(g instanceof descent.runtime.api.Gradient.Slices sl)) {
                         throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
                     }
+                    Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
                     Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
                     Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
                     given.put(s.values(), sl.values());
@@ -199,7 +210,7 @@ public final class Session {
             }
         }
         descent.compiler.schedule.Plan plan = descent.compiler.schedule.Scheduler.schedule(model, step, List.of(), given.keySet());
-        execute(plan, feeds, given, bindings, boundBy, List.of(), List.of());
+        execute(plan, feeds, given, bindings, boundBy, List.of(), List.of(), values -> { });
     }
 
     private descent.compiler.ir.TrainStep requireTrain(String train) {

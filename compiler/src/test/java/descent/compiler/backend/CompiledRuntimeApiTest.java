@@ -7,4 +7,6 @@ import descent.runtime.api.DescentModel;
 /** The runtime API's contract (split halves, atomic failures, state access) on the compiled backend. */
 class CompiledRuntimeApiTest extends RuntimeApiTest {
     @Override protected DescentModel model() { return new CompiledModel(Compiler.check("rec.descent", EMBEDDING)); }
+
+    @Override protected DescentModel concurrentModel() { return new CompiledModel(Compiler.check("lock.descent", LOCKED)); }
 }

@@ -122,4 +122,95 @@ public class RuntimeApiTest {
         assertEquals(List.of(), t.restore(ckpt));
         assertEquals(s.state(), t.state());
     }
+
+    /** trainInto checks its arrays before the step: a wrong one fails the call and changes nothing. */
+    @Test
+    void trainIntoWithAWrongArrayChangesNothing() {
+        TrainingSession s = model().newSession(3);
+        s.train("step", feeds(), List.of());
+        Map<String, Tensor> before = s.state();
+        for (Object bad : new Object[] {new float[0], new double[1], new int[1]}) {
+            DescentException e = assertThrows(DescentException.class,
+                    () -> s.trainInto("step", feeds(), List.of("loss"), new Object[] {bad}));
+            assertTrue(e.getMessage().startsWith("trainInto: the array for `loss`"), e.getMessage());
+            assertEquals(before, s.state());
+            assertEquals(1L, s.stepCount());
+        }
+        float[] loss = new float[1];
+        s.trainInto("step", feeds(), List.of("loss"), new Object[] {loss});
+        assertEquals(2L, s.stepCount());
+        assertTrue(loss[0] > 0);
+    }
+
+    /** An IndexedSlices gradient's dense shape must be its variable's. */
+    @Test
+    void slicesOfAnotherDenseShapeAreRefused() {
+        TrainingSession s = model().newSession(3);
+        Map<String, Gradient> g = new java.util.HashMap<>(s.computeGradients("step", feeds()));
+        Gradient.Slices u = (Gradient.Slices) g.get("users");
+        g.put("users", new Gradient.Slices(u.values(), u.indices(), new int[] {99, 99}));
+        Map<String, Tensor> before = s.state();
+        DescentException e = assertThrows(DescentException.class,
+                () -> s.applyGradients("step", g, Map.of("lr", Tensor.scalar(0.05f))));
+        assertEquals("gradient of `users` has dense shape [99, 99] but `users` is f32[6, 3]", e.getMessage());
+        assertEquals(before, s.state());
+        g.put("users", new Gradient.Slices(u.values(), u.indices(), null));   // TF's dense_shape may be None
+        s.applyGradients("step", g, Map.of("lr", Tensor.scalar(0.05f)));
+        assertEquals(1L, s.stepCount());
+    }
+
+    /** What get, set and state hand out are copies on both backends: changing them changes no session. */
+    @Test
+    void tensorsCrossTheApiAsCopies() {
+        TrainingSession s = model().newSession(3);
+        Map<String, Tensor> snapshot = s.state();
+        float scale = snapshot.get("scale").floats()[0];
+        s.train("step", feeds(), List.of());
+        assertEquals(scale, snapshot.get("scale").floats()[0], "a snapshot does not follow the session");
+        s.get("scale").floats()[0] = 123f;
+        assertTrue(s.get("scale").floats()[0] != 123f);
+        float[] mine = {2f};
+        s.set("scale", Tensor.of(mine));
+        mine[0] = 77f;
+        assertEquals(2f, s.get("scale").floats()[0]);
+    }
+
+    /** Four threads stepping one session with GradientDescent and a constant gradient lose no update. */
+    @Test
+    void concurrentStepsLoseNoUpdate() throws Exception {
+        DescentModel m = concurrentModel();
+        TrainingSession s = m.newSession(0);
+        int threads = 4, steps = 300;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> { for (int i = 0; i < steps; i++) s.train("step", Map.of(), List.of()); }));
+            }
+            for (var f : done) f.get();
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(threads * steps, s.stepCount());
+        assertEquals(-(float) (threads * steps), s.get("w").floats()[0]);
+    }
+
+    /** The model of {@link #concurrentStepsLoseNoUpdate}: d loss / d w is 1, the learning rate 1, with use_locking. */
+    protected DescentModel concurrentModel() {
+        return new InterpretedModel(Compiler.check("lock.descent", LOCKED), Precision.F32);
+    }
+
+    protected static final String LOCKED = """
+            model lock
+            var w: f32[] = 0.0
+            loss = w * 1.0
+            output loss
+            train step { GradientDescentOptimizer(learning_rate=1.0, use_locking=true).minimize(loss) }
+            """;
+
+    @Test
+    void aThreadCountOutOfRangeIsRefused() {
+        assertThrows(DescentException.class, () -> model().newSession(0, 0));
+        assertThrows(DescentException.class, () -> model().newSession(0, 100_000));
+    }
 }

@@ -36,7 +36,9 @@ public interface TrainingSession extends AutoCloseable {
         if (into.length != fetches.size()) {
             throw new descent.runtime.DescentException("trainInto: " + into.length + " arrays for " + fetches.size() + " fetches");
         }
+        // Both backends override this to check the arrays before the step changes anything.
         Map<String, Tensor> out = train(train, feeds, fetches);
+        FetchArrays.check(fetches, into, out);
         for (int i = 0; i < into.length; i++) {
             if (into[i] == null) continue;
             Object data = out.get(fetches.get(i)).data();
