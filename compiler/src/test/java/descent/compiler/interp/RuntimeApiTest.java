@@ -213,4 +213,19 @@ public class RuntimeApiTest {
         assertThrows(DescentException.class, () -> model().newSession(0, 0));
         assertThrows(DescentException.class, () -> model().newSession(0, 100_000));
     }
+
+    /** The signature is shared by the model and its sessions: it cannot be changed through what it hands out. */
+    @Test
+    void theSignatureCannotBeChanged() {
+        DescentModel m = model();
+        var sig = m.signature();
+        assertThrows(UnsupportedOperationException.class, () -> sig.trains().clear());
+        assertThrows(UnsupportedOperationException.class, () -> sig.train("step").slots().get("users").put("x", "y"));
+        sig.state("users").shape()[0] = 3;
+        assertEquals(List.of(6, 3), java.util.Arrays.stream(sig.state("users").shape()).boxed().toList());
+        assertEquals(sig.state("users"), model().signature().state("users"));
+        TrainingSession s = m.newSession(1);
+        var g = s.computeGradients("step", feeds());
+        assertEquals(g, s.computeGradients("step", feeds()), "IndexedSlices compare by value");
+    }
 }
