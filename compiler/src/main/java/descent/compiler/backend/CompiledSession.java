@@ -152,6 +152,7 @@ final class CompiledSession implements TrainingSession {
                     if (!(g instanceof Gradient.Slices sl)) throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
                     Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
                     Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
+                    Interpreter.checkSliceIndices(what, e.variable(), model.variable(e.variable()).type(), sl.indices());
                     Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
                     given.put(s.values(), sl.values());
                     given.put(s.indices(), sl.indices());
@@ -161,7 +162,8 @@ final class CompiledSession implements TrainingSession {
         }
         for (String name : gradients.keySet()) {
             if (step.gradients().stream().noneMatch(e -> e.variable().equals(name))) {
-                throw new DescentException("train step `" + train + "` does not optimize `" + name + "`");
+                throw new DescentException("train step `" + train + "` does not optimize `" + name + "` (it optimizes "
+                        + String.join(", ", step.gradients().stream().map(TrainStep.GradientEntry::variable).toList()) + ")");
             }
         }
         Plan plan = Scheduler.schedule(model, step, List.of(), given.keySet());
@@ -394,8 +396,7 @@ final class CompiledSession implements TrainingSession {
     }
 
     private TrainStep requireTrain(String train) {
-        TrainStep step = model.train(train);
-        if (step == null) throw new DescentException("model " + model.name() + " has no train block `" + train + "`");
+        TrainStep step = model.requireTrain(train);
         if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
         return step;
     }
@@ -418,8 +419,8 @@ final class CompiledSession implements TrainingSession {
     }
 
     @Override public Tensor getSlot(String train, String var, String slotName) {
+        model.requireTrain(train);
         TrainSpec t = signature.train(train);
-        if (t == null) throw new DescentException("model " + signature.name() + " has no train block `" + train + "`");
         String s = t.slots().getOrDefault(var, Map.of()).get(slotName);
         return s == null ? null : get(s);
     }

@@ -62,8 +62,8 @@ final class InterpretedSession implements TrainingSession {
     }
 
     @Override public synchronized Tensor getSlot(String train, String var, String slotName) {
+        session.model().requireTrain(train);
         TrainSpec t = signature.train(train);
-        if (t == null) throw new DescentException("model " + signature.name() + " has no train block `" + train + "`");
         String state = t.slots().getOrDefault(var, Map.of()).get(slotName);
         return state == null ? null : session.variables().get(state).copy();
     }

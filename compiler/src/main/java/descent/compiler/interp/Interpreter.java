@@ -94,6 +94,22 @@ public final class Interpreter {
         return bindings;
     }
 
+    /** An IndexedSlices gradient's indices must name rows of its variable (checked before anything runs). */
+    public static void checkSliceIndices(String what, String variable, descent.compiler.ir.TensorType type, Tensor indices) {
+        long rows = type.shape().dim(0).size();
+        for (int i = 0; i < indices.size(); i++) {
+            long v = switch (indices.data()) {
+                case int[] a -> a[i];
+                case long[] a -> a[i];
+                default -> 0;   // a wrong dtype is checkFeed's to report
+            };
+            if (v < 0 || v >= rows) {
+                throw new DescentException(what + ": index " + v + " at position " + i + " is outside [0, " + rows
+                        + "), the rows of `" + variable + "`");
+            }
+        }
+    }
+
     /** An IndexedSlices gradient's dense shape, when given, must be its variable's (TF's dense_shape may be None). */
     public static void checkDenseShape(String what, String variable, descent.compiler.ir.TensorType type, int[] denseShape) {
         if (denseShape == null) return;

@@ -79,12 +79,7 @@ public final class Session {
      */
     public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches,
                                      java.util.function.Consumer<Map<String, Tensor>> beforeCommit) {
-        descent.compiler.ir.TrainStep step = model.train(train);
-        if (step == null) {
-            throw new DescentException("model " + model.name() + " has no train block `" + train + "`"
-                    + (model.trains().isEmpty() ? "" : " (train blocks: "
-                    + String.join(", ", model.trains().stream().map(descent.compiler.ir.TrainStep::name).toList()) + ")"));
-        }
+        descent.compiler.ir.TrainStep step = model.requireTrain(train);
         checkFeedNames(feeds);
         List<Integer> nodes = fetchNodes(fetches, step);
         if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
@@ -196,6 +191,7 @@ public final class Session {
                     }
                     Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
                     Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
+                    Interpreter.checkSliceIndices(what, e.variable(), model.variable(e.variable()).type(), sl.indices());
                     Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
                     given.put(s.values(), sl.values());
                     given.put(s.indices(), sl.indices());
@@ -214,12 +210,7 @@ public final class Session {
     }
 
     private descent.compiler.ir.TrainStep requireTrain(String train) {
-        descent.compiler.ir.TrainStep step = model.train(train);
-        if (step == null) {
-            throw new DescentException("model " + model.name() + " has no train block `" + train + "`"
-                    + (model.trains().isEmpty() ? "" : " (train blocks: "
-                    + String.join(", ", model.trains().stream().map(descent.compiler.ir.TrainStep::name).toList()) + ")"));
-        }
+        descent.compiler.ir.TrainStep step = model.requireTrain(train);
         return step;
     }
 

@@ -36,6 +36,14 @@ public record Model(String name, Graph graph, List<InputInfo> inputs, List<Varia
         return trains.stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
     }
 
+    /** Train block {@code name}, or the error both backends give for a name the model lacks (listing those it has). */
+    public TrainStep requireTrain(String name) {
+        TrainStep step = train(name);
+        if (step != null) return step;
+        throw new descent.runtime.DescentException("model " + this.name + " has no train block `" + name + "`"
+                + (trains.isEmpty() ? "" : " (train blocks: " + String.join(", ", trains.stream().map(TrainStep::name).toList()) + ")"));
+    }
+
     public VariableInfo variable(String name) {
         return variables.stream().filter(v -> v.name().equals(name)).findFirst().orElse(null);
     }

@@ -154,6 +154,12 @@ public class RuntimeApiTest {
                 () -> s.applyGradients("step", g, Map.of("lr", Tensor.scalar(0.05f))));
         assertEquals("gradient of `users` has dense shape [99, 99] but `users` is f32[6, 3]", e.getMessage());
         assertEquals(before, s.state());
+        int[] far = u.indices().ints().clone();
+        far[1] = 6;
+        g.put("users", new Gradient.Slices(u.values(), Tensor.of(far, far.length), u.denseShape()));
+        assertEquals("gradient of `users`: index 6 at position 1 is outside [0, 6), the rows of `users`",
+                assertThrows(DescentException.class, () -> s.applyGradients("step", g, Map.of("lr", Tensor.scalar(0.05f)))).getMessage());
+        assertEquals(before, s.state());
         g.put("users", new Gradient.Slices(u.values(), u.indices(), null));   // TF's dense_shape may be None
         s.applyGradients("step", g, Map.of("lr", Tensor.scalar(0.05f)));
         assertEquals(1L, s.stepCount());
