@@ -107,7 +107,11 @@ final class PreparedStep {
             }
         }
         if (feeds.size() != inputIds.length) {
-            for (String f : feeds.keySet()) if (model.input(f) == null) return -1;
+            // Feeds this step does not read must still fit their inputs (the general path reports those that do not).
+            for (var e : feeds.entrySet()) {
+                Model.InputInfo input = model.input(e.getKey());
+                if (input == null || e.getValue() == null || check(e.getValue(), input.type()) == -2) return -1;
+            }
         }
         return Math.max(b, 0);
     }

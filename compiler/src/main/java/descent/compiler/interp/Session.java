@@ -219,11 +219,16 @@ public final class Session {
     private void checkFeedNames(Map<String, Tensor> feeds) { checkFeedNames(model, feeds); }
 
     public static void checkFeedNames(Model model, Map<String, Tensor> feeds) {
-        for (String f : feeds.keySet()) {
-            if (model.input(f) == null) {
+        for (var e : feeds.entrySet()) {
+            String f = e.getKey();
+            Model.InputInfo input = model.input(f);
+            if (input == null) {
                 throw new DescentException("`" + f + "` is not an input of model " + model.name()
                         + " (inputs: " + String.join(", ", model.inputs().stream().map(Model.InputInfo::name).toList()) + ")");
             }
+            if (e.getValue() == null) throw new DescentException("the feed of input `" + f + "` is null");
+            // Every feed fits its input, read or not, as TF checks each fed value against its placeholder's shape.
+            Interpreter.checkFeed(f, input.type(), e.getValue(), new java.util.HashMap<>(), new java.util.HashMap<>());
         }
     }
 

@@ -234,4 +234,23 @@ public class RuntimeApiTest {
         var g = s.computeGradients("step", feeds());
         assertEquals(g, s.computeGradients("step", feeds()), "IndexedSlices compare by value");
     }
+
+    /** Every feed must fit its input, read or not (TF checks each fed value against its placeholder); null is refused. */
+    @Test
+    void everyFeedFitsItsInput() {
+        TrainingSession s = model().newSession(1);
+        Map<String, Tensor> feeds = new java.util.HashMap<>(feeds());
+        feeds.put("lr", Tensor.of(new float[] {1, 2}, 2));   // evaluating the loss does not read lr
+        assertEquals("input `lr` has shape [] but the feed has shape [2] (rank 1, expected 0)",
+                assertThrows(DescentException.class, () -> s.evaluate(feeds, List.of("loss"))).getMessage());
+        feeds.put("lr", null);
+        assertEquals("the feed of input `lr` is null",
+                assertThrows(DescentException.class, () -> s.evaluate(feeds, List.of("loss"))).getMessage());
+        float[] loss = new float[1];
+        Map<String, Tensor> good = new java.util.HashMap<>(feeds());
+        s.trainInto("step", good, List.of("loss"), new Object[] {loss});
+        good.put("rating", Tensor.of(new double[] {1, 2, 3, 4}, 4));
+        assertThrows(DescentException.class, () -> s.trainInto("step", good, List.of("loss"), new Object[] {loss}));
+        assertEquals(1L, s.stepCount());
+    }
 }
