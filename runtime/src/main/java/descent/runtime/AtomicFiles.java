@@ -25,9 +25,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * full disk in the middle of saving a checkpoint must not destroy the previous checkpoint.
  *
  * <p>A symbolic link is written through: the file it points to is replaced, the link stays. A
- * target that is neither a regular file nor a directory (a pipe, a terminal, {@code /dev/stdout},
- * {@code /dev/null}) cannot be replaced by a rename and is not meant to be: it is written to
- * directly, as a shell redirection would.
+ * target that is neither a regular file nor a directory (a pipe, a terminal, {@code /dev/null}), and
+ * the process's own descriptors ({@code /dev/stdout}, {@code /dev/stderr}, {@code /dev/fd/N},
+ * {@code /proc/self/fd/N}, whatever they point to: a shell's {@code >> file} must be appended to, not
+ * replaced), are written to directly, as a shell redirection would.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -51,27 +52,12 @@ public final class AtomicFiles {
      *         Either way no partial file is left behind.
      */
     public static void write(Path target, Content content) {
-        Path absolute = target.toAbsolutePath();
-        if (Files.isSymbolicLink(absolute)) {
-            if (!Files.exists(absolute)) throw cannotWrite(target, "it is a symbolic link to a missing file");
-            if (!Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) {
-                writeDirectly(target, absolute, content);
-                return;
-            }
-            try {
-                absolute = absolute.toRealPath();
-            } catch (IOException e) {
-                throw cannotWrite(target, reason(e, absolute.getParent()));
-            }
-        } else if (Files.exists(absolute) && !Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) {
-            writeDirectly(target, absolute, content);
+        Path absolute = destination(target);
+        if (absolute == null) {
+            writeDirectly(target, target.toAbsolutePath(), content);
             return;
         }
         Path dir = absolute.getParent();
-        if (dir == null) throw cannotWrite(target, "it is not a file path");
-        if (!Files.exists(dir)) throw cannotWrite(target, "directory " + dir + " does not exist");
-        if (!Files.isDirectory(dir)) throw cannotWrite(target, dir + " is not a directory");
-        if (Files.isDirectory(absolute)) throw cannotWrite(target, "it is a directory");
 
         Path temp = null;
         boolean renamed = false;
@@ -101,9 +87,55 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Throws what {@link #write} would for {@code target}'s place (a missing or read-only directory, a directory, a
+     * dangling link) without writing anything: commands check their outputs before long work.
+     */
+    public static void checkWritable(Path target) {
+        Path absolute = destination(target);
+        if (absolute == null) {
+            if (!Files.isWritable(target)) throw cannotWrite(target, "permission denied");
+            return;
+        }
+        if (!Files.isWritable(absolute.getParent())) throw cannotWrite(target, "permission denied in " + absolute.getParent());
+    }
+
+    /**
+     * Where {@code target}'s content goes: the file a rename replaces (a link resolved), or null to write {@code target}
+     * directly (a stream or device). Throws for a place nothing can be written.
+     */
+    private static Path destination(Path target) {
+        Path absolute = target.toAbsolutePath();
+        if (isOwnDescriptor(absolute)) return null;
+        if (Files.isSymbolicLink(absolute)) {
+            if (!Files.exists(absolute)) throw cannotWrite(target, "it is a symbolic link to a missing file");
+            if (!Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) return null;
+            try {
+                absolute = absolute.toRealPath();
+            } catch (IOException e) {
+                throw cannotWrite(target, reason(e, absolute.getParent()));
+            }
+        } else if (Files.exists(absolute) && !Files.isRegularFile(absolute) && !Files.isDirectory(absolute)) {
+            return null;
+        }
+        Path dir = absolute.getParent();
+        if (dir == null) throw cannotWrite(target, "it is not a file path");
+        if (!Files.exists(dir)) throw cannotWrite(target, "directory " + dir + " does not exist");
+        if (!Files.isDirectory(dir)) throw cannotWrite(target, dir + " is not a directory");
+        if (Files.isDirectory(absolute)) throw cannotWrite(target, "it is a directory");
+        return absolute;
+    }
+
+    /** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N: the process's descriptors. */
+    private static boolean isOwnDescriptor(Path absolute) {
+        String s = absolute.normalize().toString().replace('\\', '/');
+        return s.equals("/dev/stdout") || s.equals("/dev/stderr") || s.matches("/dev/fd/\\d+") || s.matches("/proc/[^/]+/fd/\\d+");
+    }
+
     /** Streams to a pipe, terminal or device: no temporary file, no rename, nothing to force. */
     private static void writeDirectly(Path target, Path special, Content content) {
-        try (OutputStream raw = Files.newOutputStream(special, StandardOpenOption.WRITE)) {
+        // APPEND: a descriptor opened by a shell's >> must not be written from its start (a pipe or device ignores it).
+        try (OutputStream raw = Files.newOutputStream(special, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             OutputStream out = new BufferedOutputStream(new UncloseableStream(raw), 1 << 16);
             content.writeTo(out);
             out.flush();

@@ -138,6 +138,52 @@ class AtomicFilesTest {
         assertEquals(List.of(link), list());
     }
 
+    /** A shell's {@code >> file} on stdout: the file is appended to through /dev/stdout, never replaced. */
+    @Test
+    void theProcessDescriptorsAreWrittenWhereverTheyPoint() throws Exception {
+        assumeTrue(Files.exists(Path.of("/proc/self/fd")));
+        Path out = Files.writeString(dir.resolve("app.out"), "HEADER\n");
+        try (var channel = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.APPEND)) {
+            // The descriptor of this open file, as /dev/stdout would be of a redirected one.
+            Path fd = Path.of("/proc/self/fd").resolve(String.valueOf(descriptor(out)));
+            AtomicFiles.checkWritable(fd);
+            AtomicFiles.write(fd, "one\n".getBytes());
+            AtomicFiles.write(fd, "two\n".getBytes());
+        }
+        assertEquals("HEADER\none\ntwo\n", Files.readString(out));
+        assertEquals(List.of(out), list());
+    }
+
+    /** The file descriptor number this process has open on {@code file} (its newest). */
+    private static int descriptor(Path file) throws IOException {
+        int found = -1;
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(file)) found = Math.max(found, Integer.parseInt(fd.getFileName().toString()));
+                } catch (IOException ignored) {
+                    // a descriptor closed while listing
+                }
+            }
+        }
+        assumeTrue(found >= 0, "no descriptor found for " + file);
+        return found;
+    }
+
+    /** checkWritable says what write would: a dangling link and a missing directory are found before any work. */
+    @Test
+    void checkingFindsWhatWritingWouldRefuse() throws IOException {
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere"));
+        assertEquals("cannot write " + dangling + ": it is a symbolic link to a missing file",
+                failure(() -> AtomicFiles.checkWritable(dangling)));
+        Path missing = dir.resolve("missing/f.bin");
+        assertEquals("cannot write " + missing + ": directory " + dir.resolve("missing") + " does not exist",
+                failure(() -> AtomicFiles.checkWritable(missing)));
+        AtomicFiles.checkWritable(Path.of("/dev/null"));
+        AtomicFiles.checkWritable(dir.resolve("new.bin"));
+    }
+
     private List<Path> list() throws IOException {
         try (var files = Files.list(dir)) {
             return files.sorted().toList();
