@@ -25,6 +25,11 @@ enum Backends {
      * An explicit {@code --backend compiled} the compiled backend cannot honour is a user error. A model jar's
      * compiled model is the jar's (its carried kernels); the interpreter runs the checked model the jar carries.
      */
+    /** Whether {@link #load} may choose the compiled backend for these options. */
+    static boolean mayRunCompiled(Backends requested, Precision precision) {
+        return requested != interpreter && (precision != Precision.F64 || requested == compiled);
+    }
+
     static DescentModel load(Backends requested, ModelArgument model, Precision precision, PrintWriter err) {
         Model m = model.model();
         if (requested == interpreter) return new InterpretedModel(m, precision);

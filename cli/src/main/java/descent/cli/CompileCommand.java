@@ -47,7 +47,13 @@ final class CompileCommand implements Callable<Integer> {
             for (int t : threads) if (t < 1 || t > 1024) throw usage("--threads takes thread counts from 1 to 1024, not " + t);
         }
         if (emit == null && output == null) throw usage("say where the jar goes: descent compile MODEL -o MODEL.jar");
-        descent.compiler.backend.ModelJar.checkPackage(pkg);
+        if (emit == null) {
+            try {
+                descent.compiler.backend.ModelJar.checkPackage(pkg);
+            } catch (DescentException e) {
+                throw usage(e.getMessage());
+            }
+        }
         Source source = Compiler.read(model);
         if (output != null) descent.cli.data.OutputPaths.checkWritable(output);
         if (emit == null) {

@@ -23,11 +23,18 @@ record ModelArgument(Model model, JarModel jar) {
     /** The model to run: a model jar is loaded (its class initialised, its kernels installed). */
     static ModelArgument read(Path path) { return read(path, true); }
 
+    /** The model to run on {@code backend}: a model jar the interpreter will run is only decoded, not loaded. */
+    static ModelArgument read(Path path, Backends backend, descent.compiler.interp.Precision precision) {
+        return read(path, Backends.mayRunCompiled(backend, precision));
+    }
+
     /** The model to describe: a model jar's checked model is only decoded, nothing of it is loaded or run. */
     static Model checked(Path path) { return read(path, false).model(); }
 
     private static ModelArgument read(Path path, boolean load) {
-        if (!path.getFileName().toString().endsWith(".jar")) return new ModelArgument(Compiler.check(path), null);
+        if (path.getFileName() == null || !path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jar")) {
+            return new ModelArgument(Compiler.check(path), null);
+        }
         if (!Files.exists(path)) throw new DescentException(path + ": no such file");
         if (!Files.isRegularFile(path)) throw new DescentException(path + ": not a file");
         String cls;

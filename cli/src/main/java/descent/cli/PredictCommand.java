@@ -46,7 +46,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         if (batchSize < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
-        ModelArgument argument = ModelArgument.read(model);
+        ModelArgument argument = ModelArgument.read(model, backend, precision);
         Model m = argument.model();
         ModelFacts facts = new ModelFacts(m);
         String name = output;
@@ -65,7 +65,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         OutputPaths.checkWritable(out);
         Set<String> needed = facts.inputsNeededBy(List.of(node));
-        Dataset dataset = DataLoader.load(data, facts, needed, false, "");
+        Dataset dataset = DataLoader.load(data, facts, needed, facts.indexRanges(List.of(node)), false, "");
         if (dataset.rows() == 0) throw new DescentException(data + ": the data has no rows");
         TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(0);
         PrintWriter err = spec.commandLine().getErr();

@@ -40,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
-        ModelArgument argument = ModelArgument.read(model);
+        ModelArgument argument = ModelArgument.read(model, backend, precision);
         Model m = argument.model();
         if (steps != null && steps < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--steps must not be negative, got " + steps);
         String block = trainBlock(m);

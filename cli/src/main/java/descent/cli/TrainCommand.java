@@ -80,7 +80,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() {
         if (threads < 1 || threads > 1024) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be from 1 to 1024, not " + threads);
         checkOptions();
-        ModelArgument argument = ModelArgument.read(model);
+        ModelArgument argument = ModelArgument.read(model, backend, precision);
         Model m = argument.model();
         ModelFacts facts = new ModelFacts(m);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
@@ -98,11 +98,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " inside train block `" + step.name() + "`; define the loss before the train block");
         }
         ModelFacts.Classifier classifier = facts.classifier(step);
-        Set<String> needed = new LinkedHashSet<>(facts.inputsNeededByTrain(step,
-                classifier == null ? List.of() : List.of(classifier.node())));
+        List<Integer> roots = facts.trainRoots(step, classifier == null ? List.of() : List.of(classifier.node()));
+        Set<String> needed = new LinkedHashSet<>(facts.inputsNeededBy(roots));
         if (save != null) OutputPaths.checkWritable(save);
 
-        Dataset dataset = DataLoader.load(data, facts, needed, onNonFinite == NonFinite.skip_batch,
+        Dataset dataset = DataLoader.load(data, facts, needed, facts.indexRanges(roots), onNonFinite == NonFinite.skip_batch,
                 " (--on-nonfinite skip-batch skips the batches that hold it)");
         TrainPosition fresh = new TrainPosition(m.name(), step.name(), seedValue, epochCount, batch, fraction, dataset.rows(),
                 dataset.checksum(), 0, 0, 0, 0, 0.0, 0);
@@ -111,8 +111,10 @@ final class TrainCommand implements Callable<Integer> {
         if (restore != null) {
             List<String> variables = session.signature().state().stream().filter(s -> s.role() == StateSpec.Role.VARIABLE)
                     .map(StateSpec::name).toList();
-            List<String> slots = session.signature().train(step.name()).slots().values().stream()
-                    .flatMap(bySlot -> bySlot.values().stream()).toList();
+            List<String> slots = new ArrayList<>(session.signature().train(step.name()).slots().values().stream()
+                    .flatMap(bySlot -> bySlot.values().stream()).toList());
+            // Non-slot state (beta1_power, ...) is not listed per step; any the checkpoint lacks starts afresh too.
+            session.signature().state().stream().filter(s -> s.role() == StateSpec.Role.NON_SLOT).forEach(s -> slots.add(s.name()));
             Restore.into(session, restore, variables, slots, err);
             if (saved != null) {
                 List<String> diff = fresh.differences(saved);
@@ -150,14 +152,23 @@ final class TrainCommand implements Callable<Integer> {
         if (dataset.nonFiniteRows() > 0) head.append("; ").append(dataset.nonFiniteRows())
                 .append(dataset.nonFiniteRows() == 1 ? " row holds" : " rows hold").append(" NaN/Inf");
         out.println(head);
-        if (start.stepsDone() > 0) {
-            out.println("resuming " + restore + " at step " + start.stepsDone() + " of " + total + " (epoch "
-                    + (start.epochsDone() + 1) + ": " + start.batchesDone() + " of " + trainer.stepsPerEpoch() + " batches done)");
-        }
         if (start.stepsDone() == total) {
             out.println(restore + " has already done all " + total + " steps of " + epochCount
                     + (epochCount == 1 ? " epoch" : " epochs") + "; nothing to train (give more --epochs to continue)");
+            // --save still gets the run's state: the checkpoint holds exactly that, position included.
+            if (save != null && !save.toAbsolutePath().normalize().equals(restore.toAbsolutePath().normalize())) {
+                try {
+                    descent.runtime.AtomicFiles.write(save, java.nio.file.Files.readAllBytes(restore));
+                } catch (java.io.IOException e) {
+                    throw new DescentException("cannot read " + restore + ": " + e.getMessage());
+                }
+                out.println("saved " + save);
+            }
             return Main.OK;
+        }
+        if (start.stepsDone() > 0) {
+            out.println("resuming " + restore + " at step " + start.stepsDone() + " of " + total + " (epoch "
+                    + (start.epochsDone() + 1) + ": " + start.batchesDone() + " of " + trainer.stepsPerEpoch() + " batches done)");
         }
         out.flush();
         trainer.run();

@@ -333,9 +333,10 @@ class ModelJarTest {
     void aPackageMustBeOneAJvmLoads(@TempDir Path tmp) throws Exception {
         for (String bad : new String[] {"1abc", "bad package", "com.class", "com..example", "java.lang", "java"}) {
             Path jar = tmp.resolve("m.jar");
-            String err = TrainErrorsTest.fails(tmp, "--package " + bad, "compile", CliTest.ex("logreg.descent"), "-o", jar.toString(),
-                    "--package", bad);
-            assertTrue(err.contains(bad.startsWith("java") ? "only the JDK may define" : "is not a Java package name"), err);
+            CliTest.Result r = CliTest.descent("compile", CliTest.ex("logreg.descent"), "-o", jar.toString(), "--package", bad);
+            assertEquals(2, r.code(), "an option value out of range is a usage error");
+            assertTrue(r.err().contains(bad.startsWith("java") ? "only the JDK may define" : "is not a Java package name"), r.err());
+            assertTrue(!Files.exists(jar));
         }
     }
 
@@ -352,6 +353,7 @@ class ModelJarTest {
         assertEquals(fromFile.out(), fromJar.out());
         assertEquals("", fromJar.err(), "the jar's kernels run: no warning");
         CliTest.Result interpreted = CliTest.descent(CliTest.args(new String[] {"run", jar.toString(), "--backend", "interpreter"}, feeds));
+        assertEquals("", interpreted.err(), "the interpreter runs the jar's checked model; the jar is not loaded");
         assertEquals(CliTest.descent(CliTest.args(new String[] {"run", CliTest.ex("mlp.descent"), "--backend", "interpreter"}, feeds)).out(),
                 interpreted.out());
         assertEquals(CliTest.descent("inspect", CliTest.ex("mlp.descent")).out(), CliTest.descent("inspect", jar.toString()).out());

@@ -126,6 +126,20 @@ class TrainErrorsTest {
         Npy.write(dir.resolve("item.npy"), Tensor.of(ids, items.shape()));
         fails(tmp, "item.npy: row 3 is -1, outside [0, 40): input `item` indexes the 40 rows of `item_emb`",
                 "train", ex("embedding.descent"), "--data", dir.toString());
+        // Only ops the step computes bound the data: this step reads ids through one_hot, not through the gather.
+        Path model = Files.writeString(tmp.resolve("g.descent"), """
+                model g
+                input ids: i32[batch]
+                var emb: f32[10, 4] = zeros()
+                var w: f32[20] = zeros()
+                e = gather(emb, ids)
+                loss = reduce_sum(one_hot(ids, 20) * w)
+                output e, loss
+                train step { GradientDescentOptimizer(0.1).minimize(loss) }
+                """);
+        Path gd = Files.createDirectories(tmp.resolve("gd"));
+        Npy.write(gd.resolve("ids.npy"), Tensor.of(new int[] {1, 12, 15, 3}, 4));
+        TrainCliTest.ok("train", model.toString(), "--data", gd.toString());
     }
 
     /** TF's Saver.restore refuses a checkpoint without the model's variables; so does train, before it writes anything. */
@@ -139,8 +153,12 @@ class TrainErrorsTest {
                 mlpTrain(dir, "--restore", other.toString()));
         fails(tmp, ckpt + " has done 6 steps (2 epochs and 0 batches); --epochs 1 ends at step 3: give more epochs to continue it",
                 mlpTrain(dir, "--restore", ckpt.toString(), "--epochs", "1"));
-        CliTest.Result done = TrainCliTest.ok(mlpTrain(dir, "--restore", ckpt.toString()));
+        Path copy = tmp.resolve("copy.safetensors");
+        CliTest.Result done = TrainCliTest.ok(mlpTrain(dir, "--restore", ckpt.toString(), "--save", copy.toString()));
         assertTrue(done.out().contains(ckpt + " has already done all 6 steps of 2 epochs; nothing to train"), done.out());
+        assertFalse(done.out().contains("resuming"), done.out());
+        assertArrayEquals(Files.readAllBytes(ckpt), Files.readAllBytes(copy), "--save still gets the run's state");
+        Files.delete(copy);
 
         // Variables without slots: fine-tuning with another optimizer starts its slots afresh, and says so.
         java.util.Map<String, Tensor> variables = new java.util.LinkedHashMap<>(SafeTensors.read(ckpt));

@@ -56,12 +56,13 @@ public final class DataLoader {
      * @param allowNonFinite record rows with NaN/infinity instead of failing
      * @param hint          appended to the non-finite error (what option allows it), or ""
      */
-    public static Dataset load(Path path, ModelFacts facts, Set<String> needed, boolean allowNonFinite, String hint) {
+    public static Dataset load(Path path, ModelFacts facts, Set<String> needed, Map<String, ModelFacts.IndexRange> ranges,
+                               boolean allowNonFinite, String hint) {
         String name = path.toString();
         if (!Files.exists(path)) throw new DescentException(name + ": no such file or directory");
         String lower = name.toLowerCase(Locale.ROOT);
-        if (Files.isDirectory(path)) return fromNpyDirectory(path, facts, needed, allowNonFinite, hint);
-        if (lower.endsWith(".csv")) return fromCsv(path, facts, needed, allowNonFinite, hint);
+        if (Files.isDirectory(path)) return fromNpyDirectory(path, facts, needed, ranges, allowNonFinite, hint);
+        if (lower.endsWith(".csv")) return fromCsv(path, facts, needed, ranges, allowNonFinite, hint);
         if (lower.endsWith(".npy")) {
             if (needed.size() != 1) {
                 throw new DescentException(name + ": one .npy file feeds one input, but the model reads " + needed.size()
@@ -69,14 +70,15 @@ public final class DataLoader {
                         + String.join(", ", needed.stream().map(n -> n + ".npy").toList()) + ", or a .csv file");
             }
             String input = needed.iterator().next();
-            return fromTensors(name, facts, Map.of(input, Npy.read(path)), Map.of(input, name), allowNonFinite, hint);
+            return fromTensors(name, facts, Map.of(input, Npy.read(path)), Map.of(input, name), ranges, allowNonFinite, hint);
         }
         throw new DescentException(name + ": --data must be a directory of NAME.npy files, a .npy file or a .csv file");
     }
 
     // ------------------------------------------------------------------------------------------------ .npy
 
-    private static Dataset fromNpyDirectory(Path dir, ModelFacts facts, Set<String> needed, boolean allowNonFinite, String hint) {
+    private static Dataset fromNpyDirectory(Path dir, ModelFacts facts, Set<String> needed, Map<String, ModelFacts.IndexRange> ranges,
+                                            boolean allowNonFinite, String hint) {
         Map<String, Tensor> raw = new LinkedHashMap<>();
         Map<String, String> files = new LinkedHashMap<>();
         for (String input : needed) {
@@ -89,13 +91,12 @@ public final class DataLoader {
             raw.put(input, Npy.read(file));
             files.put(input, file.toString());
         }
-        return fromTensors(dir.toString(), facts, raw, files, allowNonFinite, hint);
+        return fromTensors(dir.toString(), facts, raw, files, ranges, allowNonFinite, hint);
     }
 
     private static Dataset fromTensors(String source, ModelFacts facts, Map<String, Tensor> raw, Map<String, String> files,
-                                       boolean allowNonFinite, String hint) {
+                                       Map<String, ModelFacts.IndexRange> ranges, boolean allowNonFinite, String hint) {
         Map<String, Tensor> perRow = new LinkedHashMap<>(), whole = new LinkedHashMap<>();
-        Map<String, ModelFacts.IndexRange> ranges = facts.indexRanges();
         int rows = -1;
         String rowsFrom = null;
         for (var e : raw.entrySet()) {
@@ -213,7 +214,8 @@ public final class DataLoader {
 
     // ------------------------------------------------------------------------------------------------ CSV
 
-    private static Dataset fromCsv(Path path, ModelFacts facts, Set<String> needed, boolean allowNonFinite, String hint) {
+    private static Dataset fromCsv(Path path, ModelFacts facts, Set<String> needed, Map<String, ModelFacts.IndexRange> ranges,
+                                   boolean allowNonFinite, String hint) {
         Csv csv = Csv.read(path);
         String file = csv.file();
         List<String> header = csv.header();
@@ -293,7 +295,7 @@ public final class DataLoader {
             int[] cols = columns.get(n);
             TensorType type = facts.input(n).type();
             DType dt = type.dtype();
-            ModelFacts.IndexRange range = facts.indexRanges().get(n);
+            ModelFacts.IndexRange range = ranges.get(n);
             int w = cols.length;
             Object data = Dataset.newArray(dt, rows * w);
             for (int r = 0; r < rows; r++) {

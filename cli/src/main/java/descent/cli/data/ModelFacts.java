@@ -71,12 +71,12 @@ public final class ModelFacts {
         return need;
     }
 
-    /** The inputs one call of train block {@code step} reads (with the given extra fetches). */
-    public Set<String> inputsNeededByTrain(TrainStep step, List<Integer> extra) {
+    /** What one call of train block {@code step} computes from: its updates, its loss and {@code extra}. */
+    public List<Integer> trainRoots(TrainStep step, List<Integer> extra) {
         List<Integer> nodes = new ArrayList<>(extra);
         for (TrainStep.Update u : step.updates()) nodes.add(u.value());
         if (step.lossNode() >= 0) nodes.add(step.lossNode());
-        return inputsNeededBy(nodes);
+        return nodes;
     }
 
     /** A name under which node {@code id} can be fetched: an output, then an assigned name ({@code loss} first), or null. */
@@ -110,14 +110,16 @@ public final class ModelFacts {
 
     /**
      * The integer inputs used directly as class labels (sparse_softmax_cross_entropy_with_logits) or as ids of a
-     * lookup (gather, embedding_lookup) along a static dimension, with their ranges (the narrowest when several
-     * ops use one input). Data is checked against them when loaded, so a bad label is reported by its file and
+     * lookup (gather, embedding_lookup) along a static dimension, among the ops computing {@code roots}, with their
+     * ranges (the narrowest when several ops use one input). Data is checked against them when loaded, so a bad label is reported by its file and
      * row before training starts rather than by its position in a shuffled batch steps later.
      */
-    public Map<String, IndexRange> indexRanges() {
+    public Map<String, IndexRange> indexRanges(List<Integer> roots) {
         Graph g = model.graph();
+        BitSet computed = neededBy(roots);
         Map<String, IndexRange> out = new LinkedHashMap<>();
         for (int id = 0; id < g.size(); id++) {
+            if (!computed.get(id)) continue;   // an op the call does not compute puts no bound on its data
             var node = g.node(id);
             int index, bounded, axis;
             String what;

@@ -175,7 +175,7 @@ public final class Parser {
     private static final Map<String, String> DTYPE_NAMES = Map.of("float32", "f32", "float", "f32", "float64", "f64",
             "double", "f64", "int32", "i32", "int", "i32", "int64", "i64", "long", "i64");
 
-    private static final Set<String> OPERATORS = Set.of("+", "-", "*", "/", "**", "@", "==", "!=", "<", "<=", ">", ">=", "=");
+    private static final Set<String> OPERATORS = Set.of("+", "-", "*", "/", "**", "@");
 
     /** Rewrites ANTLR's messages into ones a model author can act on. */
     private static final class SyntaxErrors extends BaseErrorListener {
@@ -268,7 +268,7 @@ public final class Parser {
             }
             if (e.contains("a name") && e.contains("an integer")) {
                 if (prev != null && prev.getText().equals("@")) return "`@` is the matrix product: `x @ w`";
-                if (prev != null && OPERATORS.contains(prev.getText())) return "`" + prev.getText() + "` needs an operand on each side";
+                if (prev != null && OPERATORS.contains(prev.getText())) return "`" + prev.getText() + "` needs an operand after it";
                 return "an expression is a name, a number, a call like relu(x), a list [a, b] or (...)";
             }
             if (e.contains("`)`")) return "an argument list is missing a `,`, or a `(` is not closed";

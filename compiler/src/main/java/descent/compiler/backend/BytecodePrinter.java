@@ -20,8 +20,10 @@ public final class BytecodePrinter {
 
     public static String print(Model m) {
         Map<String, List<byte[]>> classes = KernelRecording.record(m, List.of(1));
+        int lanes = MatmulEmitter.preferredVectorLength();
         StringBuilder sb = new StringBuilder("// model ").append(m.name()).append(": ").append(count(classes))
-                .append(" generated classes, vector length ").append(MatmulEmitter.preferredVectorLength()).append(" floats\n");
+                .append(" generated classes, ").append(lanes > 0 ? "vector length " + lanes + " floats" : "scalar loops (no jdk.incubator.vector)")
+                .append('\n');
         int serial = 0;
         for (var e : classes.entrySet()) {
             for (byte[] file : e.getValue()) {
