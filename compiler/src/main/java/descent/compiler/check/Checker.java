@@ -285,7 +285,7 @@ public final class Checker {
     // ---- types
 
     /** The longest array HotSpot allocates (the JDK's own ArraysSupport.SOFT_MAX_ARRAY_LENGTH). */
-    static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+    static final long MAX_ELEMENTS = descent.compiler.ir.GraphBuilder.MAX_ELEMENTS;
 
     private TensorType type(TypeExpr t, boolean allowSymbolic) {
         List<Dim> dims = new ArrayList<>();

@@ -36,7 +36,16 @@ public final class GraphBuilder {
         nodes.set(id, new Node(n.id(), n.op(), n.inputs(), n.type(), name, n.span()));
     }
 
+    /** The longest array HotSpot allocates (the JDK's own ArraysSupport.SOFT_MAX_ARRAY_LENGTH): a tensor's most elements. */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     public int add(Op op, TensorType type, int... inputs) {
+        long elements = 1;   // of the static dimensions; each is at most 2^31, so the running product cannot overflow
+        for (Dim d : type.shape().dims()) if (!d.isSymbolic()) elements = Math.min(elements * d.size(), 1L << 32);
+        if (elements > MAX_ELEMENTS) {
+            throw new IrException(op.mnemonic() + " would give " + type + ", more elements than a tensor can hold (" + MAX_ELEMENTS + ")",
+                    "tensors are Java arrays, indexed by int; use smaller shapes");
+        }
         int id = nodes.size();
         List<Integer> in = new ArrayList<>();
         for (int i : inputs) in.add(i);
