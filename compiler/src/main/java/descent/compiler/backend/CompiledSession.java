@@ -375,9 +375,12 @@ final class CompiledSession implements TrainingSession {
             }
             return;
         }
-        int batch = b;
-        descent.runtime.api.FetchArrays.check(fetches, into, i -> model.graph().type(p.nodeIds[i]).dtype(),
-                i -> p.fetchCounts[i].at(batch));
+        for (int i = 0; i < into.length; i++) {   // a loop, not FetchArrays.check's lambdas: this path allocates nothing
+            if (into[i] != null) {
+                descent.runtime.api.FetchArrays.checkOne(fetches.get(i), into[i], model.graph().type(p.nodeIds[i]).dtype(),
+                        p.fetchCounts[i].at(b));
+            }
+        }
         Executable.Ctx ctx = p.run(b, feeds, state, steps, locks);
         for (int i = 0; i < p.nodeIds.length; i++) {
             if (into[i] == null) continue;

@@ -20,24 +20,25 @@ public final class FetchArrays {
             throw new DescentException("trainInto: " + into.length + " arrays for " + fetches.size() + " fetches");
         }
         for (int i = 0; i < into.length; i++) {
-            if (into[i] == null) continue;
-            DType want = dtype.apply(i);
-            Class<?> type = switch (want) {
-                case F32 -> float[].class;
-                case F64 -> double[].class;
-                case I32 -> int[].class;
-                case I64 -> long[].class;
-            };
-            if (into[i].getClass() != type) {
-                throw new DescentException("trainInto: the array for `" + fetches.get(i) + "` is a "
-                        + into[i].getClass().getSimpleName() + " but the value is " + want + " (a " + type.getSimpleName() + ")");
-            }
-            long n = count.applyAsLong(i);
-            int length = java.lang.reflect.Array.getLength(into[i]);
-            if (length < n) {
-                throw new DescentException("trainInto: the array for `" + fetches.get(i) + "` holds " + length
-                        + " values but the value has " + n);
-            }
+            if (into[i] != null) checkOne(fetches.get(i), into[i], dtype.apply(i), count.applyAsLong(i));
+        }
+    }
+
+    /** The check for one array (allocates nothing unless it throws: a warm trainInto calls it every step). */
+    public static void checkOne(String fetch, Object array, DType want, long count) {
+        Class<?> type = switch (want) {
+            case F32 -> float[].class;
+            case F64 -> double[].class;
+            case I32 -> int[].class;
+            case I64 -> long[].class;
+        };
+        if (array.getClass() != type) {
+            throw new DescentException("trainInto: the array for `" + fetch + "` is a "
+                    + array.getClass().getSimpleName() + " but the value is " + want + " (a " + type.getSimpleName() + ")");
+        }
+        int length = java.lang.reflect.Array.getLength(array);
+        if (length < count) {
+            throw new DescentException("trainInto: the array for `" + fetch + "` holds " + length + " values but the value has " + count);
         }
     }
 
