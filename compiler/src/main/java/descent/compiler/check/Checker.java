@@ -304,9 +304,8 @@ public final class Checker {
             }
         }
         TensorType type = new TensorType(t.dtype(), new Shape(dims));
-        long elements = 1; // of the static dimensions; every dimension is at most 2^31, so this cannot overflow
-        for (Dim d : dims) if (!d.isSymbolic()) elements = Math.min(elements * d.size(), 1L << 32);
-        if (elements > MAX_ELEMENTS) {
+        // Checked here too, before the graph sees it, to point at the type the user wrote.
+        if (descent.compiler.ir.GraphBuilder.tooLarge(type)) {
             throw errors.fail(t.span(), type + " has more elements than a tensor can hold (" + MAX_ELEMENTS + ")",
                     "tensors are Java arrays, indexed by int; use smaller dimensions or several variables");
         }

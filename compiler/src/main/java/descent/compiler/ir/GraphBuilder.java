@@ -39,10 +39,15 @@ public final class GraphBuilder {
     /** The longest array HotSpot allocates (the JDK's own ArraysSupport.SOFT_MAX_ARRAY_LENGTH): a tensor's most elements. */
     public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
-    public int add(Op op, TensorType type, int... inputs) {
-        long elements = 1;   // of the static dimensions; each is at most 2^31, so the running product cannot overflow
+    /** Whether {@code type}'s static dimensions alone hold more than {@link #MAX_ELEMENTS} elements. */
+    public static boolean tooLarge(TensorType type) {
+        long elements = 1;   // each dimension is at most 2^31 and the product is capped at 2^32: it cannot overflow
         for (Dim d : type.shape().dims()) if (!d.isSymbolic()) elements = Math.min(elements * d.size(), 1L << 32);
-        if (elements > MAX_ELEMENTS) {
+        return elements > MAX_ELEMENTS;
+    }
+
+    public int add(Op op, TensorType type, int... inputs) {
+        if (tooLarge(type)) {
             throw new IrException(op.mnemonic() + " would give " + type + ", more elements than a tensor can hold (" + MAX_ELEMENTS + ")",
                     "tensors are Java arrays, indexed by int; use smaller shapes");
         }
