@@ -155,12 +155,13 @@ final class ElementwiseVectorLanes extends ElementwiseLanes {
         op("Binary", "LSHR");
         mv.visitLdcInsn(52L);
         mv.visitMethodInsn(INVOKEVIRTUAL, LV, "lanewise", "(L" + OPS + "$Binary;J)L" + LV + ";", false);
-        mv.visitLdcInsn(1023L);
-        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "sub", "(J)L" + LV + ";", false);
-        op("Conversion", "L2D");
-        push(0);
-        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "convert", "(L" + OPS + "$Conversion;I)" + L_VECTOR, false);
-        mv.visitTypeInsn(CHECKCAST, DV);
+        // The biased exponent b (< 2^12) as a double without L2D, which AVX2 lacks (the Vector API's fallback
+        // allocates arrays on every call): the bits of 2^52 with b in the low bits are the double 2^52 + b, exact.
+        mv.visitLdcInsn(0x4330_0000_0000_0000L);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "or", "(J)L" + LV + ";", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, LV, "reinterpretAsDoubles", "()L" + DV + ";", false);
+        mv.visitLdcInsn(0x1p52 + 1023);
+        mv.visitMethodInsn(INVOKEVIRTUAL, DV, "sub", "(D)L" + DV + ";", false);
         Val e = store(Type.DOUBLE);
         return new Val[] {e, m};
     }

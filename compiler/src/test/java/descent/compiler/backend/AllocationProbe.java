@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Prints the bytes one warm trainInto step of the MLP example allocates on this thread (run by
+ * Prints the bytes one warm trainInto step of an example (mlp or logreg) allocates on this thread (run by
  * CompiledAllocationTest), and how many steps it took to get there.
  *
  * <p>"Warm" is measured, not assumed: Vector API operations allocate a box per result until C2 has
@@ -17,15 +17,15 @@ import java.util.Map;
  */
 public final class AllocationProbe {
     public static void main(String[] args) throws Exception {
-        Result r = bytesPerStep(Integer.parseInt(args[0]), Double.parseDouble(args[1]), Long.parseLong(args[2]));
+        Result r = bytesPerStep(args[0], Integer.parseInt(args[1]), Double.parseDouble(args[2]), Long.parseLong(args[3]));
         System.out.println(r.bytesPerStep() + " " + r.stepsBefore());
     }
 
     record Result(double bytesPerStep, long stepsBefore) {}
 
-    static Result bytesPerStep(int steps, double goal, long maxMillis) throws Exception {
-        CompiledSession s = (CompiledSession) new CompiledModel(CompiledAllocationTest.mlp()).newSession(0);
-        Map<String, Tensor> feeds = CompiledAllocationTest.feeds(64, 1);
+    static Result bytesPerStep(String example, int steps, double goal, long maxMillis) throws Exception {
+        CompiledSession s = (CompiledSession) new CompiledModel(CompiledAllocationTest.example(example)).newSession(0);
+        Map<String, Tensor> feeds = example.equals("mlp") ? CompiledAllocationTest.feeds(64, 1) : CompiledAllocationTest.logregFeeds(64, 1);
         List<String> fetches = List.of("loss");
         Object[] into = {new float[1]};
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
