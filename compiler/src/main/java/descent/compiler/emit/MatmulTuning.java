@@ -43,7 +43,15 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * blocks) and 40.6 → 44.5 (784×128×512). That copy alone took 42 µs (0.83 ns per element) of the ~300 µs call:
      * without it the tiles ran 15–28% faster than in place. So the next step is a vectorized transposing copy
      * ({@link PanelTransposeWriter}'s butterflies with a source stride and a runtime destination stride, 0.13 ns per
-     * element on Zen 4), not another tile shape.
+     * element on Zen 4), not another tile shape. Every tile shape again on Zen 3 (2026-11-29, 784×64×128, one thread,
+     * static k, alternating, medians of 20 rounds; the forward 64×784×128 at 80 GFLOP/s in the same run): 4×2 62,
+     * 3×3 60, 2×6 54, 4×4 43, 3×4 39, 6×2 39, 4×3 38, 2×4 37, 5×2 33 — no pattern in accumulator count or remainders,
+     * so likely C2's code for each, not the FMA units (no disassembler output to confirm: the FCML hsdis printed hex).
+     * Two hand-written loop orders lost too: 16-column panels of B outermost 42, and vectors along A's rows (B
+     * broadcast, a transposing store through a 96-float buffer) 48. In case b's step the product with Adam inside
+     * scales worse than the forward product on two threads (247 → 199 µs against 186 → 114, `scripts/bench.sh
+     * profile b --threads 1|2`); alone, two threads running its halves at once took 159 µs each against 115 for one
+     * half alone: the two vCPUs slow each other.
      */
     static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
 
