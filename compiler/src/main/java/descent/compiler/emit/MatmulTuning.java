@@ -45,8 +45,14 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * ({@link PanelTransposeWriter}'s butterflies with a source stride and a runtime destination stride, 0.13 ns per
      * element on Zen 4), not another tile shape. Every tile shape again on Zen 3 (2026-11-29, 784×64×128, one thread,
      * static k, alternating, medians of 20 rounds; the forward 64×784×128 at 80 GFLOP/s in the same run): 4×2 62,
-     * 3×3 60, 2×6 54, 4×4 43, 3×4 39, 6×2 39, 4×3 38, 2×4 37, 5×2 33 — no pattern in accumulator count or remainders,
-     * so likely C2's code for each, not the FMA units (no disassembler output to confirm: the FCML hsdis printed hex).
+     * 3×3 60, 12×1 53, 2×6 54, 10×1 49, 4×4 43, 6×1 42, 3×4 39, 6×2 39, 4×3 38, 2×4 37, 5×2 33, 8×1 25. C2's code says
+     * why 6×2 loses here and not in a forward product (`scripts/c2-disassemble.py`): with A transposed, the broadcasts
+     * of one k come from adjacent addresses and C2 schedules four of them at the top of the loop body, so 12
+     * accumulators + 2 B vectors + 4 broadcasts need 18 of AVX2's 16 registers and two accumulators live on the stack
+     * (load, FMA, store every k: the store-to-load round trip lengthens their chains); the forward 6×2 loads its
+     * broadcasts two at a time and keeps all 12 in registers (80 GFLOP/s). 4×2 fits with every broadcast hoisted
+     * (8 + 2 + 4 = 14) but is 8 FMA chains of 4-cycle latency on 2 pipes, no slack: hence ~60 where the forward 80.
+     * A tile with more chains needs C2 not to hoist the broadcasts, which no bytecode order tried so far achieves.
      * Two hand-written loop orders lost too: 16-column panels of B outermost 42, and vectors along A's rows (B
      * broadcast, a transposing store through a 96-float buffer) 48. In case b's step the product with Adam inside
      * scales worse than the forward product on two threads (247 → 199 µs against 186 → 114, `scripts/bench.sh
