@@ -52,7 +52,9 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * (load, FMA, store every k: the store-to-load round trip lengthens their chains); the forward 6×2 loads its
      * broadcasts two at a time and keeps all 12 in registers (80 GFLOP/s). 4×2 fits with every broadcast hoisted
      * (8 + 2 + 4 = 14) but is 8 FMA chains of 4-cycle latency on 2 pipes, no slack: hence ~60 where the forward 80.
-     * A tile with more chains needs C2 not to hoist the broadcasts, which no bytecode order tried so far achieves.
+     * A tile with more chains needs C2 not to hoist the broadcasts: hand-written Java 6×2 tiles spill the same way
+     * whether A is indexed by kk·lda, by a running index, from a copied k×6 panel or from a copied 6×k block (37, 38,
+     * 47, 33 GFLOP/s), though the generated forward kernel's 6×16 tile over a packed B does not.
      * Two hand-written loop orders lost too: 16-column panels of B outermost 42, and vectors along A's rows (B
      * broadcast, a transposing store through a 96-float buffer) 48. In case b's step the product with Adam inside
      * scales worse than the forward product on two threads (247 → 199 µs against 186 → 114, `scripts/bench.sh
