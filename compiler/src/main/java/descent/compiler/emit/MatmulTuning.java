@@ -54,7 +54,12 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * (8 + 2 + 4 = 14) but is 8 FMA chains of 4-cycle latency on 2 pipes, no slack: hence ~60 where the forward 80.
      * A tile with more chains needs C2 not to hoist the broadcasts: hand-written Java 6×2 tiles spill the same way
      * whether A is indexed by kk·lda, by a running index, from a copied k×6 panel or from a copied 6×k block (37, 38,
-     * 47, 33 GFLOP/s), though the generated forward kernel's 6×16 tile over a packed B does not.
+     * 47, 33 GFLOP/s), though the generated forward kernel's 6×16 tile over a packed B does not. Packing B helps the
+     * 4×2 tile itself (its rows are 512 B apart, so the 64 rows of a 64×128 B share 8 of L1's 64 sets): 59 → 68
+     * GFLOP/s for the whole 784-row product. In case b's step (two threads, W1's gradient with Adam inside, two
+     * alternating runs) whole parts with B packed took 181/189 µs, 16-row blocks unpacked (today's rule) 184/196 and
+     * whole parts unpacked 195/221: packing wins back what whole parts lose. A panel packed once per part and read
+     * by every 16-row block would keep both gains; not built.
      * Two hand-written loop orders lost too: 16-column panels of B outermost 42, and vectors along A's rows (B
      * broadcast, a transposing store through a 96-float buffer) 48. In case b's step the product with Adam inside
      * scales worse than the forward product on two threads (247 → 199 µs against 186 → 114, `scripts/bench.sh
