@@ -43,28 +43,29 @@ public record MatmulTuning(int rows, int vectors, int packFromRows) {
      * blocks) and 40.6 → 44.5 (784×128×512). That copy alone took 42 µs (0.83 ns per element) of the ~300 µs call:
      * without it the tiles ran 15–28% faster than in place. So the next step is a vectorized transposing copy
      * ({@link PanelTransposeWriter}'s butterflies with a source stride and a runtime destination stride, 0.13 ns per
-     * element on Zen 4), not another tile shape. Every tile shape again on Zen 3 (2026-11-29, 784×64×128, one thread,
-     * static k, alternating, medians of 20 rounds; the forward 64×784×128 at 80 GFLOP/s in the same run): 4×2 62,
-     * 3×3 60, 12×1 53, 2×6 54, 10×1 49, 4×4 43, 6×1 42, 3×4 39, 6×2 39, 4×3 38, 2×4 37, 5×2 33, 8×1 25. C2's code says
-     * why 6×2 loses here and not in a forward product (`scripts/c2-disassemble.py`): with A transposed, the broadcasts
-     * of one k come from adjacent addresses and C2 schedules four of them at the top of the loop body, so 12
-     * accumulators + 2 B vectors + 4 broadcasts need 18 of AVX2's 16 registers and two accumulators live on the stack
-     * (load, FMA, store every k: the store-to-load round trip lengthens their chains); the forward 6×2 loads its
-     * broadcasts two at a time and keeps all 12 in registers (80 GFLOP/s). 4×2 fits with every broadcast hoisted
-     * (8 + 2 + 4 = 14) but is 8 FMA chains of 4-cycle latency on 2 pipes, no slack: hence ~60 where the forward 80.
-     * A tile with more chains needs C2 not to hoist the broadcasts: hand-written Java 6×2 tiles spill the same way
-     * whether A is indexed by kk·lda, by a running index, from a copied k×6 panel or from a copied 6×k block (37, 38,
-     * 47, 33 GFLOP/s), though the generated forward kernel's 6×16 tile over a packed B does not. Packing B helps the
-     * 4×2 tile itself (its rows are 512 B apart, so the 64 rows of a 64×128 B share 8 of L1's 64 sets): 59 → 68
-     * GFLOP/s for the whole 784-row product. In case b's step (two threads, W1's gradient with Adam inside, two
-     * alternating runs) whole parts with B packed took 181/189 µs, 16-row blocks unpacked (today's rule) 184/196 and
-     * whole parts unpacked 195/221: packing wins back what whole parts lose. A panel packed once per part and read
-     * by every 16-row block would keep both gains; not built.
-     * Two hand-written loop orders lost too: 16-column panels of B outermost 42, and vectors along A's rows (B
-     * broadcast, a transposing store through a 96-float buffer) 48. In case b's step the product with Adam inside
-     * scales worse than the forward product on two threads (247 → 199 µs against 186 → 114, `scripts/bench.sh
-     * profile b --threads 1|2`); alone, two threads running its halves at once took 159 µs each against 115 for one
-     * half alone: the two vCPUs slow each other.
+     * element on Zen 4), not another tile shape.
+     *
+     * <p>Every tile shape again on Zen 3 (2026-11-29, 784×64×128, one thread, static k, alternating, medians of 20
+     * rounds; the forward 64×784×128 at 80 GFLOP/s in the same run): 4×2 62, 3×3 60, 2×6 54, 12×1 53, 10×1 49, 4×4
+     * 43, 6×1 42, 3×4 39, 6×2 39, 4×3 38, 2×4 37, 5×2 33, 8×1 25; two hand-written loop orders lost too (16-column
+     * panels of B outermost 42; vectors along A's rows with B broadcast and a transposing store 48). C2's code says
+     * why 6×2 loses here and not in a forward product (`scripts/c2-disassemble.py`): with A transposed, C2 schedules
+     * four of the six broadcasts of one k at the top of the loop body, so 12 accumulators + 2 B vectors + 4
+     * broadcasts need 18 of AVX2's 16 registers and two accumulators live on the stack (load, FMA, store every k:
+     * the store-to-load round trip lengthens their chains); the forward 6×2 loads its broadcasts two at a time and
+     * keeps all 12 in registers. 4×2 fits with every broadcast hoisted (8 + 2 + 4 = 14) but is 8 FMA chains of
+     * 4-cycle latency on 2 pipes, no slack: hence ~60 where the forward reaches 80. A tile with more chains needs C2
+     * not to hoist the broadcasts: hand-written Java 6×2 tiles spill the same way whether A is indexed by kk·lda, by
+     * a running index, from a copied k×6 panel or from a copied 6×k block (37, 38, 47, 33 GFLOP/s).
+     *
+     * <p>Packing B helps the 4×2 tile itself (B's rows are 512 B apart, so the 64 rows of a 64×128 B share 8 of
+     * L1's 64 sets): 59 → 68 GFLOP/s for the whole 784-row product. In case b's step (two threads, W1's gradient with
+     * Adam inside, two alternating runs) whole parts with B packed took 181/189 µs, 16-row blocks unpacked (today's
+     * rule) 184/196 and whole parts unpacked 195/221: packing wins back what whole parts lose. A panel packed once
+     * per part and read by every 16-row block would keep both gains; not built. On two threads this product scales
+     * worse than the forward one (247 → 199 µs against 186 → 114, `scripts/bench.sh profile b --threads 1|2`);
+     * alone, two threads running its halves at once took 159 µs each against 115 for one half: the two vCPUs slow
+     * each other.
      */
     static int transposedTileRows(int floats) { return floats >= 16 ? 8 : 4; }
 

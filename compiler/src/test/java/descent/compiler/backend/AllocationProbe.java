@@ -25,7 +25,7 @@ public final class AllocationProbe {
 
     static Result bytesPerStep(String example, int steps, double goal, long maxMillis) throws Exception {
         CompiledSession s = (CompiledSession) new CompiledModel(CompiledAllocationTest.example(example)).newSession(0);
-        Map<String, Tensor> feeds = example.equals("mlp") ? CompiledAllocationTest.feeds(64, 1) : CompiledAllocationTest.logregFeeds(64, 1);
+        Map<String, Tensor> feeds = CompiledAllocationTest.exampleFeeds(example, 64, 1);
         List<String> fetches = List.of("loss");
         Object[] into = {new float[1]};
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();

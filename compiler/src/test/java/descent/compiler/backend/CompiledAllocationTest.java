@@ -45,6 +45,15 @@ class CompiledAllocationTest {
         return Map.of("x", Tensor.of(x, batch, 4), "y", Tensor.of(y, batch, 1));
     }
 
+    /** Feeds for {@link #example}: "mlp" or "logreg". */
+    static Map<String, Tensor> exampleFeeds(String name, int batch, long seed) {
+        return switch (name) {
+            case "mlp" -> feeds(batch, seed);
+            case "logreg" -> logregFeeds(batch, seed);
+            default -> throw new IllegalArgumentException("no feeds for example " + name);
+        };
+    }
+
     static Model mlp() throws Exception { return example("mlp"); }
 
     static Model example(String name) throws Exception {
