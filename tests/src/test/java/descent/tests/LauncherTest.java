@@ -108,6 +108,38 @@ class LauncherTest {
         assertEquals("", launch(tmp, "run", "--help").err());
     }
 
+    /**
+     * bin/descent's class-data archives (cli/target/cds) change nothing but start time: a failed run leaves none, a
+     * successful one leaves its command's archive and no temporary file, and runs that write, map or skip it
+     * (DESCENT_CDS=off) print the same bytes.
+     */
+    @Test
+    void classDataArchivesChangeNothingButStartTime(@TempDir Path tmp) throws Exception {
+        Path dir = ROOT.resolve("cli/target/cds");
+        for (Path p : archives(dir, "inspect-")) Files.delete(p);
+        Run failed = launch(tmp, java.util.Map.of(), "inspect", tmp.resolve("missing.descent").toString());
+        assertEquals(1, failed.code(), failed.err());
+        assertEquals(List.of(), archives(dir, "inspect-"));
+        Run writes = launch(tmp, "inspect", ex("mlp.descent"));
+        assertEquals(1, archives(dir, "inspect-").size(), archives(dir, "inspect-").toString());
+        Run maps = launch(tmp, "inspect", ex("mlp.descent"));
+        Run off = launch(tmp, java.util.Map.of("DESCENT_CDS", "off"), "inspect", ex("mlp.descent"));
+        assertEquals(0, off.code(), off.err());
+        for (Run r : List.of(writes, maps)) {
+            assertEquals(off.out(), r.out());
+            assertEquals(off.err(), r.err());
+        }
+        assertEquals(List.of(), archives(dir, ".tmp"));
+    }
+
+    /** The files in {@code dir} whose names contain {@code part}. */
+    private static List<Path> archives(Path dir, String part) throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().contains(part)).sorted().toList();
+        }
+    }
+
     /** A JVM started without the module (java -cp ... descent.cli.Main) still runs the compiled backend, on scalar kernels. */
     @Test
     void withoutTheVectorModuleTheCompiledBackendWarnsOnceAndRuns(@TempDir Path tmp) throws Exception {
