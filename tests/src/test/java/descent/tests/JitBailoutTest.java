@@ -16,8 +16,20 @@ import org.junit.jupiter.api.io.TempDir;
  * Vector API every vector operation then allocates a box, orders of magnitude slower. The panel
  * transpose did exactly this once; this test trains the examples in a child JVM that logs its
  * compilations and fails on any skipped compilation of a generated class.
+ *
+ * <p>Except one kind: a compilation whose dependencies were invalidated while it ran (HotSpot's
+ * {@code ciEnv::validate_compile_task_dependencies} records "concurrent class loading", "invalid
+ * non-klass dependency" or "call site target change"). That is a race with class loading elsewhere
+ * in the JVM, not a verdict on the method: it stays compilable and is compiled again at the next
+ * trigger. Loading the examples' hidden classes while earlier ones compile makes it happen now and then.
  */
 class JitBailoutTest {
+    /** The reasons HotSpot gives when a compilation lost a race with class loading; retried, not fatal. */
+    static final List<String> RACES = List.of(
+            "COMPILE SKIPPED: concurrent class loading",
+            "COMPILE SKIPPED: invalid non-klass dependency",
+            "COMPILE SKIPPED: call site target change");
+
     @Test void noGeneratedMethodIsSkippedByTheJit(@TempDir Path tmp) throws Exception {
         Path log = tmp.resolve("jit.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -31,7 +43,10 @@ class JitBailoutTest {
         List<String> lines = Files.readAllLines(log);
         long generated = lines.stream().filter(l -> l.contains("descent.compiler.emit.Generated")).count();
         assertTrue(generated > 100, "the log shows the generated kernels being compiled (" + generated + " lines)");
-        List<String> skipped = lines.stream().filter(l -> l.contains("Generated") && l.contains("COMPILE SKIPPED")).toList();
+        List<String> skipped = lines.stream()
+                .filter(l -> l.contains("Generated") && l.contains("COMPILE SKIPPED"))
+                .filter(l -> RACES.stream().noneMatch(l::contains))
+                .toList();
         assertEquals(List.of(), skipped, "generated methods the JIT skipped");
     }
 }
