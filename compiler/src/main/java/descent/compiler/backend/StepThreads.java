@@ -70,6 +70,11 @@ final class StepThreads implements AutoCloseable {
         private final AtomicInteger pending = new AtomicInteger();
         private volatile Throwable failure;
         private volatile boolean closed;
+        /**
+         * Whether the workers still wait to be started, which the first split does (under {@code busy}): a session
+         * that never splits work, such as those {@code descent compile} builds steps with, never spins a core.
+         */
+        private boolean unstarted;
 
         Team(int threads, boolean start) {
             workers = new Worker[threads - 1];
@@ -78,8 +83,8 @@ final class StepThreads implements AutoCloseable {
                 Thread t = new Thread(workers[i], "descent-step-" + (i + 1));
                 t.setDaemon(true);
                 workers[i].thread = t;
-                if (start) t.start();
             }
+            unstarted = start;
         }
 
         void close() {
@@ -99,6 +104,10 @@ final class StepThreads implements AutoCloseable {
                 return;
             }
             try {
+                if (unstarted) {
+                    for (Worker w : workers) w.thread.start();
+                    unstarted = false;
+                }
                 int helpers = Math.min(parts - 1, workers.length);
                 failure = null;
                 pending.set(helpers);
