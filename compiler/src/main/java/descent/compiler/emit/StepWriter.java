@@ -161,10 +161,12 @@ public final class StepWriter implements Opcodes {
     /**
      * Where a step class's bytes come from: {@code generate} writes them; a model jar may hold them already
      * (looked up by {@code description}, which names everything the bytes depend on), and recording keeps them.
+     * The description is asked for only then: in a cold JVM, writing it out (every argument record's toString)
+     * costs about as much as writing the class.
      */
     @FunctionalInterface
     public interface ClassSource {
-        byte[] bytes(String description, java.util.function.Supplier<byte[]> generate);
+        byte[] bytes(java.util.function.Supplier<String> description, java.util.function.Supplier<byte[]> generate);
 
         ClassSource GENERATE = (description, generate) -> generate.get();
     }
@@ -228,7 +230,7 @@ public final class StepWriter implements Opcodes {
 
     /** Has {@code source} give the bytes of every class {@link #define} would define, without defining them (to record them). */
     public static void classFiles(List<Action> actions, int lockFrom, int lockTo, ClassSource source) {
-        for (Chunk c : chunks(actions, lockFrom, lockTo)) source.bytes(c.description(), () -> classFile(c, ClassData.of(c.actions())));
+        for (Chunk c : chunks(actions, lockFrom, lockTo)) source.bytes(c::description, () -> classFile(c, ClassData.of(c.actions())));
     }
 
     /** The forks in {@code actions}, nested ones included: the ids {@link StepHooks#fork} is given run from 0 to this. */
@@ -305,7 +307,7 @@ public final class StepWriter implements Opcodes {
     private static Step defineOne(Chunk chunk, ClassSource source) {
         ClassData data = ClassData.of(chunk.actions());
         boolean[] generated = new boolean[1];
-        byte[] bytes = source.bytes(chunk.description(), () -> {
+        byte[] bytes = source.bytes(chunk::description, () -> {
             generated[0] = true;
             return classFile(chunk, data);
         });

@@ -244,7 +244,7 @@ class StepWriterTest {
         List<String> descriptions = new ArrayList<>();
         List<byte[]> bytes = new ArrayList<>();
         StepWriter.ClassSource keep = (description, generate) -> {
-            descriptions.add(description);
+            descriptions.add(description.get());
             byte[] b = generate.get();
             bytes.add(b);
             return b;
