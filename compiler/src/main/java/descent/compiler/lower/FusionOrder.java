@@ -16,7 +16,7 @@ import java.util.Set;
  * consecutive runs, that is six passes over the variable. Here, while a run of same-shape elementwise steps
  * is open:
  * <ul>
- * <li>a scalar elementwise step or constant that does not read the run's values moves before the run;</li>
+ * <li>a scalar elementwise step or cast, or a constant, that does not read the run's values moves before the run;</li>
  * <li>a write moves after the run.</li>
  * </ul>
  * Neither move crosses a barrier, and no read of a state moves across a write of that state: a step that
@@ -29,7 +29,8 @@ final class FusionOrder {
 
     static List<Plan.Step> reorder(Graph g, List<Plan.Step> steps) {
         List<Plan.Step> out = new ArrayList<>(steps.size());
-        List<Plan.Step> run = new ArrayList<>(), hoisted = new ArrayList<>(), deferred = new ArrayList<>();
+        // Constants read nothing, so they go first: the scalar steps after them then fuse into one kernel.
+        List<Plan.Step> run = new ArrayList<>(), constants = new ArrayList<>(), hoisted = new ArrayList<>(), deferred = new ArrayList<>();
         Set<Integer> members = new HashSet<>(), written = new HashSet<>();
         for (Plan.Step s : steps) {
             switch (s) {
@@ -42,9 +43,9 @@ final class FusionOrder {
                         run.add(s);
                         members.add(n.id());
                     } else if (!run.isEmpty() && !readsWritten && !reads(n, members) && scalarOrConstant(n, g)) {
-                        hoisted.add(s);
+                        (n.op() instanceof Op.Const ? constants : hoisted).add(s);
                     } else {
-                        flush(out, hoisted, run, deferred, members, written);
+                        flush(out, constants, hoisted, run, deferred, members, written);
                         if (Lowering.isElementwise(n, g)) { run.add(s); members.add(n.id()); } else out.add(s);
                     }
                 }
@@ -54,20 +55,22 @@ final class FusionOrder {
                     written.add(w.stateNode());
                 }
                 case Plan.Step.Barrier b -> {
-                    flush(out, hoisted, run, deferred, members, written);
+                    flush(out, constants, hoisted, run, deferred, members, written);
                     out.add(b);
                 }
             }
         }
-        flush(out, hoisted, run, deferred, members, written);
+        flush(out, constants, hoisted, run, deferred, members, written);
         return List.copyOf(out);
     }
 
-    private static void flush(List<Plan.Step> out, List<Plan.Step> hoisted, List<Plan.Step> run, List<Plan.Step> deferred,
-                              Set<Integer> members, Set<Integer> written) {
+    private static void flush(List<Plan.Step> out, List<Plan.Step> constants, List<Plan.Step> hoisted, List<Plan.Step> run,
+                              List<Plan.Step> deferred, Set<Integer> members, Set<Integer> written) {
+        out.addAll(constants);
         out.addAll(hoisted);
         out.addAll(run);
         out.addAll(deferred);
+        constants.clear();
         hoisted.clear();
         run.clear();
         deferred.clear();
@@ -80,9 +83,14 @@ final class FusionOrder {
         return false;
     }
 
-    /** One element computed elementwise (a learning rate, a bias correction), or a constant. */
+    /**
+     * One element computed elementwise (a learning rate, a bias correction) or cast (the global step as a float,
+     * which AdagradDA and every schedule of the global step read: left in place, it split their updates into two
+     * passes over the variable), or a constant.
+     */
     private static boolean scalarOrConstant(Node n, Graph g) {
         if (n.op() instanceof Op.Const) return true;
-        return Lowering.isElementwise(n, g) && n.type().shape().staticSize() == 1;
+        boolean scalar = n.type().shape().staticSize() == 1;
+        return scalar && (Lowering.isElementwise(n, g) || n.op() instanceof Op.Cast);
     }
 }

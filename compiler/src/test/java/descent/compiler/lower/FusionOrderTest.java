@@ -38,6 +38,30 @@ class FusionOrderTest {
         assertEquals(plan, FusionOrder.reorder(M.graph(), plan));
     }
 
+    /**
+     * The global step cast to a float (AdagradDA reads it, and so does every schedule of the global step) moves
+     * before the run like any scalar: each update below is one pass over its variable, where the cast once split
+     * it in two.
+     */
+    @Test
+    void theGlobalStepsCastMovesBeforeTheRun() {
+        for (String optimizer : List.of("AdagradDAOptimizer(0.001, global_step)",
+                "AdamOptimizer(exponential_decay(0.01, global_step, 100, 0.96))")) {
+            Model m = Compiler.check("d.descent", """
+                    model d
+                    input g: f32[1024]
+                    var w: f32[1024] = zeros()
+                    var global_step: i64[] = 0 (trainable=false)
+                    train step {
+                      OPT.apply_gradients([(g, w)], global_step=global_step)
+                    }
+                    """.replace("OPT", optimizer));
+            var kernels = Lowering.lower(m, descent.compiler.schedule.Scheduler.schedule(m, m.trains().get(0), List.of()), List.of()).kernels();
+            long passes = kernels.stream().filter(k -> k instanceof Kernel.Fused f && f.shape().staticSize() == 1024).count();
+            assertEquals(1, passes, optimizer + ": " + kernels);
+        }
+    }
+
     @Test
     void nothingMovesAcrossABarrier() {
         List<Plan.Step> plan = List.of(compute("a"), new Plan.Step.Barrier("gate"), compute("k"), compute("c"));
