@@ -85,8 +85,8 @@ final class FusionOrder {
 
     /**
      * One element computed elementwise (a learning rate, a bias correction) or cast (the global step as a float,
-     * which AdagradDA and every schedule of the global step read: left in place, it split their updates into two
-     * passes over the variable), or a constant.
+     * which AdagradDA's update reads after its accumulators': left in place, it split the update into two passes
+     * over the variable), or a constant.
      */
     private static boolean scalarOrConstant(Node n, Graph g) {
         if (n.op() instanceof Op.Const) return true;

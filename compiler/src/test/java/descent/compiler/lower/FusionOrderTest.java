@@ -39,9 +39,9 @@ class FusionOrderTest {
     }
 
     /**
-     * The global step cast to a float (AdagradDA reads it, and so does every schedule of the global step) moves
-     * before the run like any scalar: each update below is one pass over its variable, where the cast once split
-     * it in two.
+     * The global step cast to a float moves before the run like any scalar: AdagradDA reads it after updating its
+     * accumulators, where it once split the update into two passes over the variable. A schedule of the global step
+     * (computed before any update) must stay one pass too.
      */
     @Test
     void theGlobalStepsCastMovesBeforeTheRun() {
