@@ -154,9 +154,14 @@ final class Executable implements StepHooks {
                 if (wi < 0) { wi = written.size(); written.add(w.state()); }
                 int producer = ki;
                 while (producer >= 0 && kernels.get(producer) instanceof Kernel.Write) producer--;
-                boolean direct = w.inPlace() && producer > lastFallible && writeCounts.get(w.state()) == 1
+                // A row update of a value the fused kernel before it made (Lowering.inPlace): that value lives in
+                // the state's storage too, so the fused loop stores there and the rows are added in place.
+                int base = producer >= 0 && kernels.get(producer) instanceof Kernel.Single s && Lowering.isRowUpdate(g.node(s.node()))
+                        && g.node(s.node()).input(0) != variableNode(g, w.state()) ? g.node(s.node()).input(0) : -1;
+                boolean direct = w.inPlace() && (base < 0 ? producer : producer - 1) > lastFallible && writeCounts.get(w.state()) == 1
                         && !fetches.contains(variableNode(g, w.state()));
                 if (direct) { directValues.add(w.value()); directStates.add(w.state()); }
+                if (direct && base >= 0) { directValues.add(base); directStates.add(w.state()); }
                 actions.add(new WriteAction(w.state(), w.value(), wi, direct));
             }
             if (!locked.isEmpty()) {

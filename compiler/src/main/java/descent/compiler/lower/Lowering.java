@@ -71,7 +71,7 @@ public final class Lowering {
                         buffers++;
                     }
                 }
-                case Plan.Step.Write w -> out.add(new Kernel.Write(w.state(), w.value(), inPlace(out, w, g)));
+                case Plan.Step.Write w -> out.add(new Kernel.Write(w.state(), w.value(), inPlace(out, w, g, uses, escaping)));
                 case Plan.Step.Barrier b -> out.add(new Kernel.Barrier(b.reason()));
             }
         }
@@ -148,20 +148,35 @@ public final class Lowering {
      * The write can go straight to the state's storage when the value was produced by the last kernel before
      * it (other writes aside) and has the state's shape: the plan put every other read of the old value
      * earlier, and a fused loop reads each element of every input before it stores that element's results.
+     * A row update (sparse) qualifies when it updates the variable itself, whose other rows stay as they are, or
+     * a value the fused kernel just before it made from the state and nothing else reads (TF's sparse Adam:
+     * {@code m·β1}, then the gradient's rows added): both then work in the state's storage, the fused loop in
+     * place and the rows added there, where the value would otherwise be a copy of the whole variable and the
+     * write another.
      */
-    private static boolean inPlace(List<Kernel> done, Plan.Step.Write w, Graph g) {
+    private static boolean inPlace(List<Kernel> done, Plan.Step.Write w, Graph g, Map<Integer, Integer> uses, Set<Integer> escaping) {
         int i = done.size() - 1;
         while (i >= 0 && done.get(i) instanceof Kernel.Write) i--;
         if (i < 0) return false;
         Kernel last = done.get(i);
         boolean producedLast = switch (last) {
             case Kernel.Fused f -> f.results().contains(w.value());
-            // A row update of the variable itself (sparse updates): rows not looked up stay as they are.
-            case Kernel.Single s -> s.node() == w.value() && g.node(s.node()).input(0) == w.stateNode()
-                    && (g.node(s.node()).op() instanceof Op.ScatterUpdate || g.node(s.node()).op() instanceof Op.ScatterAccumulate);
+            case Kernel.Single s -> s.node() == w.value() && isRowUpdate(g.node(s.node()))
+                    && (g.node(s.node()).input(0) == w.stateNode() || i > 0 && done.get(i - 1) instanceof Kernel.Fused f
+                        && fusedIntoRowUpdate(g, f, g.node(s.node()).input(0), w, uses, escaping));
             default -> false;
         };
         return producedLast && g.type(w.value()).equals(g.type(w.stateNode()));
+    }
+
+    /** A scatter_update or scatter_accumulate: rows written into a copy of its first input. */
+    public static boolean isRowUpdate(Node n) { return n.op() instanceof Op.ScatterUpdate || n.op() instanceof Op.ScatterAccumulate; }
+
+    /** Whether {@code base}, a row update's first input, is {@code f}'s result of the state's type read only there. */
+    private static boolean fusedIntoRowUpdate(Graph g, Kernel.Fused f, int base, Plan.Step.Write w, Map<Integer, Integer> uses,
+                                              Set<Integer> escaping) {
+        return f.results().contains(base) && uses.getOrDefault(base, 0) == 1 && !escaping.contains(base)
+                && g.type(base).equals(g.type(w.stateNode()));
     }
 
     /** An f32 elementwise op of f32 operands only (what a sparse row loop computes). */

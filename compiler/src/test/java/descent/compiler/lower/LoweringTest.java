@@ -234,6 +234,31 @@ public class LoweringTest {
         }
     }
 
+    /**
+     * TF's sparse Adam decays m and v whole (m·β1) and adds the gradient's rows: both steps work in the slot's own
+     * storage, the decay in place and the rows added there (it was a copy of the whole slot, the rows added to the
+     * copy, and the copy written back: three passes over the table where there is one).
+     */
+    @Test
+    void aDenseDecayAndItsRowsAreWrittenInPlace() {
+        Model m = Compiler.check("rows.descent", """
+                model rows
+                input ids: i32[batch]
+                input y: f32[batch]
+                var emb: f32[50, 8] = random_normal(seed=1)
+                loss = reduce_mean(square(reduce_sum(embedding_lookup(emb, ids), axis=1) - y))
+                train step { AdamOptimizer(0.01).minimize(loss) }
+                """);
+        TrainStep t = m.trains().get(0);
+        Plan plan = Scheduler.schedule(m, t, List.of());
+        Lowering.Program p = Lowering.lower(m, plan, List.of());
+        String printed = KernelPrinter.print(m, "step", p);
+        List<String> inPlace = p.kernels().stream().filter(k -> k instanceof Kernel.Write w && w.inPlace())
+                .map(k -> ((Kernel.Write) k).state()).toList();
+        assertTrue(inPlace.containsAll(List.of("emb/Adam", "emb/Adam_1", "emb")), printed);
+        checkInvariants(m, plan, p, List.of());
+    }
+
     @Test
     void theOptimizerUpdateIsOneFusedPassWrittenInPlace() {
         Model m = Compiler.check("mlp.descent", MLP);
