@@ -16,7 +16,8 @@ import java.util.Set;
  * consecutive runs, that is six passes over the variable. Here, while a run of same-shape elementwise steps
  * is open:
  * <ul>
- * <li>a scalar elementwise step or cast, or a constant, that does not read the run's values moves before the run;</li>
+ * <li>a scalar elementwise step or cast, a constant or a reshape that does not read the run's values moves before
+ * the run;</li>
  * <li>a write moves after the run.</li>
  * </ul>
  * Neither move crosses a barrier, and no read of a state moves across a write of that state: a step that
@@ -86,10 +87,11 @@ final class FusionOrder {
     /**
      * One element computed elementwise (a learning rate, a bias correction) or cast (the global step as a float,
      * which AdagradDA's update reads after its accumulators': left in place, it split the update into two passes
-     * over the variable), or a constant.
+     * over the variable), or a constant, or another name for a value (a reshape, identity or stop_gradient, which
+     * computes nothing: the gradient of a mean reshaped between two passes over the logits split them).
      */
     private static boolean scalarOrConstant(Node n, Graph g) {
-        if (n.op() instanceof Op.Const) return true;
+        if (Lowering.isAlias(n)) return true;
         boolean scalar = n.type().shape().staticSize() == 1;
         return scalar && (Lowering.isElementwise(n, g) || n.op() instanceof Op.Cast);
     }

@@ -33,6 +33,23 @@ class FusionOrderTest {
         assertEquals(List.of(compute("k"), compute("a"), compute("c"), writeW("a")), FusionOrder.reorder(M.graph(), plan));
     }
 
+    /** A reshape computes nothing: one between two steps of a run (the gradient of a mean, say) moves before it. */
+    @Test
+    void aReshapeMovesBeforeTheRun() {
+        Model m = Compiler.check("r.descent", """
+                model r
+                input x: f32[2, 2]
+                var w: f32[4] = zeros()
+                a = w * 2
+                r = reshape(x, [4])
+                c = a * r
+                output c
+                """);
+        java.util.function.Function<String, Plan.Step> at = n -> new Plan.Step.Compute(m.names().get(n));
+        List<Plan.Step> plan = List.of(at.apply("a"), at.apply("r"), at.apply("c"));
+        assertEquals(List.of(at.apply("r"), at.apply("a"), at.apply("c")), FusionOrder.reorder(m.graph(), plan));
+    }
+
     @Test
     void aReadOfAVariableNeverMovesAcrossItsWrite() {
         // b reads w after the write: it must still see the new value, so the run closes before b.
