@@ -43,7 +43,7 @@ final class FusionOrder {
                             && (first == null || n.type().shape().equals(first.type().shape()) && n.type().dtype() == first.type().dtype())) {
                         run.add(s);
                         members.add(n.id());
-                    } else if (!run.isEmpty() && !readsWritten && !reads(n, members) && scalarOrConstant(n, g)) {
+                    } else if (!run.isEmpty() && !readsWritten && !reads(n, members) && hoistable(n, g)) {
                         (n.op() instanceof Op.Const ? constants : hoisted).add(s);
                     } else {
                         flush(out, constants, hoisted, run, deferred, members, written);
@@ -90,7 +90,7 @@ final class FusionOrder {
      * over the variable), or a constant, or another name for a value (a reshape, identity or stop_gradient, which
      * computes nothing: the gradient of a mean reshaped between two passes over the logits split them).
      */
-    private static boolean scalarOrConstant(Node n, Graph g) {
+    private static boolean hoistable(Node n, Graph g) {
         if (Lowering.isAlias(n)) return true;
         boolean scalar = n.type().shape().staticSize() == 1;
         return scalar && (Lowering.isElementwise(n, g) || n.op() instanceof Op.Cast);

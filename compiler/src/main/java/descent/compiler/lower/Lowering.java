@@ -149,7 +149,7 @@ public final class Lowering {
      * it (other writes aside) and has the state's shape: the plan put every other read of the old value
      * earlier, and a fused loop reads each element of every input before it stores that element's results.
      * A row update (sparse) qualifies when it updates the variable itself, whose other rows stay as they are, or
-     * a value the fused kernel just before it made from the state and nothing else reads (TF's sparse Adam:
+     * a value of the state's type that the fused kernel just before it made and nothing else reads (TF's sparse Adam:
      * {@code m·β1}, then the gradient's rows added): both then work in the state's storage, the fused loop in
      * place and the rows added there, where the value would otherwise be a copy of the whole variable and the
      * write another.
