@@ -59,6 +59,9 @@ public final class Tensor {
     /** The backing array; its Java type follows {@link #dtype()}. */
     public Object data() { return data; }
 
+    /** The same values (sharing this tensor's array) under another shape of as many elements. */
+    public Tensor reshape(int... shape) { return new Tensor(dtype, shape, data); }
+
     /** The same values in arrays of its own: what a caller may mutate, or keep while the original changes. */
     public Tensor copy() {
         return new Tensor(dtype, shape, switch (data) {

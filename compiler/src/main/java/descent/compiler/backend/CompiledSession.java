@@ -12,6 +12,7 @@ import descent.compiler.ir.TrainStep;
 import descent.compiler.lower.Lowering;
 import descent.compiler.schedule.Plan;
 import descent.compiler.schedule.Scheduler;
+import descent.compiler.train.ApplyHalf;
 import descent.runtime.DescentException;
 import descent.runtime.Initializers;
 import descent.runtime.SafeTensors;
@@ -42,6 +43,23 @@ final class CompiledSession implements TrainingSession {
     private final ModelSignature signature;
     private final Map<String, Object> state = new LinkedHashMap<>();
     private final Map<String, Executable> executables = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Executables built for one binding of the symbols (several symbols bound, or a kernel that needs a concrete
+     * size), the {@value #PER_BINDING} used last: sizes that change from call to call (IndexedSlices given to
+     * applyGradients at lengths of their own, de-duplicated) each build one, and would otherwise all be kept.
+     */
+    private final Map<String, Executable> perBinding = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, true) {
+                @Override protected boolean removeEldestEntry(Map.Entry<String, Executable> eldest) { return size() > PER_BINDING; }
+            });
+    private static final int PER_BINDING = 64;
+
+    /** Every executable kept, symbolic or per binding. */
+    private Map<String, Executable> allExecutables() {
+        Map<String, Executable> all = new java.util.TreeMap<>(executables);
+        synchronized (perBinding) { all.putAll(perBinding); }
+        return all;
+    }
     /** One lock per state variable, for optimizers with use_locking=true. */
     private final Map<String, java.util.concurrent.locks.ReentrantLock> locks = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
@@ -125,7 +143,7 @@ final class CompiledSession implements TrainingSession {
         for (var e : step.gradients()) {
             switch (e.grad()) {
                 case Grad.Dense d -> out.put(e.variable(), new Gradient.Dense(values.get("%" + d.node())));
-                case Grad.Sliced s -> out.put(e.variable(), new Gradient.Slices(values.get("%" + s.values()),
+                case Grad.Sliced s -> out.put(e.variable(), ApplyHalf.flat(values.get("%" + s.values()),
                         values.get("%" + s.indices()), s.denseShape().concrete(Map.of())));
                 case Grad.None n -> { }
             }
@@ -136,54 +154,42 @@ final class CompiledSession implements TrainingSession {
     @Override public void applyGradients(String train, Map<String, Gradient> gradients, Map<String, Tensor> feeds) {
         TrainStep step = requireTrain(train);
         Session.checkFeedNames(model, feeds);
-        Map<Integer, Tensor> given = new LinkedHashMap<>();
-        Map<String, Integer> bindings = new HashMap<>();
-        Map<String, String> boundBy = new HashMap<>();
-        for (var e : step.gradients()) {
-            Gradient g = gradients.get(e.variable());
-            String what = "gradient of `" + e.variable() + "`";
-            switch (e.grad()) {
-                case Grad.Dense d -> {
-                    if (!(g instanceof Gradient.Dense dense)) throw new DescentException(what + " must be a dense tensor" + (g == null ? ", and is missing" : ""));
-                    Interpreter.checkFeed(what, model.graph().type(d.node()), dense.value(), bindings, boundBy);
-                    given.put(d.node(), dense.value());
-                }
-                case Grad.Sliced s -> {
-                    if (!(g instanceof Gradient.Slices sl)) throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
-                    Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
-                    Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
-                    Interpreter.checkSliceIndices(what, e.variable(), model.variable(e.variable()).type(), sl.indices());
-                    Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
-                    given.put(s.values(), sl.values());
-                    given.put(s.indices(), sl.indices());
-                }
-                case Grad.None n -> { }
-            }
-        }
-        for (String name : gradients.keySet()) {
-            if (step.gradients().stream().noneMatch(e -> e.variable().equals(name))) {
-                throw new DescentException("train step `" + train + "` does not optimize `" + name + "` (it optimizes "
-                        + String.join(", ", step.gradients().stream().map(TrainStep.GradientEntry::variable).toList()) + ")");
-            }
-        }
-        Plan plan = Scheduler.schedule(model, step, List.of(), given.keySet());
+        Applying half = halves.computeIfAbsent(train, k -> Applying.of(model, step));
+        ApplyHalf.Given given = half.half().given(train, gradients);
         long n = steps.getAndIncrement();
         try {
-            run("apply " + train, plan, List.of(), feeds, given, List.of(), step.lockedState(), n);
+            run(half.half().model(), "apply " + train, half.plan(), List.of(), feeds, given.values(), List.of(), step.lockedState(), n);
         } catch (RuntimeException | Error e) {
             steps.decrementAndGet(); // a failed step is not a step
             throw e;
         }
     }
 
+    /** A train step's apply half and its plan (every call gives the same nodes: all of the step's gradients). */
+    private record Applying(ApplyHalf half, Plan plan) {
+        static Applying of(Model model, TrainStep step) {
+            ApplyHalf half = ApplyHalf.of(model, step);
+            return new Applying(half, Scheduler.schedule(half.model(), half.step(), List.of(), half.givenNodes()));
+        }
+    }
+
+    /** Each train step's apply half, made on its first applyGradients. */
+    private final Map<String, Applying> halves = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Validates feeds and given values, binds the symbolic dimensions, runs, and undoes the writes on failure. */
     private Map<String, Tensor> run(String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
                                     Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step) {
-        Graph g = model.graph();
+        return run(model, what, plan, nodes, feeds, given, fetchNames, locked, step);
+    }
+
+    /** {@link #run} on {@code m}, the session's model or one with nodes added to its graph (the apply half). */
+    private Map<String, Tensor> run(Model m, String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
+                                    Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step) {
+        Graph g = m.graph();
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
         given.forEach((id, t) -> Interpreter.checkFeed("%" + id, g.type(id), t, bindings, boundBy));
-        BitSet needed = needed(plan, nodes, given.keySet());
+        BitSet needed = needed(m, plan, nodes, given.keySet());
         Object[] leaves = new Object[g.size()];
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             Node n = g.node(id);
@@ -198,7 +204,7 @@ final class CompiledSession implements TrainingSession {
                 leaves[id] = state.get(v.name());
             }
         }
-        Executable exe = executable(what, plan, nodes, given.keySet(), bindings, locked);
+        Executable exe = executable(m, what, plan, nodes, given.keySet(), bindings, locked);
         if (buildOnly) return Map.of();
         int b = exe.symbol == null ? 0 : bindings.get(exe.symbol);
         Executable.Ctx ctx = exe.context(b);
@@ -218,8 +224,8 @@ final class CompiledSession implements TrainingSession {
     }
 
     /** The nodes a plan computes or reads, back to its leaves (given values stand for what computes them). */
-    private BitSet needed(Plan plan, List<Integer> nodes, Set<Integer> given) {
-        Graph g = model.graph();
+    private static BitSet needed(Model m, Plan plan, List<Integer> nodes, Set<Integer> given) {
+        Graph g = m.graph();
         BitSet needed = new BitSet();
         for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
         for (int f : nodes) needed.set(f);
@@ -235,7 +241,7 @@ final class CompiledSession implements TrainingSession {
      */
     String profile() {
         StringBuilder sb = new StringBuilder();
-        new java.util.TreeMap<>(executables).forEach((key, e) -> {
+        allExecutables().forEach((key, e) -> {
             String r = e.profile == null ? null : e.profile.report();
             if (r != null) sb.append(key).append(": ").append(r).append('\n');
         });
@@ -244,13 +250,13 @@ final class CompiledSession implements TrainingSession {
 
     /** Starts every executable's profile afresh (after a warm-up, say). */
     void resetProfile() {
-        for (Executable e : executables.values()) if (e.profile != null) e.profile.reset();
+        for (Executable e : allExecutables().values()) if (e.profile != null) e.profile.reset();
     }
 
         /** Pairs of products run at once over the executables built so far (tests). */
     int forks() {
         int n = 0;
-        for (Executable e : executables.values()) n += e.forks;
+        for (Executable e : allExecutables().values()) n += e.forks;
         return n;
     }
 
@@ -258,9 +264,9 @@ final class CompiledSession implements TrainingSession {
      * The executable for a plan: with exactly one symbolic dimension bound, one for every size of it (kernels
      * take the size per call); otherwise one per binding, as when a kernel needs a concrete size.
      */
-    private Executable executable(String what, Plan plan, List<Integer> nodes, Set<Integer> given, Map<String, Integer> bindings,
+    private Executable executable(Model m, String what, Plan plan, List<Integer> nodes, Set<Integer> given, Map<String, Integer> bindings,
                                   Set<String> locked) {
-        Graph g = model.graph();
+        Graph g = m.graph();
         String base = what + " " + nodes + " " + given + " ";
         if (bindings.size() == 1) {
             String symbol = bindings.keySet().iterator().next();
@@ -268,7 +274,7 @@ final class CompiledSession implements TrainingSession {
             if (!concreteOnly.contains(key)) {
                 Executable exe = executables.computeIfAbsent(key, k -> {
                     try {
-                        return Executable.symbolic(g, Lowering.lower(model, plan, nodes), symbol, locked, nodes, threads);
+                        return Executable.symbolic(g, Lowering.lower(m, plan, nodes), symbol, locked, nodes, threads);
                     } catch (RuntimeException e) {
                         return null;
                     }
@@ -278,7 +284,8 @@ final class CompiledSession implements TrainingSession {
             }
         }
         String key = base + new java.util.TreeMap<>(bindings);
-        return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(model, plan, nodes), bindings, locked, nodes, threads));
+        return (bindings.isEmpty() ? executables : perBinding).computeIfAbsent(key,
+                k -> new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads));
     }
 
     /** Keys of plans a symbolic executable could not be built for. */
@@ -302,7 +309,7 @@ final class CompiledSession implements TrainingSession {
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = Scheduler.schedule(model, step, nodes);
         Graph g = model.graph();
-        BitSet needed = needed(plan, nodes, Set.of());
+        BitSet needed = needed(model, plan, nodes, Set.of());
         List<Integer> inputs = new ArrayList<>(), vars = new ArrayList<>();
         Set<String> symbols = new java.util.TreeSet<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
@@ -323,7 +330,7 @@ final class CompiledSession implements TrainingSession {
             if (t == null) return null;
             Interpreter.checkFeed(in.name(), g.type(id), t, bindings, boundBy);
         }
-        Executable exe = executable("train " + train, plan, nodes, Set.of(), bindings, step.lockedState());
+        Executable exe = executable(model, "train " + train, plan, nodes, Set.of(), bindings, step.lockedState());
         if (!symbols.isEmpty() && exe.symbol == null) return null;
         int[] inputIds = inputs.stream().mapToInt(Integer::intValue).toArray();
         String[] names = new String[inputIds.length];

@@ -36,6 +36,8 @@ public final class Interpreter {
 
     public Precision precision() { return precision; }
 
+    public Graph graph() { return graph; }
+
     /**
      * Evaluates {@code fetches}. {@code feeds} give the inputs by name and {@code variables} the
      * variables' current values by name; only the nodes the fetches need are computed.

@@ -85,7 +85,7 @@ public final class Session {
         if (step.updates().isEmpty()) throw new DescentException("train block `" + train + "` changes no variable");
         descent.compiler.schedule.Plan plan = plans.computeIfAbsent(train + "\u0000" + nodes,
                 k -> descent.compiler.schedule.Scheduler.schedule(model, step, nodes));
-        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, beforeCommit);
+        return execute(interpreter, plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, beforeCommit);
     }
 
     /** The plan {@code train} runs with (for inspection and tests). */
@@ -103,10 +103,10 @@ public final class Session {
     /** Validates the feeds the plan needs, runs it on a copy of the state, and commits the copy only on success. */
     private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, List<String> fetches,
                                         List<Integer> nodes) {
-        return execute(plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, values -> { });
+        return execute(interpreter, plan, feeds, Map.of(), new java.util.HashMap<>(), new java.util.HashMap<>(), fetches, nodes, values -> { });
     }
 
-    private Map<String, Tensor> execute(descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, Map<Integer, Tensor> given,
+    private Map<String, Tensor> execute(Interpreter interpreter, descent.compiler.schedule.Plan plan, Map<String, Tensor> feeds, Map<Integer, Tensor> given,
                                         Map<String, Integer> bindings, Map<String, String> boundBy, List<String> fetches,
                                         List<Integer> nodes, java.util.function.Consumer<Map<String, Tensor>> beforeCommit) {
         java.util.BitSet needed = new java.util.BitSet();
@@ -115,14 +115,15 @@ public final class Session {
         }
         for (int f : nodes) needed.set(f);
         // Inputs the plan reads, not looking behind given nodes (their producers do not run).
-        for (int id = model.graph().size() - 1; id >= 0; id--) {
-            if (needed.get(id) && !given.containsKey(id)) for (int in : model.graph().node(id).inputs()) needed.set(in);
+        descent.compiler.ir.Graph graph = interpreter.graph();
+        for (int id = graph.size() - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.containsKey(id)) for (int in : graph.node(id).inputs()) needed.set(in);
         }
         for (int id : given.keySet()) needed.clear(id); // supplied, so not a feed even when it is an input
         interpreter.bind(feeds, needed, bindings, boundBy);
         Map<String, Tensor> next = new LinkedHashMap<>(variables);
         interpreter.setStep(steps);
-        Map<Integer, Tensor> values = PlanRunner.run(interpreter, model.graph(), plan, feeds, given, next, bindings, nodes);
+        Map<Integer, Tensor> values = PlanRunner.run(interpreter, graph, plan, feeds, given, next, bindings, nodes);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), values.get(nodes.get(i)));
         beforeCommit.accept(out);
@@ -153,7 +154,7 @@ public final class Session {
         for (var e : step.gradients()) {
             switch (e.grad()) {
                 case descent.compiler.ir.Grad.Dense d -> out.put(e.variable(), new descent.runtime.api.Gradient.Dense(values.get(d.node())));
-                case descent.compiler.ir.Grad.Sliced s -> out.put(e.variable(), new descent.runtime.api.Gradient.Slices(
+                case descent.compiler.ir.Grad.Sliced s -> out.put(e.variable(), descent.compiler.train.ApplyHalf.flat(
                         values.get(s.values()), values.get(s.indices()), s.denseShape().concrete(Map.of())));
                 case descent.compiler.ir.Grad.None n -> { }
             }
@@ -169,45 +170,20 @@ public final class Session {
     public void applyGradients(String train, Map<String, descent.runtime.api.Gradient> gradients, Map<String, Tensor> feeds) {
         descent.compiler.ir.TrainStep step = requireTrain(train);
         checkFeedNames(feeds);
-        Map<Integer, Tensor> given = new LinkedHashMap<>();
-        Map<String, Integer> bindings = new java.util.HashMap<>();
-        Map<String, String> boundBy = new java.util.HashMap<>();
-        java.util.Set<String> expected = new java.util.LinkedHashSet<>();
-        for (var e : step.gradients()) {
-            expected.add(e.variable());
-            descent.runtime.api.Gradient g = gradients.get(e.variable());
-            String what = "gradient of `" + e.variable() + "`";
-            switch (e.grad()) {
-                case descent.compiler.ir.Grad.Dense d -> {
-                    if (!(g instanceof descent.runtime.api.Gradient.Dense dense)) {
-                        throw new DescentException(what + " must be a dense tensor" + (g == null ? ", and is missing" : ""));
-                    }
-                    Interpreter.checkFeed(what, model.graph().type(d.node()), dense.value(), bindings, boundBy);
-                    given.put(d.node(), dense.value());
-                }
-                case descent.compiler.ir.Grad.Sliced s -> {
-                    if (!(g instanceof descent.runtime.api.Gradient.Slices sl)) {
-                        throw new DescentException(what + " must be IndexedSlices" + (g == null ? ", and is missing" : ""));
-                    }
-                    Interpreter.checkDenseShape(what, e.variable(), model.variable(e.variable()).type(), sl.denseShape());
-                    Interpreter.checkFeed(what + " (indices)", model.graph().type(s.indices()), sl.indices(), bindings, boundBy);
-                    Interpreter.checkSliceIndices(what, e.variable(), model.variable(e.variable()).type(), sl.indices());
-                    Interpreter.checkFeed(what + " (values)", model.graph().type(s.values()), sl.values(), bindings, boundBy);
-                    given.put(s.values(), sl.values());
-                    given.put(s.indices(), sl.indices());
-                }
-                case descent.compiler.ir.Grad.None n -> { }
-            }
-        }
-        for (String name : gradients.keySet()) {
-            if (!expected.contains(name)) {
-                throw new DescentException("train step `" + train + "` does not optimize `" + name + "` (it optimizes "
-                        + String.join(", ", expected) + ")");
-            }
-        }
-        descent.compiler.schedule.Plan plan = descent.compiler.schedule.Scheduler.schedule(model, step, List.of(), given.keySet());
-        execute(plan, feeds, given, bindings, boundBy, List.of(), List.of(), values -> { });
+        Applying half = halves.computeIfAbsent(train, k -> {
+            var h = descent.compiler.train.ApplyHalf.of(model, step);
+            return new Applying(h, descent.compiler.schedule.Scheduler.schedule(h.model(), h.step(), List.of(), h.givenNodes()),
+                    new Interpreter(h.model().graph(), interpreter.precision()));
+        });
+        descent.compiler.train.ApplyHalf.Given given = half.half().given(train, gradients);
+        execute(half.interpreter(), half.plan(), feeds, given.values(), new java.util.HashMap<>(given.bindings()), new java.util.HashMap<>(),
+                List.of(), List.of(), values -> { });
     }
+
+    /** A train step's apply half, its plan (every call gives all of the step's gradients) and its graph's interpreter. */
+    private record Applying(descent.compiler.train.ApplyHalf half, descent.compiler.schedule.Plan plan, Interpreter interpreter) {}
+
+    private final Map<String, Applying> halves = new java.util.HashMap<>();
 
     private descent.compiler.ir.TrainStep requireTrain(String train) {
         descent.compiler.ir.TrainStep step = model.requireTrain(train);

@@ -8,5 +8,7 @@ import descent.runtime.api.DescentModel;
 class CompiledRuntimeApiTest extends RuntimeApiTest {
     @Override protected DescentModel model() { return new CompiledModel(Compiler.check("rec.descent", EMBEDDING)); }
 
+    @Override protected DescentModel model(String file, String source) { return new CompiledModel(Compiler.check(file, source)); }
+
     @Override protected DescentModel concurrentModel() { return new CompiledModel(Compiler.check("lock.descent", LOCKED)); }
 }

@@ -40,6 +40,58 @@ public class RuntimeApiTest {
     /** The backend under test; {@code CompiledRuntimeApiTest} runs every test here on the compiled backend. */
     protected DescentModel model() { return new InterpretedModel(Compiler.check("rec.descent", EMBEDDING), Precision.F32); }
 
+    /** Another model on the backend under test. */
+    protected DescentModel model(String file, String source) { return new InterpretedModel(Compiler.check(file, source), Precision.F32); }
+
+    /** Bags of three words and one tag per example: two sparse gradients whose lengths differ once de-duplicated. */
+    protected static final String BAGS = """
+            model bags
+            input words: i32[batch, 3]
+            input tag: i32[batch]
+            input y: f32[batch]
+            var w: f32[7, 2] = random_normal(stddev=0.5, seed=3)
+            var t: f32[4, 2] = random_normal(stddev=0.5, seed=4)
+            var b: f32[] = 0.5
+            s = reduce_sum(reduce_sum(embedding_lookup(w, words), axis=1) * embedding_lookup(t, tag), axis=1) + b
+            loss = reduce_mean(square(s - y))
+            train step { AdagradOptimizer(0.1).minimize(loss) }
+            """;
+
+    static Map<String, Tensor> bagFeeds() {
+        return Map.of("words", Tensor.of(new int[] {0, 1, 1, 1, 6, 0, 3, 3, 3}, 3, 3), "tag", Tensor.of(new int[] {2, 2, 1}, 3),
+                "y", Tensor.of(new float[] {1, -1, 0.5f}, 3));
+    }
+
+    /** TF's _deduplicate_indexed_slices: each index once (in order of first occurrence), its values summed in order. */
+    public static Gradient.Slices deduplicated(Gradient.Slices s) {
+        int[] ids = s.indices().ints();
+        float[] v = s.values().floats();
+        int width = v.length / ids.length;
+        java.util.LinkedHashMap<Integer, float[]> sums = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < ids.length; i++) {
+            float[] row = sums.computeIfAbsent(ids[i], k -> new float[width]);
+            for (int j = 0; j < width; j++) row[j] += v[i * width + j];
+        }
+        int[] unique = sums.keySet().stream().mapToInt(Integer::intValue).toArray();
+        float[] values = new float[unique.length * width];
+        int r = 0;
+        for (float[] row : sums.values()) System.arraycopy(row, 0, values, width * r++, width);
+        int[] shape = s.values().shape();
+        shape[0] = unique.length;
+        return new Gradient.Slices(Tensor.of(values, shape), Tensor.of(unique, unique.length), s.denseShape());
+    }
+
+    public static void assertClose(Map<String, Tensor> expected, Map<String, Tensor> actual, double tolerance) {
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String k : expected.keySet()) {
+            double[] e = expected.get(k).toDoubles(), a = actual.get(k).toDoubles();
+            assertEquals(e.length, a.length, k);
+            for (int i = 0; i < e.length; i++) {
+                assertTrue(Math.abs(e[i] - a[i]) <= tolerance * Math.max(1, Math.abs(e[i])), k + "[" + i + "]: " + e[i] + " vs " + a[i]);
+            }
+        }
+    }
+
     static Map<String, Tensor> feeds() {
         return Map.of("user", Tensor.of(new int[] {0, 2, 2, 5}, 4), "item", Tensor.of(new int[] {1, 1, 4, 0}, 4),
                 "rating", Tensor.of(new float[] {1, 2, 3, 4}, 4), "lr", Tensor.scalar(0.05f));
@@ -70,6 +122,78 @@ public class RuntimeApiTest {
         }
         assertEquals(whole.state(), split.state());
         assertEquals(3L, split.get("global_step").longs()[0]);
+    }
+
+    /** As TF hands IndexedSlices out: indices of one axis, values one row per index, whatever the ids' shape. */
+    @Test
+    void slicesComeFlatAsTensorFlowGivesThem() {
+        Map<String, Gradient> g = model("bags.descent", BAGS).newSession(1).computeGradients("step", bagFeeds());
+        Gradient.Slices w = (Gradient.Slices) g.get("w");
+        assertEquals(List.of(9), java.util.Arrays.stream(w.indices().shape()).boxed().toList());
+        assertEquals(List.of(9, 2), java.util.Arrays.stream(w.values().shape()).boxed().toList());
+        assertEquals(List.of(0, 1, 1, 1, 6, 0, 3, 3, 3), java.util.Arrays.stream(w.indices().ints()).boxed().toList());
+    }
+
+    /**
+     * After a data-parallel aggregation each variable's IndexedSlices has a length of its own (here: de-duplicated,
+     * 9 → 4 rows of w, 3 → 2 of t), unrelated to the batch; TF's apply_gradients takes them, and so does this.
+     */
+    @Test
+    void eachSparseGradientHasALengthOfItsOwn() {
+        DescentModel m = model("bags.descent", BAGS);
+        TrainingSession raw = m.newSession(1), dedup = m.newSession(1);
+        for (int step = 0; step < 3; step++) {
+            Map<String, Gradient> g = raw.computeGradients("step", bagFeeds());
+            assertEquals(g, dedup.computeGradients("step", bagFeeds()));
+            raw.applyGradients("step", g, Map.of());
+            Map<String, Gradient> d = new java.util.HashMap<>(g);
+            d.put("w", deduplicated((Gradient.Slices) g.get("w")));
+            d.put("t", deduplicated((Gradient.Slices) g.get("t")));
+            assertEquals(4, ((Gradient.Slices) d.get("w")).indices().size());
+            assertEquals(2, ((Gradient.Slices) d.get("t")).indices().size());
+            dedup.applyGradients("step", d, Map.of());
+        }
+        assertClose(raw.state(), dedup.state(), 1e-6);
+        TrainingSession whole = m.newSession(1);
+        for (int step = 0; step < 3; step++) whole.train("step", bagFeeds(), List.of());
+        assertEquals(whole.state(), raw.state(), "the two halves are the whole step");
+    }
+
+    /** Indices may come in the ids' shape (values then in the ids' shape and a row) and as i64. */
+    @Test
+    void slicesInTheIdsShapeOrWithLongIndicesAreTakenToo() {
+        DescentModel m = model("bags.descent", BAGS);
+        TrainingSession flat = m.newSession(1), shaped = m.newSession(1), longs = m.newSession(1);
+        Map<String, Gradient> g = flat.computeGradients("step", bagFeeds());
+        flat.applyGradients("step", g, Map.of());
+        Gradient.Slices w = (Gradient.Slices) g.get("w");
+        Map<String, Gradient> s = new java.util.HashMap<>(g);
+        s.put("w", new Gradient.Slices(w.values().reshape(3, 3, 2), w.indices().reshape(3, 3), null));
+        shaped.applyGradients("step", s, Map.of());
+        assertEquals(flat.state(), shaped.state());
+        Map<String, Gradient> l = new java.util.HashMap<>(g);
+        l.put("w", new Gradient.Slices(w.values(), Tensor.of(java.util.Arrays.stream(w.indices().ints()).asLongStream().toArray(), 9), w.denseShape()));
+        longs.applyGradients("step", l, Map.of());
+        assertEquals(flat.state(), longs.state());
+    }
+
+    @Test
+    void slicesThatDoNotFitTheirVariableAreRefused() {
+        TrainingSession s = model("bags.descent", BAGS).newSession(1);
+        Map<String, Gradient> g = new java.util.HashMap<>(s.computeGradients("step", bagFeeds()));
+        Gradient.Slices w = (Gradient.Slices) g.get("w");
+        Map<String, Tensor> before = s.state();
+        g.put("w", new Gradient.Slices(Tensor.of(new float[16], 8, 2), w.indices(), null));
+        assertEquals("gradient of `w`: values have shape [8, 2] but indices of shape [9] need values of shape [9, 2]"
+                + " (the indices' shape, then a row of `w`)", assertThrows(DescentException.class, () -> s.applyGradients("step", g, Map.of())).getMessage());
+        g.put("w", new Gradient.Slices(w.values(), Tensor.of(new float[9], 9), null));
+        assertEquals("gradient of `w`: indices are f32; they must be i32 or i64",
+                assertThrows(DescentException.class, () -> s.applyGradients("step", g, Map.of())).getMessage());
+        g.put("w", new Gradient.Slices(Tensor.of(new double[18], 9, 2), w.indices(), null));
+        assertEquals("gradient of `w`: values are f64 but `w` is f32[7, 2]",
+                assertThrows(DescentException.class, () -> s.applyGradients("step", g, Map.of())).getMessage());
+        assertEquals(before, s.state());
+        assertEquals(0L, s.stepCount());
     }
 
     @Test

@@ -52,12 +52,16 @@ public interface TrainingSession extends AutoCloseable {
     /**
      * The first half of a train step: every optimized variable's gradient (the processed gradients the step
      * would apply), by variable name; state is unchanged. Data-parallel training sums these across workers.
+     * An IndexedSlices comes as TF's gradients give it: indices of one axis, values one row of the variable
+     * per index (ids of shape {@code [batch, 8]} give 8·batch indices).
      */
     Map<String, Gradient> computeGradients(String train, Map<String, Tensor> feeds);
 
     /**
      * The second half: applies the given gradients (one per optimized variable, as
      * {@link #computeGradients} returns them) with the step's optimizers, then increments the global step.
+     * Each IndexedSlices may have a length of its own (workers' slices concatenated, or duplicates summed),
+     * indices of any shape (values then have the indices' shape followed by a row), and i32 or i64 indices.
      */
     void applyGradients(String train, Map<String, Gradient> gradients, Map<String, Tensor> feeds);
 

@@ -1,0 +1,69 @@
+package descent.compiler.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import descent.compiler.Compiler;
+import descent.compiler.backend.CompiledModel;
+import descent.compiler.interp.InterpretedModel;
+import descent.compiler.interp.Precision;
+import descent.compiler.interp.RuntimeApiTest;
+import descent.runtime.Tensor;
+import descent.runtime.api.Gradient;
+import descent.runtime.api.TrainingSession;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every optimizer's sparse update applied to IndexedSlices of lengths of their own (de-duplicated, as a
+ * data-parallel aggregation leaves them) gives what the step's own slices give, on both backends.
+ */
+class ApplyHalfTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"GradientDescentOptimizer(0.1)", "MomentumOptimizer(0.1, momentum=0.9)",
+            "MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true)", "AdagradOptimizer(0.1)",
+            "AdagradDAOptimizer(0.1, global_step, l1_regularization_strength=0.01, l2_regularization_strength=0.01)",
+            "AdadeltaOptimizer(0.1)", "AdamOptimizer(0.1)", "AdamaxOptimizer(0.1)", "NadamOptimizer(0.1)",
+            "LazyAdamOptimizer(0.1)", "RMSPropOptimizer(0.1)", "RMSPropOptimizer(0.1, momentum=0.9, centered=true)",
+            "FtrlOptimizer(0.1, l1_regularization_strength=0.1, l2_shrinkage_regularization_strength=0.1)",
+            "ProximalGradientDescentOptimizer(0.1, l1_regularization_strength=0.1)", "ProximalAdagradOptimizer(0.1)",
+            "AdamWOptimizer(0.01, learning_rate=0.1)", "MomentumWOptimizer(0.01, 0.1, 0.9)"})
+    void deduplicatedSlicesGiveWhatTheStepsOwnGive(String optimizer) {
+        String source = """
+                model bags
+                input words: i32[batch, 3]
+                input tag: i32[batch]
+                input y: f32[batch]
+                var global_step: i64[] = 0 (trainable=false)
+                var w: f32[7, 2] = random_normal(stddev=0.5, seed=3)
+                var t: f32[4, 2] = random_normal(stddev=0.5, seed=4)
+                var b: f32[] = 0.5
+                s = reduce_sum(reduce_sum(embedding_lookup(w, words), axis=1) * embedding_lookup(t, tag), axis=1) + b
+                loss = reduce_mean(square(s - y))
+                train step { %s.minimize(loss, global_step=global_step) }
+                """.formatted(optimizer);
+        var checked = Compiler.check("bags.descent", source);
+        TrainingSession reference = new InterpretedModel(checked, Precision.F32).newSession(1);
+        TrainingSession interpreted = new InterpretedModel(checked, Precision.F32).newSession(1);
+        TrainingSession compiled = new CompiledModel(checked).newSession(1);
+        int[][] words = {{0, 1, 1, 1, 6, 0, 3, 3, 3}, {2, 2, 2, 5, 0, 5, 1, 2, 1}, {4, 4, 4, 4, 4, 4, 0, 1, 2}};
+        int[][] tags = {{2, 2, 1}, {0, 3, 0}, {1, 1, 1}};
+        for (int step = 0; step < 3; step++) {
+            Map<String, Tensor> feeds = Map.of("words", Tensor.of(words[step], 3, 3), "tag", Tensor.of(tags[step], 3),
+                    "y", Tensor.of(new float[] {1, -1, 0.5f}, 3));
+            Map<String, Gradient> g = reference.computeGradients("step", feeds);
+            reference.applyGradients("step", g, Map.of());
+            Map<String, Gradient> d = new HashMap<>(g);
+            d.put("w", RuntimeApiTest.deduplicated((Gradient.Slices) g.get("w")));
+            d.put("t", RuntimeApiTest.deduplicated((Gradient.Slices) g.get("t")));
+            interpreted.applyGradients("step", d, Map.of());
+            compiled.applyGradients("step", d, Map.of());
+        }
+        RuntimeApiTest.assertClose(reference.state(), interpreted.state(), 1e-6);
+        RuntimeApiTest.assertClose(interpreted.state(), compiled.state(), 1e-5);
+        assertEquals(3L, compiled.stepCount());
+        assertEquals(List.of(3L), List.of(compiled.get("global_step").longs()[0]));
+    }
+}
