@@ -14,7 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every optimizer's sparse update applied to IndexedSlices of lengths of their own (de-duplicated, as a
@@ -22,14 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ApplyHalfTest {
     @ParameterizedTest
-    @ValueSource(strings = {"GradientDescentOptimizer(0.1)", "MomentumOptimizer(0.1, momentum=0.9)",
-            "MomentumOptimizer(0.1, momentum=0.9, use_nesterov=true)", "AdagradOptimizer(0.1)",
-            "AdagradDAOptimizer(0.1, global_step, l1_regularization_strength=0.01, l2_regularization_strength=0.01)",
-            "AdadeltaOptimizer(0.1)", "AdamOptimizer(0.1)", "AdamaxOptimizer(0.1)", "NadamOptimizer(0.1)",
-            "LazyAdamOptimizer(0.1)", "RMSPropOptimizer(0.1)", "RMSPropOptimizer(0.1, momentum=0.9, centered=true)",
-            "FtrlOptimizer(0.1, l1_regularization_strength=0.1, l2_shrinkage_regularization_strength=0.1)",
-            "ProximalGradientDescentOptimizer(0.1, l1_regularization_strength=0.1)", "ProximalAdagradOptimizer(0.1)",
-            "AdamWOptimizer(0.01, learning_rate=0.1)", "MomentumWOptimizer(0.01, 0.1, 0.9)"})
+    @MethodSource("descent.compiler.train.EveryOptimizer#configurations")
     void deduplicatedSlicesGiveWhatTheStepsOwnGive(String optimizer) {
         String source = """
                 model bags
