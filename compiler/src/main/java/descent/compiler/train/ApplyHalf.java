@@ -64,7 +64,8 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         Graph g = model.graph();
         GraphBuilder b = new GraphBuilder(g);
         Map<String, SparseInputs> sparse = new LinkedHashMap<>();
-        Map<Integer, String> sparseNodes = new HashMap<>();   // the step's sparse values and indices, by variable
+        Map<String, Grad.Sliced> sliced = new HashMap<>();     // the step's sparse gradients, by variable
+        Map<Integer, String> sparseNodes = new HashMap<>();   // their values and indices nodes, by variable
         List<TrainStep.GradientEntry> gradients = new ArrayList<>();
         Map<Integer, Integer> dense = new HashMap<>();   // given as they are: an update reads them, not what made them
         for (var e : step.gradients()) {
@@ -80,25 +81,26 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
             int indices = b.input(e.variable() + ":indices", new TensorType(g.type(s.indices()).dtype(), new Shape(List.of(Dim.sym(symbol)))));
             int values = b.input(e.variable() + ":values", new TensorType(g.type(s.values()).dtype(), new Shape(rows)));
             sparse.put(e.variable(), new SparseInputs(values, indices, symbol));
+            sliced.put(e.variable(), s);
             sparseNodes.put(s.values(), e.variable());
             sparseNodes.put(s.indices(), e.variable());
             gradients.add(new TrainStep.GradientEntry(e.variable(), new Grad.Sliced(values, indices, s.denseShape())));
         }
+        // The updates of a variable with a sparse gradient, and of its slots, are rebuilt on its inputs; the other
+        // updates (dense variables, Adam's beta powers, the global step) read no sparse gradient and stay as they are.
         Map<String, Rebuild> byOwner = new HashMap<>();
         List<TrainStep.Update> updates = new ArrayList<>();
         for (TrainStep.Update u : step.updates()) {
             String owner = owner(model, u.state());
-            Map<Integer, Integer> subst = new HashMap<>(dense);
-            int prefix = 0;
-            if (owner != null && sparse.containsKey(owner)) {
-                Grad.Sliced s = (Grad.Sliced) step.gradients().stream().filter(e -> e.variable().equals(owner)).findFirst().orElseThrow().grad();
-                SparseInputs in = sparse.get(owner);
-                subst.put(s.values(), in.values());
-                subst.put(s.indices(), in.indices());
-                prefix = g.type(s.indices()).rank();
-            }
-            int rows = prefix;
-            Rebuild r = byOwner.computeIfAbsent(owner == null ? "" : owner, k -> new Rebuild(g, b, step.firstNode(), subst, sparseNodes, rows));
+            String key = owner != null && sparse.containsKey(owner) ? owner : "";
+            Rebuild r = byOwner.computeIfAbsent(key, k -> {
+                Map<Integer, Integer> subst = new HashMap<>(dense);
+                if (k.isEmpty()) return new Rebuild(g, b, step.firstNode(), subst, sparseNodes, 0);
+                Grad.Sliced s = sliced.get(k);
+                subst.put(s.values(), sparse.get(k).values());
+                subst.put(s.indices(), sparse.get(k).indices());
+                return new Rebuild(g, b, step.firstNode(), subst, sparseNodes, g.type(s.indices()).rank());
+            });
             updates.add(new TrainStep.Update(u.state(), r.node(u.value())));
         }
         TrainStep half = new TrainStep(step.name(), step.span(), step.lossNode(), step.gate(), step.aggregation(), updates, gradients,
@@ -128,8 +130,10 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         private final Graph g;
         private final GraphBuilder b;
         private final int firstNode;
+        /** Each node visited, to its copy (or itself, when it reads nothing rebuilt). */
         private final Map<Integer, Integer> done;
         private final Map<Integer, String> sparseNodes;
+        /** The rank of the ids the new length replaces ({@code [batch, 8]}: 2), 0 where nothing is rebuilt. */
         private final int prefix;
 
         Rebuild(Graph g, GraphBuilder b, int firstNode, Map<Integer, Integer> subst, Map<Integer, String> sparseNodes, int prefix) {

@@ -59,4 +59,45 @@ class ApplyHalfTest {
         assertEquals(3L, compiled.stepCount());
         assertEquals(List.of(3L), List.of(compiled.get("global_step").longs()[0]));
     }
+
+    /**
+     * Gradients processed in the block (clipped, kept sparse by clip_by_global_norm) under GATE_GRAPH: what a call
+     * gives are the processed gradients, as computeGradients returns them, and the halves are the whole step.
+     */
+    @org.junit.jupiter.api.Test
+    void processedSparseGradientsUnderGateGraph() {
+        String source = """
+                model bags
+                input words: i32[batch, 3]
+                input tag: i32[batch]
+                input y: f32[batch]
+                var w: f32[7, 2] = random_normal(stddev=0.5, seed=3)
+                var t: f32[4, 2] = random_normal(stddev=0.5, seed=4)
+                var b: f32[] = 0.5
+                s = reduce_sum(reduce_sum(embedding_lookup(w, words), axis=1) * embedding_lookup(t, tag), axis=1) + b
+                loss = reduce_mean(square(s - y))
+                train step {
+                  opt = RMSPropOptimizer(0.1, momentum=0.5)
+                  gv = opt.compute_gradients(loss, gate_gradients=GATE_GRAPH)
+                  gv, norm = clip_by_global_norm(gv, 0.5)
+                  opt.apply_gradients(gv)
+                }
+                """;
+        var checked = Compiler.check("bags.descent", source);
+        for (var model : List.<descent.runtime.api.DescentModel>of(new InterpretedModel(checked, Precision.F32), new CompiledModel(checked))) {
+            TrainingSession whole = model.newSession(1), split = model.newSession(1), dedup = model.newSession(1);
+            Map<String, Tensor> feeds = Map.of("words", Tensor.of(new int[] {0, 1, 1, 1, 6, 0, 3, 3, 3}, 3, 3),
+                    "tag", Tensor.of(new int[] {2, 2, 1}, 3), "y", Tensor.of(new float[] {1, -1, 0.5f}, 3));
+            for (int step = 0; step < 3; step++) {
+                whole.train("step", feeds, List.of());
+                Map<String, Gradient> g = split.computeGradients("step", feeds);
+                split.applyGradients("step", g, Map.of());
+                Map<String, Gradient> d = new HashMap<>(dedup.computeGradients("step", feeds));
+                d.put("w", RuntimeApiTest.deduplicated((Gradient.Slices) d.get("w")));
+                dedup.applyGradients("step", d, Map.of());
+            }
+            assertEquals(whole.state(), split.state(), model.getClass().getSimpleName());
+            RuntimeApiTest.assertClose(whole.state(), dedup.state(), 1e-6);
+        }
+    }
 }
