@@ -47,7 +47,14 @@ import org.junit.jupiter.api.io.TempDir;
  * significant digits (AdagradDA, cases 21-24) need more, and stay inside 1e-6.
  */
 class TfOptimizerCasesTest {
-    static final Path CASES = Path.of(System.getProperty("descent.root", ".."), "..", "shared", "testdata",
+    /**
+     * The cases transcribed from TensorFlow's optimizer tests: a copy of the project's shared
+     * {@code testdata/tf-optimizer-tests.json} (beside the repository, where a clone elsewhere does not have it), so the
+     * suite runs from a clone alone; {@link #theCopyIsTheSharedFile} checks the two agree wherever both are present.
+     */
+    static final Path CASES = Path.of(System.getProperty("descent.root", ".."), "tests", "src", "test", "resources",
+            "tf-optimizer-tests.json");
+    static final Path SHARED_CASES = Path.of(System.getProperty("descent.root", ".."), "..", "shared", "testdata",
             "tf-optimizer-tests.json");
     static final double DEFAULT_TOL = 1e-6;
 
@@ -84,6 +91,13 @@ class TfOptimizerCasesTest {
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> cases() throws IOException {
         return (List<Map<String, Object>>) MiniJson.parse(Files.readString(CASES));
+    }
+
+    @org.junit.jupiter.api.Test
+    void theCopyIsTheSharedFile() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(SHARED_CASES), "no shared directory beside this clone");
+        assertEquals(Files.readString(SHARED_CASES), Files.readString(CASES),
+                "tests/src/test/resources/tf-optimizer-tests.json differs from " + SHARED_CASES + ": copy the shared file again");
     }
 
     @TestFactory
