@@ -157,7 +157,25 @@ public final class Autodiff {
                 }
                 return new Grad.Sliced(b.concat(values, 0), b.concat(indices, 0), dense);
             }
-            // Different symbolic index shapes: no static IndexedSlices form; sum densely below.
+            String batch = leadingSymbol(gs);
+            if (batch != null) {
+                // Ids [batch, 3] and [batch] (a table looked up twice): each as [batch, k] (values [batch, k, row...]),
+                // joined along the second axis. TF concatenates the flattened slices (all of one, then the other);
+                // here each example's rows of one, then of the other: the same rows, so the same update, but an
+                // index's duplicate values are summed in another order (within rounding of TF's sum).
+                for (Grad g : gs) {
+                    Grad.Sliced s = (Grad.Sliced) g;
+                    int idx = castIndices(s.indices(), mixed);
+                    Shape is = b.shape(idx);
+                    long k = is.rank() == 1 ? 1 : Shape.of(is.dims().subList(1, is.rank()).stream().mapToLong(Dim::size).toArray()).staticSize();
+                    List<Dim> rows = new ArrayList<>(List.of(Dim.sym(batch), Dim.of(k)));
+                    indices.add(b.reshape(idx, new Shape(rows)));
+                    rows.addAll(dense.dims().subList(1, dense.rank()));
+                    values.add(b.reshape(s.values(), new Shape(rows)));
+                }
+                return new Grad.Sliced(b.concat(values, 1), b.concat(indices, 1), dense);
+            }
+            // Other symbolic index shapes: no IndexedSlices form; sum densely below.
         }
         List<Integer> dense = new ArrayList<>();
         for (Grad g : gs) dense.add(g.toDense(b));
@@ -167,6 +185,18 @@ public final class Autodiff {
             return new Grad.Dense(acc);
         }
         return new Grad.Dense(b.addN(dense, aggregation));
+    }
+
+    /** The symbol every contribution's ids start with when their other dimensions are static ([batch, 3], [batch]), or null. */
+    private String leadingSymbol(List<Grad> gs) {
+        String symbol = null;
+        for (Grad g : gs) {
+            Shape is = b.shape(((Grad.Sliced) g).indices());
+            if (is.rank() == 0 || !is.dim(0).isSymbolic() || !new Shape(is.dims().subList(1, is.rank())).isStatic()) return null;
+            if (symbol != null && !symbol.equals(is.dim(0).symbol())) return null;
+            symbol = is.dim(0).symbol();
+        }
+        return symbol;
     }
 
     private int castIndices(int indices, boolean toI64) {
