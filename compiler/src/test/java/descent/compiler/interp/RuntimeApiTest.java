@@ -44,7 +44,7 @@ public class RuntimeApiTest {
     protected DescentModel model(String file, String source) { return new InterpretedModel(Compiler.check(file, source), Precision.F32); }
 
     /** Bags of three words and one tag per example: two sparse gradients whose lengths differ once de-duplicated. */
-    protected static final String BAGS = """
+    public static final String BAGS = """
             model bags
             input words: i32[batch, 3]
             input tag: i32[batch]
@@ -57,7 +57,7 @@ public class RuntimeApiTest {
             train step { AdagradOptimizer(0.1).minimize(loss) }
             """;
 
-    static Map<String, Tensor> bagFeeds() {
+    public static Map<String, Tensor> bagFeeds() {
         return Map.of("words", Tensor.of(new int[] {0, 1, 1, 1, 6, 0, 3, 3, 3}, 3, 3), "tag", Tensor.of(new int[] {2, 2, 1}, 3),
                 "y", Tensor.of(new float[] {1, -1, 0.5f}, 3));
     }

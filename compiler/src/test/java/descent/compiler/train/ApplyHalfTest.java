@@ -24,19 +24,9 @@ class ApplyHalfTest {
     @ParameterizedTest
     @MethodSource("descent.compiler.train.EveryOptimizer#configurations")
     void deduplicatedSlicesGiveWhatTheStepsOwnGive(String optimizer) {
-        String source = """
-                model bags
-                input words: i32[batch, 3]
-                input tag: i32[batch]
-                input y: f32[batch]
-                var global_step: i64[] = 0 (trainable=false)
-                var w: f32[7, 2] = random_normal(stddev=0.5, seed=3)
-                var t: f32[4, 2] = random_normal(stddev=0.5, seed=4)
-                var b: f32[] = 0.5
-                s = reduce_sum(reduce_sum(embedding_lookup(w, words), axis=1) * embedding_lookup(t, tag), axis=1) + b
-                loss = reduce_mean(square(s - y))
-                train step { %s.minimize(loss, global_step=global_step) }
-                """.formatted(optimizer);
+        String source = RuntimeApiTest.BAGS.replace("var w:", "var global_step: i64[] = 0 (trainable=false)\nvar w:")
+                .replace("AdagradOptimizer(0.1).minimize(loss)", optimizer + ".minimize(loss, global_step=global_step)");
+        org.junit.jupiter.api.Assertions.assertTrue(source.contains(optimizer + ".minimize"), source);
         var checked = Compiler.check("bags.descent", source);
         TrainingSession reference = new InterpretedModel(checked, Precision.F32).newSession(1);
         TrainingSession interpreted = new InterpretedModel(checked, Precision.F32).newSession(1);
@@ -66,28 +56,18 @@ class ApplyHalfTest {
      */
     @org.junit.jupiter.api.Test
     void processedSparseGradientsUnderGateGraph() {
-        String source = """
-                model bags
-                input words: i32[batch, 3]
-                input tag: i32[batch]
-                input y: f32[batch]
-                var w: f32[7, 2] = random_normal(stddev=0.5, seed=3)
-                var t: f32[4, 2] = random_normal(stddev=0.5, seed=4)
-                var b: f32[] = 0.5
-                s = reduce_sum(reduce_sum(embedding_lookup(w, words), axis=1) * embedding_lookup(t, tag), axis=1) + b
-                loss = reduce_mean(square(s - y))
+        String source = RuntimeApiTest.BAGS.replace("train step { AdagradOptimizer(0.1).minimize(loss) }", """
                 train step {
                   opt = RMSPropOptimizer(0.1, momentum=0.5)
                   gv = opt.compute_gradients(loss, gate_gradients=GATE_GRAPH)
                   gv, norm = clip_by_global_norm(gv, 0.5)
                   opt.apply_gradients(gv)
-                }
-                """;
+                }""");
+        org.junit.jupiter.api.Assertions.assertTrue(source.contains("clip_by_global_norm"), source);
         var checked = Compiler.check("bags.descent", source);
         for (var model : List.<descent.runtime.api.DescentModel>of(new InterpretedModel(checked, Precision.F32), new CompiledModel(checked))) {
             TrainingSession whole = model.newSession(1), split = model.newSession(1), dedup = model.newSession(1);
-            Map<String, Tensor> feeds = Map.of("words", Tensor.of(new int[] {0, 1, 1, 1, 6, 0, 3, 3, 3}, 3, 3),
-                    "tag", Tensor.of(new int[] {2, 2, 1}, 3), "y", Tensor.of(new float[] {1, -1, 0.5f}, 3));
+            Map<String, Tensor> feeds = RuntimeApiTest.bagFeeds();
             for (int step = 0; step < 3; step++) {
                 whole.train("step", feeds, List.of());
                 Map<String, Gradient> g = split.computeGradients("step", feeds);
