@@ -284,8 +284,14 @@ final class CompiledSession implements TrainingSession {
             }
         }
         String key = base + new java.util.TreeMap<>(bindings);
-        return (bindings.isEmpty() ? executables : perBinding).computeIfAbsent(key,
-                k -> new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads));
+        if (bindings.isEmpty()) return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads));
+        // Built outside the map's lock, so other threads' calls at other bindings do not wait for it (two threads
+        // meeting one new binding at once may each build it; one is kept).
+        Executable exe = perBinding.get(key);
+        if (exe != null) return exe;
+        Executable built = new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads);
+        exe = perBinding.putIfAbsent(key, built);
+        return exe != null ? exe : built;
     }
 
     /** Keys of plans a symbolic executable could not be built for. */

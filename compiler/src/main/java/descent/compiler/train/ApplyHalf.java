@@ -64,42 +64,45 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         Graph g = model.graph();
         GraphBuilder b = new GraphBuilder(g);
         Map<String, SparseInputs> sparse = new LinkedHashMap<>();
-        Map<String, Grad.Sliced> sliced = new HashMap<>();     // the step's sparse gradients, by variable
-        Map<Integer, String> sparseNodes = new HashMap<>();   // their values and indices nodes, by variable
+        // The step's sparse gradients by variable: a variable two optimizers update has two, from one call's input.
+        Map<String, List<Grad.Sliced>> sliced = new HashMap<>();
+        // What every rebuilt node reads instead of a gradient node: dense gradients as they are, sparse values as
+        // their inputs, and indices as their variable's inputs where only one variable's gradients have them.
+        Map<Integer, Integer> given = new HashMap<>();
+        Map<Integer, java.util.Set<String>> indicesOf = new HashMap<>();
+        Map<String, Integer> prefixes = new HashMap<>();   // by length symbol: the rank of the ids it replaces
         List<TrainStep.GradientEntry> gradients = new ArrayList<>();
-        Map<Integer, Integer> dense = new HashMap<>();   // given as they are: an update reads them, not what made them
         for (var e : step.gradients()) {
-            if (!(e.grad() instanceof Grad.Sliced s)) {
-                if (e.grad() instanceof Grad.Dense d) dense.put(d.node(), d.node());
-                gradients.add(e);
-                continue;
+            String v = e.variable();
+            switch (e.grad()) {
+                case Grad.Dense d -> { given.put(d.node(), d.node()); gradients.add(e); }
+                case Grad.None n -> gradients.add(e);
+                case Grad.Sliced s -> {
+                    SparseInputs in = sparse.computeIfAbsent(v, k -> inputs(b, g, k, s));
+                    prefixes.putIfAbsent(in.symbol(), g.type(s.indices()).rank());
+                    sliced.computeIfAbsent(v, k -> new ArrayList<>()).add(s);
+                    given.put(s.values(), in.values());
+                    indicesOf.computeIfAbsent(s.indices(), k -> new java.util.TreeSet<>()).add(v);
+                    gradients.add(new TrainStep.GradientEntry(v, new Grad.Sliced(in.values(), in.indices(), s.denseShape())));
+                }
             }
-            String symbol = "len(" + e.variable() + ")";
-            List<Dim> rows = new ArrayList<>(List.of(Dim.sym(symbol)));
-            List<Dim> var = s.denseShape().dims();
-            rows.addAll(var.subList(1, var.size()));
-            int indices = b.input(e.variable() + ":indices", new TensorType(g.type(s.indices()).dtype(), new Shape(List.of(Dim.sym(symbol)))));
-            int values = b.input(e.variable() + ":values", new TensorType(g.type(s.values()).dtype(), new Shape(rows)));
-            sparse.put(e.variable(), new SparseInputs(values, indices, symbol));
-            sliced.put(e.variable(), s);
-            sparseNodes.put(s.values(), e.variable());
-            sparseNodes.put(s.indices(), e.variable());
-            gradients.add(new TrainStep.GradientEntry(e.variable(), new Grad.Sliced(values, indices, s.denseShape())));
         }
-        // The updates of a variable with a sparse gradient, and of its slots, are rebuilt on its inputs; the other
-        // updates (dense variables, Adam's beta powers, the global step) read no sparse gradient and stay as they are.
+        java.util.Set<Integer> shared = new java.util.HashSet<>();   // ids two tables are looked up with
+        indicesOf.forEach((node, vars) -> {
+            if (vars.size() == 1) given.put(node, sparse.get(vars.iterator().next()).indices());
+            else shared.add(node);
+        });
+        // Each update is rebuilt on the given gradients; shared ids stand for the inputs of the variable whose update
+        // (or whose slot's) it is. Updates that read no gradient (Adam's beta powers, the global step) stay as they are.
         Map<String, Rebuild> byOwner = new HashMap<>();
         List<TrainStep.Update> updates = new ArrayList<>();
         for (TrainStep.Update u : step.updates()) {
             String owner = owner(model, u.state());
-            String key = owner != null && sparse.containsKey(owner) ? owner : "";
+            String key = owner != null && sliced.containsKey(owner) ? owner : "";
             Rebuild r = byOwner.computeIfAbsent(key, k -> {
-                Map<Integer, Integer> subst = new HashMap<>(dense);
-                if (k.isEmpty()) return new Rebuild(g, b, step.firstNode(), subst, sparseNodes, 0);
-                Grad.Sliced s = sliced.get(k);
-                subst.put(s.values(), sparse.get(k).values());
-                subst.put(s.indices(), sparse.get(k).indices());
-                return new Rebuild(g, b, step.firstNode(), subst, sparseNodes, g.type(s.indices()).rank());
+                Map<Integer, Integer> subst = new HashMap<>(given);
+                if (!k.isEmpty()) for (Grad.Sliced s : sliced.get(k)) subst.put(s.indices(), sparse.get(k).indices());
+                return new Rebuild(g, b, step.firstNode(), subst, shared, prefixes);
             });
             updates.add(new TrainStep.Update(u.state(), r.node(u.value())));
         }
@@ -109,6 +112,17 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         List<TrainStep> trains = model.trains().stream().map(t -> t == step ? half : t).toList();
         Model m = new Model(model.name(), b.build(), model.inputs(), model.variables(), model.outputs(), model.names(), trains);
         return new ApplyHalf(m, half, sparse);
+    }
+
+    /** Variable {@code v}'s sparse gradient inputs: indices {@code [len(v)]}, values {@code [len(v), row...]}. */
+    private static SparseInputs inputs(GraphBuilder b, Graph g, String v, Grad.Sliced s) {
+        String symbol = "len(" + v + ")";
+        List<Dim> rows = new ArrayList<>(List.of(Dim.sym(symbol)));
+        List<Dim> var = s.denseShape().dims();
+        rows.addAll(var.subList(1, var.size()));
+        int indices = b.input(v + ":indices", new TensorType(g.type(s.indices()).dtype(), new Shape(List.of(Dim.sym(symbol)))));
+        int values = b.input(v + ":values", new TensorType(g.type(s.values()).dtype(), new Shape(rows)));
+        return new SparseInputs(values, indices, symbol);
     }
 
     /** The variable whose gradient a state's update follows: the variable itself, or a slot's primary. */
@@ -122,9 +136,10 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
     }
 
     /**
-     * Copies of the update nodes that read one variable's sparse gradient, built on its inputs instead. Values
-     * of the forward pass and given dense gradients are read as they are; an op this does not know how to
-     * rebuild at a new length is an internal error (no optimizer's update has one).
+     * Copies of the update nodes that read given gradients, built on the inputs instead: elementwise ops, reductions
+     * over every axis (a global norm), gathers, scatters, dedup_sum and first_occurrence, what optimizers and
+     * hyperparameters computed from the gradients are made of. Values of the forward pass are read as they are.
+     * Another op over a rebuilt value is an internal error.
      */
     private static final class Rebuild {
         private final Graph g;
@@ -132,25 +147,24 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         private final int firstNode;
         /** Each node visited, to its copy (or itself, when it reads nothing rebuilt). */
         private final Map<Integer, Integer> done;
-        private final Map<Integer, String> sparseNodes;
-        /** The rank of the ids the new length replaces ({@code [batch, 8]}: 2), 0 where nothing is rebuilt. */
-        private final int prefix;
+        /** Ids two tables are looked up with: which inputs they stand for depends on the update. */
+        private final java.util.Set<Integer> shared;
+        /** By length symbol: the rank of the ids it replaces ({@code [batch, 8]}: 2). */
+        private final Map<String, Integer> prefixes;
 
-        Rebuild(Graph g, GraphBuilder b, int firstNode, Map<Integer, Integer> subst, Map<Integer, String> sparseNodes, int prefix) {
+        Rebuild(Graph g, GraphBuilder b, int firstNode, Map<Integer, Integer> subst, java.util.Set<Integer> shared, Map<String, Integer> prefixes) {
             this.g = g;
             this.b = b;
             this.firstNode = firstNode;
             this.done = new HashMap<>(subst);
-            this.sparseNodes = sparseNodes;
-            this.prefix = prefix;
+            this.shared = shared;
+            this.prefixes = prefixes;
         }
 
         int node(int id) {
             Integer d = done.get(id);
             if (d != null) return d;
-            if (sparseNodes.containsKey(id) && id >= firstNode) {
-                throw new IllegalStateException("the update reads the sparse gradient of `" + sparseNodes.get(id) + "`, not its own variable's");
-            }
+            if (shared.contains(id)) throw new IllegalStateException("%" + id + ", the ids of several sparse gradients, read outside their updates");
             if (id < firstNode) return id;   // the forward pass: computed from the feeds, as in the whole step
             Node n = g.node(id);
             List<Integer> in = new ArrayList<>();
@@ -183,6 +197,9 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
                     case Op.FirstOccurrence x -> b.add(x, new TensorType(dtype, b.shape(ins[0])), ins);
                     case Op.ScatterUpdate x -> b.add(x, n.type(), ins);
                     case Op.ScatterAccumulate x -> b.add(x, n.type(), ins);
+                    // Over every axis (a norm, say): the same over the rebuilt operand's axes.
+                    case Op.Reduce x when !x.keepDims() && x.axes().size() == g.type(n.input(0)).rank() ->
+                            b.reduce(x.fn(), ins[0], java.util.stream.IntStream.range(0, b.shape(ins[0]).rank()).toArray(), false);
                     default -> throw new IllegalStateException(n.op().mnemonic() + " (%" + n.id() + ") reads a sparse gradient");
                 };
             } catch (IrException e) {
@@ -200,7 +217,9 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
                 out = Shape.broadcast(out, b.shape(i));
                 if (out == null) throw new IllegalStateException("%" + n.id() + "'s operands no longer broadcast");
             }
-            boolean rows = out.dims().stream().anyMatch(Dim::isSymbolic) && !out.equals(n.type().shape());
+            int prefix = out.dims().stream().filter(d -> d.isSymbolic() && prefixes.containsKey(d.symbol()))
+                    .mapToInt(d -> prefixes.get(d.symbol())).findFirst().orElse(-1);
+            boolean rows = prefix >= 0 && !out.equals(n.type().shape());
             for (int k = 0; k < in.size(); k++) {
                 int i = in.get(k);
                 if (rows && i == n.input(k) && g.type(i).rank() > n.type().rank() - prefix) {

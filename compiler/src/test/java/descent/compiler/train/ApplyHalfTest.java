@@ -80,4 +80,34 @@ class ApplyHalfTest {
             RuntimeApiTest.assertClose(whole.state(), dedup.state(), 1e-6);
         }
     }
+
+    /**
+     * A variable two optimizers update (its gradient computed twice), and a learning rate computed from the
+     * gradients applied (their global norm, sparse ones included): the halves are the whole step, bit for bit.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"""
+            train step {
+              AdagradOptimizer(0.1).minimize(loss, var_list=[w])
+              GradientDescentOptimizer(0.1).minimize(loss, var_list=[w, t, b])
+            }""", """
+            train step {
+              opt = GradientDescentOptimizer(0.1)
+              gv = opt.compute_gradients(loss)
+              gv, n = clip_by_global_norm(gv, 0.5)
+              AdagradOptimizer(0.1 / (1 + global_norm(gv))).apply_gradients(gv)
+            }"""})
+    void theHalvesAreTheWholeStep(String block) {
+        String source = RuntimeApiTest.BAGS.replace("train step { AdagradOptimizer(0.1).minimize(loss) }", block);
+        org.junit.jupiter.api.Assertions.assertTrue(source.contains(block), source);
+        var checked = Compiler.check("bags.descent", source);
+        for (var model : List.<descent.runtime.api.DescentModel>of(new InterpretedModel(checked, Precision.F32), new CompiledModel(checked))) {
+            TrainingSession whole = model.newSession(1), split = model.newSession(1);
+            for (int step = 0; step < 3; step++) {
+                whole.train("step", RuntimeApiTest.bagFeeds(), List.of());
+                split.applyGradients("step", split.computeGradients("step", RuntimeApiTest.bagFeeds()), Map.of());
+            }
+            assertEquals(whole.state(), split.state(), model.getClass().getSimpleName());
+        }
+    }
 }
