@@ -98,7 +98,9 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
         List<TrainStep.Update> updates = new ArrayList<>();
         for (TrainStep.Update u : step.updates()) {
             String owner = owner(model, u.state());
-            String key = owner != null && sliced.containsKey(owner) ? owner : "";
+            // Only shared ids make a variable's updates differ from the rest; without them one rebuild serves all, so a
+            // node several updates read (a learning rate from the gradients' norm) is built and computed once.
+            String key = !shared.isEmpty() && owner != null && sliced.containsKey(owner) ? owner : "";
             Rebuild r = byOwner.computeIfAbsent(key, k -> {
                 Map<Integer, Integer> subst = new HashMap<>(given);
                 if (!k.isEmpty()) for (Grad.Sliced s : sliced.get(k)) subst.put(s.indices(), sparse.get(k).indices());
