@@ -29,13 +29,17 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
     /** Where an argument comes from. */
     public sealed interface Arg {
         /** {@code buf[slot]}, cast to {@code type} (an array class, or Object as it is). */
-        record Slot(int slot, Class<?> type) implements Arg {}
+        record Slot(int slot, Class<?> type) implements Arg {
+            @Override public String toString() { return "Slot[slot=" + slot + ", type=" + type + "]"; }
+        }
 
         /** {@code c · b^p} as an int, b the runtime size of the symbolic dimension: a constant when {@code p} is 0. */
         record Count(long c, int p) implements Arg {
             public Count {
                 if (p < 0 || p == 0 && (int) c != c) throw new IllegalArgumentException("count " + c + "·b^" + p);
             }
+
+            @Override public String toString() { return "Count[c=" + c + ", p=" + p + "]"; }
         }
 
         /**
@@ -56,26 +60,39 @@ public record Invocation(Object kernel, Class<?> type, String method, List<Arg> 
 
             /** This value times {@code factor} (an offset in elements of rows that many elements long). */
             public Span times(int factor) { return new Span(length, unit, part, parts, ofLength, Math.multiplyExact(scale, factor)); }
+
+            @Override public String toString() {
+                return "Span[length=" + length + ", unit=" + unit + ", part=" + part + ", parts=" + parts + ", ofLength=" + ofLength
+                        + ", scale=" + scale + "]";
+            }
         }
 
         /**
          * The int[] {@code buf[slot]}, its element i first set to where part {@code from} starts where {@code full[i]}
          * is 1 and to 0 elsewhere: a part's offsets into the arrays of a kernel that also reads rows and scalars.
          */
-        record Offsets(int slot, Ints full, Span from) implements Arg {}
+        record Offsets(int slot, Ints full, Span from) implements Arg {
+            @Override public String toString() { return "Offsets[slot=" + slot + ", full=" + full + ", from=" + from + "]"; }
+        }
 
         /**
          * The float[] {@code buf[slot]}, first replaced by a new one of {@code floats} elements when it is shorter (or
          * null): scratch that grows to the largest size a call has needed ({@link StepWriter#grown}), for what only
          * some batch sizes need.
          */
-        record Grown(int slot, Count floats) implements Arg {}
+        record Grown(int slot, Count floats) implements Arg {
+            @Override public String toString() { return "Grown[slot=" + slot + ", floats=" + floats + "]"; }
+        }
 
         /** The step number (global_step's value as the step began), a long. */
-        record Step() implements Arg {}
+        record Step() implements Arg {
+            @Override public String toString() { return "Step[]"; }
+        }
 
         /** null, as a {@code type}. */
-        record Null(Class<?> type) implements Arg {}
+        record Null(Class<?> type) implements Arg {
+            @Override public String toString() { return "Null[type=" + type + "]"; }
+        }
 
         /**
          * The holder array {@code buf[holder]} (of class {@code type}, a per-thread array of arrays), its element i

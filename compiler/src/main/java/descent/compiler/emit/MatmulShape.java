@@ -64,6 +64,14 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     }
 
     /** A stride of a runtime dimension must be that runtime marker; a static one is at least the width it spans. */
+    // Key text (kernel caches, model jars): written out, as every record's methods on the path from a model file
+    // to its first step are, since a record's generated ones link an invokedynamic call site on first use, which
+    // costs a cold JVM milliseconds per record class (docs/backend.md, "Start-up").
+    @Override public String toString() {
+        return "MatmulShape[m=" + m + ", k=" + k + ", n=" + n + ", transposeA=" + transposeA + ", transposeB=" + transposeB
+                + ", dtype=" + dtype + ", lda=" + lda + ", ldb=" + ldb + ", ldc=" + ldc + "]";
+    }
+
     private static boolean strideOk(int stride, int width) { return width < 0 ? stride == width : stride >= width; }
 
     public static MatmulShape of(int m, int k, int n, boolean transposeA, boolean transposeB) {

@@ -23,6 +23,11 @@ public record RowsSpec(RowsOp op, int outer, int rows, int inner, boolean longIn
         if ((long) outer * rows * inner > Integer.MAX_VALUE) throw new IllegalArgumentException("table too large");
     }
 
+    @Override public String toString() {
+        return "RowsSpec[op=" + op + ", outer=" + outer + ", rows=" + rows + ", inner=" + inner + ", longIndices=" + longIndices
+                + ", on=" + on + ", off=" + off + ", f64=" + f64 + "]";
+    }
+
     public static RowsSpec gather(int outer, int rows, int inner, boolean longIndices) {
         return new RowsSpec(RowsOp.GATHER, outer, rows, inner, longIndices, 0, 0);
     }

@@ -57,9 +57,15 @@ public final class StepWriter implements Opcodes {
         /** A kernel call written out. */
         record Invoke(Invocation invocation, String label) implements Action {}
         /** {@code buf[to] = buf[from]}: a value that is another's buffer (a reshape, say). */
-        record Move(int from, int to) implements Action {}
-        record Write() implements Action {}
-        record None() implements Action {}
+        record Move(int from, int to) implements Action {
+            @Override public String toString() { return "Move[from=" + from + ", to=" + to + "]"; }
+        }
+        record Write() implements Action {
+            @Override public String toString() { return "Write[]"; }
+        }
+        record None() implements Action {
+            @Override public String toString() { return "None[]"; }
+        }
 
         /**
          * One piece of work split into parts that the session's threads run at once ({@link StepHooks#fork}); each
@@ -94,13 +100,17 @@ public final class StepWriter implements Opcodes {
         /** {@code c · b^p < limit}. */
         record Below(long c, int p, long limit) implements Test {
             public Below { if (p < 0) throw new IllegalArgumentException("b^" + p); }
+            @Override public String toString() { return "Below[c=" + c + ", p=" + p + ", limit=" + limit + "]"; }
         }
 
-        record Not(Test test) implements Test {}
+        record Not(Test test) implements Test {
+            @Override public String toString() { return "Not[test=" + test + "]"; }
+        }
 
         /** Whether any of {@code tests} holds. */
         record Any(List<Test> tests) implements Test {
             public Any { tests = List.copyOf(tests); }
+            @Override public String toString() { return "Any[tests=" + tests + "]"; }
         }
 
         /** Whether the test holds at batch size {@code b} (what the written code computes). */

@@ -103,7 +103,10 @@ final class VectorMatmulWriter extends MatmulClassWriter {
      * A micro-tile: {@code rows} × {@code cols} of C. A negative {@code cols} is a runtime-n kernel's narrow block
      * (n below one block's width): −cols vectors, the last masked to the n − (−cols − 1)·VL columns left.
      */
-    private record Tile(int rows, int cols, boolean packed) {}
+    private record Tile(int rows, int cols, boolean packed) {
+        @Override public boolean equals(Object o) { return o instanceof Tile t && t.rows == rows && t.cols == cols && t.packed == packed; }
+        @Override public int hashCode() { return (rows * 31 + cols) * 2 + (packed ? 1 : 0); }
+    }
 
     private static int packFrom(MatmulShape shape, MatmulTuning tuning) {
         // A runtime k decides on k instead (packFromK); a runtime n on n.

@@ -9,4 +9,6 @@ public record Dim(long size, String symbol) {
     public boolean isOne() { return !isSymbolic() && size == 1; }
 
     @Override public String toString() { return isSymbolic() ? symbol : String.valueOf(size); }
+    @Override public boolean equals(Object o) { return o instanceof Dim d && d.size == size && java.util.Objects.equals(d.symbol, symbol); }
+    @Override public int hashCode() { return Long.hashCode(size) * 31 + java.util.Objects.hashCode(symbol); }
 }

@@ -3,7 +3,6 @@ package descent.compiler.ir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** A tensor shape whose dimensions are sizes or run-time symbols. */
 public record Shape(List<Dim> dims) {
@@ -65,6 +64,11 @@ public record Shape(List<Dim> dims) {
     public Shape withDims(List<Dim> newDims) { return new Shape(newDims); }
 
     @Override public String toString() {
-        return dims.stream().map(Dim::toString).collect(Collectors.joining(", ", "[", "]"));
+        java.util.StringJoiner s = new java.util.StringJoiner(", ", "[", "]");
+        for (Dim d : dims) s.add(d.toString());
+        return s.toString();
     }
+
+    @Override public boolean equals(Object o) { return o instanceof Shape s && s.dims.equals(dims); }
+    @Override public int hashCode() { return dims.hashCode(); }
 }
