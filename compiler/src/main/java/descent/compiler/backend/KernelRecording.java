@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.jar.JarOutputStream;
 import org.objectweb.asm.ClassReader;
 
@@ -34,7 +35,10 @@ final class KernelRecording {
     static Map<String, List<byte[]>> record(Model m) { return record(m, ModelJar.THREADS); }
 
     /** The same for sessions of each of {@code threadCounts} threads. */
-    static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts) {
+    static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts) { return record(m, threadCounts, (key, files) -> {}); }
+
+    /** The same, handing each kernel's class files to {@code onRecorded} as soon as they are recorded. */
+    static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts, BiConsumer<String, List<byte[]>> onRecorded) {
         CompiledModel model = new CompiledModel(m);
         Map<String, Tensor> feeds = zeros(m);
         return Kernels.record(() -> {
@@ -46,7 +50,7 @@ final class KernelRecording {
                 }
                 for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
             }
-        });
+        }, onRecorded);
     }
 
     /** A call the zeros make invalid only leaves its kernels out of the jar. */
@@ -77,26 +81,48 @@ final class KernelRecording {
 
     /** Writes the class files under their class names and the index; {@code seen} holds the entries written so far. */
     static void write(JarOutputStream jar, Set<String> seen, Map<String, List<byte[]>> kernels) throws IOException {
-        StringBuilder index = new StringBuilder(KernelArchive.MAGIC).append('\n');
-        index.append("build ").append(KernelArchive.BUILD).append('\n');
-        index.append("vector-length ").append(MatmulEmitter.preferredVectorLength()).append('\n');
-        int serial = 0;
-        for (var e : kernels.entrySet()) {
-            index.append(KernelArchive.escape(e.getKey()));
-            for (byte[] file : e.getValue()) {
+        JarWriter writer = new JarWriter(jar, seen);
+        for (var e : kernels.entrySet()) writer.add(e.getKey(), e.getValue());
+        writer.finish();
+    }
+
+    /**
+     * Writes kernels into a jar one at a time, in the order they were recorded, each class file under a name of its
+     * own ({@link #jarName}), then the index that maps their keys to those files ({@link KernelArchive}).
+     */
+    static final class JarWriter {
+        private final JarOutputStream jar;
+        private final Set<String> seen;
+        private final StringBuilder index = new StringBuilder(KernelArchive.MAGIC).append('\n');
+        private int serial;
+
+        /** {@code seen}: the entries the jar holds so far. */
+        JarWriter(JarOutputStream jar, Set<String> seen) {
+            this.jar = jar;
+            this.seen = seen;
+            index.append("build ").append(KernelArchive.BUILD).append('\n');
+            index.append("vector-length ").append(MatmulEmitter.preferredVectorLength()).append('\n');
+        }
+
+        void add(String key, List<byte[]> files) throws IOException {
+            index.append(KernelArchive.escape(key));
+            for (byte[] file : files) {
                 String name = jarName(new ClassReader(file).getClassName(), serial++), path = name + ".class";
                 if (!seen.add(path)) throw new IllegalStateException("two kernels named " + name);
                 jar.putNextEntry(ModelJar.entry(path));
-                jar.write(ClassRenamer.rename(file, name, KernelArchive.source(e.getKey())));
+                jar.write(ClassRenamer.rename(file, name, KernelArchive.source(key)));
                 jar.closeEntry();
                 index.append('\t').append(path);
             }
             index.append('\n');
         }
-        if (seen.add(KernelArchive.INDEX)) {
-            jar.putNextEntry(ModelJar.entry(KernelArchive.INDEX));
-            jar.write(index.toString().getBytes(StandardCharsets.UTF_8));
-            jar.closeEntry();
+
+        void finish() throws IOException {
+            if (seen.add(KernelArchive.INDEX)) {
+                jar.putNextEntry(ModelJar.entry(KernelArchive.INDEX));
+                jar.write(index.toString().getBytes(StandardCharsets.UTF_8));
+                jar.closeEntry();
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import descent.compiler.emit.KernelClassFiles;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +40,16 @@ final class Kernels {
     private static final Map<String, Supplier<List<byte[]>>> ARCHIVED = new ConcurrentHashMap<>();
     private static final java.util.concurrent.atomic.AtomicLong REPLAYED = new java.util.concurrent.atomic.AtomicLong();
     /** When set on a thread, every kernel it asks for is emitted afresh and its class files kept, by key. */
-    private static final ThreadLocal<Map<String, List<byte[]>>> RECORDING = new ThreadLocal<>();
+    private static final ThreadLocal<Recording> RECORDING = new ThreadLocal<>();
+
+    /** The class files recorded so far, by key in order of first use, each also handed to {@code onRecorded}. */
+    private record Recording(Map<String, List<byte[]>> files, BiConsumer<String, List<byte[]>> onRecorded) {
+        boolean has(String key) { return files.containsKey(key); }
+
+        void add(String key, List<byte[]> classFiles) {
+            if (files.putIfAbsent(key, classFiles) == null) onRecorded.accept(key, classFiles);
+        }
+    }
 
     /** How many kernels this JVM has defined from archived class files rather than emitted. */
     static long replayed() { return REPLAYED.get(); }
@@ -51,10 +61,16 @@ final class Kernels {
      * Runs {@code work} on this thread with every kernel it asks for emitted afresh (cached or not), and
      * returns their class files by key, in order of first use.
      */
-    static Map<String, List<byte[]>> record(Runnable work) {
-        Map<String, List<byte[]>> outer = RECORDING.get();
+    static Map<String, List<byte[]>> record(Runnable work) { return record(work, (key, files) -> {}); }
+
+    /**
+     * The same, handing each kernel's class files to {@code onRecorded} as soon as they are recorded (on this thread,
+     * in the returned map's order), so that a jar can be written while the rest are recorded.
+     */
+    static Map<String, List<byte[]>> record(Runnable work, BiConsumer<String, List<byte[]>> onRecorded) {
+        Recording outer = RECORDING.get();
         Map<String, List<byte[]>> files = new java.util.LinkedHashMap<>();
-        RECORDING.set(files);
+        RECORDING.set(new Recording(files, onRecorded));
         try {
             work.run();
         } finally {
@@ -92,7 +108,7 @@ final class Kernels {
      * calls as class data.
      */
     static byte[] stepClass(Supplier<String> description, Supplier<byte[]> generate) {
-        Map<String, List<byte[]>> recording = RECORDING.get();
+        Recording recording = RECORDING.get();
         if (recording == null && ARCHIVED.isEmpty()) {
             STEPS_GENERATED.incrementAndGet();
             return generate.get();
@@ -100,7 +116,7 @@ final class Kernels {
         String key = "step " + KernelArchive.source(description.get());
         if (recording != null) {
             byte[] bytes = generate.get();
-            recording.putIfAbsent(key, List.of(bytes));
+            recording.add(key, List.of(bytes));
             return bytes;
         }
         Supplier<List<byte[]>> archived = ARCHIVED.get(key);
@@ -122,12 +138,12 @@ final class Kernels {
     @SuppressWarnings("unchecked")
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
-        Map<String, List<byte[]>> recording = RECORDING.get();
-        if (recording != null && !recording.containsKey(key)) {
+        Recording recording = RECORDING.get();
+        if (recording != null && !recording.has(key)) {
             List<byte[]> files = new java.util.ArrayList<>();
             T kernel = KernelClassFiles.recording(files, emit);
             EMITTED.incrementAndGet();
-            recording.put(key, files);
+            recording.add(key, List.copyOf(files));
             CACHE.put(key, new Entry(key, kernel));
             return kernel;
         }

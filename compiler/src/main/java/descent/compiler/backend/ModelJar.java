@@ -14,8 +14,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
@@ -74,8 +76,9 @@ public final class ModelJar {
         String resource = "META-INF/descent/" + m.name() + ".descent";
         byte[] facade = facade(cls, resource, m);
         // The jar is written on another core while this one records the kernels: the code it carries is found and
-        // deflated (~0.1 s of a cold compile) before the kernels are ready, which come last.
-        CompletableFuture<Map<String, List<byte[]>>> kernels = new CompletableFuture<>();
+        // deflated (~0.1 s of a cold compile) first, then each kernel is renamed and deflated as soon as it is
+        // recorded (renaming them all after the last one kept the writer idle, then this core waiting ~60 ms).
+        BlockingQueue<Recorded> recorded = new LinkedBlockingQueue<>();
         CompletableFuture<Void> written = CompletableFuture.runAsync(() -> AtomicFiles.write(out, (OutputStream os) -> {
             Map<String, byte[]> classes = code(facade);
             Manifest manifest = new Manifest();
@@ -91,16 +94,21 @@ public final class ModelJar {
                 put(jar, seen, cls.replace('.', '/') + ".class", facade);
                 put(jar, seen, KernelArchive.BUILD_RESOURCE, buildResource());
                 for (var e : classes.entrySet()) put(jar, seen, e.getKey() + ".class", e.getValue());
-                // A failed recording ends the write here, and AtomicFiles leaves no file.
-                Map<String, List<byte[]>> recorded = kernels.join();
-                CodeClosure.requireCovered(classes, recorded.values().stream().flatMap(List::stream).toList());
-                KernelRecording.write(jar, seen, recorded);
+                KernelRecording.JarWriter kernels = new KernelRecording.JarWriter(jar, seen);
+                for (Recorded r; (r = next(recorded)) != Recorded.END; ) {
+                    // A failed recording ends the write here, and AtomicFiles leaves no file.
+                    if (r == Recorded.FAILED) throw new IllegalStateException("recording the kernels failed");
+                    CodeClosure.requireCovered(classes, r.files());
+                    kernels.add(r.key(), r.files());
+                }
+                kernels.finish();
             }
         }));
         try {
-            kernels.complete(KernelRecording.record(m, threads));
+            KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)));
+            recorded.add(Recorded.END);
         } catch (RuntimeException | Error e) {
-            kernels.completeExceptionally(e);
+            recorded.add(Recorded.FAILED);
             try {
                 written.join(); // the writer gone, so no temporary file outlives this call
             } catch (CompletionException ignored) {
@@ -114,6 +122,20 @@ public final class ModelJar {
             if (e.getCause() instanceof RuntimeException r) throw r;
             if (e.getCause() instanceof Error r) throw r;
             throw e;
+        }
+    }
+
+    /** A kernel's class files as recorded, or one of the two markers that end the recording. */
+    private record Recorded(String key, List<byte[]> files) {
+        static final Recorded END = new Recorded("", List.of()), FAILED = new Recorded("", List.of());
+    }
+
+    private static Recorded next(BlockingQueue<Recorded> queue) {
+        try {
+            return queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing the model jar", e);
         }
     }
 
