@@ -78,8 +78,10 @@ public final class ModelJar {
         // The jar is written on another core while this one records the kernels: the code it carries is found and
         // deflated (~0.1 s of a cold compile) first, then each kernel is renamed and deflated as soon as it is
         // recorded (renaming them all after the last one kept the writer idle, then this core waiting ~60 ms).
+        // A thread of its own, not the common pool's: it blocks on the queue, which a pool thread must not do.
         BlockingQueue<Recorded> recorded = new LinkedBlockingQueue<>();
-        CompletableFuture<Void> written = CompletableFuture.runAsync(() -> AtomicFiles.write(out, (OutputStream os) -> {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        Runnable write = () -> AtomicFiles.write(out, (OutputStream os) -> {
             Map<String, byte[]> classes = code(facade);
             Manifest manifest = new Manifest();
             manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -103,7 +105,15 @@ public final class ModelJar {
                 }
                 kernels.finish();
             }
-        }));
+        });
+        Thread.ofPlatform().daemon().name("descent-jar-writer").start(() -> {
+            try {
+                write.run();
+                written.complete(null);
+            } catch (Throwable t) {
+                written.completeExceptionally(t);
+            }
+        });
         try {
             KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)));
             recorded.add(Recorded.END);

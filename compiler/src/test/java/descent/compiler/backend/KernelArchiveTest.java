@@ -52,6 +52,31 @@ class KernelArchiveTest {
         assertEquals("descent/compiler/emit/Kernel12_Elementwise", KernelRecording.jarName("descent/compiler/emit/GeneratedElementwise", 12));
     }
 
+    /** The jar writer is handed each kernel as it is recorded: once, in the order of the map recording returns. */
+    @Test
+    void eachKernelIsHandedOverOnceAsItIsRecorded() {
+        List<String> heard = new java.util.ArrayList<>();
+        Map<String, List<byte[]>> kernels = KernelRecording.record(Compiler.check("archived.descent", MODEL), ModelJar.THREADS,
+                (key, files) -> {
+                    assertTrue(!files.isEmpty(), key);
+                    heard.add(key);
+                });
+        assertEquals(List.copyOf(kernels.keySet()), heard);
+        assertTrue(heard.stream().anyMatch(k -> k.startsWith("step ")), "step classes are handed over too: " + heard);
+    }
+
+    /** A jar the writer cannot write fails the call, after recording, and leaves no file behind. */
+    @Test
+    void aJarThatCannotBeWrittenFailsAndLeavesNothing(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("missing").resolve("archived.jar");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(descent.runtime.DescentException.class,
+                () -> ModelJar.write(out, Compiler.check("archived.descent", MODEL), MODEL, "p"));
+        assertTrue(e.getMessage().startsWith("cannot write"), e.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
     /** Every kernel of a train step and an output is recorded, each a class file named apart, renamed consistently. */
     @Test
     void aJarHoldsEveryKernelUnderANameOfItsOwn(@TempDir Path tmp) throws Exception {
