@@ -132,6 +132,45 @@ class LauncherTest {
         assertEquals(List.of(), archives(dir, ".tmp"));
     }
 
+    /**
+     * Every class the command line loads from its jars can be archived: picocli's and ASM's Java 5 class files are
+     * rewritten by the build as Java 8 ones (descent.cli.build.UpgradeClassFiles), since class-data sharing archives
+     * no class older than version 50 nor any class that extends or implements one; a run that maps the archive loads
+     * picocli's and ASM's classes from it.
+     */
+    @Test
+    void theCommandLinesClassesAreArchived(@TempDir Path tmp) throws Exception {
+        Path lib = ROOT.resolve("cli/target/lib");
+        Assumptions.assumeTrue(Files.isDirectory(lib), "no " + lib);
+        List<String> old = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(lib)) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().toList()) {
+                try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile())) {
+                    for (var e = in.entries(); e.hasMoreElements(); ) {
+                        var entry = e.nextElement();
+                        if (!entry.getName().endsWith(".class") || entry.getName().startsWith("META-INF/")) continue;
+                        try (var bytes = in.getInputStream(entry)) {
+                            byte[] head = bytes.readNBytes(8);
+                            if (((head[6] & 0xFF) << 8 | head[7] & 0xFF) < 50) old.add(jar.getFileName() + "!" + entry.getName());
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), old);
+        String jar = tmp.resolve("mlp.jar").toString();
+        launch(tmp, "compile", ex("mlp.descent"), "-o", jar); // writes the archive unless it is there
+        Path log = tmp.resolve("classes.txt");
+        Run maps = launch(tmp, java.util.Map.of("DESCENT_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "compile", ex("mlp.descent"),
+                "-o", jar);
+        assertEquals(0, maps.code(), maps.err());
+        List<String> lines = Files.readAllLines(log);
+        for (String cls : List.of("picocli.CommandLine ", "org.objectweb.asm.ClassVisitor ")) {
+            String line = lines.stream().filter(l -> l.contains(" " + cls)).findFirst().orElse("(not loaded)");
+            assertTrue(line.contains("shared objects file"), cls + ": " + line);
+        }
+    }
+
     /** The files in {@code dir} whose names contain {@code part}. */
     private static List<Path> archives(Path dir, String part) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
