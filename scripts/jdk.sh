@@ -15,7 +15,7 @@ _descent_java_major() { # sets _descent_major
 }
 _descent_find_jdk() { # sets DESCENT_JDK
   local c
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* /usr/local/lib/jvm/*; do
+  for c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/* /opt/java/* /opt/jdk* "${HOME:-/nonexistent}"/.sdkman/candidates/java/* /usr/local/lib/jvm/*; do
     [ -n "$c" ] && [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
     _descent_java_major "$c"
     if [ -n "$_descent_major" ] && [ "$_descent_major" -ge 25 ] 2>/dev/null; then DESCENT_JDK="$c"; return 0; fi

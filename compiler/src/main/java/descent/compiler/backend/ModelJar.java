@@ -114,17 +114,22 @@ public final class ModelJar {
                 written.completeExceptionally(t);
             }
         });
+        boolean recordedAll = false;
         try {
             KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)));
             recorded.add(Recorded.END);
-        } catch (RuntimeException | Error e) {
-            recorded.add(Recorded.FAILED);
-            try {
-                written.join(); // the writer gone, so no temporary file outlives this call
-            } catch (CompletionException ignored) {
-                // it failed on e, which is what the caller hears of
+            recordedAll = true;
+        } finally {
+            // Whatever ended the recording early, the writer is told, and gone before this call ends, so no
+            // temporary file or thread outlives it; the caller hears of the recording's failure, not the writer's.
+            if (!recordedAll) {
+                recorded.add(Recorded.FAILED);
+                try {
+                    written.join();
+                } catch (CompletionException ignored) {
+                    // it failed on the marker
+                }
             }
-            throw e;
         }
         try {
             written.join();

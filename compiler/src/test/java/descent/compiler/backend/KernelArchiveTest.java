@@ -58,11 +58,29 @@ class KernelArchiveTest {
         List<String> heard = new java.util.ArrayList<>();
         Map<String, List<byte[]>> kernels = KernelRecording.record(Compiler.check("archived.descent", MODEL), ModelJar.THREADS,
                 (key, files) -> {
+                    assertTrue(Kernels.recording(), key + " handed over after the recording");
                     assertTrue(!files.isEmpty(), key);
                     heard.add(key);
                 });
         assertEquals(List.copyOf(kernels.keySet()), heard);
         assertTrue(heard.stream().anyMatch(k -> k.startsWith("step ")), "step classes are handed over too: " + heard);
+    }
+
+    /**
+     * A recording that fails after the writer has begun (the second thread count is no count) fails the call with the
+     * recording's error, leaves no file, not even the writer's temporary one, and no writer thread.
+     */
+    @Test
+    void aRecordingThatFailsLeavesNoFileAndNoWriter(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("archived.jar");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> ModelJar.write(out, Compiler.check("archived.descent", MODEL), MODEL, "p", List.of(1, 0)));
+        assertTrue(e.getMessage().contains("thread"), e.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList());
+        }
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("descent-jar-writer") && t.isAlive()),
+                "the writer thread ended");
     }
 
     /** A jar the writer cannot write fails the call, after recording, and leaves no file behind. */
