@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * An application with only the runtime on its class path: loads a model jar, runs every train step (fetching
- * `loss` when the model outputs it) and every output on sessions of one and two threads (or the counts its second
+ * `loss` when the model outputs it, then fetching nothing) and every output on sessions of one and two threads (or the counts its second
  * argument lists) at batches 5, 37 and 0,
  * then prints the bits of a loss after three steps ({@code loss HEX}) and how many kernels the jar's compiler defined from the jar and how many it generated:
  * {@code carried N generated M}. Run by ModelJarTest in its own JVM.
@@ -38,7 +38,10 @@ public final class KernelsApp {
                 TrainingSession s = model.newSession(0, threads);
                 for (int batch : new int[] {5, 37, 0}) {
                     Map<String, Tensor> feeds = feeds(sig, batch);
-                    for (TrainSpec t : sig.trains()) s.train(t.name(), feeds, outputsLoss ? List.of("loss") : List.of());
+                    for (TrainSpec t : sig.trains()) {
+                        if (outputsLoss) s.train(t.name(), feeds, List.of("loss"));
+                        s.train(t.name(), feeds, List.of());
+                    }
                     for (TensorSpec out : sig.outputs()) s.evaluate(feeds, List.of(out.name()));
                 }
             }
