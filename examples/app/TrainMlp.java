@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * An application that embeds a compiled model: the class path holds only Descent's runtime jar and the
  * model jar `descent compile examples/mlp.descent -o mlp.jar --package example` wrote. The typed façade
  * (example.Mlp) is checked by javac: step(...) takes the inputs the train block reads, probs(...) the
- * ones that output reads.
+ * ones that output reads (and, in its second form, the array to write the output into).
  *
  *   java --add-modules jdk.incubator.vector -cp RUNTIME.jar:mlp.jar examples/app/TrainMlp.java [CHECKPOINT]
  */
@@ -26,7 +26,10 @@ public final class TrainMlp {
         session.save(checkpoint);
         System.out.println("saved " + session.state().size() + " tensors to " + checkpoint);
 
-        float[] probs = model.probs(session, x);
+        // probs(session, x) returns a new array; probs(session, x, into) fills one, so a loop of them allocates nothing.
+        float[] probs = new float[labels.length * 3];
+        model.probs(session, x, probs);
+        if (!java.util.Arrays.equals(probs, model.probs(session, x))) throw new IllegalStateException("the two probs differ");
         int correct = 0, classes = 3;
         for (int row = 0; row < labels.length; row++) {
             int best = 0;

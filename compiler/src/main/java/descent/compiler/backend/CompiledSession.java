@@ -93,7 +93,20 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
-        PreparedStep p = buildOnly ? null : prepared(train, fetches);
+        return call(train, feeds, fetches, null);
+    }
+
+    @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
+        return call(null, feeds, fetches, null);
+    }
+
+    /**
+     * A train call, or an evaluation when {@code train} is null: on its prepared path once it has one, else on the
+     * general path, which reports what is wrong and prepares the call for next time. {@code into}, when not null,
+     * is checked once the feeds have bound the sizes and before anything runs.
+     */
+    private Map<String, Tensor> call(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        PreparedStep p = buildOnly || into != null ? null : prepared(train, fetches);
         Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx != null) {
             Map<String, Tensor> out = new LinkedHashMap<>();
@@ -103,26 +116,26 @@ final class CompiledSession implements TrainingSession {
             }
             return out;
         }
-        TrainStep step = requireTrain(train);
-        Session.checkFeedNames(model, feeds);
-        List<Integer> nodes = Session.fetchNodes(model, fetches, step);
-        Plan plan = Scheduler.schedule(model, step, nodes);
-        long n = steps.getAndIncrement();
         Map<String, Tensor> result;
-        try {
-            result = run("train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), n);
-        } catch (RuntimeException | Error e) {
-            steps.decrementAndGet(); // a failed step is not a step
-            throw e;
+        if (train == null) {
+            Session.checkFeedNames(model, feeds);
+            List<Integer> nodes = Session.fetchNodes(model, fetches, null);
+            result = run(model, "eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches, Set.of(), steps.get(), into);
+        } else {
+            TrainStep step = requireTrain(train);
+            Session.checkFeedNames(model, feeds);
+            List<Integer> nodes = Session.fetchNodes(model, fetches, step);
+            Plan plan = Scheduler.schedule(model, step, nodes);
+            long n = steps.getAndIncrement();
+            try {
+                result = run(model, "train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), n, into);
+            } catch (RuntimeException | Error e) {
+                steps.decrementAndGet(); // a failed step is not a step
+                throw e;
+            }
         }
         preparedOrNew(train, fetches, feeds);
         return result;
-    }
-
-    @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
-        Session.checkFeedNames(model, feeds);
-        List<Integer> nodes = Session.fetchNodes(model, fetches, null);
-        return run("eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches, Set.of(), steps.get());
     }
 
     @Override public Map<String, Gradient> computeGradients(String train, Map<String, Tensor> feeds) {
@@ -158,7 +171,7 @@ final class CompiledSession implements TrainingSession {
         ApplyHalf.Given given = half.half().given(train, gradients);
         long n = steps.getAndIncrement();
         try {
-            run(half.half().model(), "apply " + train, half.plan(), List.of(), feeds, given.values(), List.of(), step.lockedState(), n);
+            run(half.half().model(), "apply " + train, half.plan(), List.of(), feeds, given.values(), List.of(), step.lockedState(), n, null);
         } catch (RuntimeException | Error e) {
             steps.decrementAndGet(); // a failed step is not a step
             throw e;
@@ -179,12 +192,15 @@ final class CompiledSession implements TrainingSession {
     /** Validates feeds and given values, binds the symbolic dimensions, runs, and undoes the writes on failure. */
     private Map<String, Tensor> run(String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
                                     Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step) {
-        return run(model, what, plan, nodes, feeds, given, fetchNames, locked, step);
+        return run(model, what, plan, nodes, feeds, given, fetchNames, locked, step, null);
     }
 
-    /** {@link #run} on {@code m}, the session's model or one with nodes added to its graph (the apply half). */
+    /**
+     * {@link #run} on {@code m}, the session's model or one with nodes added to its graph (the apply half);
+     * {@code into}, when not null, must be able to take the fetches (checked before anything runs).
+     */
     private Map<String, Tensor> run(Model m, String what, Plan plan, List<Integer> nodes, Map<String, Tensor> feeds,
-                                    Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step) {
+                                    Map<Integer, Tensor> given, List<String> fetchNames, Set<String> locked, long step, Object[] into) {
         Graph g = m.graph();
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
@@ -203,6 +219,10 @@ final class CompiledSession implements TrainingSession {
             } else if (n.op() instanceof Op.Variable v) {
                 leaves[id] = state.get(v.name());
             }
+        }
+        if (into != null) {
+            descent.runtime.api.FetchArrays.check(what.equals("eval") ? "evaluateInto" : "trainInto", fetchNames, into, i -> g.type(nodes.get(i)).dtype(),
+                    i -> Tensor.elementCount(g.type(nodes.get(i)).shape().concrete(bindings)));
         }
         Executable exe = executable(m, what, plan, nodes, given.keySet(), bindings, locked);
         if (buildOnly) return Map.of();
@@ -311,9 +331,9 @@ final class CompiledSession implements TrainingSession {
      * one per binding (several symbolic dimensions or a kernel needing a concrete size).
      */
     private PreparedStep prepare(String train, List<String> fetches, Map<String, Tensor> feeds) {
-        TrainStep step = requireTrain(train);
+        TrainStep step = train == null ? null : requireTrain(train);
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
-        Plan plan = Scheduler.schedule(model, step, nodes);
+        Plan plan = step == null ? Scheduler.evaluation(model, nodes) : Scheduler.schedule(model, step, nodes);
         Graph g = model.graph();
         BitSet needed = needed(model, plan, nodes, Set.of());
         List<Integer> inputs = new ArrayList<>(), vars = new ArrayList<>();
@@ -336,7 +356,8 @@ final class CompiledSession implements TrainingSession {
             if (t == null) return null;
             Interpreter.checkFeed(in.name(), g.type(id), t, bindings, boundBy);
         }
-        Executable exe = executable(model, "train " + train, plan, nodes, Set.of(), bindings, step.lockedState());
+        Executable exe = step == null ? executable(model, "eval", plan, nodes, Set.of(), bindings, Set.of())
+                : executable(model, "train " + train, plan, nodes, Set.of(), bindings, step.lockedState());
         if (!symbols.isEmpty() && exe.symbol == null) return null;
         int[] inputIds = inputs.stream().mapToInt(Integer::intValue).toArray();
         String[] names = new String[inputIds.length];
@@ -357,7 +378,7 @@ final class CompiledSession implements TrainingSession {
     private PreparedStep preparedOrNew(String train, List<String> fetches, Map<String, Tensor> feeds) {
         PreparedStep p = prepared(train, fetches);
         if (p != null) return p;
-        if (model.train(train) == null) return null;
+        if (train != null && model.train(train) == null) return null;
         try {
             p = prepare(train, fetches, feeds);
         } catch (RuntimeException e) {
@@ -377,12 +398,25 @@ final class CompiledSession implements TrainingSession {
 
     /** {@link TrainingSession#trainInto}: once a step is prepared and warm, it allocates nothing. */
     @Override public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
-        PreparedStep p = into.length == fetches.size() ? preparedOrNew(train, fetches, feeds) : null;
+        into(train, feeds, fetches, into);
+    }
+
+    /** {@link TrainingSession#evaluateInto}: once an evaluation is prepared and warm, it allocates nothing. */
+    @Override public void evaluateInto(Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        into(null, feeds, fetches, into);
+    }
+
+    /** trainInto, or evaluateInto when {@code train} is null. */
+    private void into(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        if (into.length != fetches.size()) {
+            throw new DescentException((train == null ? "evaluateInto: " : "trainInto: ") + into.length + " arrays for "
+                    + fetches.size() + " fetches");
+        }
+        PreparedStep p = preparedOrNew(train, fetches, feeds);
         int b = p == null ? -1 : p.bind(model, feeds);
         if (b < 0) {
-            // The general path reports what is wrong with the feeds, or checks the arrays against what it computed.
-            Map<String, Tensor> out = train(train, feeds, fetches);
-            descent.runtime.api.FetchArrays.check(fetches, into, out);
+            // The general path reports what is wrong with the feeds, and checks the arrays before it runs anything.
+            Map<String, Tensor> out = call(train, feeds, fetches, into);
             for (int i = 0; i < into.length; i++) {
                 if (into[i] != null) System.arraycopy(out.get(fetches.get(i)).data(), 0, into[i], 0, out.get(fetches.get(i)).size());
             }
@@ -390,7 +424,8 @@ final class CompiledSession implements TrainingSession {
         }
         for (int i = 0; i < into.length; i++) {   // a loop, not FetchArrays.check's lambdas: this path allocates nothing
             if (into[i] != null) {
-                descent.runtime.api.FetchArrays.checkOne(fetches.get(i), into[i], model.graph().type(p.nodeIds[i]).dtype(),
+                descent.runtime.api.FetchArrays.checkOne(train == null ? "evaluateInto" : "trainInto", fetches.get(i), into[i],
+                        model.graph().type(p.nodeIds[i]).dtype(),
                         p.fetchCounts[i].at(b));
             }
         }

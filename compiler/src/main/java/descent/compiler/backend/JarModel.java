@@ -76,8 +76,8 @@ public abstract class JarModel implements DescentModel {
 
     /**
      * One typed method's last call on this thread: the arrays it was given, the feeds wrapping them, and where
-     * its loss goes. A training loop that passes the same arrays again (refilled or not) reuses all of it, so
-     * a warm typed train call allocates nothing beyond the generated method's argument array.
+     * its fetch goes. A loop that passes the same arrays again (refilled or not) reuses all of it, so a warm typed
+     * train call, or an output's call with an array to fill, allocates nothing.
      */
     private static final class Call {
         Object[] arrays;
@@ -85,18 +85,32 @@ public abstract class JarModel implements DescentModel {
         final List<String> fetches;
         final Object[] into;
 
-        Call(String loss, DType lossType) {
-            fetches = loss == null ? List.of() : List.of(loss);
-            into = loss == null ? new Object[0] : new Object[] {lossType == DType.F64 ? new double[1] : new float[1]};
+        Call(List<String> fetches, Object[] into) {
+            this.fetches = fetches;
+            this.into = into;
         }
     }
 
     /** Keyed by the generated method's own (static, final) array of input names. */
     private final ThreadLocal<Map<String[], Call>> calls = ThreadLocal.withInitial(IdentityHashMap::new);
 
+    /** Each generated method's array of its arguments, on this thread: filled and passed on by every call. */
+    private final ThreadLocal<Map<String[], Object[]>> arguments = ThreadLocal.withInitial(IdentityHashMap::new);
+
+    /**
+     * The array a generated method with input names {@code inputs} puts its array arguments in before it calls
+     * {@link #trainTyped} and the like: this thread's own, the same every call, so the call allocates nothing.
+     */
+    protected final Object[] arguments(String[] inputs) {
+        Map<String[], Object[]> mine = arguments.get();
+        Object[] a = mine.get(inputs);
+        if (a == null) mine.put(inputs, a = new Object[inputs.length]);
+        return a;
+    }
+
     /** Runs train step {@code train} on {@code session} with the arrays as its inputs; returns its loss (NaN if none). */
     protected final float trainTyped(TrainingSession session, String train, String[] inputs, Object[] arrays, String loss) {
-        Call c = call(inputs, arrays, loss);
+        Call c = trainCall(inputs, arrays, loss);
         session.trainInto(train, c.feeds, c.fetches, c.into);
         if (loss == null) return Float.NaN;
         return c.into[0] instanceof float[] f ? f[0] : (float) ((double[]) c.into[0])[0];
@@ -104,24 +118,49 @@ public abstract class JarModel implements DescentModel {
 
     /** {@link #trainTyped} for a train step whose loss is f64: the loss as a double. */
     protected final double trainTyped64(TrainingSession session, String train, String[] inputs, Object[] arrays, String loss) {
-        Call c = call(inputs, arrays, loss);
+        Call c = trainCall(inputs, arrays, loss);
         session.trainInto(train, c.feeds, c.fetches, c.into);
         return loss == null ? Double.NaN : ((double[]) c.into[0])[0];
     }
 
     /** Evaluates {@code output} with the arrays as its inputs; returns its values row-major. */
     protected final Object evaluateTyped(TrainingSession session, String output, String[] inputs, Object[] arrays) {
-        return session.evaluate(call(inputs, arrays, null).feeds, List.of(output)).get(output).data();
+        Call c = calls.get().get(inputs);
+        if (c == null) c = first(inputs, new Call(List.of(), new Object[0]));
+        return session.evaluate(fed(c, inputs, arrays).feeds, List.of(output)).get(output).data();
     }
 
-    private Call call(String[] inputs, Object[] arrays, String loss) {
-        Map<String[], Call> mine = calls.get();
-        Call c = mine.get(inputs);
+    /** Evaluates {@code output} with the arrays as its inputs into {@code into} (row-major; at least as long as the value). */
+    protected final void evaluateTypedInto(TrainingSession session, String output, String[] inputs, Object[] arrays, Object into) {
+        Call c = calls.get().get(inputs);
+        if (c == null) c = first(inputs, new Call(List.of(output), new Object[1]));
+        fed(c, inputs, arrays).into[0] = into;
+        try {
+            session.evaluateInto(c.feeds, c.fetches, c.into);
+        } finally {
+            c.into[0] = null;   // the application's array is not kept
+        }
+    }
+
+    private Call trainCall(String[] inputs, Object[] arrays, String loss) {
+        Call c = calls.get().get(inputs);
         if (c == null) {
             Integer lossNode = loss == null ? null : model.model().names().get(loss);
-            c = new Call(loss, lossNode == null ? DType.F32 : model.model().graph().type(lossNode).dtype());
-            mine.put(inputs, c);
+            DType type = lossNode == null ? DType.F32 : model.model().graph().type(lossNode).dtype();
+            c = first(inputs, loss == null ? new Call(List.of(), new Object[0])
+                    : new Call(List.of(loss), new Object[] {type == DType.F64 ? new double[1] : new float[1]}));
         }
+        return fed(c, inputs, arrays);
+    }
+
+    /** {@code c}, kept as this thread's call of the method with input names {@code inputs}. */
+    private Call first(String[] inputs, Call c) {
+        calls.get().put(inputs, c);
+        return c;
+    }
+
+    /** {@code c} with feeds wrapping {@code arrays}: those of its last call when the arrays are the same ones. */
+    private Call fed(Call c, String[] inputs, Object[] arrays) {
         if (!sameArrays(c.arrays, arrays)) {
             Map<String, Tensor> fresh = feeds(inputs, arrays);   // may throw: the cached call stays as it was
             c.feeds.clear();

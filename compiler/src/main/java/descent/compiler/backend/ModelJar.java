@@ -173,7 +173,8 @@ public final class ModelJar {
         mv.visitInsn(Opcodes.RETURN);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
-        Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "trainTyped64", "evaluateTyped", "feeds"));
+        Set<String> taken = new HashSet<>(Set.of("signature", "newSession", "trainTyped", "trainTyped64", "evaluateTyped", "evaluateTypedInto",
+                "arguments", "feeds"));
         MethodVisitor clinit = cw.visitMethod(Opcodes.ACC_STATIC, "<clinit>", "()V", null, null);
         clinit.visitCode();
         int fields = 0;
@@ -185,10 +186,10 @@ public final class ModelJar {
             namesField(cw, clinit, self, names, inputsFor(m, roots));
             // An f64 loss comes back as a double (trainTyped64), any other as a float.
             boolean f64 = loss != null && m.graph().type(t.lossNode()).dtype() == descent.runtime.DType.F64;
-            typedMethod(cw, superName, javaName(t.name(), taken), f64 ? "D" : "F", inputsFor(m, roots), m,
+            typedMethod(cw, superName, javaName(t.name(), taken), f64 ? "D" : "F", inputsFor(m, roots), null, m,
                     (v, inputs) -> {
                         v.visitLdcInsn(t.name());
-                        pushArrays(v, self, names, inputs);
+                        pushArrays(v, self, superName, names, inputs);
                         if (loss == null) v.visitInsn(Opcodes.ACONST_NULL); else v.visitLdcInsn(loss);
                         v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, f64 ? "trainTyped64" : "trainTyped",
                                 "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/String;)"
@@ -198,16 +199,30 @@ public final class ModelJar {
         }
         for (var e : m.outputs().entrySet()) {
             String ret = "[" + descriptor(m.graph().type(e.getValue()).dtype());
-            String names = "names" + fields++;
-            namesField(cw, clinit, self, names, inputsFor(m, List.of(e.getValue())));
-            typedMethod(cw, superName, javaName(e.getKey(), taken), ret, inputsFor(m, List.of(e.getValue())), m,
-                    (v, inputs) -> {
+            String names = "names" + fields++, intoNames = "names" + fields++;
+            List<Model.InputInfo> inputs = inputsFor(m, List.of(e.getValue()));
+            namesField(cw, clinit, self, names, inputs);
+            namesField(cw, clinit, self, intoNames, inputs);
+            String method = javaName(e.getKey(), taken);
+            typedMethod(cw, superName, method, ret, inputs, null, m,
+                    (v, in) -> {
                         v.visitLdcInsn(e.getKey());
-                        pushArrays(v, self, names, inputs);
+                        pushArrays(v, self, superName, names, in);
                         v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "evaluateTyped",
                                 "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;)Ljava/lang/Object;", false);
                         v.visitTypeInsn(Opcodes.CHECKCAST, ret);
                         v.visitInsn(Opcodes.ARETURN);
+                    });
+            // The same with an array to fill (void NAME(session, inputs..., T[] into)): a loop of inferences
+            // that allocates nothing.
+            typedMethod(cw, superName, method, "V", inputs, ret, m,
+                    (v, in) -> {
+                        v.visitLdcInsn(e.getKey());
+                        pushArrays(v, self, superName, intoNames, in);
+                        v.visitVarInsn(Opcodes.ALOAD, 2 + in.size());
+                        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "evaluateTypedInto",
+                                "(Ldescent/runtime/api/TrainingSession;Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;Ljava/lang/Object;)V", false);
+                        v.visitInsn(Opcodes.RETURN);
                     });
         }
         clinit.visitInsn(Opcodes.RETURN);
@@ -219,14 +234,17 @@ public final class ModelJar {
 
     private interface Body { void emit(MethodVisitor v, List<Model.InputInfo> inputs); }
 
+    /** {@code into}: the descriptor of a last parameter {@code into}, the array the method fills, or null for none. */
     private static void typedMethod(ClassWriter cw, String superName, String name, String ret, List<Model.InputInfo> inputs,
-                                    Model m, Body body) {
+                                    String into, Model m, Body body) {
         StringBuilder desc = new StringBuilder("(Ldescent/runtime/api/TrainingSession;");
         for (Model.InputInfo in : inputs) desc.append('[').append(descriptor(in.type().dtype()));
+        if (into != null) desc.append(into);
         desc.append(')').append(ret);
         MethodVisitor v = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL, name, desc.toString(), null, null);
         v.visitParameter("session", 0);
         for (Model.InputInfo in : inputs) v.visitParameter(in.name(), 0);
+        if (into != null) v.visitParameter("into", 0);
         v.visitCode();
         v.visitVarInsn(Opcodes.ALOAD, 0);
         v.visitVarInsn(Opcodes.ALOAD, 1);
@@ -237,12 +255,14 @@ public final class ModelJar {
 
     /**
      * Pushes the method's {@code String[]} of input names (static field {@code names}: the same array every
-     * call, which JarModel keys its per-method cache by) and a new {@code Object[]} of its array parameters.
+     * call, which JarModel keys its per-method cache by) and an {@code Object[]} of its array parameters: this
+     * thread's one for the method ({@code JarModel.arguments}), so that a call allocates nothing.
      */
-    private static void pushArrays(MethodVisitor v, String self, String names, List<Model.InputInfo> inputs) {
+    private static void pushArrays(MethodVisitor v, String self, String superName, String names, List<Model.InputInfo> inputs) {
         v.visitFieldInsn(Opcodes.GETSTATIC, self, names, "[Ljava/lang/String;");
-        v.visitLdcInsn(inputs.size());
-        v.visitTypeInsn(Opcodes.ANEWARRAY, "java/lang/Object");
+        v.visitVarInsn(Opcodes.ALOAD, 0);
+        v.visitFieldInsn(Opcodes.GETSTATIC, self, names, "[Ljava/lang/String;");
+        v.visitMethodInsn(Opcodes.INVOKEVIRTUAL, superName, "arguments", "([Ljava/lang/String;)[Ljava/lang/Object;", false);
         for (int i = 0; i < inputs.size(); i++) {
             v.visitInsn(Opcodes.DUP);
             v.visitLdcInsn(i);

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A repeated train call with one fetch list, resolved once so that running it again allocates nothing: the
+ * A repeated train call (or evaluation: {@link #train} null) with one fetch list, resolved once so that running it
+ * again allocates nothing: the
  * node ids of its inputs, state and fetches, its executable, and the feeds already checked (a tensor's shape
  * never changes, so a feed seen before is not checked again).
  */
@@ -46,9 +47,9 @@ final class PreparedStep {
         this.fetchCounts = fetchCounts;
     }
 
-    /** Whether this is the call of {@code train} with these fetches (List.equals without an iterator). */
+    /** Whether this is the call of {@code train} (null: an evaluation) with these fetches (List.equals without an iterator). */
     boolean matches(String train, List<String> fetches) {
-        if (!this.train.equals(train)) return false;
+        if (!java.util.Objects.equals(this.train, train)) return false;
         if (this.fetches == fetches) return true;
         int n = this.fetches.size();
         if (fetches.size() != n) return false;
@@ -57,7 +58,8 @@ final class PreparedStep {
     }
 
     /**
-     * Runs the call with {@code steps}' next step number; returns the context holding its fetched values, or null
+     * Runs the call with {@code steps}' next step number (an evaluation: its current one, which it leaves as it
+     * is); returns the context holding its fetched values, or null
      * when the feeds do not fit (the general path then reports what is wrong).
      */
     Executable.Ctx run(Model model, Map<String, Tensor> feeds, Map<String, Object> state, AtomicLong steps,
@@ -72,6 +74,10 @@ final class PreparedStep {
         Object[] buf = ctx.buf;
         for (int i = 0; i < inputIds.length; i++) buf[inputIds[i]] = feeds.get(inputNames[i]).data();
         for (int i = 0; i < varIds.length; i++) buf[varIds[i]] = varArrays[i];
+        if (train == null) {
+            exe.run(ctx, state, steps.get(), locks);
+            return ctx;
+        }
         long step = steps.getAndIncrement();
         try {
             exe.run(ctx, state, step, locks);

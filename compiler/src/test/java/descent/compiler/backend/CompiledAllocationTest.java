@@ -82,12 +82,29 @@ class CompiledAllocationTest {
         }
     }
 
+    /**
+     * The same for evaluateInto, and for a model jar's typed façade (a train call, then an output's call with an
+     * array to fill: both go through per-thread arrays of arguments and cached feeds), with Vector API kernels.
+     */
+    @Test void warmEvaluationsAndFacadeCallsDoNotAllocate() throws Exception {
+        String[] eval = probe("mlp", true, "evaluateInto");
+        System.out.printf("compiled mlp evaluateInto: %s bytes per warm call (after %s calls)%n", eval[0], eval[1]);
+        assertTrue(Double.parseDouble(eval[0]) < 8, "evaluateInto allocated " + eval[0] + " bytes per call after " + eval[1]);
+        for (String example : List.of("mlp", "logreg")) {
+            String[] facade = probe(example, true, "facade");
+            System.out.printf("compiled %s façade step + loss(into): %s bytes per warm pair of calls (after %s)%n", example, facade[0], facade[1]);
+            assertTrue(Double.parseDouble(facade[0]) < 8, example + ": the façade allocated " + facade[0] + " bytes per pair of calls after " + facade[1]);
+        }
+    }
+
     /** Runs {@link AllocationProbe} in a child JVM; returns its bytes per step and the steps it took. */
-    private static String[] probe(String example, boolean vectorApi) throws Exception {
+    private static String[] probe(String example, boolean vectorApi) throws Exception { return probe(example, vectorApi, "trainInto"); }
+
+    private static String[] probe(String example, boolean vectorApi, String call) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new java.util.ArrayList<>(List.of(javaBin));
         if (vectorApi) cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName(), example, "2000", "0", "60000"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName(), example, "2000", "0", "60000", call));
         Process p = new ProcessBuilder(cmd).start();
         assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the probe finished");
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();

@@ -266,6 +266,41 @@ public class RuntimeApiTest {
         assertTrue(loss[0] > 0);
     }
 
+    /** trainInto with one array too many fails before the step, even on its first call: nothing changes. */
+    @Test
+    void trainIntoWithTheWrongNumberOfArraysChangesNothing() {
+        TrainingSession s = model().newSession(3);
+        Map<String, Tensor> before = s.state();
+        DescentException e = assertThrows(DescentException.class,
+                () -> s.trainInto("step", feeds(), List.of("loss"), new Object[] {new float[1], new float[1]}));
+        assertEquals("trainInto: 2 arrays for 1 fetches", e.getMessage());
+        assertEquals(before, s.state());
+        assertEquals(0L, s.stepCount());
+    }
+
+    /** evaluateInto fills its arrays with what evaluate returns, cold and warm, and refuses arrays that do not fit. */
+    @Test
+    void evaluateIntoFillsArraysWithWhatEvaluateReturns() {
+        TrainingSession s = model().newSession(3);
+        s.train("step", feeds(), List.of());
+        float[] loss = new float[1];
+        for (int i = 0; i < 3; i++) {
+            loss[0] = Float.NaN;
+            s.evaluateInto(feeds(), List.of("loss"), new Object[] {loss});
+            assertEquals(s.evaluate(feeds(), List.of("loss")).get("loss").floats()[0], loss[0]);
+        }
+        Object[] skipped = {null};
+        s.evaluateInto(feeds(), List.of("loss"), skipped);
+        assertNull(skipped[0]);
+        for (Object bad : new Object[] {new float[0], new double[1]}) {
+            DescentException e = assertThrows(DescentException.class, () -> s.evaluateInto(feeds(), List.of("loss"), new Object[] {bad}));
+            assertTrue(e.getMessage().startsWith("evaluateInto: the array for `loss`"), e.getMessage());
+        }
+        DescentException e = assertThrows(DescentException.class, () -> s.evaluateInto(feeds(), List.of("loss"), new Object[0]));
+        assertEquals("evaluateInto: 0 arrays for 1 fetches", e.getMessage());
+        assertEquals(1L, s.stepCount());
+    }
+
     /** An IndexedSlices gradient's dense shape must be its variable's. */
     @Test
     void slicesOfAnotherDenseShapeAreRefused() {

@@ -6,7 +6,7 @@ import descent.runtime.Tensor;
 import java.util.List;
 
 /**
- * The arrays {@link TrainingSession#trainInto} copies fetched values into: each must be the fetch's element type
+ * The arrays {@link TrainingSession#trainInto} and {@link TrainingSession#evaluateInto} copy fetched values into: each must be the fetch's element type
  * and hold all of it, checked before the step runs or commits, so that a wrong array fails the call and changes
  * nothing.
  */
@@ -16,16 +16,25 @@ public final class FetchArrays {
     /** Throws unless {@code into} has one entry per fetch and {@code into[i]}, when not null, can take fetch i. */
     public static void check(List<String> fetches, Object[] into, java.util.function.IntFunction<DType> dtype,
                              java.util.function.IntToLongFunction count) {
+        check("trainInto", fetches, into, dtype, count);
+    }
+
+    /** {@link #check(List, Object[], java.util.function.IntFunction, java.util.function.IntToLongFunction)} for {@code call}'s arrays (its name starts the message). */
+    public static void check(String call, List<String> fetches, Object[] into, java.util.function.IntFunction<DType> dtype,
+                             java.util.function.IntToLongFunction count) {
         if (into.length != fetches.size()) {
-            throw new DescentException("trainInto: " + into.length + " arrays for " + fetches.size() + " fetches");
+            throw new DescentException(call + ": " + into.length + " arrays for " + fetches.size() + " fetches");
         }
         for (int i = 0; i < into.length; i++) {
-            if (into[i] != null) checkOne(fetches.get(i), into[i], dtype.apply(i), count.applyAsLong(i));
+            if (into[i] != null) checkOne(call, fetches.get(i), into[i], dtype.apply(i), count.applyAsLong(i));
         }
     }
 
     /** The check for one array (allocates nothing unless it throws: a warm trainInto calls it every step). */
-    public static void checkOne(String fetch, Object array, DType want, long count) {
+    public static void checkOne(String fetch, Object array, DType want, long count) { checkOne("trainInto", fetch, array, want, count); }
+
+    /** {@link #checkOne(String, Object, DType, long)} for {@code call}'s arrays. */
+    public static void checkOne(String call, String fetch, Object array, DType want, long count) {
         Class<?> type = switch (want) {
             case F32 -> float[].class;
             case F64 -> double[].class;
@@ -33,17 +42,22 @@ public final class FetchArrays {
             case I64 -> long[].class;
         };
         if (array.getClass() != type) {
-            throw new DescentException("trainInto: the array for `" + fetch + "` is a "
+            throw new DescentException(call + ": the array for `" + fetch + "` is a "
                     + array.getClass().getSimpleName() + " but the value is " + want + " (a " + type.getSimpleName() + ")");
         }
         int length = java.lang.reflect.Array.getLength(array);
         if (length < count) {
-            throw new DescentException("trainInto: the array for `" + fetch + "` holds " + length + " values but the value has " + count);
+            throw new DescentException(call + ": the array for `" + fetch + "` holds " + length + " values but the value has " + count);
         }
     }
 
     /** The same check for values already computed. */
     public static void check(List<String> fetches, Object[] into, java.util.Map<String, Tensor> values) {
-        check(fetches, into, i -> values.get(fetches.get(i)).dtype(), i -> values.get(fetches.get(i)).size());
+        check("trainInto", fetches, into, values);
+    }
+
+    /** The same check, for {@code call}'s arrays, for values already computed. */
+    public static void check(String call, List<String> fetches, Object[] into, java.util.Map<String, Tensor> values) {
+        check(call, fetches, into, i -> values.get(fetches.get(i)).dtype(), i -> values.get(fetches.get(i)).size());
     }
 }

@@ -50,6 +50,24 @@ public interface TrainingSession extends AutoCloseable {
     Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches);
 
     /**
+     * {@link #evaluate}, writing fetch i's values into {@code into[i]} as {@link #trainInto} does: for inference in a
+     * loop. The compiled backend's implementation allocates nothing once the evaluation is warm; this default does
+     * what {@code evaluate} does and copies.
+     */
+    default void evaluateInto(Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        if (into.length != fetches.size()) {
+            throw new descent.runtime.DescentException("evaluateInto: " + into.length + " arrays for " + fetches.size() + " fetches");
+        }
+        Map<String, Tensor> out = evaluate(feeds, fetches);
+        FetchArrays.check("evaluateInto", fetches, into, out);
+        for (int i = 0; i < into.length; i++) {
+            if (into[i] == null) continue;
+            Object data = out.get(fetches.get(i)).data();
+            System.arraycopy(data, 0, into[i], 0, java.lang.reflect.Array.getLength(data));
+        }
+    }
+
+    /**
      * The first half of a train step: every optimized variable's gradient (the processed gradients the step
      * would apply), by variable name; state is unchanged. Data-parallel training sums these across workers.
      * An IndexedSlices comes as TF's gradients give it: indices of one axis, values one row of the variable
