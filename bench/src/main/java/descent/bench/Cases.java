@@ -30,7 +30,8 @@ public final class Cases {
 
     /**
      * Every case; {@code tfThreads} is TensorFlow's intra- and inter-op thread count (0: its default),
-     * {@code threads} the Descent session's (the single matmul of case f always runs on one thread).
+     * {@code threads} the Descent session's (the single matmul of case f runs on one thread, the generated kernel called
+     * directly; with several threads, its 512³ and 1024³ also run as a model's output on a session of them all).
      */
     public static List<Case> all(int tfThreads, int threads) {
         List<Case> cases = new ArrayList<>();
@@ -56,6 +57,14 @@ public final class Cases {
         }
         for (int s : MATMUL_SQUARE) cases.add(matmul(s, s, s, tfThreads));
         cases.add(matmul(64, 784, 128, tfThreads));
+        // The same products as a model's output on a session of all the threads, which TF's side uses too.
+        if (threads > 1) {
+            for (int s : new int[] {512, 1024}) {
+                cases.add(new Case("f_" + s + "_session", "f", "matmul " + s + "^3, a model's output, session of " + threads + " threads",
+                        () -> DescentSteps.matmulSession(s, s, s, threads), () -> TfCases.matmul(s, s, s, tfThreads),
+                        Limit.FMA, 2.0 * s * s * s, 0, 0, threads));
+            }
+        }
         return cases;
     }
 

@@ -62,6 +62,27 @@ public final class DescentSteps {
                 Map.of("ids", Tensor.of(ids, y.length, idsPerRow), "y", Tensor.of(y, y.length)), threads);
     }
 
+    /**
+     * C = A·B of two variables as a model's output, evaluated by a session of {@code threads} threads through
+     * {@link TrainingSession#evaluateInto} without copying C out (as TF's side runs the product without fetching it):
+     * the product as a model runs it, split over the session's threads.
+     */
+    public static Step matmulSession(int m, int k, int n, int threads) {
+        String source = "model mm\n"
+                + "var a: f32[" + m + ", " + k + "] = random_uniform(minval=-1, maxval=1, seed=1)\n"
+                + "var b: f32[" + k + ", " + n + "] = random_uniform(minval=-1, maxval=1, seed=2)\n"
+                + "c = a @ b\n"
+                + "output c\n";
+        TrainingSession session = new CompiledModel(Compiler.check("bench.descent", source)).newSession(1, threads);
+        Map<String, Tensor> none = Map.of();
+        List<String> fetches = List.of("c");
+        Object[] into = {null};
+        return new Step() {
+            @Override public void run() { session.evaluateInto(none, fetches, into); }
+            @Override public void close() { session.close(); }
+        };
+    }
+
     /** C = A·B by the generated kernel the backend emits for this shape (Vector API loops where available). */
     public static Step matmul(int m, int k, int n) {
         EmittedMatmul mm = MatmulEmitter.emit(MatmulShape.of(m, k, n, false, false));
