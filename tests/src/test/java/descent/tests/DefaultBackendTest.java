@@ -133,6 +133,39 @@ class DefaultBackendTest {
         assertFalse(Files.exists(probs));
     }
 
+    /**
+     * Integer values where the compiled backend has f32 and f64 kernels only (the mean of an i32 input, rows gathered
+     * from an i32 tensor): by default the model runs on the interpreter after one line naming the first such op,
+     * with TF's values (the mean truncated toward zero); asked for the compiled backend, one error line and exit 1
+     * (it used to fail with an internal error, or a ClassCastException for the gather).
+     */
+    @Test
+    void integerReductionsAndGathersFallBackToTheInterpreter(@TempDir Path tmp) throws IOException {
+        Path model = tmp.resolve("ints.descent");
+        Files.writeString(model, """
+                model ints
+                input n: i32[batch]
+                input t: i32[4, 2]
+                input ids: i32[batch]
+                mean = reduce_mean(n)
+                rows = gather(t, ids)
+                output mean, rows
+                """);
+        Path n = tmp.resolve("n.npy"), t = tmp.resolve("t.npy"), ids = tmp.resolve("ids.npy");
+        descent.runtime.Npy.write(n, Tensor.of(new int[] {-7, 0, 2}, 3));
+        descent.runtime.Npy.write(t, Tensor.of(new int[] {0, 1, 2, 3, 4, 5, 6, 7}, 4, 2));
+        descent.runtime.Npy.write(ids, Tensor.of(new int[] {3, 0, 3}, 3));
+        String[] run = {"run", model.toString(), "--feed", "n=" + n, "--feed", "t=" + t, "--feed", "ids=" + ids};
+        CliTest.Result r = TrainCliTest.ok(run);
+        assertEquals("descent: the compiled backend does not support reduce_mean of i32 values yet (`mean`); running on the"
+                + " interpreter\n", r.err());
+        assertEquals("mean = i32[] [-1]\nrows = i32[3, 2] [6, 7, 0, 1, 6, 7]\n", r.out());
+        CliTest.Result compiled = CliTest.descent(CliTest.args(run, "--backend", "compiled"));
+        assertEquals(1, compiled.code(), compiled.err());
+        assertEquals("descent: error: the compiled backend does not support reduce_mean of i32 values yet (`mean`); use --backend"
+                + " interpreter\n", compiled.err());
+    }
+
     /** {@code command} with its "CKPT" argument replaced by {@code ckpt}. */
     private static String[] replace(String[] command, Path ckpt) {
         return Arrays.stream(command).map(s -> s.equals("CKPT") ? ckpt.toString() : s).toArray(String[]::new);

@@ -75,16 +75,18 @@ public final class Autodiff {
             if (n.inputs().isEmpty()) continue;
             int g = total.toDense(b);
             List<Grad> inputGrads = rule(n, g);
+            // TF gates (control_flow_ops.tuple) only an op with two or more gradients; an IndexedSlices is one.
             List<Integer> group = new ArrayList<>();
+            int gradients = 0;
             for (int i = 0; i < n.inputs().size(); i++) {
                 if (!between.get(n.input(i))) continue;
                 switch (inputGrads.get(i)) {
-                    case Grad.Dense d -> group.add(d.node());
-                    case Grad.Sliced s -> { group.add(s.values()); group.add(s.indices()); }
+                    case Grad.Dense d -> { group.add(d.node()); gradients++; }
+                    case Grad.Sliced s -> { group.add(s.values()); group.add(s.indices()); gradients++; }
                     case Grad.None none -> { }
                 }
             }
-            if (!group.isEmpty()) groups.add(new TrainStep.GradGroup(id, group));
+            if (gradients >= 2) groups.add(new TrainStep.GradGroup(id, group));
             for (int i = 0; i < n.inputs().size(); i++) {
                 int in = n.input(i);
                 Grad gi = inputGrads.get(i);

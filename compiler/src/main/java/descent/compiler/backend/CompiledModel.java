@@ -35,14 +35,39 @@ public final class CompiledModel implements DescentModel {
 
     /**
      * Why the compiled backend cannot run {@code model}, as a sentence, or null when it runs the whole model.
-     * Every op has f32 and f64 kernels; what is left is an elementwise op the fused loops cannot take: a
-     * select of integer values, or one whose f64 condition picks between f32 values (converting the condition
-     * could turn a tiny nonzero into 0). The command line's default backend falls back to the interpreter
+     * Every op has f32 and f64 kernels; what is left is integer values where only those exist (reductions,
+     * gathers and scatters, add_n, one_hot of an integer type: reduce_mean of an i32 input, say), an integer
+     * comparison giving another type, and an elementwise op the fused loops cannot take: a select of integer
+     * values, or one whose f64 condition picks between f32 values (converting the condition could turn a tiny
+     * nonzero into 0). The command line's default backend falls back to the interpreter
      * exactly when this is not null, so anything the backend cannot run must be named here.
      */
     public static String unsupported(Model model) {
         var g = model.graph();
         for (Node n : g.nodes()) {
+            // Kernels of these ops exist for f32 and f64 values only (KernelCalls.requireFloating).
+            boolean floatingOnly = switch (n.op()) {
+                case Op.Reduce r -> true;
+                case Op.SumTo s -> true;
+                case Op.AddN a -> true;
+                case Op.Gather ga -> true;
+                case Op.ScatterAdd sa -> true;
+                case Op.DedupSum d -> true;
+                case Op.ScatterUpdate su -> true;
+                case Op.ScatterAccumulate sa -> true;
+                case Op.OneHot o -> true;
+                case Op.FirstOccurrence f -> true;
+                case Op.RandomNormal r -> true;
+                default -> false;
+            };
+            if (floatingOnly && !n.type().dtype().isFloating()) {
+                return "the compiled backend does not support " + n.op().mnemonic() + " of " + n.type().dtype().languageName()
+                        + " values yet (" + describe(n) + ")";
+            }
+            if (n.op() instanceof Op.Binary && !g.type(n.input(0)).dtype().isFloating() && g.type(n.input(0)).dtype() != n.type().dtype()) {
+                return "the compiled backend does not support " + n.op().mnemonic() + " of " + g.type(n.input(0)).dtype().languageName()
+                        + " values giving " + n.type() + " yet (" + describe(n) + ")";
+            }
             boolean elementwise = n.op() instanceof Op.Unary || n.op() instanceof Op.Binary || n.op() instanceof Op.Select
                     || n.op() instanceof Op.LeakyRelu || n.op() instanceof Op.LeakyReluGrad;
             if (!elementwise) continue;

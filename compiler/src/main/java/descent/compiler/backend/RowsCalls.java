@@ -23,6 +23,7 @@ final class RowsCalls {
     private RowsCalls() {}
 
     static void gather(KernelCalls c, Node n, Op.Gather ga) {
+        KernelCalls.requireFloating(n);
         int[] p = c.dims(n.input(0));
         int outer = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, 0, ga.axis()))), rows = KernelCalls.fixedDim(p[ga.axis()]),
                 inner = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(p, ga.axis() + 1, p.length)));
@@ -58,6 +59,7 @@ final class RowsCalls {
     }
 
     static void scatterAdd(KernelCalls c, Node n, Op.ScatterAdd s) {
+        KernelCalls.requireFloating(n);
         int[] o = c.dims(n.id());
         int outer = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(o, 0, s.axis()))), rows = KernelCalls.fixedDim(o[s.axis()]),
                 inner = KernelCalls.fixed(Sz.of(Arrays.copyOfRange(o, s.axis() + 1, o.length)));
@@ -65,6 +67,7 @@ final class RowsCalls {
     }
 
     static void dedupSum(KernelCalls c, Node n) {
+        KernelCalls.requireFloating(n);
         Sz count = c.size(n.input(1)), values = c.size(n.input(0));
         if (count.p() != values.p()) throw new KernelCalls.Fallback();
         int inner = count.c() == 0 ? 1 : Math.toIntExact(values.c() / count.c());
@@ -77,12 +80,14 @@ final class RowsCalls {
     }
 
     static void scatterUpdate(KernelCalls c, Node n) {
+        KernelCalls.requireFloating(n);
         int[] v = c.dims(n.input(0));
         call(c, n.id(), RowsSpec.scatterUpdate(KernelCalls.fixedDim(v[0]), KernelCalls.fixed(Sz.of(Arrays.copyOfRange(v, 1, v.length))),
                 c.isLong(n.input(1))), n.input(2), n.input(1), n.input(3), n.input(0), true);
     }
 
     static void scatterAccumulate(KernelCalls c, Node n) {
+        KernelCalls.requireFloating(n);
         int[] v = c.dims(n.input(0));
         call(c, n.id(), RowsSpec.scatterAccumulate(KernelCalls.fixedDim(v[0]), KernelCalls.fixed(Sz.of(Arrays.copyOfRange(v, 1, v.length))),
                 c.isLong(n.input(1))), n.input(2), n.input(1), -1, n.input(0), true);

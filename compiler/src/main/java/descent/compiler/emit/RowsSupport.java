@@ -7,11 +7,11 @@ public final class RowsSupport {
     private RowsSupport() {}
 
     /**
-     * The interpreter's message for an index outside [0, rows). The interpreter holds indices as doubles
-     * and casts them to int, so an i64 index beyond the int range reports as Integer.MIN_VALUE/MAX_VALUE.
+     * The interpreter's message for an index outside [0, rows). The interpreter holds indices as doubles, so an i64
+     * index beyond 2^53 reports as the nearest double (both name the index as given below that).
      */
     public static DescentException outOfRange(String op, long index, int position, int rows) {
-        int shown = (int) (double) index;
+        long shown = (long) (double) index;
         return new DescentException(op + ": index " + shown + " at position " + position + " is outside [0, " + rows + ")");
     }
 }

@@ -172,9 +172,12 @@ public final class Interpreter {
         List<Integer> in = n.inputs();
         return switch (n.op()) {
             case Op.Const c -> { Arr a = Arr.zeros(shape); Arrays.fill(a.data(), c.value()); yield a; }
+            // i32 values are exact in a double, but their products are not: those go through long arithmetic.
+            case Op.Unary u when n.type().dtype() == DType.I32 -> map(v[in.get(0)], shape, x -> Kernels.unaryI32(u.fn(), x));
             case Op.Unary u -> map(v[in.get(0)], shape, x -> Kernels.unary(u.fn(), x));
             case Op.LeakyRelu l -> map(v[in.get(0)], shape, x -> x > 0 ? x : x * l.alpha());
-            case Op.Binary b -> zip(v[in.get(0)], v[in.get(1)], shape, b.fn());
+            case Op.Binary b when n.type().dtype() == DType.I32 -> zip(v[in.get(0)], v[in.get(1)], shape, (x, y) -> Kernels.binaryI32(b.fn(), x, y));
+            case Op.Binary b -> zip(v[in.get(0)], v[in.get(1)], shape, (x, y) -> Kernels.binary(b.fn(), x, y));
             case Op.LeakyReluGrad l -> {
                 Arr g = v[in.get(0)], x = v[in.get(1)];
                 int[] gi = Arr.broadcastIndex(g.shape(), shape), xi = Arr.broadcastIndex(x.shape(), shape);
@@ -268,10 +271,10 @@ public final class Interpreter {
         return out;
     }
 
-    private static Arr zip(Arr a, Arr b, int[] shape, BinaryFn fn) {
+    private static Arr zip(Arr a, Arr b, int[] shape, java.util.function.DoubleBinaryOperator fn) {
         int[] ai = Arr.broadcastIndex(a.shape(), shape), bi = Arr.broadcastIndex(b.shape(), shape);
         Arr out = Arr.zeros(shape);
-        for (int i = 0; i < ai.length; i++) out.data()[i] = Kernels.binary(fn, a.data()[ai[i]], b.data()[bi[i]]);
+        for (int i = 0; i < ai.length; i++) out.data()[i] = fn.applyAsDouble(a.data()[ai[i]], b.data()[bi[i]]);
         return out;
     }
 

@@ -69,6 +69,32 @@ final class Kernels {
         };
     }
 
+    /**
+     * {@link #unary} of an i32 value, wrapping as TF's int32 arithmetic does: a square past 2^53 is not exact in a
+     * double, so it is taken in long arithmetic, whose low 32 bits are int32's.
+     */
+    static double unaryI32(UnaryFn fn, double x) {
+        long v = (long) x;
+        return switch (fn) {
+            case NEG -> (int) -v;
+            case ABS -> (int) Math.abs(v);
+            case SQUARE -> (int) (v * v);
+            default -> unary(fn, x);
+        };
+    }
+
+    /** {@link #binary} of i32 values, wrapping as TF's int32 arithmetic does (products in long arithmetic). */
+    static double binaryI32(BinaryFn fn, double a, double b) {
+        long x = (long) a, y = (long) b;
+        return switch (fn) {
+            case ADD -> (int) (x + y);
+            case SUB -> (int) (x - y);
+            case MUL -> (int) (x * y);
+            case SQUARED_DIFFERENCE -> (int) ((x - y) * (x - y));
+            default -> binary(fn, a, b);
+        };
+    }
+
     static Arr matmul(Arr a, Arr b, boolean ta, boolean tb) {
         int m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1), n = tb ? b.dim(0) : b.dim(1);
         int ar = a.dim(1), br = b.dim(1);
@@ -276,12 +302,12 @@ final class Kernels {
     }
 
     private static int checkIndex(double v, int rows, int position, String op) {
-        int idx = (int) v;
+        long idx = (long) v;
         if (idx < 0 || idx >= rows) {
             throw new descent.runtime.DescentException(op + ": index " + idx + " at position " + position
                     + " is outside [0, " + rows + ")");
         }
-        return idx;
+        return (int) idx;
     }
 
     /** Row length of a [indices..., rest...] tensor: its size divided by the number of indices. */

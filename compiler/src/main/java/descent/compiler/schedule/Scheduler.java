@@ -131,14 +131,19 @@ public final class Scheduler {
             Map<Integer, List<Integer>> consumers = consumers(g, computeStep);
             for (TrainStep.GradGroup grp : t.groups()) {
                 if (grp.gradNodes().size() < 2) continue;
+                // TF gates with control_flow_ops.tuple: what consumes the gated gradients is built after them (later
+                // backward ops, aggregation, gradient processing). Nodes built before the group's last gradient —
+                // the backward op's own intermediates, and earlier backward ops reading a gradient this op passes
+                // through unchanged (y = a + b hands b's gradient on as a's) — read the ungated values, as in TF.
+                // Forward uses of a member (an IndexedSlices' indices are a forward value) are not gated either.
+                int last = grp.gradNodes().stream().mapToInt(Integer::intValue).max().orElseThrow();
                 for (int member : grp.gradNodes()) {
                     for (int consumer : consumers.getOrDefault(member, List.of())) {
-                        // Only the backward pass consumes the gated gradients; forward uses of a member
-                        // (an IndexedSlices' indices are a forward value) are not gated, as in TF's tuple.
-                        if (stepNode(steps, consumer) < t.firstNode()) continue;
+                        int node = stepNode(steps, consumer);
+                        if (node < t.firstNode() || node <= last) continue;
                         for (int other : grp.gradNodes()) {
                             Integer p = computeStep.get(other);
-                            if (p != null && !grp.gradNodes().contains(stepNode(steps, consumer))) edge.accept(p, consumer);
+                            if (p != null) edge.accept(p, consumer);
                         }
                     }
                 }

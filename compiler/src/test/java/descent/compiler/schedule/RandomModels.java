@@ -35,7 +35,9 @@ public final class RandomModels {
         for (int i = 0; i < nodes; i++) {
             String a = pool.get(r.nextInt(pool.size())), b = pool.get(r.nextInt(pool.size()));
             String w = "w" + r.nextInt(vars);
-            String expr = switch (r.nextInt(9)) {
+            // Cases 9 and 10 hand a gradient on unchanged through ops that also compute from it (a − b with b
+            // broadcast, and two such ops in a row): GATE_OP once deadlocked on them.
+            String expr = switch (r.nextInt(11)) {
                 case 0 -> a + " @ " + w;
                 case 1 -> "relu(" + a + " @ " + w + " + bias)";
                 case 2 -> "tanh(" + a + ")";
@@ -44,6 +46,8 @@ public final class RandomModels {
                 case 5 -> "maximum(" + a + ", " + b + ")";
                 case 6 -> "sigmoid(" + a + " @ " + w + ")";
                 case 7 -> "square(" + a + ") * 0.5";
+                case 9 -> "tanh(" + a + " @ " + w + " - bias)";
+                case 10 -> a + " - bias * 0.5 + bias";
                 default -> "matmul(" + a + ", " + w + ", transpose_b=true)";
             };
             String name = "h" + i;

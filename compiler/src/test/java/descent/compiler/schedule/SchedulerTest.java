@@ -98,12 +98,16 @@ class SchedulerTest {
             }
         }
         if (t.gate() == TrainStep.GateMode.GATE_OP) {
+            // TF's tuple: what is built after a backward op's gradients and consumes one of them waits for all of them.
             for (TrainStep.GradGroup grp : t.groups()) {
                 if (grp.gradNodes().size() < 2) continue;
-                int lastMember = -1;
-                for (int member : grp.gradNodes()) lastMember = Math.max(lastMember, computedAt.getOrDefault(member, -1));
+                int lastMember = -1, newest = -1;
+                for (int member : grp.gradNodes()) {
+                    lastMember = Math.max(lastMember, computedAt.getOrDefault(member, -1));
+                    newest = Math.max(newest, member);
+                }
                 for (var e : computedAt.entrySet()) {
-                    if (e.getKey() < t.firstNode() || grp.gradNodes().contains(e.getKey())) continue;
+                    if (e.getKey() < t.firstNode() || e.getKey() <= newest) continue;
                     for (int in : g.node(e.getKey()).inputs()) {
                         if (grp.gradNodes().contains(in) && e.getValue() < lastMember) {
                             return "GATE_OP: %" + e.getKey() + " consumes %" + in + " before all of " + grp.gradNodes() + " exist";
@@ -113,6 +117,80 @@ class SchedulerTest {
             }
         }
         return null;
+    }
+
+    /**
+     * Backward ops that hand a gradient on unchanged and also compute from it (y = a − b with b broadcast: a's
+     * gradient is y's, b's is −sum_to of it), one gradient passed through two such ops, and a gather's
+     * IndexedSlices, whose indices the loss's gradient reads too: under GATE_OP these made the scheduler's
+     * constraints a cycle (an internal error on both backends, found by an audit on 2026-11-29). Every gate mode
+     * now schedules them, obeys its rules, and trains to the same numbers.
+     */
+    @TestFactory
+    Stream<DynamicTest> gradientsPassedThroughDoNotDeadlockGateOp() {
+        Map<String, String> models = new java.util.LinkedHashMap<>();
+        models.put("x @ w - b", """
+                model sub
+                input x: f32[batch, 4]
+                var w: f32[4, 2] = 0.1
+                var b: f32[2] = 1.0
+                loss = reduce_mean(square(x @ w - b))
+                train step { GradientDescentOptimizer(0.05).minimize(loss, gate_gradients=GATE) }
+                """);
+        models.put("x * s - d", """
+                model scalar
+                input x: f32[batch, 4]
+                var s: f32[] = 0.5
+                var d: f32[4] = 1.0
+                loss = reduce_sum(x * s - d)
+                train step { GradientDescentOptimizer(0.05).minimize(loss, gate_gradients=GATE) }
+                """);
+        models.put("x @ w + b + c", """
+                model twoadds
+                input x: f32[batch, 4]
+                var w: f32[4, 4] = glorot_uniform(seed=1)
+                var b: f32[4] = 0.1
+                var c: f32[4] = 0.2
+                loss = reduce_mean(square(x @ w + b + c))
+                train step { MomentumOptimizer(0.1, 0.9).minimize(loss, gate_gradients=GATE) }
+                """);
+        models.put("bias_add of a reduced bias", """
+                model biasadd
+                input x: f32[batch, 4]
+                var w: f32[4, 6] = glorot_uniform(seed=1)
+                var b: f32[1, 6] = 0.1
+                h = x @ w + b
+                loss = l2_loss(bias_add(h, reduce_sum(b, axis=0)))
+                train step { GradientDescentOptimizer(0.5).minimize(loss, gate_gradients=GATE) }
+                """);
+        models.put("logits gathered by the labels", """
+                model gathered
+                input x: f32[batch, 4]
+                input labels: i32[batch]
+                var w: f32[4, 3] = glorot_uniform(seed=1)
+                var label_bias: f32[3, 3] = zeros()
+                logits = x @ w + gather(label_bias, labels)
+                loss = reduce_mean(sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+                train step { AdagradOptimizer(0.1).minimize(loss, gate_gradients=GATE) }
+                """);
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new float[] {0.9f, 0.4f, -0.8f, -0.3f, 0.6f, 0.5f, 0.3f, -0.4f, 0.2f, 0.7f,
+                0.1f, -0.6f}, 3, 4), "labels", Tensor.of(new int[] {1, 2, 0}, 3));
+        return models.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
+            Map<String, Tensor> reference = null;
+            for (String gate : GATES) {
+                Model m = Compiler.check("gate.descent", e.getValue().replace("GATE)", gate + ")"));
+                TrainStep t = m.trains().get(0);
+                Plan p = Scheduler.schedule(m, t, List.of(m.names().get("loss")));
+                String why = checkPlan(m, t, p);
+                if (why != null) fail(gate + ": " + why + "\n" + PlanPrinter.print(m, p));
+                Session s = new Session(m, Precision.F64, 0);
+                Map<String, Tensor> used = new HashMap<>(feeds);
+                if (m.input("labels") == null) used.remove("labels");
+                for (int i = 0; i < 3; i++) s.train("step", used, List.of("loss"));
+                if (reference == null) reference = s.variables();
+                else assertClose(reference, s.variables(), gate);
+            }
+        }));
     }
 
     static Map<String, Tensor> trainOnce(Model m) {
