@@ -298,4 +298,33 @@ class TrainCliTest {
         assertSameState(whole, ckpt);
         assertEquals(List.of(), leftovers(tmp));
     }
+    /**
+     * --save and --out never replace the data the run reads (a CSV, or one file of a directory of .npy): an audit
+     * found `--data d.csv --save d.csv` replacing the training set with a checkpoint. Exit 2, the data untouched.
+     */
+    @Test
+    void aRunDoesNotWriteOverItsData(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("d.csv");
+        Files.writeString(csv, "x_0,x_1,labels\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,2\n");
+        String text = Files.readString(csv);
+        CliTest.Result save = descent("train", ex("mlp.descent"), "--train", "step", "--data", csv.toString(), "--save", csv.toString(),
+                "--progress", "none");
+        assertEquals(2, save.code(), save.err());
+        assertTrue(save.err().startsWith("descent: --save " + csv + " would replace the training data " + csv + "; choose another path"),
+                save.err());
+        assertEquals(text, Files.readString(csv));
+        Path ckpt = tmp.resolve("c.safetensors");
+        ok("train", ex("mlp.descent"), "--train", "step", "--data", csv.toString(), "--save", ckpt.toString(), "--progress", "none");
+        CliTest.Result out = descent("predict", ex("mlp.descent"), "--restore", ckpt.toString(), "--data", csv.toString(), "--out",
+                csv.toString());
+        assertEquals(2, out.code(), out.err());
+        assertTrue(out.err().startsWith("descent: --out " + csv + " would replace the data " + csv), out.err());
+        assertEquals(text, Files.readString(csv));
+        Path dir = mlpData(tmp), x = dir.resolve("x.npy");
+        byte[] xs = Files.readAllBytes(x);
+        CliTest.Result intoDir = descent("train", ex("mlp.descent"), "--train", "step", "--data", dir.toString(), "--save", x.toString(),
+                "--progress", "none");
+        assertEquals(2, intoDir.code(), intoDir.err());
+        assertTrue(java.util.Arrays.equals(xs, Files.readAllBytes(x)));
+    }
 }

@@ -13,4 +13,23 @@ public final class OutputPaths {
      * own descriptors ({@code /dev/stdout}) are fine when writable.
      */
     public static void checkWritable(Path target) { AtomicFiles.checkWritable(target); }
+
+    /**
+     * The file among {@code data} (a file, or a directory of files) that writing {@code target} would replace, or
+     * null: a run must not overwrite the data it reads (`--data ok.csv --save ok.csv` once replaced the CSV).
+     */
+    public static Path replacedInput(Path target, Path data) {
+        if (data == null || !java.nio.file.Files.exists(target)) return null;
+        try {
+            if (java.nio.file.Files.isDirectory(data)) {
+                try (var files = java.nio.file.Files.list(data)) {
+                    for (Path f : files.toList()) if (java.nio.file.Files.isSameFile(target, f)) return f;
+                }
+                return null;
+            }
+            return java.nio.file.Files.exists(data) && java.nio.file.Files.isSameFile(target, data) ? data : null;
+        } catch (java.io.IOException e) {
+            return null;   // unreadable data is reported when it is read
+        }
+    }
 }

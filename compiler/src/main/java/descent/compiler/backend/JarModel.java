@@ -132,6 +132,7 @@ public abstract class JarModel implements DescentModel {
 
     /** Evaluates {@code output} with the arrays as its inputs into {@code into} (row-major; at least as long as the value). */
     protected final void evaluateTypedInto(TrainingSession session, String output, String[] inputs, Object[] arrays, Object into) {
+        if (into == null) throw new DescentException("`into`, the array for `" + output + "`, is null");
         Call c = calls.get().get(inputs);
         if (c == null) c = first(inputs, new Call(List.of(output), new Object[1]));
         fed(c, inputs, arrays).into[0] = into;
@@ -176,7 +177,11 @@ public abstract class JarModel implements DescentModel {
         return true;
     }
 
-    /** Arrays to tensors of the inputs' shapes; a symbolic dimension takes whatever the array's length leaves. */
+    /**
+     * Arrays to tensors of the inputs' shapes. Symbolic dimensions take whatever the array's length leaves: one
+     * symbol per input (it may size several dimensions, as in {@code f32[n, n]}); an input with two different
+     * symbols cannot be read from a flat array, and says so.
+     */
     private Map<String, Tensor> feeds(String[] inputs, Object[] arrays) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < inputs.length; i++) {
@@ -185,18 +190,34 @@ public abstract class JarModel implements DescentModel {
             if (arrays[i] == null) throw new DescentException("`" + name + "` is null");
             int length = java.lang.reflect.Array.getLength(arrays[i]);
             long fixed = 1;
-            int symbolic = -1;
+            String symbol = null;
+            int symbolic = 0;
             int[] shape = new int[spec.dims().size()];
             for (int d = 0; d < shape.length; d++) {
                 String dim = spec.dims().get(d);
-                if (dim.chars().allMatch(Character::isDigit)) { shape[d] = Integer.parseInt(dim); fixed *= shape[d]; }
-                else symbolic = d;
-            }
-            if (symbolic >= 0) {
-                if (fixed == 0 || length % fixed != 0) {
-                    throw new DescentException("`" + inputs[i] + "` takes rows of " + fixed + " values; " + length + " is not a multiple");
+                if (dim.chars().allMatch(Character::isDigit)) {
+                    shape[d] = Integer.parseInt(dim);
+                    fixed *= shape[d];
+                } else if (symbol == null || symbol.equals(dim)) {
+                    symbol = dim;
+                    symbolic++;
+                } else {
+                    throw new DescentException("`" + name + "` is " + spec.dtype().languageName() + spec.dims() + ": a typed method cannot"
+                            + " tell " + symbol + " from " + dim + " in a flat array; feed it through the session's train or evaluate"
+                            + " with a Tensor of its shape");
                 }
-                shape[symbolic] = (int) (length / fixed);
+            }
+            String shapeText = spec.dtype().languageName() + spec.dims();
+            if (symbol == null && length != fixed) {
+                throw new DescentException("`" + name + "` is " + shapeText + ", " + fixed + " values; the array has " + length);
+            }
+            if (symbol != null) {
+                long size = fixed == 0 ? 0 : sizeOf(length / fixed, symbolic);
+                if (fixed == 0 ? length != 0 : length % fixed != 0 || size < 0) {
+                    throw new DescentException("`" + name + "` is " + shapeText + (symbolic == 1 ? ": rows of " + fixed + " values; "
+                            + length + " is not a multiple" : ": " + length + " values is not " + fixed + " × " + symbol + "^" + symbolic));
+                }
+                for (int d = 0; d < shape.length; d++) if (spec.dims().get(d).equals(symbol)) shape[d] = (int) size;
             }
             out.put(inputs[i], switch (arrays[i]) {
                 case float[] f -> Tensor.of(f, shape);
@@ -207,5 +228,17 @@ public abstract class JarModel implements DescentModel {
             });
         }
         return out;
+    }
+
+    /** The n with n^k = count, or -1 when there is none. */
+    private static long sizeOf(long count, int k) {
+        if (k == 1) return count;
+        long n = Math.round(Math.pow(count, 1.0 / k));
+        for (long c = Math.max(0, n - 1); c <= n + 1; c++) {
+            long p = 1;
+            for (int j = 0; j < k && p <= count; j++) p *= c;
+            if (p == count) return c;
+        }
+        return -1;
     }
 }

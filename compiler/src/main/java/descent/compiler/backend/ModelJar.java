@@ -308,9 +308,18 @@ public final class ModelJar {
     }
 
     /** A model name as a Java method name, unique in the class. */
+    /** Java's reserved keywords and literals (JLS 3.9, 3.10.3, 3.10.8), and `_`. */
+    private static final Set<String> JAVA_KEYWORDS = Set.of("abstract", "assert", "boolean", "break", "byte", "case", "catch",
+            "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends", "final", "finally", "float",
+            "for", "goto", "if", "implements", "import", "instanceof", "int", "interface", "long", "native", "new", "package",
+            "private", "protected", "public", "return", "short", "static", "strictfp", "super", "switch", "synchronized", "this",
+            "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null", "_");
+
     private static String javaName(String name, Set<String> taken) {
         String base = name.replaceAll("[^A-Za-z0-9_$]", "_");
         if (base.isEmpty() || !Character.isJavaIdentifierStart(base.charAt(0))) base = "_" + base;
+        // A keyword (`default`, `int`) or literal would be a method javac cannot call.
+        if (JAVA_KEYWORDS.contains(base)) base = base + "_";
         String n = base;
         for (int i = 2; !taken.add(n); i++) n = base + i;
         return n;

@@ -317,7 +317,10 @@ public final class Checker {
     Val eval(Expr e) {
         b.at(e.span());
         return switch (e) {
-            case Num n -> new Val.Num(n.value(), n.isFloat());
+            case Num n -> {
+                Initializers.checkIntegerLiteral(this, n);
+                yield new Val.Num(n.value(), n.isFloat());
+            }
             case Str s -> new Val.Str(s.value());
             case Bool bo -> new Val.Bool(bo.value());
             case NoneLit n -> new Val.None();

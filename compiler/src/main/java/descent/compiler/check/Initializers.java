@@ -37,12 +37,31 @@ final class Initializers {
     }
 
     private static Initializer constant(Checker c, Ast.Num n, TensorType t) {
+        checkIntegerLiteral(c, n);
         if (n.isFloat() && !t.dtype().isFloating()) {
             throw c.errors.fail(n.span(), "the number " + n.text() + " cannot initialize an " + t.dtype() + " variable",
                     "write an integer, or declare the variable f32");
         }
         checkRange(c, n.value(), n.span(), t.dtype());
         return new Initializer.Constant(n.value(), null);
+    }
+
+    /**
+     * An integer literal beyond ±2^53 is an error wherever it appears: literals are held as doubles, which would
+     * round it silently (2^53 + 1 became 2^53). Checked on the literal's own digits.
+     */
+    static void checkIntegerLiteral(Checker c, Ast.Num n) {
+        if (n.isFloat()) return;
+        java.math.BigInteger v;
+        try {
+            v = new java.math.BigInteger(n.text().replace("_", ""));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        if (v.abs().compareTo(java.math.BigInteger.ONE.shiftLeft(53)) > 0) {
+            throw c.errors.fail(n.span(), n.text() + " is beyond 2^53, the largest integer Descent holds exactly",
+                    "integers are exact up to ±9007199254740992 (2^53)");
+        }
     }
 
     /** Integers must fit their dtype; i64 values are exact up to 2^53, the interpreter's integer range. */
@@ -94,6 +113,7 @@ final class Initializers {
         switch (e) {
             case Ast.ListExpr l -> { for (Ast.Expr x : l.items()) flatten(c, x, dtype, out); }
             case Ast.Num n -> {
+                checkIntegerLiteral(c, n);
                 if (n.isFloat() && !dtype.isFloating()) {
                     throw c.errors.fail(n.span(), "the number " + n.text() + " cannot initialize an " + dtype + " variable", null);
                 }

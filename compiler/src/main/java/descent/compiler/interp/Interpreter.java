@@ -123,13 +123,22 @@ public final class Interpreter {
 
     /** Validates one feed; binds its symbolic dimensions into {@code bindings}. */
     public static void checkFeed(String name, TensorType type, Tensor t, Map<String, Integer> bindings, Map<String, String> boundBy) {
+        checkValue("input `" + name + "`", "`" + name + "`", "the feed", type, t, bindings, boundBy);
+    }
+
+    /**
+     * Validates a value given for {@code subject} ("input `x`", "the gradient of `w`"; {@code shortName} where another
+     * value's message names it), called {@code given} ("the feed") in messages; binds its symbolic dimensions.
+     */
+    public static void checkValue(String subject, String shortName, String given, TensorType type, Tensor t,
+                                  Map<String, Integer> bindings, Map<String, String> boundBy) {
         if (t.dtype() != type.dtype()) {
-            throw new DescentException("input `" + name + "` is " + type.dtype() + " but the feed is " + t.dtype());
+            throw new DescentException(subject + " is " + type.dtype() + " but " + given + " is " + t.dtype());
         }
         int[] s = t.shape();
         List<Dim> dims = type.shape().dims();
         if (s.length != dims.size()) {
-            throw new DescentException("input `" + name + "` has shape " + type.shape() + " but the feed has shape "
+            throw new DescentException(subject + " has shape " + type.shape() + " but " + given + " has shape "
                     + Tensor.shapeString(s) + " (rank " + s.length + ", expected " + dims.size() + ")");
         }
         for (int i = 0; i < s.length; i++) {
@@ -137,12 +146,12 @@ public final class Interpreter {
             if (d.isSymbolic()) {
                 Integer prev = bindings.putIfAbsent(d.symbol(), s[i]);
                 if (prev != null && prev != s[i]) {
-                    throw new DescentException("input `" + name + "` has " + d.symbol() + " = " + s[i] + " but `"
-                            + boundBy.get(d.symbol()) + "` has " + d.symbol() + " = " + prev);
+                    throw new DescentException(subject + " has " + d.symbol() + " = " + s[i] + " but "
+                            + boundBy.get(d.symbol()) + " has " + d.symbol() + " = " + prev);
                 }
-                boundBy.putIfAbsent(d.symbol(), name);
+                boundBy.putIfAbsent(d.symbol(), shortName);
             } else if (d.size() != s[i]) {
-                throw new DescentException("input `" + name + "` has shape " + type.shape() + " but the feed has shape "
+                throw new DescentException(subject + " has shape " + type.shape() + " but " + given + " has shape "
                         + Tensor.shapeString(s));
             }
         }

@@ -252,7 +252,7 @@ public record ApplyHalf(Model model, TrainStep step, Map<String, SparseInputs> s
                     if (!(given instanceof Gradient.Dense dense)) {
                         throw new DescentException(what + " must be a dense tensor" + (given == null ? ", and is missing" : ""));
                     }
-                    Interpreter.checkFeed(what, g.type(d.node()), dense.value(), bindings, boundBy);
+                    Interpreter.checkValue("the " + what, "the " + what, "the tensor given", g.type(d.node()), dense.value(), bindings, boundBy);
                     values.put(d.node(), dense.value());
                 }
                 case Grad.Sliced s -> {

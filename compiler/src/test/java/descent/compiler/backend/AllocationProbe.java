@@ -66,22 +66,8 @@ public final class AllocationProbe {
      * exact method handles (which allocate nothing themselves).
      */
     private static Runnable facade(descent.compiler.ir.Model m, Map<String, Tensor> feeds, float[] into) throws Throwable {
-        String text = java.nio.file.Files.readString(CompiledAllocationTest.EXAMPLES.resolve(m.name() + ".descent"));
-        byte[] cls = ModelJar.facade("Probe", "probe.descent", m);
-        ClassLoader loader = new ClassLoader(AllocationProbe.class.getClassLoader()) {
-            @Override protected Class<?> findClass(String name) throws ClassNotFoundException {
-                if (name.equals("Probe")) return defineClass(name, cls, 0, cls.length);
-                throw new ClassNotFoundException(name);
-            }
-
-            @Override public java.io.InputStream getResourceAsStream(String name) {
-                if (name.equals("probe.descent")) return new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                if (name.equals(JarModel.irResource("probe.descent"))) return new java.io.ByteArrayInputStream(descent.compiler.ir.ModelCodec.encode(m));
-                return super.getResourceAsStream(name);
-            }
-        };
-        Class<?> c = loader.loadClass("Probe");
-        descent.runtime.api.DescentModel model = (descent.runtime.api.DescentModel) c.getConstructor().newInstance();
+        descent.runtime.api.DescentModel model = Facades.define(m);
+        Class<?> c = model.getClass();
         descent.runtime.api.TrainingSession s = model.newSession(0);
         var lookup = java.lang.invoke.MethodHandles.publicLookup();
         var t = java.lang.invoke.MethodType.methodType(float.class, descent.runtime.api.TrainingSession.class, float[].class, feeds.get("labels") != null ? int[].class : float[].class);
