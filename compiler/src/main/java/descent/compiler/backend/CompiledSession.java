@@ -55,6 +55,9 @@ final class CompiledSession implements TrainingSession {
     private static final int PER_BINDING = 64;
 
     /** Every executable kept, symbolic or per binding. */
+    /** How many executables this session has built (tests). */
+    int executableCount() { return allExecutables().size(); }
+
     private Map<String, Executable> allExecutables() {
         Map<String, Executable> all = new java.util.TreeMap<>(executables);
         synchronized (perBinding) { all.putAll(perBinding); }
@@ -93,8 +96,45 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
-        return call(train, feeds, fetches, null);
+        List<String> run = orLoss(train, fetches);
+        if (run == fetches) return call(train, feeds, fetches, null);
+        call(train, feeds, run, null);
+        return new LinkedHashMap<>();
     }
+
+    /**
+     * The fetches a train call runs with: a call that fetches nothing runs the step that fetches its loss (when the
+     * block minimizes a named scalar, as the typed façade fetches it) and drops it. One executable, and in a model jar
+     * one step class, then serves both calls, for the price of the loss's last reduction (TF's train op alone would
+     * skip it). {@code fetches} itself otherwise.
+     */
+    private List<String> orLoss(String train, List<String> fetches) {
+        if (train == null || !fetches.isEmpty()) return fetches;
+        List<String> loss = lossFetches.get(train);
+        if (loss == null) {
+            TrainStep step = model.train(train);
+            String name = step == null ? null : lossName(model, step);
+            loss = name == null ? fetches : List.of(name);
+            if (step != null) lossFetches.put(train, loss);
+        }
+        return loss;
+    }
+
+    /**
+     * The name the typed façade fetches a train step's loss by (a named scalar), or null. Here rather than with the
+     * recording that also uses it: a model jar carries this class, and not the jar writer's.
+     */
+    static String lossName(Model m, TrainStep t) {
+        if (t.lossNode() < 0 || m.graph().type(t.lossNode()).rank() != 0) return null;
+        for (var e : m.names().entrySet()) if (e.getValue() == t.lossNode()) return e.getKey();
+        return null;
+    }
+
+    /** By train block: the fetch list a call that fetches nothing runs with ({@link #orLoss}). */
+    private final Map<String, List<String>> lossFetches = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The arrays a trainInto that fetches nothing passes on when it runs the step that fetches the loss: none. */
+    private static final Object[] SKIP_LOSS = {null};
 
     @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
         return call(null, feeds, fetches, null);
@@ -398,7 +438,9 @@ final class CompiledSession implements TrainingSession {
 
     /** {@link TrainingSession#trainInto}: once a step is prepared and warm, it allocates nothing. */
     @Override public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
-        into(train, feeds, fetches, into);
+        List<String> run = orLoss(train, fetches);
+        if (run != fetches && into.length == 0) into(train, feeds, run, SKIP_LOSS);
+        else into(train, feeds, fetches, into);
     }
 
     /** {@link TrainingSession#evaluateInto}: once an evaluation is prepared and warm, it allocates nothing. */

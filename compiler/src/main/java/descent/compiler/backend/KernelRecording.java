@@ -21,8 +21,8 @@ import org.objectweb.asm.ClassReader;
  * files and index into its jar.
  *
  * <p>Which kernels: those that sessions of one and of two threads (by default; {@code descent compile --threads}
- * chooses the counts) build for each train step, fetching its loss as the typed façade does and fetching nothing (a
- * step that fetches nothing need not compute its loss, so it is an executable, and a step class, of its own), and for each output,
+ * chooses the counts) build for each train step, fetching its loss as the typed façade does (a call that fetches
+ * nothing runs that same step: {@code CompiledSession.orLoss}), and for each output,
  * called on zeros with every symbolic dimension at 2. The calls build their executables but do not run them
  * (cold Vector API code would take most of a second). Since a model with one symbolic dimension runs on kernels
  * that take its size as an argument, that is every kernel the model needs on those thread counts at any batch. A
@@ -46,9 +46,8 @@ final class KernelRecording {
             for (int threads : threadCounts) {
                 TrainingSession s = ((CompiledSession) model.newSession(0, threads)).buildingOnly();
                 for (TrainStep t : m.trains()) {
-                    String loss = lossName(m, t);
-                    if (loss != null) tryRun(() -> s.train(t.name(), feeds, List.of(loss)));
-                    tryRun(() -> s.train(t.name(), feeds, List.of()));
+                    String loss = CompiledSession.lossName(m, t);
+                    tryRun(() -> s.train(t.name(), feeds, loss == null ? List.of() : List.of(loss)));
                 }
                 for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
             }
@@ -76,10 +75,6 @@ final class KernelRecording {
         return b;
     }
 
-    /** The name the façade fetches a train step's loss by (a named scalar), or null. */
-    private static String lossName(Model m, TrainStep t) {
-        return t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? ModelJar.lossName(m, t.lossNode()) : null;
-    }
 
     /** Writes the class files under their class names and the index; {@code seen} holds the entries written so far. */
     static void write(JarOutputStream jar, Set<String> seen, Map<String, List<byte[]>> kernels) throws IOException {

@@ -182,7 +182,7 @@ public final class ModelJar {
             String names = "names" + fields++;
             List<Integer> roots = new java.util.ArrayList<>(t.updates().stream().map(descent.compiler.ir.TrainStep.Update::value).toList());
             if (t.lossNode() >= 0) roots.add(t.lossNode());
-            String loss = t.lossNode() >= 0 && m.graph().type(t.lossNode()).rank() == 0 ? lossName(m, t.lossNode()) : null;
+            String loss = CompiledSession.lossName(m, t);
             namesField(cw, clinit, self, names, inputsFor(m, roots));
             // An f64 loss comes back as a double (trainTyped64), any other as a float.
             boolean f64 = loss != null && m.graph().type(t.lossNode()).dtype() == descent.runtime.DType.F64;
@@ -291,11 +291,6 @@ public final class ModelJar {
         for (int r : roots) need.set(r);
         for (int id = m.graph().size() - 1; id >= 0; id--) if (need.get(id)) for (int in : m.graph().node(id).inputs()) need.set(in);
         return m.inputs().stream().filter(i -> need.get(i.node())).toList();
-    }
-
-    static String lossName(Model m, int node) {
-        for (var e : m.names().entrySet()) if (e.getValue() == node) return e.getKey();
-        return null;
     }
 
     private static String descriptor(descent.runtime.DType d) {

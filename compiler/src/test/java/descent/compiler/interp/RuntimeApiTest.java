@@ -92,7 +92,7 @@ public class RuntimeApiTest {
         }
     }
 
-    static Map<String, Tensor> feeds() {
+    protected static Map<String, Tensor> feeds() {
         return Map.of("user", Tensor.of(new int[] {0, 2, 2, 5}, 4), "item", Tensor.of(new int[] {1, 1, 4, 0}, 4),
                 "rating", Tensor.of(new float[] {1, 2, 3, 4}, 4), "lr", Tensor.scalar(0.05f));
     }
