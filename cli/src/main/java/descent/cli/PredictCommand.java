@@ -64,10 +64,7 @@ final class PredictCommand implements Callable<Integer> {
                     + " data row (outputs: " + facts.outputsText() + ")");
         }
         OutputPaths.checkWritable(out);
-        if (OutputPaths.replacedInput(out, data) != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " would replace the data "
-                    + OutputPaths.replacedInput(out, data) + "; choose another path");
-        }
+        OutputPaths.checkNotRead(spec.commandLine(), "--out " + out, out, Map.of("the data", data, "the checkpoint", restore, "the model", model));
         Set<String> needed = facts.inputsNeededBy(List.of(node));
         Dataset dataset = DataLoader.load(data, facts, needed, facts.indexRanges(List.of(node)), false, "");
         if (dataset.rows() == 0) throw new DescentException(data + ": the data has no rows");

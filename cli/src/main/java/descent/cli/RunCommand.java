@@ -56,6 +56,15 @@ final class RunCommand implements Callable<Integer> {
         });
         fetches.values().forEach(OutputPaths::checkWritable);
         if (save != null) OutputPaths.checkWritable(save);
+        Map<String, Path> read = new LinkedHashMap<>();
+        feeds.forEach((name, file) -> read.put("the --feed " + name + " file", file));
+        read.put("the model", model);
+        for (var f : fetches.entrySet()) OutputPaths.checkNotRead(spec.commandLine(), "--fetch " + f.getKey() + "=" + f.getValue(), f.getValue(), read);
+        if (restore != null) {
+            for (var f : fetches.entrySet()) OutputPaths.checkNotRead(spec.commandLine(), "--fetch " + f.getKey() + "=" + f.getValue(), f.getValue(), Map.of("the checkpoint", restore));
+        }
+        // --save may name the --restore checkpoint: the run continues it in place (written atomically).
+        if (save != null) OutputPaths.checkNotRead(spec.commandLine(), "--save " + save, save, read);
         // The runtime API: either backend is a DescentModel behind the same calls.
         TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(seed);
         if (restore != null) Restore.into(session, restore, List.of(), List.of(), spec.commandLine().getErr());

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -101,10 +102,7 @@ final class TrainCommand implements Callable<Integer> {
         List<Integer> roots = facts.trainRoots(step, classifier == null ? List.of() : List.of(classifier.node()));
         Set<String> needed = new LinkedHashSet<>(facts.inputsNeededBy(roots));
         if (save != null) OutputPaths.checkWritable(save);
-        if (save != null && OutputPaths.replacedInput(save, data) != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--save " + save + " would replace the training data "
-                    + OutputPaths.replacedInput(save, data) + "; choose another path");
-        }
+        if (save != null) OutputPaths.checkNotRead(spec.commandLine(), "--save " + save, save, Map.of("the training data", data, "the model", model));
 
         Dataset dataset = DataLoader.load(data, facts, needed, facts.indexRanges(roots), onNonFinite == NonFinite.skip_batch,
                 " (--on-nonfinite skip-batch skips the batches that hold it)");

@@ -326,5 +326,16 @@ class TrainCliTest {
                 "--progress", "none");
         assertEquals(2, intoDir.code(), intoDir.err());
         assertTrue(java.util.Arrays.equals(xs, Files.readAllBytes(x)));
+        // run's fetches against its feeds, predict's output against its checkpoint.
+        CliTest.Result fetch = descent("run", ex("mlp.descent"), "--steps", "0", "--feed", "x=" + x, "--feed", "labels=" + dir.resolve("labels.npy"),
+                "--fetch", "probs=" + x);
+        assertEquals(2, fetch.code(), fetch.err());
+        assertTrue(fetch.err().startsWith("descent: --fetch probs=" + x + " would replace the --feed x file " + x), fetch.err());
+        assertTrue(java.util.Arrays.equals(xs, Files.readAllBytes(x)));
+        byte[] state = Files.readAllBytes(ckpt);
+        CliTest.Result onCkpt = descent("predict", ex("mlp.descent"), "--restore", ckpt.toString(), "--data", dir.toString(), "--out",
+                ckpt.toString());
+        assertEquals(2, onCkpt.code(), onCkpt.err());
+        assertTrue(java.util.Arrays.equals(state, Files.readAllBytes(ckpt)));
     }
 }

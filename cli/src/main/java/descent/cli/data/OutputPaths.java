@@ -15,6 +15,20 @@ public final class OutputPaths {
     public static void checkWritable(Path target) { AtomicFiles.checkWritable(target); }
 
     /**
+     * Throws a usage error (exit 2) when writing {@code target} ({@code shown}: the option as given, "--save c.st")
+     * would replace a file the command reads: {@code reads} maps what each is ("the training data", "the --feed x
+     * file") to its path (a file or a directory of files).
+     */
+    public static void checkNotRead(picocli.CommandLine cl, String shown, Path target, java.util.Map<String, Path> reads) {
+        for (var e : reads.entrySet()) {
+            Path hit = replacedInput(target, e.getValue());
+            if (hit != null) {
+                throw new picocli.CommandLine.ParameterException(cl, shown + " would replace " + e.getKey() + " " + hit + "; choose another path");
+            }
+        }
+    }
+
+    /**
      * The file among {@code data} (a file, or a directory of files) that writing {@code target} would replace, or
      * null: a run must not overwrite the data it reads (`--data ok.csv --save ok.csv` once replaced the CSV).
      */

@@ -96,15 +96,17 @@ final class CompiledSession implements TrainingSession {
     @Override public ModelSignature signature() { return signature; }
 
     @Override public Map<String, Tensor> train(String train, Map<String, Tensor> feeds, List<String> fetches) {
+        if (train == null) model.requireTrain(null);   // null is the evaluations' marker here, not a train block
         List<String> run = orLoss(train, fetches);
-        if (run == fetches) return call(train, feeds, fetches, null);
+        if (run.size() == fetches.size()) return call(train, feeds, fetches, null);
         call(train, feeds, run, null);
         return new LinkedHashMap<>();
     }
 
     /**
      * The fetches a train call runs with: a call that fetches nothing runs the step that fetches its loss (when the
-     * block minimizes a named scalar, as the typed façade fetches it) and drops it. One executable, and in a model jar
+     * block minimizes a named scalar, as the typed façade fetches it, and computing it needs no input and no op that
+     * can fail beyond what the updates need: {@link #lossIsFree}) and drops it. One executable, and in a model jar
      * one step class, then serves both calls, for the price of the loss's last reduction (TF's train op alone would
      * skip it). {@code fetches} itself otherwise.
      */
@@ -113,11 +115,47 @@ final class CompiledSession implements TrainingSession {
         List<String> loss = lossFetches.get(train);
         if (loss == null) {
             TrainStep step = model.train(train);
-            String name = step == null ? null : lossName(model, step);
-            loss = name == null ? fetches : List.of(name);
-            if (step != null) lossFetches.put(train, loss);
+            if (step == null) return fetches;
+            String name = noFetchLoss(model, step);
+            loss = name == null ? List.of() : List.of(name);
+            lossFetches.put(train, loss);
         }
         return loss;
+    }
+
+    /** The loss a train call of {@code t} that fetches nothing fetches instead ({@link #orLoss}), or null. */
+    static String noFetchLoss(Model m, TrainStep t) {
+        String name = lossName(m, t);
+        return name != null && lossIsFree(m, t) ? name : null;
+    }
+
+    /**
+     * Whether computing {@code t}'s loss, beyond what its updates compute, reads no input and runs nothing that can
+     * fail on a bad index or label: then fetching it changes nothing but the work, as a TF train op run alone.
+     */
+    static boolean lossIsFree(Model m, TrainStep t) {
+        Graph g = m.graph();
+        BitSet updates = needed(m, Scheduler.schedule(m, t, List.of()), List.of(), Set.of());
+        BitSet extra = new BitSet();
+        if (!updates.get(t.lossNode())) extra.set(t.lossNode());
+        for (int id = t.lossNode(); id >= 0; id--) {
+            if (!extra.get(id)) continue;
+            Node n = g.node(id);
+            boolean fallible = switch (n.op()) {
+                case Op.Input in -> true;
+                case Op.Gather ga -> true;
+                case Op.ScatterAdd sa -> true;
+                case Op.DedupSum d -> true;
+                case Op.FirstOccurrence f -> true;
+                case Op.ScatterUpdate su -> true;
+                case Op.ScatterAccumulate sa -> true;
+                case Op.SparseSoftmaxXent x -> true;
+                default -> false;
+            };
+            if (fallible) return false;
+            for (int in : n.inputs()) if (!updates.get(in)) extra.set(in);
+        }
+        return true;
     }
 
     /**
@@ -438,8 +476,9 @@ final class CompiledSession implements TrainingSession {
 
     /** {@link TrainingSession#trainInto}: once a step is prepared and warm, it allocates nothing. */
     @Override public void trainInto(String train, Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
+        if (train == null) model.requireTrain(null);
         List<String> run = orLoss(train, fetches);
-        if (run != fetches && into.length == 0) into(train, feeds, run, SKIP_LOSS);
+        if (run.size() != fetches.size() && into.length == 0) into(train, feeds, run, SKIP_LOSS);
         else into(train, feeds, fetches, into);
     }
 

@@ -236,7 +236,10 @@ public abstract class JarModel implements DescentModel {
         long n = Math.round(Math.pow(count, 1.0 / k));
         for (long c = Math.max(0, n - 1); c <= n + 1; c++) {
             long p = 1;
-            for (int j = 0; j < k && p <= count; j++) p *= c;
+            for (int j = 0; j < k; j++) {
+                p *= c;
+                if (p > count) break;   // past it (and no overflow)
+            }
             if (p == count) return c;
         }
         return -1;

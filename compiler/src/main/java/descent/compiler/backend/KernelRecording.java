@@ -47,7 +47,9 @@ final class KernelRecording {
                 TrainingSession s = ((CompiledSession) model.newSession(0, threads)).buildingOnly();
                 for (TrainStep t : m.trains()) {
                     String loss = CompiledSession.lossName(m, t);
-                    tryRun(() -> s.train(t.name(), feeds, loss == null ? List.of() : List.of(loss)));
+                    if (loss != null) tryRun(() -> s.train(t.name(), feeds, List.of(loss)));
+                    // A call that fetches nothing runs the step above when its loss is free to compute; else its own.
+                    if (CompiledSession.noFetchLoss(m, t) == null) tryRun(() -> s.train(t.name(), feeds, List.of()));
                 }
                 for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
             }

@@ -60,7 +60,7 @@ final class Initializers {
         }
         if (v.abs().compareTo(java.math.BigInteger.ONE.shiftLeft(53)) > 0) {
             throw c.errors.fail(n.span(), n.text() + " is beyond 2^53, the largest integer Descent holds exactly",
-                    "integers are exact up to ±9007199254740992 (2^53)");
+                    "integers are exact up to ±9007199254740992 (2^53); for a float, write it as one (1e19)");
         }
     }
 

@@ -23,8 +23,8 @@ import java.util.Set;
  * <li>always: data dependencies; a state variable is written only after every computation that reads it
  *     (so every mode gives the same numbers); optimizers' non-slot updates (beta powers) after the
  *     variable and slot updates, and global_step last, as TF's _finish and apply_gradients order them;</li>
- * <li>GATE_OP: the gradients one backward op produces for two or more inputs are all computed before any
- *     of them is consumed;</li>
+ * <li>GATE_OP: the gradients one backward op produces for two or more inputs (an IndexedSlices is one) are
+ *     all computed before anything built after them consumes one, as TF's control_flow_ops.tuple orders it;</li>
  * <li>GATE_GRAPH: every final (processed) gradient exists before the first write, marked by a barrier.</li>
  * </ul>
  * Among ready steps, writes go first (they free buffers soonest), then computes in node order.

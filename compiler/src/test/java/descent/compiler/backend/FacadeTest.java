@@ -66,6 +66,7 @@ class FacadeTest {
         DescentModel m = Facades.define(Compiler.check("odd.descent", ODD));
         TrainingSession s = m.newSession(0);
         assertArrayEquals(new float[] {3, 7}, (float[]) call(m, "t", s, new float[] {1, 2, 3, 4}));
+        assertArrayEquals(new float[0], (float[]) call(m, "t", s, new float[0]));
         float[] into = new float[1];
         call(m, "default_", s, new float[] {1, 2, 3}, into);
         assertArrayEquals(new float[] {12}, into);

@@ -301,6 +301,34 @@ public class RuntimeApiTest {
         assertEquals(1L, s.stepCount());
     }
 
+    /**
+     * A train call that fetches nothing needs only what the updates need, as TF's train op run alone: not an input
+     * that only the loss reads (the compiled backend runs such a call with its loss only when that costs nothing
+     * else). A null train block is refused as any unknown one.
+     */
+    @Test
+    void aCallThatFetchesNothingNeedsOnlyWhatTheUpdatesNeed() {
+        TrainingSession s = model("extra.descent", """
+                model extra
+                input x: f32[batch, 2]
+                input extra: f32[batch]
+                var w: f32[2, 1] = ones()
+                loss = reduce_mean(square(x @ w)) + reduce_mean(extra)
+                train step { GradientDescentOptimizer(0.1).minimize(loss) }
+                """).newSession(1);
+        Map<String, Tensor> x = Map.of("x", Tensor.of(new float[] {1, 2, 3, 4}, 2, 2));
+        s.train("step", x, List.of());
+        s.trainInto("step", x, new java.util.ArrayList<>(), new Object[0]);
+        s.trainInto("step", x, List.of(), new Object[0]);
+        assertEquals(3L, s.stepCount());
+        DescentException e = assertThrows(DescentException.class, () -> s.train("step", x, List.of("loss")));
+        assertTrue(e.getMessage().contains("`extra`"), e.getMessage());
+        DescentException none = assertThrows(DescentException.class, () -> s.train(null, x, List.of()));
+        assertTrue(none.getMessage().contains("has no train block `null`"), none.getMessage());
+        assertThrows(DescentException.class, () -> s.trainInto(null, x, List.of(), new Object[0]));
+        assertEquals(3L, s.stepCount());
+    }
+
     /** An IndexedSlices gradient's dense shape must be its variable's. */
     @Test
     void slicesOfAnotherDenseShapeAreRefused() {

@@ -63,6 +63,7 @@ class SchedulerTest {
         Graph g = m.graph();
         Map<Integer, Integer> computedAt = new HashMap<>();
         Map<String, Integer> writtenAt = new HashMap<>();
+        Map<Integer, Integer> writesOf = new HashMap<>();   // value node → where a write stores it
         int firstWrite = Integer.MAX_VALUE, barrierAt = -1;
         for (int i = 0; i < p.steps().size(); i++) {
             switch (p.steps().get(i)) {
@@ -78,6 +79,7 @@ class SchedulerTest {
                 }
                 case Plan.Step.Write w -> {
                     if (!computedAt.containsKey(w.value())) return "write " + w.state() + " before its value";
+                    writesOf.put(w.value(), i);
                     if (writtenAt.put(w.state(), i) != null) return w.state() + " written twice";
                     firstWrite = Math.min(firstWrite, i);
                 }
@@ -105,6 +107,11 @@ class SchedulerTest {
                 for (int member : grp.gradNodes()) {
                     lastMember = Math.max(lastMember, computedAt.getOrDefault(member, -1));
                     newest = Math.max(newest, member);
+                }
+                // A write consumes its value too: a gated gradient is stored only once all its siblings exist.
+                for (int member : grp.gradNodes()) {
+                    Integer w = writesOf.get(member);
+                    if (w != null && w < lastMember) return "GATE_OP: %" + member + " written before all of " + grp.gradNodes() + " exist";
                 }
                 for (var e : computedAt.entrySet()) {
                     if (e.getKey() < t.firstNode() || e.getKey() <= newest) continue;
