@@ -141,18 +141,7 @@ final class CompiledSession implements TrainingSession {
         for (int id = t.lossNode(); id >= 0; id--) {
             if (!extra.get(id)) continue;
             Node n = g.node(id);
-            boolean fallible = switch (n.op()) {
-                case Op.Input in -> true;
-                case Op.Gather ga -> true;
-                case Op.ScatterAdd sa -> true;
-                case Op.DedupSum d -> true;
-                case Op.FirstOccurrence f -> true;
-                case Op.ScatterUpdate su -> true;
-                case Op.ScatterAccumulate sa -> true;
-                case Op.SparseSoftmaxXent x -> true;
-                default -> false;
-            };
-            if (fallible) return false;
+            if (n.op() instanceof Op.Input || Executable.canFail(n.op())) return false;
             for (int in : n.inputs()) if (!updates.get(in)) extra.set(in);
         }
         return true;

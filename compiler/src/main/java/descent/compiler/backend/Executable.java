@@ -232,6 +232,20 @@ final class Executable implements StepHooks {
      * kernels have no division). A row kernel whose indices an earlier kernel already checked against no more
      * rows cannot fail.
      */
+    /** Whether a kernel of {@code op} checks indices or labels, so can fail on a validated call ({@link #lastFallible}). */
+    static boolean canFail(Op op) {
+        return switch (op) {
+            case Op.Gather ga -> true;
+            case Op.ScatterUpdate u -> true;
+            case Op.ScatterAccumulate a -> true;
+            case Op.ScatterAdd a -> true;
+            case Op.DedupSum d -> true;
+            case Op.FirstOccurrence f -> true;
+            case Op.SparseSoftmaxXent x -> true;
+            default -> false;
+        };
+    }
+
     private static int lastFallible(Graph g, List<Kernel> kernels) {
         Map<Integer, Long> checked = new java.util.HashMap<>(); // indices node -> fewest rows it was checked against
         int last = -1;
