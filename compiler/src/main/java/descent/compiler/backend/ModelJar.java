@@ -106,7 +106,7 @@ public final class ModelJar {
                 kernels.finish();
             }
         });
-        Thread.ofPlatform().daemon().name("descent-jar-writer").start(() -> {
+        Thread writer = Thread.ofPlatform().daemon().name("descent-jar-writer").start(() -> {
             try {
                 write.run();
                 written.complete(null);
@@ -129,15 +129,31 @@ public final class ModelJar {
                 } catch (CompletionException ignored) {
                     // it failed on the marker
                 }
+                awaitEnd(writer);
             }
         }
         try {
             written.join();
+            awaitEnd(writer);
         } catch (CompletionException e) {
+            awaitEnd(writer);
             if (e.getCause() instanceof RuntimeException r) throw r;
             if (e.getCause() instanceof Error r) throw r;
             throw e;
         }
+    }
+
+    /** Waits for {@code t} to end (its future completes just before it does), keeping an interrupt for the caller. */
+    private static void awaitEnd(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** A kernel's class files as recorded, or one of the two markers that end the recording. */
