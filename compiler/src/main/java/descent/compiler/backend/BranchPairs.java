@@ -43,6 +43,19 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
      * others idle (a split asked for inside a pair runs on the thread that asked).
      */
     static BranchPairs of(Graph g, List<Kernel> kernels, int threads, boolean locked) {
+        return of(g, kernels, threads, locked, symbolic(g));
+    }
+
+    /**
+     * The same, for a step whose symbolic dimensions are bound by {@code bindings} (-1: left symbolic, the batch).
+     *
+     * <p>A product with its update inside ({@link Kernel.ProductUpdate}) is not paired with a layer's input gradient
+     * dZ·Wᵀ that splits by rows of W from {@link WeightGradientCalls#PARALLEL_MACS_WEIGHT_GRADIENT} on, unless that
+     * product stays below it: such a pair runs one product after the other anyway ({@link BranchFork#action}), and
+     * unfused, the update reads its weight gradient back from memory (MLP 784-512-512-10, batch 128, two threads:
+     * W₂'s Momentum update 33–51 µs as a kernel of its own).
+     */
+    static BranchPairs of(Graph g, List<Kernel> kernels, int threads, boolean locked, Map<String, Integer> bindings) {
         if (threads != 2 || locked) return none(kernels);
         // A product with its update inside pairs as the product alone, its update right after it (where the
         // fused kernel ran, so nothing moves across it); one that finds no partner gets its update back.
@@ -57,8 +70,23 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
                 expanded.add(k);
             }
         }
-        BranchPairs pairs = pair(g, expanded);
+        BranchPairs pairs = pair(g, expanded, (a, b) -> !keepsFused(g, a, b, fused, bindings) && !keepsFused(g, b, a, fused, bindings));
         return fused.isEmpty() ? pairs : pairs.refuse(fused);
+    }
+
+    /** Whether {@code product}'s update stays inside it rather than {@code product} pairing with {@code other} (see {@link #of}). */
+    private static boolean keepsFused(Graph g, Kernel product, Kernel other, Map<Integer, Kernel.ProductUpdate> fused,
+                                      Map<String, Integer> bindings) {
+        if (!(product instanceof Kernel.Single s) || !fused.containsKey(s.node()) || !readsRowsOfW(g, other)) return false;
+        Sz macs = macs(g, other, bindings);
+        return macs.p() > 0 || macs.c() >= WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT;
+    }
+
+    /** Every symbolic dimension of {@code g} left symbolic. */
+    private static Map<String, Integer> symbolic(Graph g) {
+        Map<String, Integer> b = new java.util.HashMap<>();
+        for (Node n : g.nodes()) for (var d : g.type(n.id()).shape().dims()) if (d.isSymbolic()) b.put(d.symbol(), -1);
+        return b;
     }
 
     /**
@@ -86,7 +114,7 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
         return new BranchPairs(List.copyOf(out), withNext, time);
     }
 
-    private static BranchPairs pair(Graph g, List<Kernel> kernels) {
+    private static BranchPairs pair(Graph g, List<Kernel> kernels, java.util.function.BiPredicate<Kernel, Kernel> allowed) {
         int n = kernels.size();
         int[] definedAt = new int[g.size()];
         Arrays.fill(definedAt, -1);
@@ -107,7 +135,8 @@ record BranchPairs(List<Kernel> kernels, boolean[] withNext, int[] time) {
             for (int j = i + 1; j < order.size(); j++) {
                 int second = order.get(j);
                 if (kernels.get(second) instanceof Kernel.Barrier) break;
-                if (candidate(g, kernels.get(second), stored) && movable(g, kernels, first, second, definedAt, aliasOf)) {
+                if (candidate(g, kernels.get(second), stored) && allowed.test(kernels.get(first), kernels.get(second))
+                        && movable(g, kernels, first, second, definedAt, aliasOf)) {
                     order.remove(j);
                     order.add(i + 1, second);
                     withNext[i] = true;

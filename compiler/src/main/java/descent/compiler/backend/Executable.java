@@ -114,7 +114,7 @@ final class Executable implements StepHooks {
         List<Object> actions = new ArrayList<>();
         KernelCalls calls = new KernelCalls(g, bindings, symbol, buffers, actions, threads);
         this.profile = calls.profile;
-        BranchPairs pairs = BranchPairs.of(g, program.kernels(), threads.threads(), !locked.isEmpty());
+        BranchPairs pairs = BranchPairs.of(g, program.kernels(), threads.threads(), !locked.isEmpty(), bindings);
         List<Kernel> kernels = pairs.kernels();
         calls.lookAhead(kernels);
         this.forks = pairs.count();

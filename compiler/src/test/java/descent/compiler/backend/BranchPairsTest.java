@@ -50,6 +50,16 @@ class BranchPairsTest {
         for (String gate : List.of("GATE_NONE", "GATE_OP", "GATE_GRAPH")) {
             tests.add(DynamicTest.dynamicTest("mlp3 " + gate, () -> {
                 BranchPairs pairs = check(Compiler.check("mlp3.descent", MLP3.replace("GATE", gate)));
+                if (gate.equals("GATE_GRAPH")) {
+                    assertTrue(pairs.count() >= 1, "the backward products dZ2·W2ᵀ and H1ᵀ·dZ2 run at once");
+                } else {
+                    // W's gradient keeps its update inside rather than pair with dZ·Wᵀ, which splits by rows of W at large batches.
+                    assertEquals(0, pairs.count());
+                    assertEquals(3, pairs.kernels().stream().filter(k -> k instanceof Kernel.ProductUpdate).count());
+                }
+            }));
+            tests.add(DynamicTest.dynamicTest("mlp3, a static batch whose dZ·Wᵀ never splits, " + gate, () -> {
+                BranchPairs pairs = check(Compiler.check("mlp3.descent", MLP3.replace("GATE", gate).replace("batch", "4")));
                 assertTrue(pairs.count() >= 1, "the backward products dZ2·W2ᵀ and H1ᵀ·dZ2 run at once");
             }));
         }
@@ -68,7 +78,7 @@ class BranchPairsTest {
 
     @Test
     void oneThreadOrLockedStateRunsNothingAtOnce() {
-        Model m = Compiler.check("mlp3.descent", MLP3.replace("GATE", "GATE_OP"));
+        Model m = Compiler.check("mlp3.descent", MLP3.replace("GATE", "GATE_GRAPH"));
         TrainStep t = m.trains().get(0);
         List<Kernel> kernels = Lowering.lower(m, Scheduler.schedule(m, t, List.of()), List.of()).kernels();
         for (BranchPairs none : List.of(BranchPairs.of(m.graph(), kernels, 1, false), BranchPairs.of(m.graph(), kernels, 2, true))) {
