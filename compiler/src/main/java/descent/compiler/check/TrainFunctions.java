@@ -82,15 +82,26 @@ final class TrainFunctions {
                         s(a, "beta", 0.001))));
 
         def("clip_by_value(t, clip_value_min, clip_value_max, name?)", a -> {
+            if (a.val("t") instanceof Val.Slices s) {
+                // TF clips an IndexedSlices' values and keeps its indices: each slice on its own, before duplicates are summed.
+                Grad.Sliced g = s.grad();
+                int lo = a.tensor("clip_value_min", a.b.dtype(g.values())), hi = a.tensor("clip_value_max", a.b.dtype(g.values()));
+                a.b.at(a.span);
+                return a.c.guardResult(a.span, () -> new Val.Slices(new Grad.Sliced(
+                        GradientTransforms.clipByValue(a.b, g.values(), lo, hi), g.indices(), g.denseShape())));
+            }
             int t = a.tensor("t");
             int lo = a.tensor("clip_value_min", a.b.dtype(t)), hi = a.tensor("clip_value_max", a.b.dtype(t));
             return a.tensorVal(() -> GradientTransforms.clipByValue(a.b, t, lo, hi));
         });
         def("clip_by_norm(t, clip_norm, axes?, name?)", a -> {
-            if (a.val("t") instanceof Val.Slices s && !a.has("axes")) {
-                int clip = scalarLike(a, "clip_norm", s.grad().values());
-                Grad g = GradientTransforms.clipByNorm(a.b, s.grad(), clip);
-                return new Val.Slices((Grad.Sliced) g);
+            if (a.val("t") instanceof Val.Slices s) {
+                Grad.Sliced g = s.grad();
+                int clip = scalarLike(a, "clip_norm", g.values());
+                int[] axes = a.has("axes") ? slicesAxes(a, g) : null;
+                a.b.at(a.span);
+                return a.c.guardResult(a.span, () -> new Val.Slices(new Grad.Sliced(
+                        GradientTransforms.clipByNorm(a.b, g.values(), clip, axes), g.indices(), g.denseShape())));
             }
             int t = a.tensor("t");
             int clip = scalarLike(a, "clip_norm", t);
@@ -186,6 +197,26 @@ final class TrainFunctions {
         }
         throw a.c.errors.fail(a.span(p), a.fn + "'s " + p + " must be a list of tensors or (gradient, variable) pairs, got "
                 + Val.describe(v), null);
+    }
+
+    /**
+     * {@code axes} of an IndexedSlices' values as TF numbers them: TF's values are [n, dense_shape[1:]...] (the ids
+     * flattened), Descent's have the ids' own shape in front, so TF's axis 0 is every ids axis and axis i ≥ 1 the
+     * i-th dimension of a row.
+     */
+    private static int[] slicesAxes(Ops.Args a, Grad.Sliced g) {
+        int rank = g.denseShape().rank(), idsRank = a.b.shape(g.indices()).rank();
+        List<Integer> out = new ArrayList<>();
+        for (int axis : a.axes("axes")) {
+            if (axis < -rank || axis >= rank) {
+                throw a.c.errors.fail(a.span("axes"), "clip_by_norm's axes: axis " + axis + " is out of range for an IndexedSlices whose values have rank "
+                        + rank + " (TF numbers them [slices, the row's dimensions...])", null);
+            }
+            int x = axis < 0 ? axis + rank : axis;
+            if (x == 0) for (int i = 0; i < idsRank; i++) out.add(i);
+            else out.add(idsRank - 1 + x);
+        }
+        return out.stream().distinct().mapToInt(Integer::intValue).toArray();
     }
 
     private static int scalarLike(Ops.Args a, String p, int like) {

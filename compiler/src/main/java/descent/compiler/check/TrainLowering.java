@@ -238,6 +238,8 @@ final class TrainLowering {
             }
             names = new LinkedHashSet<>();
             for (VariableInfo v : variables(a, "decay_var_list")) names.add(v.name());
+            // TF: `set(decay_var_list) if decay_var_list else False`, and then every variable decays when that is falsy.
+            if (names.isEmpty()) names = null;
         }
         if (opt instanceof AdamW w) w.setDecayVarList(names);
         if (opt instanceof MomentumW w) w.setDecayVarList(names);

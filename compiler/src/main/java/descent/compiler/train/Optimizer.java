@@ -88,6 +88,12 @@ public abstract class Optimizer {
         List<Integer> xs = vars.stream().map(VariableInfo::node).toList();
         List<Grad> grads = Autodiff.gradients(b, List.of(loss), o.gradLoss() >= 0 ? List.of(o.gradLoss()) : null, xs,
                 o.aggregation(), t.groups);
+        if (o.gate() == GateMode.GATE_GRAPH && grads.stream().allMatch(g -> g instanceof Grad.None)) {
+            // TF: control_flow_ops.tuple(grads) has no tensor to gate, before minimize can check for gradients.
+            throw new IrException("Must have at least one Tensor: " + grads.stream().map(g -> "None").toList(),
+                    "under GATE_GRAPH, compute_gradients gates every gradient together; the loss does not depend on any of "
+                    + vars.stream().map(VariableInfo::name).toList());
+        }
         t.loss = loss;
         t.gate = o.gate();
         t.aggregation = o.aggregation();

@@ -3,8 +3,11 @@ package descent.compiler.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import descent.compiler.Compiler;
+import descent.compiler.diag.CompileException;
 import descent.compiler.interp.Precision;
 import descent.compiler.interp.Session;
 import descent.compiler.ir.Model;
@@ -104,6 +107,106 @@ class TrainFunctionsTest {
         double[] gn = eval(pre + "input u: f64[2]\nn = global_norm([t, u])\n",
                 Map.of("t", Tensor.of(new double[] {3, -4, 0, 12}, 2, 2), "u", Tensor.of(new double[] {0, 84}, 2)), "n");
         assertEquals(85, gn[0], 1e-12);
+    }
+
+    static final String SPARSE_CLIPPING = """
+            model sparse
+            input ids: i32[batch]
+            var emb: f32[3, 2] = constant([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+            loss = reduce_sum(gather(emb, ids))
+            train by_value {
+              opt = GradientDescentOptimizer(0.1)
+              opt.apply_gradients([(clip_by_value(g, -1.0, 1.0), v) for (g, v) in opt.compute_gradients(loss)])
+            }
+            train by_row_norm {
+              opt = GradientDescentOptimizer(0.1)
+              opt.apply_gradients([(clip_by_norm(g, 1.0, axes=[1]), v) for (g, v) in opt.compute_gradients(loss)])
+            }
+            train ftrl_by_value {
+              opt = FtrlOptimizer(0.1)
+              opt.apply_gradients([(clip_by_value(g, -1.0, 1.0), v) for (g, v) in opt.compute_gradients(loss)])
+            }
+            train ftrl {
+              FtrlOptimizer(0.1).minimize(loss)
+            }
+            """;
+
+    /**
+     * clip_by_value and clip_by_norm keep an IndexedSlices sparse, as clip_ops.py does: each slice is clipped before
+     * repeated ids are summed, and rows no id names are not updated (Ftrl's dense rule would zero them).
+     */
+    @Test
+    void clippingAnIndexedSlicesKeepsItSparse() {
+        Model m = Compiler.check("sparse.descent", SPARSE_CLIPPING);
+        Map<String, Tensor> twice = Map.of("ids", Tensor.of(new int[] {0, 0}, 2));
+        java.util.function.Function<String, double[]> after = block -> {
+            Session s = new Session(m, Precision.F64, 0);
+            s.train(block, twice, List.of());
+            return s.variables().get("emb").toDoubles();
+        };
+        // Two slices of ones at row 0: neither is clipped (the dense sum, 2, would have been).
+        assertArrayEquals(new double[] {0.8, 0.8, 2, 2, 3, 3}, after.apply("by_value"), 1e-7);
+        // Each slice [1, 1] scaled to norm 1 on its own, then summed: row 0 moves by 0.1 · 2/√2.
+        double moved = 1 - 0.1 * 2 / Math.sqrt(2);
+        assertArrayEquals(new double[] {moved, moved, 2, 2, 3, 3}, after.apply("by_row_norm"), 1e-7);
+        assertArrayEquals(after.apply("ftrl"), after.apply("ftrl_by_value"), 0);
+        assertEquals(2.0, after.apply("ftrl_by_value")[2], 0, "a row no id names keeps its value");
+        CompileException e = assertThrows(CompileException.class, () -> Compiler.check("sparse.descent",
+                SPARSE_CLIPPING.replace("axes=[1]", "axes=[2]")));
+        assertTrue(e.getMessage().contains("axis 2 is out of range for an IndexedSlices whose values have rank 2"), e.getMessage());
+    }
+
+    /** An empty decay_var_list decays every variable (TF: `decay_var_list if decay_var_list else False`). */
+    @Test
+    void anEmptyDecayVarListDecaysEveryVariable() {
+        String text = """
+                model decay
+                var w: f32[2] = [1.0, 2.0]
+                loss = reduce_sum(w * w)
+                train empty { AdamWOptimizer(0.1, learning_rate=0.1).minimize(loss, decay_var_list=[]) }
+                train all { AdamWOptimizer(0.1, learning_rate=0.1).minimize(loss) }
+                train listed { AdamWOptimizer(0.1, learning_rate=0.1).minimize(loss, decay_var_list=[w]) }
+                """;
+        Model m = Compiler.check("decay.descent", text);
+        java.util.function.Function<String, double[]> after = block -> {
+            Session s = new Session(m, Precision.F64, 0);
+            s.train(block, Map.of(), List.of());
+            return s.variables().get("w").toDoubles();
+        };
+        assertArrayEquals(after.apply("all"), after.apply("empty"), 0);
+        assertArrayEquals(new double[] {0.8, 1.7}, after.apply("empty"), 1e-6);
+    }
+
+    /** AdaMax inherits Adam's non-slot variables: beta2_power exists and advances, though nothing reads it. */
+    @Test
+    void adamaxKeepsBothBetaPowers() {
+        Model m = Compiler.check("adamax.descent", """
+                model adamax
+                var w: f32[2] = [1.0, 2.0]
+                loss = reduce_sum(w * w)
+                train step { AdamaxOptimizer(0.1).minimize(loss) }
+                """);
+        Session s = new Session(m, Precision.F64, 0);
+        s.train("step", Map.of(), List.of());
+        s.train("step", Map.of(), List.of());
+        assertEquals(Math.pow(0.9f, 3), s.variables().get("beta1_power").getDouble(0), 1e-6);
+        assertEquals(Math.pow(0.999f, 3), s.variables().get("beta2_power").getDouble(0), 1e-6);
+    }
+
+    /** Under GATE_GRAPH, gradients that are all None fail in control_flow_ops.tuple, before minimize's own check. */
+    @Test
+    void gateGraphWithNoGradientFailsAsTupleDoes() {
+        String text = """
+                model nograd
+                var w: f32[2] = [1.0, 2.0]
+                var u: f32[2] = [1.0, 2.0]
+                loss = reduce_sum(w * w)
+                train step { GradientDescentOptimizer(0.1).minimize(loss, var_list=[u], gate_gradients=GATE) }
+                """;
+        CompileException graph = assertThrows(CompileException.class, () -> Compiler.check("g.descent", text.replace("GATE)", "GATE_GRAPH)")));
+        assertTrue(graph.getMessage().contains("Must have at least one Tensor: [None]"), graph.getMessage());
+        CompileException op = assertThrows(CompileException.class, () -> Compiler.check("g.descent", text.replace("GATE)", "GATE_OP)")));
+        assertTrue(op.getMessage().contains("No gradients provided for any variable"), op.getMessage());
     }
 
     static final String CLIPPED = """
