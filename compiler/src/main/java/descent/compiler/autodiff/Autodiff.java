@@ -177,16 +177,21 @@ public final class Autodiff {
                 }
                 return new Grad.Sliced(b.concat(values, 1), b.concat(indices, 1), dense);
             }
-            // Other symbolic index shapes: no IndexedSlices form; sum densely below.
+            // Other symbolic index shapes: no IndexedSlices form; sum densely below, marked (GraphBuilder.densifiedSlices).
         }
         List<Integer> dense = new ArrayList<>();
         for (Grad g : gs) dense.add(g.toDense(b));
+        int sum;
         if (aggregation == Aggregation.EXPERIMENTAL_TREE) {
-            int acc = dense.get(0);
-            for (int i = 1; i < dense.size(); i++) acc = b.binary(BinaryFn.ADD, acc, dense.get(i));
-            return new Grad.Dense(acc);
+            sum = dense.get(0);
+            for (int i = 1; i < dense.size(); i++) sum = b.binary(BinaryFn.ADD, sum, dense.get(i));
+        } else {
+            sum = b.addN(dense, aggregation);
         }
-        return new Grad.Dense(b.addN(dense, aggregation));
+        if (gs.stream().allMatch(g -> g instanceof Grad.Sliced)) {
+            b.densifiedSlices(sum, String.join(" and ", gs.stream().map(g -> b.shape(((Grad.Sliced) g).indices()).toString()).distinct().toList()));
+        }
+        return new Grad.Dense(sum);
     }
 
     /** The symbol every contribution's ids start with when their other dimensions are static ([batch, 3], [batch]), or null. */

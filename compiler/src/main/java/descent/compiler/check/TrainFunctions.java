@@ -90,7 +90,7 @@ final class TrainFunctions {
                 return a.c.guardResult(a.span, () -> new Val.Slices(new Grad.Sliced(
                         GradientTransforms.clipByValue(a.b, g.values(), lo, hi), g.indices(), g.denseShape())));
             }
-            int t = a.tensor("t");
+            int t = perSlice(a, a.tensor("t"), "t");
             int lo = a.tensor("clip_value_min", a.b.dtype(t)), hi = a.tensor("clip_value_max", a.b.dtype(t));
             return a.tensorVal(() -> GradientTransforms.clipByValue(a.b, t, lo, hi));
         });
@@ -103,7 +103,7 @@ final class TrainFunctions {
                 return a.c.guardResult(a.span, () -> new Val.Slices(new Grad.Sliced(
                         GradientTransforms.clipByNorm(a.b, g.values(), clip, axes), g.indices(), g.denseShape())));
             }
-            int t = a.tensor("t");
+            int t = perSlice(a, a.tensor("t"), "t");
             int clip = scalarLike(a, "clip_norm", t);
             int[] axes = a.axes("axes");
             return a.tensorVal(() -> GradientTransforms.clipByNorm(a.b, t, clip, axes));
@@ -182,7 +182,10 @@ final class TrainFunctions {
         Val v = a.val(p);
         List<Grad> out = new ArrayList<>();
         if (v instanceof Val.Pairs pairs) {
-            for (GradAndVar gv : pairs.pairs()) out.add(gv.grad());
+            for (GradAndVar gv : pairs.pairs()) {
+                if (gv.grad() instanceof Grad.Dense d) perSlice(a, d.node(), p);
+                out.add(gv.grad());
+            }
             return out;
         }
         if (v instanceof Val.Seq seq) {
@@ -190,7 +193,7 @@ final class TrainFunctions {
                 out.add(switch (item) {
                     case Val.Slices s -> s.grad();
                     case Val.None n -> Grad.NONE;
-                    default -> new Grad.Dense(a.c.tensor(item, a.span(p), null));
+                    default -> new Grad.Dense(perSlice(a, a.c.tensor(item, a.span(p), null), p));
                 });
             }
             return out;
@@ -217,6 +220,20 @@ final class TrainFunctions {
             else out.add(idsRank - 1 + x);
         }
         return out.stream().distinct().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * {@code node}, unless it is an IndexedSlices summed densely because its lookups' ids have no joined shape
+     * ({@link descent.compiler.ir.GraphBuilder#densifiedSlices(int)}): TF clips and measures such a gradient slice
+     * by slice, before repeated ids are summed, which the dense sum no longer can.
+     */
+    private static int perSlice(Ops.Args a, int node, String p) {
+        String shapes = a.b.densifiedSlices(node);
+        if (shapes == null) return node;
+        throw a.c.errors.fail(a.span(p), a.fn + " of an IndexedSlices that TensorFlow concatenates from lookups with ids of shapes "
+                + shapes + ": Descent has no dimension for that concatenation and holds the gradient summed densely, so it cannot "
+                + "clip or measure each slice as TensorFlow does", "give every lookup of the table ids of one shape, or ids whose "
+                + "dimensions after the first are fixed (i32[batch, 20] and i32[batch])");
     }
 
     private static int scalarLike(Ops.Args a, String p, int like) {

@@ -68,6 +68,19 @@ public final class GraphBuilder {
     }
 
     private final java.util.Map<String, Integer> constants = new java.util.HashMap<>();
+
+    /**
+     * Gradients that TF would hold as one IndexedSlices concatenated from several lookups, but whose ids' shapes
+     * have no joined form here ([batch, seq] and [batch]: batch·seq + batch is no dimension), so they were summed
+     * densely: node → the ids' shapes. Where the dense value's use differs from TF's sparse one (an optimizer whose
+     * dense rule moves rows no id names, a clip of each slice) the checker reports it.
+     */
+    private final java.util.Map<Integer, String> densifiedSlices = new java.util.HashMap<>();
+
+    public void densifiedSlices(int node, String idsShapes) { densifiedSlices.put(node, idsShapes); }
+
+    /** The ids' shapes of a densely summed IndexedSlices ({@link #densifiedSlices(int, String)}), or null. */
+    public String densifiedSlices(int node) { return densifiedSlices.get(node); }
     public int scalar(double value, DType dtype) { return constant(value, TensorType.scalar(dtype)); }
 
     // ---- elementwise

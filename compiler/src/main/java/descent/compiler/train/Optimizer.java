@@ -154,6 +154,14 @@ public abstract class Optimizer {
             VariableInfo v = p.var();
             t.inDType(v.type().dtype());
             t.applied.add(new TrainStep.GradientEntry(v.name(), p.grad()));
+            if (p.grad() instanceof Grad.Dense d && t.b.densifiedSlices(d.node()) != null && !denseRuleKeepsRowsWithoutGradient()) {
+                throw new IrException("the gradient of `" + v.name() + "` is an IndexedSlices that TensorFlow concatenates from lookups"
+                        + " with ids of shapes " + t.b.densifiedSlices(d.node()) + "; Descent has no dimension for that"
+                        + " concatenation and sums it into a dense gradient, and " + getClass().getSimpleName()
+                        + "Optimizer's dense rule would also change the rows no id names",
+                        "give every lookup of `" + v.name() + "` ids of one shape, or ids whose dimensions after the first are fixed"
+                        + " (i32[batch, 20] and i32[batch]); GradientDescent, Adagrad and Adam apply such a gradient as TensorFlow does");
+            }
             switch (p.grad()) {
                 case Grad.Dense d -> applyDense(d.node(), v);
                 case Grad.Sliced s -> applySparseDuplicateIndices(s, v);
@@ -201,6 +209,13 @@ public abstract class Optimizer {
         int mask = b.firstOccurrence(g.indices(), var.type().dtype());
         applySparse(new SparseGrad(values, g.indices(), mask), var);
     }
+
+    /**
+     * Whether the dense rule, given a gradient that is zero on a row, leaves that row of the variable (and its
+     * slots, up to rounding) as TF's sparse rule leaves a row no index names, so that an IndexedSlices summed densely
+     * ({@link GraphBuilder#densifiedSlices(int)}) updates what TF updates.
+     */
+    protected boolean denseRuleKeepsRowsWithoutGradient() { return false; }
 
     /** Runs after every variable's update (Adam's beta powers). */
     protected void finish() {}

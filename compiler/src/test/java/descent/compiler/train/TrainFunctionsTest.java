@@ -156,6 +156,44 @@ class TrainFunctionsTest {
         assertTrue(e.getMessage().contains("axis 2 is out of range for an IndexedSlices whose values have rank 2"), e.getMessage());
     }
 
+    /**
+     * A table looked up by ids of shapes with no joined form ([batch, seq] and [batch]) gets its IndexedSlices summed
+     * densely. GradientDescent, Adagrad and Adam then update what TF's sparse rules update; an optimizer whose dense rule
+     * would move rows no id names, or a clip of each slice, is reported instead of giving other numbers than TF.
+     */
+    @Test
+    void slicesWithoutAJoinedShapeAreDenseOnlyWhereThatIsTensorFlowsUpdate() {
+        String text = """
+                model tied
+                input tokens: i32[batch, seq]
+                input target: i32[batch]
+                var emb: f32[4, 2] = constant([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
+                loss = reduce_sum(gather(emb, tokens)) + reduce_sum(gather(emb, target))
+                train step { OPTIMIZER.minimize(loss) }
+                """;
+        Model m = Compiler.check("tied.descent", text.replace("OPTIMIZER", "AdagradOptimizer(0.1)"));
+        Session s = new Session(m, Precision.F64, 0);
+        s.train("step", Map.of("tokens", Tensor.of(new int[] {0, 1}, 1, 2), "target", Tensor.of(new int[] {1}, 1)), List.of());
+        double[] emb = s.variables().get("emb").toDoubles();
+        // Row 0 has gradient 1, row 1 gradient 2: accum 0.1 + g², var − 0.1·g/√accum; rows 2 and 3 untouched.
+        double r0 = 1 - 0.1 * 1 / Math.sqrt(0.1f + 1), r1 = 2 - 0.1 * 2 / Math.sqrt(0.1f + 4);
+        assertArrayEquals(new double[] {r0, r0, r1, r1, 3, 3, 4, 4}, emb, 1e-6);
+        Compiler.check("tied.descent", text.replace("OPTIMIZER", "AdamOptimizer(0.1)"));
+        Compiler.check("tied.descent", text.replace("OPTIMIZER", "GradientDescentOptimizer(0.1)"));
+        for (String opt : List.of("FtrlOptimizer(0.1)", "MomentumOptimizer(0.1, 0.9)", "LazyAdamOptimizer(0.1)")) {
+            CompileException e = assertThrows(CompileException.class, () -> Compiler.check("tied.descent", text.replace("OPTIMIZER", opt)));
+            assertTrue(e.getMessage().contains("ids of shapes [batch] and [batch, seq]") && e.getMessage().contains("rows no id names"),
+                    e.getMessage());
+        }
+        String clipped = text.replace("train step { OPTIMIZER.minimize(loss) }", """
+                train step {
+                  opt = GradientDescentOptimizer(0.1)
+                  opt.apply_gradients([(clip_by_value(g, -1.0, 1.0), v) for (g, v) in opt.compute_gradients(loss)])
+                }""");
+        CompileException e = assertThrows(CompileException.class, () -> Compiler.check("tied.descent", clipped));
+        assertTrue(e.getMessage().contains("cannot clip or measure each slice"), e.getMessage());
+    }
+
     /** An empty decay_var_list decays every variable (TF: `decay_var_list if decay_var_list else False`). */
     @Test
     void anEmptyDecayVarListDecaysEveryVariable() {

@@ -41,4 +41,7 @@ public final class Adagrad extends Optimizer {
         t.scatter(acc, g, a);
         t.scatter(var, g, t.sub(t.rows(t.read(var), g), t.div(t.mul(h(lr), g.values()), t.sqrt(a))));
     }
+
+    /** accum + 0² = accum, var − lr·0/√accum = var. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return true; }
 }

@@ -84,4 +84,7 @@ public class Adam extends Optimizer {
             t.assign(pv, t.mul(t.read(pv), h(p.equals("beta1_power") ? beta1 : beta2)));
         }
     }
+
+    /** TF's sparse Adam decays m and v and moves var on every row, as the dense rule does. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return true; }
 }

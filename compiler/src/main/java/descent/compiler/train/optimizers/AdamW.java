@@ -28,4 +28,7 @@ public final class AdamW extends Adam {
         if (DecoupledWeightDecay.applies(decayVars, var)) DecoupledWeightDecay.sparse(t(), var, g, exact(weightDecay));
         super.applySparse(g, var);
     }
+
+    /** The sparse weight decay applies to the listed rows only. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return false; }
 }

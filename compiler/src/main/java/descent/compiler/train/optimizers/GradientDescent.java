@@ -29,4 +29,7 @@ public final class GradientDescent extends Optimizer {
     @Override protected void applySparse(SparseGrad g, VariableInfo var) {
         throw new IllegalStateException("GradientDescent applies IndexedSlices without de-duplication");
     }
+
+    /** var − lr·0 = var. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return true; }
 }

@@ -23,4 +23,7 @@ public final class LazyAdam extends Adam {
         t.scatter(v, g, vRows);
         t.scatter(var, g, t.sub(t.rows(t.read(var), g), t.div(t.mul(lrT, mRows), t.add(t.sqrt(vRows), h(epsilon)))));
     }
+
+    /** Lazy: rows no index names keep their moments and values. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return false; }
 }

@@ -30,4 +30,7 @@ public final class Nadam extends Adam {
         int vSqrtRows = t.rows(t.sqrt(t.read(v)), g);
         t.scatter(var, g, t.sub(t.rows(t.read(var), g), t.div(t.mul(lrT, mBar), t.add(vSqrtRows, h(epsilon)))));
     }
+
+    /** TF's sparse Nadam moves only the listed rows of var. */
+    @Override protected boolean denseRuleKeepsRowsWithoutGradient() { return false; }
 }
