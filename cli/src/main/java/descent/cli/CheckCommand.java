@@ -17,9 +17,11 @@ final class CheckCommand implements Callable<Integer> {
         Model m = Compiler.check(model);
         long vars = m.variables().stream().filter(v -> v.role() == Model.VariableInfo.Role.VARIABLE).count();
         long state = m.variables().size() - vars;
-        spec.commandLine().getOut().printf("%s: ok (model %s: %d inputs, %d variables, %d outputs, %d train blocks%s)%n",
-                model, m.name(), m.inputs().size(), vars, m.outputs().size(), m.trains().size(),
-                state > 0 ? ", " + state + " optimizer slots and non-slot variables" : "");
+        spec.commandLine().getOut().printf("%s: ok (model %s: %s, %s, %s, %s%s)%n", model, m.name(),
+                count(m.inputs().size(), "input"), count(vars, "variable"), count(m.outputs().size(), "output"),
+                count(m.trains().size(), "train block"), state > 0 ? ", " + state + " optimizer slots and non-slot variables" : "");
         return Main.OK;
     }
+
+    private static String count(long n, String what) { return n + " " + what + (n == 1 ? "" : "s"); }
 }

@@ -54,6 +54,9 @@ final class CompileCommand implements Callable<Integer> {
                 throw usage(e.getMessage());
             }
         }
+        if (output != null) {
+            descent.cli.data.OutputPaths.checkNotRead(spec.commandLine(), "-o " + output, output, java.util.Map.of("the model", model));
+        }
         Source source = Compiler.read(model);
         if (output != null) descent.cli.data.OutputPaths.checkWritable(output);
         if (emit == null) {
@@ -64,9 +67,11 @@ final class CompileCommand implements Callable<Integer> {
             }
             descent.compiler.backend.ModelJar.write(output, m, source.text(), pkg,
                     threads == null ? descent.compiler.backend.ModelJar.THREADS : java.util.List.copyOf(new java.util.TreeSet<>(threads)));
-            spec.commandLine().getOut().println("wrote " + output + ": class " + descent.compiler.backend.ModelJar.className(m, pkg)
+            // Beside a jar written to stdout, the line goes to stderr.
+            java.io.PrintWriter status = descent.cli.data.OutputPaths.isStdout(output) ? spec.commandLine().getErr() : spec.commandLine().getOut();
+            status.println("wrote " + output + ": class " + descent.compiler.backend.ModelJar.className(m, pkg)
                     + " (a descent.runtime.api.DescentModel; needs only the runtime jar beside it)");
-            spec.commandLine().getOut().flush();
+            status.flush();
             return Main.OK;
         }
         String text = switch (emit) {

@@ -107,8 +107,9 @@ final class PredictCommand implements Callable<Integer> {
             case I64 -> Tensor.of((long[]) result, shape);
         };
         Npy.write(out, all);
-        PrintWriter o = spec.commandLine().getOut();
-        o.println("wrote " + name + " " + dtype + Tensor.shapeString(shape) + " for " + rows + " rows of " + data + " to " + out);
+        PrintWriter o = OutputPaths.isStdout(out) ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        o.println("wrote " + name + " " + dtype + Tensor.shapeString(shape) + " for " + rows + (rows == 1 ? " row of " : " rows of ")
+                + data + " to " + out);
         o.flush();
         return Main.OK;
     }

@@ -54,6 +54,10 @@ final class RunCommand implements Callable<Integer> {
             Model.InputInfo input = m.input(name);
             feedValues.put(name, input == null ? value : DataLoader.convert(value, input.type().dtype(), file.toString(), name));
         });
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        fetches.forEach((name, file) -> outputs.put("--fetch " + name + "=" + file, file));
+        if (save != null) outputs.put("--save " + save, save);
+        OutputPaths.checkDistinct(spec.commandLine(), outputs);
         fetches.values().forEach(OutputPaths::checkWritable);
         if (save != null) OutputPaths.checkWritable(save);
         Map<String, Path> read = new LinkedHashMap<>();
@@ -75,7 +79,8 @@ final class RunCommand implements Callable<Integer> {
         } else {
             for (int i = 0; i < n; i++) values = session.train(block, feedValues, names);
         }
-        PrintWriter out = spec.commandLine().getOut();
+        // Beside a checkpoint written to stdout, the values go to stderr.
+        PrintWriter out = OutputPaths.isStdout(save) ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (fetches.isEmpty()) {
             for (var e : values.entrySet()) out.println(e.getKey() + " = " + Format.tensor(e.getValue()));
         } else {

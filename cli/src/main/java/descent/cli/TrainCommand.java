@@ -84,7 +84,9 @@ final class TrainCommand implements Callable<Integer> {
         ModelArgument argument = ModelArgument.read(model, backend, precision);
         Model m = argument.model();
         ModelFacts facts = new ModelFacts(m);
-        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        PrintWriter err = spec.commandLine().getErr();
+        // Beside a checkpoint written to stdout, the progress goes to stderr.
+        PrintWriter out = OutputPaths.isStdout(save) ? err : spec.commandLine().getOut();
         // The checkpoint's training position (if any) supplies the settings not given.
         TrainPosition saved = restore == null ? null
                 : TrainPosition.fromMetadata(SafeTensors.readMetadata(restore), restore.toString());
@@ -143,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
                     + ": give more epochs to continue it");
         }
         StringBuilder head = new StringBuilder().append("training ").append(m.name()).append('/').append(step.name())
-                .append(" on ").append(dataset.rows()).append(" rows of ").append(data);
+                .append(" on ").append(dataset.rows()).append(dataset.rows() == 1 ? " row of " : " rows of ").append(data);
         if (trainer.validationRows() > 0) {
             head.append(" (").append(trainer.trainRows()).append(" train, ").append(trainer.validationRows()).append(" validation)");
         }

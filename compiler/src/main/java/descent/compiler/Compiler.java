@@ -24,8 +24,11 @@ public final class Compiler {
             return new Source(file.toString(), text.startsWith("\uFEFF") ? text.substring(1) : text);
         } catch (NoSuchFileException e) {
             throw new DescentException(file + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new DescentException(file + ": cannot read: permission denied");
         } catch (MalformedInputException e) {
-            throw new DescentException(file + ": not a UTF-8 text file");
+            throw new DescentException(file + ": not a UTF-8 text file" + (file.toString().endsWith(".jar")
+                    ? " (a model jar: `descent inspect`, `run`, `train` and `predict` take one; `check` and `compile` take the .descent file)" : ""));
         } catch (IOException e) {
             throw new DescentException(file + ": cannot read: " + e.getMessage());
         }

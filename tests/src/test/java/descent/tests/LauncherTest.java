@@ -69,6 +69,27 @@ class LauncherTest {
 
     static String ex(String file) { return CliTest.ex(file); }
 
+    /**
+     * An output written to stdout (`--out /dev/stdout > p.npy`) gets the command's own lines on stderr: on stdout they
+     * overwrote the file's header (the file opened apart, appending) or trailed the data through a pipe.
+     */
+    @Test
+    void anOutputOnStdoutKeepsTheCommandsLinesOff(@TempDir Path tmp) throws Exception {
+        Path data = TrainCliTest.logregData(tmp), ckpt = tmp.resolve("c.safetensors");
+        TrainCliTest.ok("train", ex("logreg.descent"), "--data", data.toString(), "--save", ckpt.toString(), "--progress", "none");
+        Path out = tmp.resolve("p.npy");
+        ProcessBuilder builder = new ProcessBuilder("bash", ROOT.resolve("bin/descent").toString(), "predict", ex("logreg.descent"),
+                "--restore", ckpt.toString(), "--data", data.toString(), "--out", "/dev/stdout", "--backend", "interpreter")
+                .directory(ROOT.toFile()).redirectOutput(out.toFile()).redirectError(tmp.resolve("err.txt").toFile());
+        launch(tmp, "--version");   // skipped, as every launch, when the jar is older than the sources
+        Process p = builder.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String err = Files.readString(tmp.resolve("err.txt"));
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(err.contains("wrote "), err);
+        assertEquals(descent.runtime.Npy.read(data.resolve("x.npy")).shape()[0], descent.runtime.Npy.read(out).shape()[0]);
+    }
+
     /** DESCENT_JAVA_OPTS reaches the JVM; a model larger than its heap is a one-line user error that says how to give more. */
     @Test
     void aModelLargerThanTheHeapSaysHowToGiveMore(@TempDir Path tmp) throws Exception {

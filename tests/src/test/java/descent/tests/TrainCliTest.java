@@ -338,4 +338,46 @@ class TrainCliTest {
         assertEquals(2, onCkpt.code(), onCkpt.err());
         assertTrue(java.util.Arrays.equals(state, Files.readAllBytes(ckpt)));
     }
+
+    /** compile -o must not replace the model it compiles; two outputs of one run must not name one file. */
+    @Test
+    void outputsReplaceNoInputAndNoOtherOutput(@TempDir Path tmp) throws IOException {
+        Path model = Files.copy(Path.of(ex("logreg.descent")), tmp.resolve("self.descent"));
+        String text = Files.readString(model);
+        for (String[] args : List.of(new String[] {"compile", model.toString(), "-o", model.toString()},
+                new String[] {"compile", model.toString(), "--emit", "ast", "-o", model.toString()})) {
+            CliTest.Result r = descent(args);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("descent: -o " + model + " would replace the model " + model + "; choose another path"), r.err());
+            assertEquals(text, Files.readString(model));
+        }
+        String[] feeds = {"--feed", "x=" + ex("data/logreg_x.npy"), "--feed", "y=" + ex("data/logreg_y.npy")};
+        Path f = tmp.resolve("f.npy");
+        CliTest.Result twice = descent(CliTest.args(new String[] {"run", ex("logreg.descent"), "--fetch", "loss=" + f, "--fetch", "prob=" + f}, feeds));
+        assertEquals(2, twice.code(), twice.err());
+        assertTrue(twice.err().startsWith("descent: --fetch loss=" + f + " and --fetch prob=" + f + " name the same file"), twice.err());
+        CliTest.Result withSave = descent(CliTest.args(new String[] {"run", ex("logreg.descent"), "--fetch", "loss=" + f, "--save", f.toString()}, feeds));
+        assertEquals(2, withSave.code(), withSave.err());
+        assertTrue(!Files.exists(f));
+    }
+
+    /** A damaged training position (an edited checkpoint) is one line naming the file and the key, not an internal error. */
+    @Test
+    void aDamagedTrainingPositionIsAUserError(@TempDir Path tmp) throws IOException {
+        Path data = logregData(tmp), ckpt = tmp.resolve("c.safetensors");
+        ok("train", ex("logreg.descent"), "--data", data.toString(), "--save", ckpt.toString(), "--progress", "none");
+        Map<String, Tensor> tensors = SafeTensors.read(ckpt);
+        for (String[] kv : List.of(new String[] {"descent.batch_size", "0"}, new String[] {"descent.epochs", "-1"},
+                new String[] {"descent.validation", "NaN"}, new String[] {"descent.steps_done", "-3"}, new String[] {"descent.epochs_done", "99"})) {
+            Map<String, String> meta = new java.util.LinkedHashMap<>(SafeTensors.readMetadata(ckpt));
+            meta.put(kv[0], kv[1]);
+            Path bad = tmp.resolve("bad.safetensors");
+            SafeTensors.write(bad, tensors, meta);
+            CliTest.Result r = descent("train", ex("logreg.descent"), "--data", data.toString(), "--restore", bad.toString(), "--progress", "none");
+            assertEquals(1, r.code(), r.err());
+            assertEquals("descent: error: " + bad + ": the checkpoint's training position is damaged: " + kv[0] + " " + kv[1],
+                    r.err().strip().substring(0, Math.min(r.err().strip().length(), ("descent: error: " + bad + ": the checkpoint's training position is damaged: " + kv[0] + " " + kv[1]).length())));
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
 }

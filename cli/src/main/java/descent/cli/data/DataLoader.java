@@ -81,6 +81,8 @@ public final class DataLoader {
                                             boolean allowNonFinite, String hint) {
         Map<String, Tensor> raw = new LinkedHashMap<>();
         Map<String, String> files = new LinkedHashMap<>();
+        // Files.exists is false for a file in a directory that cannot be searched: say that, not "no x.npy".
+        if (!Files.isReadable(dir) || !Files.isExecutable(dir)) throw new DescentException(dir + ": cannot read the directory: permission denied");
         for (String input : needed) {
             Path file = dir.resolve(input + ".npy");
             if (!Files.exists(file)) {

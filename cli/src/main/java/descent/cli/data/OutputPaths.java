@@ -29,6 +29,43 @@ public final class OutputPaths {
     }
 
     /**
+     * Whether writing {@code target} writes this process's standard output ({@code /dev/stdout}, or a file stdout is
+     * redirected to): the command's own lines then go to stderr, where they cannot land inside the file.
+     */
+    public static boolean isStdout(Path target) {
+        if (target == null) return false;
+        try {
+            Path stdout = Path.of("/dev/stdout");
+            return java.nio.file.Files.exists(stdout) && java.nio.file.Files.exists(target) && java.nio.file.Files.isSameFile(target, stdout);
+        } catch (java.io.IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** Throws a usage error (exit 2) when two of {@code outputs} (the option as given → its path) name one file. */
+    public static void checkDistinct(picocli.CommandLine cl, java.util.Map<String, Path> outputs) {
+        java.util.List<java.util.Map.Entry<String, Path>> seen = new java.util.ArrayList<>();
+        for (var e : outputs.entrySet()) {
+            for (var s : seen) {
+                if (sameOutput(s.getValue(), e.getValue())) {
+                    throw new picocli.CommandLine.ParameterException(cl, s.getKey() + " and " + e.getKey() + " name the same file; choose another path");
+                }
+            }
+            seen.add(e);
+        }
+    }
+
+    private static boolean sameOutput(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return !isStdout(a);   // two fetches to stdout may share it
+        try {
+            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b)
+                    && java.nio.file.Files.isRegularFile(a);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * The file among {@code data} (a file, or a directory of files) that writing {@code target} would replace, or
      * null: a run must not overwrite the data it reads (`--data ok.csv --save ok.csv` once replaced the CSV).
      */

@@ -63,8 +63,9 @@ public record TrainPosition(String model, String train, long seed, int epochs, i
         if (!format.equals(FORMAT)) {
             throw new DescentException(source + ": training position of format `" + format + "`; this version reads " + FORMAT);
         }
+        TrainPosition p;
         try {
-            return new TrainPosition(get(m, "descent.model", source), get(m, "descent.train", source),
+            p = new TrainPosition(get(m, "descent.model", source), get(m, "descent.train", source),
                     Long.parseLong(get(m, "descent.seed", source)), Integer.parseInt(get(m, "descent.epochs", source)),
                     Integer.parseInt(get(m, "descent.batch_size", source)), Double.parseDouble(get(m, "descent.validation", source)),
                     Integer.parseInt(get(m, "descent.data_rows", source)), get(m, "descent.data_crc32c", source),
@@ -75,6 +76,19 @@ public record TrainPosition(String model, String train, long seed, int epochs, i
         } catch (NumberFormatException e) {
             throw new DescentException(source + ": malformed training position in the checkpoint's metadata: " + e.getMessage());
         }
+        // A position no run writes (an edited or damaged file) is refused here, not met later as a division by zero.
+        String bad = p.epochs < 1 ? "descent.epochs " + p.epochs + " (at least 1)"
+                : p.batchSize < 1 ? "descent.batch_size " + p.batchSize + " (at least 1)"
+                : !(p.validation >= 0 && p.validation < 1) ? "descent.validation " + p.validation + " (a fraction in [0, 1))"
+                : p.dataRows < 0 ? "descent.data_rows " + p.dataRows + " (not negative)"
+                : p.stepsDone < 0 ? "descent.steps_done " + p.stepsDone + " (not negative)"
+                : p.epochsDone < 0 || p.epochsDone > p.epochs ? "descent.epochs_done " + p.epochsDone + " (from 0 to descent.epochs, " + p.epochs + ")"
+                : p.batchesDone < 0 || p.batchesDone > p.stepsDone ? "descent.batches_done " + p.batchesDone + " (from 0 to descent.steps_done, " + p.stepsDone + ")"
+                : p.batchesSkipped < 0 || p.batchesSkipped > p.stepsDone ? "descent.batches_skipped " + p.batchesSkipped + " (from 0 to descent.steps_done, " + p.stepsDone + ")"
+                : p.epochLossRows < 0 ? "descent.epoch_loss_rows " + p.epochLossRows + " (not negative)"
+                : null;
+        if (bad != null) throw new DescentException(source + ": the checkpoint's training position is damaged: " + bad);
+        return p;
     }
 
     private static String get(Map<String, String> m, String key, String source) {

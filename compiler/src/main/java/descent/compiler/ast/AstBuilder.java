@@ -22,10 +22,21 @@ final class AstBuilder {
         }
         List<Stmt> stmts = new ArrayList<>();
         for (StatementContext s : ctx.statement()) {
-            Stmt st = statement(s);
+            Stmt st;
+            try {
+                st = statement(s);
+            } catch (StackOverflowError e) {
+                throw new TooDeep(span(s.getStart()));
+            }
             if (st != null) stmts.add(st);
         }
         return new Program(name, nameSpan, stmts);
+    }
+
+    /** A statement whose tree is too deep to build (a chain of thousands of `+`): where it starts. */
+    static final class TooDeep extends RuntimeException {
+        final Span at;
+        TooDeep(Span at) { super(null, null, false, false); this.at = at; }
     }
 
     private Stmt statement(StatementContext ctx) {

@@ -41,8 +41,15 @@ public final class Parser {
             DescentParser.ProgramContext tree = parser.program();
             diags.throwIfAny();
             return new AstBuilder().program(tree);
+        } catch (AstBuilder.TooDeep e) {
+            diags.error(e.at, "this statement is nested too deeply to parse",
+                    "split very long or deeply nested expressions into several assignments");
+            diags.throwIfAny();
+            throw e;
         } catch (StackOverflowError e) {
-            diags.error(Span.NONE, "the model is nested too deeply to parse",
+            // Where the parser had got to (the deepest token it was matching), unless it overflowed building the AST.
+            Token at = parser.getCurrentToken();
+            diags.error(at != null && at.getType() != Token.EOF ? span(at) : Span.NONE, "the model is nested too deeply to parse",
                     "split very long or deeply nested expressions into several assignments");
             diags.throwIfAny();
             throw e;
