@@ -215,22 +215,6 @@ class TrainFunctionsTest {
         assertArrayEquals(new double[] {0.8, 1.7}, after.apply("empty"), 1e-6);
     }
 
-    /** AdaMax inherits Adam's non-slot variables: beta2_power exists and advances, though nothing reads it. */
-    @Test
-    void adamaxKeepsBothBetaPowers() {
-        Model m = Compiler.check("adamax.descent", """
-                model adamax
-                var w: f32[2] = [1.0, 2.0]
-                loss = reduce_sum(w * w)
-                train step { AdamaxOptimizer(0.1).minimize(loss) }
-                """);
-        Session s = new Session(m, Precision.F64, 0);
-        s.train("step", Map.of(), List.of());
-        s.train("step", Map.of(), List.of());
-        assertEquals(Math.pow(0.9f, 3), s.variables().get("beta1_power").getDouble(0), 1e-6);
-        assertEquals(Math.pow(0.999f, 3), s.variables().get("beta2_power").getDouble(0), 1e-6);
-    }
-
     /** Under GATE_GRAPH, gradients that are all None fail in control_flow_ops.tuple, before minimize's own check. */
     @Test
     void gateGraphWithNoGradientFailsAsTupleDoes() {

@@ -9,9 +9,8 @@ import java.util.List;
 
 /**
  * tf.contrib.opt.AdaMaxOptimizer (ApplyAdaMax): {@code m += (grad - m) * (1 - beta1);
- * v = max(beta2 * v, |grad|); var -= lr / (1 - beta1_power) * (m / (v + epsilon))}. Sparse moves the listed rows.
- * Its non-slot variables are Adam's, which it inherits in TF ({@code _create_slots}, {@code _finish}):
- * beta1_power and beta2_power, both advanced after the updates, though only beta1_power is read.
+ * v = max(beta2 * v, |grad|); var -= lr / (1 - beta1_power) * (m / (v + epsilon))}. Only beta1_power is
+ * a non-slot variable. Sparse moves the listed rows.
  */
 public final class Adamax extends Optimizer {
     private final Hyper lr, beta1, beta2, epsilon;
@@ -26,7 +25,6 @@ public final class Adamax extends Optimizer {
 
     @Override protected void createSlots(List<VariableInfo> vars) {
         nonSlot("beta1_power", constant(beta1, "beta1"), DType.F32);
-        nonSlot("beta2_power", constant(beta2, "beta2"), DType.F32);
         for (VariableInfo v : vars) {
             zerosSlot(v, "m");
             zerosSlot(v, "v");
@@ -62,10 +60,8 @@ public final class Adamax extends Optimizer {
 
     @Override protected void finish() {
         var t = t();
-        for (String name : List.of("beta1_power", "beta2_power")) {
-            VariableInfo p = nonSlotOf(name);
-            t.inDType(p.type().dtype());
-            t.assign(p, t.mul(t.read(p), h(name.equals("beta1_power") ? beta1 : beta2)));
-        }
+        VariableInfo p = nonSlotOf("beta1_power");
+        t.inDType(p.type().dtype());
+        t.assign(p, t.mul(t.read(p), h(beta1)));
     }
 }
