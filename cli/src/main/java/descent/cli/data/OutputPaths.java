@@ -12,7 +12,11 @@ public final class OutputPaths {
      * read-only directory (of the file a link points to), a directory, a dangling link. Devices and the process's
      * own descriptors ({@code /dev/stdout}) are fine when writable.
      */
-    public static void checkWritable(Path target) { AtomicFiles.checkWritable(target); }
+    public static void checkWritable(Path target) {
+        // Path.of("") is the working directory, which would be reported as "cannot write : it is a directory".
+        if (target.toString().isEmpty()) throw new descent.runtime.DescentException("an output path is empty: name a file");
+        AtomicFiles.checkWritable(target);
+    }
 
     /**
      * Throws a usage error (exit 2) when writing {@code target} ({@code shown}: the option as given, "--save c.st")
