@@ -101,7 +101,13 @@ final class ElementwiseFormulas {
             case DIV -> l.div(a, b);
             case MAX -> l.arith(ElementwiseLanes.Arith.MAX, a, b);
             case MIN -> l.arith(ElementwiseLanes.Arith.MIN, a, b);
-            case POW -> math2(a, b, (x, y) -> l.arith(ElementwiseLanes.Arith.POW, x, y));
+            // C's pow, which TF's kernel calls, not Java's: pow(1, y) = 1 for every y, NaN included, and pow(-1, ±∞) = 1
+            // (Math.pow gives NaN for both).
+            case POW -> math2(a, b, (x, y) -> l.select(
+                    l.compare(Cmp.EQ, x, l.c(1, x)),
+                    l.c(1, x),
+                    l.select(l.and(l.compare(Cmp.EQ, x, l.c(-1, x)), l.compare(Cmp.EQ, l.fn(Fn.ABS, y), l.c(Double.POSITIVE_INFINITY, y))),
+                            l.c(1, x), l.arith(ElementwiseLanes.Arith.POW, x, y))));
             case SQUARED_DIFFERENCE -> exact2(a, b, (x, y) -> {
                 Val d = l.sub(x, y);
                 return l.mul(d, d);
@@ -123,15 +129,21 @@ final class ElementwiseFormulas {
             });
             case SIGMOID_GRAD -> exact2(a, b, (y, g) -> l.mul(l.mul(g, y), l.sub(l.c(1, y), y)));
             case TANH_GRAD -> exact2(a, b, (y, g) -> l.mul(g, l.sub(l.c(1, y), l.mul(y, y))));
-            case SQRT_GRAD -> exact2(a, b, (y, g) -> l.div(l.mul(g, l.c(0.5, g)), y));
-            case RSQRT_GRAD -> exact2(a, b, (y, g) -> l.mul(l.mul(l.mul(l.mul(l.c(-0.5, g), g), y), y), y));
-            case RECIPROCAL_GRAD -> exact2(a, b, (y, g) -> l.mul(l.mul(l.fn(Fn.NEG, g), y), y));
+            // A zero upstream gradient gives 0, as TF's sqrt_grad, rsqrt_grad and inverse_grad do (not 0·∞ = NaN).
+            case SQRT_GRAD -> exact2(a, b, (y, g) -> zeroIfZero(g, l.div(l.mul(g, l.c(0.5, g)), y)));
+            case RSQRT_GRAD -> exact2(a, b, (y, g) -> zeroIfZero(g, l.mul(l.mul(l.mul(l.mul(l.c(-0.5, g), g), y), y), y)));
+            case RECIPROCAL_GRAD -> exact2(a, b, (y, g) -> zeroIfZero(g, l.mul(l.mul(l.fn(Fn.NEG, g), y), y)));
             case GREATER -> indicator(l.compare(Cmp.GT, a, b), a);
             case GREATER_EQUAL -> indicator(l.compare(Cmp.GE, a, b), a);
             case LESS -> indicator(l.compare(Cmp.LT, a, b), a);
             case LESS_EQUAL -> indicator(l.compare(Cmp.LE, a, b), a);
             case EQUAL -> indicator(l.compare(Cmp.EQ, a, b), a);
         };
+    }
+
+    /** {@code g == 0 ? +0 : value}. */
+    private Val zeroIfZero(Val g, Val value) {
+        return l.select(l.compare(Cmp.EQ, g, l.c(0, g)), l.c(0, g), value);
     }
 
     /** {@code cond != 0 ? a : b}; NaN != 0, so a NaN condition picks {@code a}. */

@@ -22,7 +22,8 @@ final class Kernels {
             case LOG -> Math.log(x);
             case LOG1P -> Math.log1p(x);
             case RECIPROCAL -> 1.0 / x;
-            // TF: features.cwiseMax(0) (then .cwiseMin(6)), i.e. (x < 0 ? 0 : x): relu(-0.0) is -0.0, NaN stays NaN.
+            // TF: features.cwiseMax(0) (then .cwiseMin(6)); in Eigen's scalar form (x < 0 ? 0 : x): relu(-0.0) is -0.0, NaN
+            // stays NaN. TF's vectorised kernel gives +0.0 for -0.0 (measured 2026-11-29; docs/language.md §15).
             case RELU -> x < 0 ? 0.0 : x;
             case RELU6 -> x < 0 ? 0.0 : 6.0 < x ? 6.0 : x;
             case ELU -> x < 0 ? Math.expm1(x) : x;
@@ -47,7 +48,7 @@ final class Kernels {
             case DIV -> a / b;
             case MAX -> Math.max(a, b);
             case MIN -> Math.min(a, b);
-            case POW -> Math.pow(a, b);
+            case POW -> cPow(a, b);
             case SQUARED_DIFFERENCE -> (a - b) * (a - b);
             // TF: gradients * (features > 0) (and < 6): a product, so a NaN or infinite gradient stays NaN.
             case RELU_GRAD -> a * (b > 0 ? 1.0 : 0.0);
@@ -58,9 +59,11 @@ final class Kernels {
             case SOFTSIGN_GRAD -> a / ((1.0 + Math.abs(b)) * (1.0 + Math.abs(b)));
             case SIGMOID_GRAD -> b * a * (1.0 - a);
             case TANH_GRAD -> b * (1.0 - a * a);
-            case SQRT_GRAD -> b * 0.5 / a;
-            case RSQRT_GRAD -> -0.5 * b * a * a * a;
-            case RECIPROCAL_GRAD -> -b * a * a;
+            // TF's sqrt_grad, rsqrt_grad and inverse_grad return 0 for a zero upstream gradient (no 0·∞ = NaN where
+            // the output is infinite or zero: a branch masked away, sqrt at 0).
+            case SQRT_GRAD -> b == 0 ? 0 : b * 0.5 / a;
+            case RSQRT_GRAD -> b == 0 ? 0 : -0.5 * b * a * a * a;
+            case RECIPROCAL_GRAD -> b == 0 ? 0 : -b * a * a;
             case GREATER -> a > b ? 1 : 0;
             case GREATER_EQUAL -> a >= b ? 1 : 0;
             case LESS -> a < b ? 1 : 0;
@@ -366,5 +369,14 @@ final class Kernels {
             if (idx >= 0 && idx < o.depth()) out.data()[i * o.depth() + idx] = o.onValue();
         }
         return out;
+    }
+
+    /**
+     * C's pow, which TF's Pow kernel calls: Java's Math.pow but for pow(1, y) = 1 for every y (NaN included) and
+     * pow(-1, ±∞) = 1, where Math.pow gives NaN.
+     */
+    static double cPow(double a, double b) {
+        if (a == 1 || a == -1 && Double.isInfinite(b)) return 1;
+        return Math.pow(a, b);
     }
 }

@@ -1,0 +1,57 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import descent.compiler.Compiler;
+import descent.compiler.interp.InterpretedModel;
+import descent.compiler.interp.Precision;
+import descent.compiler.ir.Model;
+import descent.runtime.Tensor;
+import descent.runtime.api.DescentModel;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Edge cases where TensorFlow's kernels and the plain formulas part ways, on both backends (found by comparing with
+ * TF 2.18's kernels through TensorFlow Java, 2026-11-29): a zero upstream gradient through sqrt, rsqrt and reciprocal
+ * gives 0, not 0·∞; pow follows C's pow (pow(1, y) = 1 for every y, pow(-1, ±∞) = 1), not Java's.
+ */
+class EdgeSemanticsTest {
+    private static final String MODEL = """
+            model edges
+            input x: f32[4]
+            input a: f32[5]
+            input b: f32[5]
+            masked = reduce_sum(maximum(sqrt(x), 0.5)) + reduce_sum(rsqrt(x) * 0.0) + reduce_sum(reciprocal(x) * 0.0)
+            gx = gradients(masked, x)
+            p = pow(a, b)
+            ga, gb = gradients(reduce_sum(p), [a, b])
+            output gx, p, ga, gb
+            """;
+
+    @Test
+    void zeroUpstreamGradientsAndPowFollowTensorFlowsKernels() {
+        Model m = Compiler.check("edges.descent", MODEL);
+        float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new float[] {0, 0.04f, 1, -1}, 4),
+                "a", Tensor.of(new float[] {1, 1, -1, -1, 2}, 5), "b", Tensor.of(new float[] {nan, inf, inf, -inf, 3}, 5));
+        for (DescentModel model : List.of(new InterpretedModel(m, Precision.F32), new CompiledModel(m))) {
+            Map<String, Tensor> out = model.newSession(0).evaluate(feeds, List.of("gx", "p", "ga", "gb"));
+            String which = model.getClass().getSimpleName();
+            // sqrt's gradient is 0.5/√x where max picks sqrt(x), 0 where it picks 0.5 (x = 0: no NaN); rsqrt and reciprocal
+            // multiplied by 0 contribute 0 even at 0 and below.
+            assertFloats(new float[] {0, 0, 0.5f, 0}, out.get("gx").floats(), which + " gx");
+            assertFloats(new float[] {1, 1, 1, 1, 8}, out.get("p").floats(), which + " p");
+            // d/da = b·a^(b-1): NaN·1, ∞·1, ∞·pow(-1, ∞)... ; d/db = a^b·log(a) for a > 0, else 0 (TF's _PowGrad).
+            assertFloats(new float[] {nan, inf, inf, -inf, 12}, out.get("ga").floats(), which + " ga");
+            assertEquals(0f, out.get("gb").floats()[0], which + " gb at pow(1, NaN)");
+            assertEquals(0f, out.get("gb").floats()[1], which + " gb at pow(1, ∞)");
+        }
+    }
+
+    private static void assertFloats(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], Float.isFinite(want[i]) ? Math.abs(want[i]) * 1e-6f : 0, what + " [" + i + "]");
+    }
+}
