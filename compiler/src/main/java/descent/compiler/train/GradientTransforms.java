@@ -33,14 +33,6 @@ public final class GradientTransforms {
         return b.identity(b.binary(BinaryFn.DIV, intermediate, b.binary(BinaryFn.MAX, l2norm, clipNorm)));
     }
 
-    public static Grad clipByNorm(GraphBuilder b, Grad g, int clipNorm) {
-        return switch (g) {
-            case Grad.Dense d -> new Grad.Dense(clipByNorm(b, d.node(), clipNorm, null));
-            case Grad.Sliced s -> new Grad.Sliced(clipByNorm(b, s.values(), clipNorm, null), s.indices(), s.denseShape());
-            case Grad.None n -> n;
-        };
-    }
-
     /** sqrt(2 * sum of l2_loss(t)): None entries are skipped, IndexedSlices count their values. */
     public static int globalNorm(GraphBuilder b, List<Grad> ts) {
         List<Integer> halves = new ArrayList<>();
