@@ -378,7 +378,7 @@ public final class Checker {
 
     private Val binary(Binary e) {
         Val l = eval(e.left()), r = eval(e.right());
-        if (l instanceof Val.Num x && r instanceof Val.Num y && !e.op().equals("@")) return fold(e.op(), x, y);
+        if (l instanceof Val.Num x && r instanceof Val.Num y && !e.op().equals("@")) return fold(e, x, y);
         if (e.op().equals("@")) {
             int a = tensor(l, e.left().span(), null), c = tensor(r, e.right().span(), null);
             b.at(e.span());
@@ -404,17 +404,45 @@ public final class Checker {
         return guard(at, () -> b.binary(fn, a, c));
     }
 
-    /** Arithmetic on two literals is a literal, as in Python: 1 / 2 is 0.5, 2 ** 3 is the integer 8. */
-    private static Val.Num fold(String op, Val.Num x, Val.Num y) {
+    /**
+     * Arithmetic on two literals is a literal, as in Python: 1 / 2 is 0.5, 2 ** 3 is the integer 8. Literals are held
+     * as doubles, so integer results are exact up to 2^53 and beyond it an error, as integer literals are; what Python
+     * refuses (division by zero, a negative number to a fractional power) or cannot hold in a double is an error too.
+     */
+    private Val.Num fold(Binary e, Val.Num x, Val.Num y) {
         double a = x.value(), c = y.value();
-        boolean isFloat = x.isFloat() || y.isFloat();
-        return switch (op) {
-            case "+" -> new Val.Num(a + c, isFloat);
-            case "-" -> new Val.Num(a - c, isFloat);
-            case "*" -> new Val.Num(a * c, isFloat);
-            case "/" -> new Val.Num(a / c, true);
-            default -> new Val.Num(Math.pow(a, c), isFloat || c < 0);
+        boolean isFloat = x.isFloat() || y.isFloat() || e.op().equals("/") || e.op().equals("**") && c < 0;
+        if (e.op().equals("/") && c == 0) throw errors.fail(e.span(), "division by zero", "Python refuses it too; write the number you mean");
+        if (e.op().equals("**") && a == 0 && c < 0) {
+            throw errors.fail(e.span(), "0 cannot be raised to a negative power", "Python refuses it too; write the number you mean");
+        }
+        double v = switch (e.op()) {
+            case "+" -> a + c;
+            case "-" -> a - c;
+            case "*" -> a * c;
+            case "/" -> a / c;
+            default -> Math.pow(a, c);
         };
+        if (Double.isNaN(v)) {
+            throw errors.fail(e.span(), fmtNum(x) + " ** " + fmtNum(y) + " is not a real number", "a negative base needs an integer exponent");
+        }
+        if (Double.isInfinite(v)) {
+            throw errors.fail(e.span(), "the constant " + fmtNum(x) + " " + e.op() + " " + fmtNum(y) + " is too large: it would be infinity",
+                    "the largest double is about 1.8e308, the largest f32 3.4e38");
+        }
+        if (!isFloat) {
+            java.math.BigInteger exact = switch (e.op()) {
+                case "+" -> java.math.BigInteger.valueOf((long) a).add(java.math.BigInteger.valueOf((long) c));
+                case "-" -> java.math.BigInteger.valueOf((long) a).subtract(java.math.BigInteger.valueOf((long) c));
+                case "*" -> java.math.BigInteger.valueOf((long) a).multiply(java.math.BigInteger.valueOf((long) c));
+                default -> c > 4096 ? null : java.math.BigInteger.valueOf((long) a).pow((int) c);
+            };
+            if (exact == null || exact.abs().compareTo(java.math.BigInteger.ONE.shiftLeft(53)) > 0) {
+                throw errors.fail(e.span(), "the constant " + fmtNum(x) + " " + e.op() + " " + fmtNum(y) + " is beyond 2^53, the largest integer"
+                        + " Descent holds exactly", "integers are exact up to ±9007199254740992 (2^53); for a float, write one operand as a float");
+            }
+        }
+        return new Val.Num(v, isFloat);
     }
 
     private static boolean isFloatNum(Val v) { return v instanceof Val.Num n && n.isFloat(); }
@@ -460,6 +488,14 @@ public final class Checker {
                 if (n.isFloat() && !d.isFloating()) {
                     throw errors.fail(span, "the number " + fmt(n.value()) + " cannot be used with " + d + " tensors",
                             "integer tensors take integer literals; cast the tensor with cast(x, f32) for float arithmetic");
+                }
+                // A literal must hold its value in the dtype it takes: i32 would wrap, f32 would round to infinity.
+                if (d == DType.I32 && (n.value() < Integer.MIN_VALUE || n.value() > Integer.MAX_VALUE)) {
+                    throw errors.fail(span, "the number " + fmtNum(n) + " does not fit i32", "i32 holds -2147483648..2147483647; use i64 tensors");
+                }
+                if (d == DType.F32 && Float.isInfinite((float) n.value()) && !Double.isInfinite(n.value())) {
+                    throw errors.fail(span, "the number " + fmtNum(n) + " is too large for f32: it would be infinity",
+                            "the largest f32 is about 3.4e38; use f64 tensors for larger values");
                 }
                 yield b.scalar(n.value(), d);
             }

@@ -36,14 +36,18 @@ final class Initializers {
         };
     }
 
-    private static Initializer constant(Checker c, Ast.Num n, TensorType t) {
+    private static Initializer constant(Checker c, Ast.Num n, TensorType t) { return constant(c, n, t, false); }
+
+    /** {@code n}, or {@code -n} when {@code negated} (range-checked as the value it is: -2147483648 fits i32). */
+    private static Initializer constant(Checker c, Ast.Num n, TensorType t, boolean negated) {
         checkIntegerLiteral(c, n);
         if (n.isFloat() && !t.dtype().isFloating()) {
             throw c.errors.fail(n.span(), "the number " + n.text() + " cannot initialize an " + t.dtype() + " variable",
                     "write an integer, or declare the variable f32");
         }
-        checkRange(c, n.value(), n.span(), t.dtype());
-        return new Initializer.Constant(n.value(), null);
+        double value = negated ? -n.value() : n.value();
+        checkRange(c, value, n.span(), t.dtype());
+        return new Initializer.Constant(value, null);
     }
 
     /**
@@ -71,7 +75,8 @@ final class Initializers {
             case I64 -> 9007199254740992.0;
             default -> Double.POSITIVE_INFINITY;
         };
-        if (Math.abs(v) > limit || d == descent.runtime.DType.I32 && v < Integer.MIN_VALUE) {
+        // i32's range is asymmetric: -2147483648 fits, 2147483648 does not.
+        if (d == descent.runtime.DType.I32 ? v < Integer.MIN_VALUE || v > Integer.MAX_VALUE : Math.abs(v) > limit) {
             throw c.errors.fail(span, String.format("%.0f does not fit %s", v, d),
                     d == descent.runtime.DType.I32 ? "i32 holds -2147483648..2147483647; declare the variable i64"
                             : "Descent keeps integers exact up to 2^53");
@@ -150,10 +155,7 @@ final class Initializers {
             case "constant" -> {
                 Ast.Expr v = args.get("value").value();
                 if (v instanceof Ast.ListExpr l) yield new Initializer.Constant(0, values(c, l, t));
-                if (v instanceof Ast.Unary u && u.operand() instanceof Ast.Num n) {
-                    Initializer.Constant k = (Initializer.Constant) constant(c, n, t);
-                    yield new Initializer.Constant(-k.value(), null);
-                }
+                if (v instanceof Ast.Unary u && u.operand() instanceof Ast.Num n) yield constant(c, n, t, true);
                 if (v instanceof Ast.Num n) yield constant(c, n, t);
                 throw c.errors.fail(v.span(), "constant(...) takes a number or a list of numbers", null);
             }

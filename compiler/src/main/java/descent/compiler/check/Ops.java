@@ -382,7 +382,15 @@ final class Ops {
         List<Integer> xs = single ? List.of(a.tensor("xs")) : a.tensors("xs");
         List<Integer> gradYs = null;
         if (a.has("grad_ys")) {
-            gradYs = a.val("grad_ys") instanceof Val.Seq ? a.tensors("grad_ys") : List.of(a.tensor("grad_ys", a.b.dtype(ys.get(0))));
+            if (a.val("grad_ys") instanceof Val.Seq seq) {
+                // Each literal takes its own y's dtype, as a single one does.
+                gradYs = new ArrayList<>();
+                for (int i = 0; i < seq.items().size(); i++) {
+                    gradYs.add(a.c.tensor(seq.items().get(i), a.span("grad_ys"), a.b.dtype(ys.get(Math.min(i, ys.size() - 1)))));
+                }
+            } else {
+                gradYs = List.of(a.tensor("grad_ys", a.b.dtype(ys.get(0))));
+            }
             if (gradYs.size() != ys.size()) {
                 throw a.c.errors.fail(a.span("grad_ys"), "grad_ys has " + gradYs.size() + " entries for " + ys.size() + " ys",
                         "give one gradient per y");

@@ -360,4 +360,17 @@ class GradientSemanticsTest {
         assertArrayEquals(new int[] {3, 3}, v3.get("gx").shape());
         assertArrayEquals(new int[] {3, 2}, v3.get("gw").shape());
     }
+
+    /** A literal in a grad_ys list takes its own y's dtype, as a single one does (an integer literal was i32). */
+    @Test
+    void literalsInAGradYsListTakeTheirYsDtype() {
+        String text = """
+                input x: f32[3]
+                a = reduce_sum(x * x)
+                b = reduce_sum(x)
+                g = gradients([a, b], x, grad_ys=[2, 1.5])
+                """;
+        double[] g = d(eval(text, Precision.F64, Map.of("x", Tensor.of(new float[] {1, 2, 3}, 3)), "g"), "g");
+        assertArrayEquals(new double[] {2 * 2 + 1.5, 2 * 4 + 1.5, 2 * 6 + 1.5}, g, 1e-12);
+    }
 }
