@@ -31,8 +31,13 @@ final class ForkParts implements IntConsumer {
         try {
             threads.run(parts, this);
         } finally {
-            this.buf = null;   // holds no buffers between steps
+            // Holds nothing between steps: this object lives in the calling thread's context (a ThreadLocal value), and
+            // a step or hooks kept here would keep the executable, its ThreadLocal and its session's workers reachable
+            // from that thread for as long as it lives (a pool thread: forever).
+            this.buf = null;
             this.ctx = null;
+            this.step = null;
+            this.hooks = null;
         }
     }
 

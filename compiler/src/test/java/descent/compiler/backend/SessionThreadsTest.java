@@ -72,6 +72,35 @@ class SessionThreadsTest {
         }
     }
 
+    /**
+     * The same for sessions whose steps split work across their threads: the calling thread's context of each step held
+     * the step's fork, which held the executable, so the session's workers lived as long as the calling thread (a
+     * thread pool's: forever), and its buffers with them.
+     */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void sessionsThatSplitWorkAndNobodyHoldsEndTheirWorkers() throws Exception {
+        CompiledModel model = new CompiledModel(Compiler.check("wide.descent", """
+                model wide
+                input x: f32[batch, 600]
+                var w: f32[600, 300] = glorot_uniform(seed=1)
+                loss = reduce_mean(square(x @ w))
+                train step { GradientDescentOptimizer(0.01).minimize(loss) }
+                """));
+        float[] x = new float[64 * 600];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            CompiledSession s = (CompiledSession) model.newSession(i, 2);
+            s.train("step", Map.of("x", Tensor.of(x, 64, 600)), List.of());
+            workers.addAll(s.threads().workerThreads());
+        }
+        while (workers.stream().anyMatch(Thread::isAlive)) {
+            System.gc();
+            Thread.sleep(50);
+        }
+    }
+
     @Test
     void aThreadCountOutOfRangeIsAUserError() throws Exception {
         CompiledModel model = mlp();
