@@ -63,9 +63,15 @@ final class CompiledSession implements TrainingSession {
         synchronized (perBinding) { all.putAll(perBinding); }
         return all;
     }
-    /** One lock per state variable, for optimizers with use_locking=true. */
-    private final Map<String, java.util.concurrent.locks.ReentrantLock> locks = new HashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * One lock per state variable, for optimizers with use_locking=true: a step writes its locked state holding their
+     * write locks; when any step locks, reading state (get, state, save, evaluations) takes the read locks and setting it
+     * (set, restore) the write locks, all in name order, so each sees or replaces a locked update whole.
+     */
+    private final Map<String, java.util.concurrent.locks.ReentrantReadWriteLock> locks = new HashMap<>();
+    /** The state names in lock order; empty when no train step uses locking (nothing to wait for then). */
+    private final String[] lockOrder;
+    private final StepCounter steps = new StepCounter();
 
     /** The threads a step may use (the calling one included). */
     private final StepThreads threads;
@@ -89,9 +95,20 @@ final class CompiledSession implements TrainingSession {
         for (Model.VariableInfo v : model.variables()) {
             int[] shape = v.type().shape().concrete(Map.of());
             state.put(v.name(), Initializers.materialize(v.init(), v.type().dtype(), shape, seed, v.name()).data());
-            locks.put(v.name(), new java.util.concurrent.locks.ReentrantLock());
+            locks.put(v.name(), new java.util.concurrent.locks.ReentrantReadWriteLock());
         }
+        boolean locking = model.trains().stream().anyMatch(t -> !t.lockedState().isEmpty());
+        lockOrder = locking ? new java.util.TreeSet<>(locks.keySet()).toArray(String[]::new) : new String[0];
     }
+
+    /** Read locks of every state variable, in name order (when any step uses locking); {@link #readUnlock} after. */
+    private void readLock() { for (String n : lockOrder) locks.get(n).readLock().lock(); }
+
+    private void readUnlock() { for (int i = lockOrder.length - 1; i >= 0; i--) locks.get(lockOrder[i]).readLock().unlock(); }
+
+    private void writeLock() { for (String n : lockOrder) locks.get(n).writeLock().lock(); }
+
+    private void writeUnlock() { for (int i = lockOrder.length - 1; i >= 0; i--) locks.get(lockOrder[i]).writeLock().unlock(); }
 
     @Override public ModelSignature signature() { return signature; }
 
@@ -164,7 +181,12 @@ final class CompiledSession implements TrainingSession {
     private static final Object[] SKIP_LOSS = {null};
 
     @Override public Map<String, Tensor> evaluate(Map<String, Tensor> feeds, List<String> fetches) {
-        return call(null, feeds, fetches, null);
+        readLock();
+        try {
+            return call(null, feeds, fetches, null);
+        } finally {
+            readUnlock();
+        }
     }
 
     /**
@@ -187,17 +209,17 @@ final class CompiledSession implements TrainingSession {
         if (train == null) {
             Session.checkFeedNames(model, feeds);
             List<Integer> nodes = Session.fetchNodes(model, fetches, null);
-            result = run(model, "eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches, Set.of(), steps.get(), into);
+            result = run(model, "eval", Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), fetches, Set.of(), steps.current(), into);
         } else {
             TrainStep step = requireTrain(train);
             Session.checkFeedNames(model, feeds);
             List<Integer> nodes = Session.fetchNodes(model, fetches, step);
             Plan plan = Scheduler.schedule(model, step, nodes);
-            long n = steps.getAndIncrement();
+            long n = steps.start();
             try {
                 result = run(model, "train " + train, plan, nodes, feeds, Map.of(), fetches, step.lockedState(), n, into);
             } catch (RuntimeException | Error e) {
-                steps.decrementAndGet(); // a failed step is not a step
+                steps.failed(n); // a failed step is not a step
                 throw e;
             }
         }
@@ -218,7 +240,7 @@ final class CompiledSession implements TrainingSession {
         }
         List<String> names = nodes.stream().map(n -> "%" + n).toList();
         Map<String, Tensor> values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names,
-                Set.of(), steps.get());
+                Set.of(), steps.current());
         Map<String, Gradient> out = new LinkedHashMap<>();
         for (var e : step.gradients()) {
             switch (e.grad()) {
@@ -236,11 +258,11 @@ final class CompiledSession implements TrainingSession {
         Session.checkFeedNames(model, feeds);
         Applying half = halves.computeIfAbsent(train, k -> Applying.of(model, step));
         ApplyHalf.Given given = half.half().given(train, gradients);
-        long n = steps.getAndIncrement();
+        long n = steps.start();
         try {
             run(half.half().model(), "apply " + train, half.plan(), List.of(), feeds, given.values(), List.of(), step.lockedState(), n, null);
         } catch (RuntimeException | Error e) {
-            steps.decrementAndGet(); // a failed step is not a step
+            steps.failed(n); // a failed step is not a step
             throw e;
         }
     }
@@ -473,7 +495,12 @@ final class CompiledSession implements TrainingSession {
 
     /** {@link TrainingSession#evaluateInto}: once an evaluation is prepared and warm, it allocates nothing. */
     @Override public void evaluateInto(Map<String, Tensor> feeds, List<String> fetches, Object[] into) {
-        into(null, feeds, fetches, into);
+        readLock();
+        try {
+            into(null, feeds, fetches, into);
+        } finally {
+            readUnlock();
+        }
     }
 
     /** trainInto, or evaluateInto when {@code train} is null. */
@@ -525,7 +552,12 @@ final class CompiledSession implements TrainingSession {
     @Override public Tensor get(String name) {
         Object a = state.get(name);
         if (a == null) throw new DescentException("model " + signature.name() + " has no variable `" + name + "`");
-        return tensor(model.graph().type(model.variable(name).node()).shape().concrete(Map.of()), Executable.copy(a));
+        readLock();
+        try {
+            return tensor(model.graph().type(model.variable(name).node()).shape().concrete(Map.of()), Executable.copy(a));
+        } finally {
+            readUnlock();
+        }
     }
 
     @Override public void set(String name, Tensor value) {
@@ -536,7 +568,12 @@ final class CompiledSession implements TrainingSession {
                     + value.dtype() + Tensor.shapeString(value.shape()));
         }
         Object target = state.get(name);
-        System.arraycopy(value.data(), 0, target, 0, java.lang.reflect.Array.getLength(target));
+        writeLock();
+        try {
+            System.arraycopy(value.data(), 0, target, 0, java.lang.reflect.Array.getLength(target));
+        } finally {
+            writeUnlock();
+        }
     }
 
     @Override public Tensor getSlot(String train, String var, String slotName) {
@@ -547,12 +584,17 @@ final class CompiledSession implements TrainingSession {
     }
 
     @Override public Map<String, Tensor> state() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String name : state.keySet()) out.put(name, get(name));
-        return out;
+        readLock();   // one consistent snapshot: no locked update lands between two variables
+        try {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String name : state.keySet()) out.put(name, get(name));
+            return out;
+        } finally {
+            readUnlock();
+        }
     }
 
-    @Override public long stepCount() { return steps.get(); }
+    @Override public long stepCount() { return steps.count(); }
 
     @Override public void setStepCount(long steps) {
         if (steps < 0) throw new DescentException("a step count cannot be negative: " + steps);
@@ -573,7 +615,12 @@ final class CompiledSession implements TrainingSession {
                         + Tensor.shapeString(spec.shape()));
             }
         }
-        for (var e : values.entrySet()) if (state.containsKey(e.getKey())) set(e.getKey(), e.getValue());
+        writeLock();   // restored whole: no locked step sees half of it
+        try {
+            for (var e : values.entrySet()) if (state.containsKey(e.getKey())) set(e.getKey(), e.getValue());
+        } finally {
+            writeUnlock();
+        }
         return unknown;
     }
 

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A lowered plan made runnable, and the loop that runs it. Every kernel becomes a call of a generated kernel
@@ -50,7 +50,7 @@ final class Executable implements StepHooks {
         final boolean[] saved;
         /** The state and locks of the step running (set for its duration). */
         Map<String, Object> state;
-        Map<String, ReentrantLock> locks;
+        Map<String, ReentrantReadWriteLock> locks;
         /** By fork id: this thread's view of each fork of the step ({@link #fork}), made at its first run. */
         final ForkParts[] forks;
         Ctx(int writes, int forks) { backups = new Object[writes]; saved = new boolean[writes]; this.forks = new ForkParts[forks]; }
@@ -321,7 +321,7 @@ final class Executable implements StepHooks {
      * Runs the kernels over {@code c} (its leaves already set). On failure the written state is restored
      * from the backups and the exception rethrown.
      */
-    void run(Ctx c, Map<String, Object> state, long step, Map<String, ReentrantLock> locks) {
+    void run(Ctx c, Map<String, Object> state, long step, Map<String, ReentrantReadWriteLock> locks) {
         if (profile != null) profile.step();
         Object[] buf = c.buf;
         Arrays.fill(c.saved, false);
@@ -388,13 +388,13 @@ final class Executable implements StepHooks {
     /** Takes the use_locking locks, in name order (so two steps never deadlock). */
     @Override public void lock(Object ctx) {
         Ctx c = (Ctx) ctx;
-        for (int s = 0; s < lockedState.size(); s++) c.locks.get(lockedState.get(s)).lock();
+        for (int s = 0; s < lockedState.size(); s++) c.locks.get(lockedState.get(s)).writeLock().lock();
         c.held = true;
     }
 
     @Override public void unlock(Object ctx) {
         Ctx c = (Ctx) ctx;
-        for (int i = lockedState.size() - 1; i >= 0; i--) c.locks.get(lockedState.get(i)).unlock();
+        for (int i = lockedState.size() - 1; i >= 0; i--) c.locks.get(lockedState.get(i)).writeLock().unlock();
         c.held = false;
     }
 

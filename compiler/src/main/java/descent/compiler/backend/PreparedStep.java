@@ -6,8 +6,7 @@ import descent.compiler.ir.TensorType;
 import descent.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A repeated train call (or evaluation: {@link #train} null) with one fetch list, resolved once so that running it
@@ -62,27 +61,27 @@ final class PreparedStep {
      * is); returns the context holding its fetched values, or null
      * when the feeds do not fit (the general path then reports what is wrong).
      */
-    Executable.Ctx run(Model model, Map<String, Tensor> feeds, Map<String, Object> state, AtomicLong steps,
-                       Map<String, ReentrantLock> locks) {
+    Executable.Ctx run(Model model, Map<String, Tensor> feeds, Map<String, Object> state, StepCounter steps,
+                       Map<String, ReentrantReadWriteLock> locks) {
         int b = bind(model, feeds);
         return b < 0 ? null : run(b, feeds, state, steps, locks);
     }
 
     /** {@link #run} for feeds {@link #bind} has accepted, with the size it bound. */
-    Executable.Ctx run(int b, Map<String, Tensor> feeds, Map<String, Object> state, AtomicLong steps, Map<String, ReentrantLock> locks) {
+    Executable.Ctx run(int b, Map<String, Tensor> feeds, Map<String, Object> state, StepCounter steps, Map<String, ReentrantReadWriteLock> locks) {
         Executable.Ctx ctx = exe.context(b);
         Object[] buf = ctx.buf;
         for (int i = 0; i < inputIds.length; i++) buf[inputIds[i]] = feeds.get(inputNames[i]).data();
         for (int i = 0; i < varIds.length; i++) buf[varIds[i]] = varArrays[i];
         if (train == null) {
-            exe.run(ctx, state, steps.get(), locks);
+            exe.run(ctx, state, steps.current(), locks);
             return ctx;
         }
-        long step = steps.getAndIncrement();
+        long step = steps.start();
         try {
             exe.run(ctx, state, step, locks);
         } catch (RuntimeException | Error e) {
-            steps.decrementAndGet(); // a failed step is not a step: the count stays the number of steps taken
+            steps.failed(step); // a failed step is not a step: the count stays the number of steps taken
             throw e;
         }
         return ctx;
