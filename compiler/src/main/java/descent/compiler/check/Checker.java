@@ -435,12 +435,15 @@ public final class Checker {
                 case "+" -> java.math.BigInteger.valueOf((long) a).add(java.math.BigInteger.valueOf((long) c));
                 case "-" -> java.math.BigInteger.valueOf((long) a).subtract(java.math.BigInteger.valueOf((long) c));
                 case "*" -> java.math.BigInteger.valueOf((long) a).multiply(java.math.BigInteger.valueOf((long) c));
-                default -> c > 4096 ? null : java.math.BigInteger.valueOf((long) a).pow((int) c);
+                // |a| >= 2 and c > 60 is past 2^60: no need to compute it. 0, 1 and -1 to any power are exact doubles.
+                default -> Math.abs(a) <= 1 ? java.math.BigInteger.valueOf((long) v)
+                        : c > 60 ? null : java.math.BigInteger.valueOf((long) a).pow((int) c);
             };
             if (exact == null || exact.abs().compareTo(java.math.BigInteger.ONE.shiftLeft(53)) > 0) {
                 throw errors.fail(e.span(), "the constant " + fmtNum(x) + " " + e.op() + " " + fmtNum(y) + " is beyond 2^53, the largest integer"
                         + " Descent holds exactly", "integers are exact up to ±9007199254740992 (2^53); for a float, write one operand as a float");
             }
+            return new Val.Num(exact.doubleValue(), false);   // Math.pow is within an ulp, not exact
         }
         return new Val.Num(v, isFloat);
     }
