@@ -5,6 +5,7 @@ import descent.compiler.ir.BinaryFn;
 import descent.compiler.ir.Composites;
 import descent.compiler.ir.Dim;
 import descent.compiler.ir.GraphBuilder;
+import descent.compiler.ir.IrException;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.ReduceFn;
 import descent.compiler.ir.Shape;
@@ -31,7 +32,7 @@ import java.util.function.Consumer;
  * Operand x = g.input("x", DType.F32, "batch", 4);
  * Operand w = g.variable("w", DType.F32, new Initializer.Zeros(), 4, 1);
  * Operand loss = g.reduceMean(g.square(x.matmul(w)));
- * g.train("step", t -> t.minimize(new GradientDescentOptimizer(0.5), loss));
+ * g.train("step", t -> t.minimize(Optimizers.gradientDescent(0.5), loss));
  * Model m = g.build();
  * }</pre>
  * Type and shape errors throw {@link descent.compiler.ir.IrException} with the same message a model file gets.
@@ -52,7 +53,7 @@ public final class ModelBuilder {
 
     /** An input; each dimension is an Integer/Long (static) or a String (symbolic, e.g. "batch"). */
     public Operand input(String name, DType dtype, Object... dims) {
-        TensorType t = new TensorType(dtype, shape(dims));
+        TensorType t = new TensorType(require(dtype, "dtype"), shape(dims));
         int id = b.input(name, t);
         b.name(id, declare(name));
         inputs.add(new Model.InputInfo(name, id, t, Span.NONE));
@@ -62,7 +63,9 @@ public final class ModelBuilder {
     public Operand variable(String name, DType dtype, Initializer init, long... dims) { return variable(name, dtype, init, true, dims); }
 
     public Operand variable(String name, DType dtype, Initializer init, boolean trainable, long... dims) {
-        TensorType t = new TensorType(dtype, Shape.of(dims));
+        for (long d : dims) if (d < 0) throw new IrException("a dimension cannot be negative, got " + d, null);
+        TensorType t = new TensorType(require(dtype, "dtype"), Shape.of(dims));
+        checkInitializer(name, require(init, "initializer"), t);
         int id = b.variable(name, t);
         b.name(id, declare(name));
         variables.add(new Model.VariableInfo(name, id, t, init, trainable, Span.NONE));
@@ -71,19 +74,25 @@ public final class ModelBuilder {
 
     /** Names a value, as an assignment in a model file does. */
     public Operand name(String name, Operand t) {
-        if (b.node(t.node()).name() == null) b.name(t.node(), declare(name));
+        int node = n(t);
+        if (b.node(node).name() == null) b.name(node, declare(name));
         else declare(name);
-        names.put(name, t.node());
+        names.put(name, node);
         return t;
     }
 
+    /** An output; {@code t} may already carry the name (an input, a variable, a value named before), as in `output x`. */
     public void output(String name, Operand t) {
-        name(name, t);
-        outputs.put(name, t.node());
+        int node = n(t);
+        if (!name.equals(b.node(node).name()) && !Integer.valueOf(node).equals(names.get(name))) name(name, t);
+        if (outputs.containsKey(name)) throw new IrException("`" + name + "` is already an output", null);
+        outputs.put(name, node);
     }
 
     /** A train block, lowered when {@link #build} runs (after the whole model, as in a model file). */
     public void train(String name, Consumer<TrainBlock> body) {
+        require(body, "train body");
+        if (!trainNames.add(identifier(name, "a train block's name"))) throw new IrException("train block `" + name + "` is already defined", null);
         trainBlocks.add(() -> {
             TrainBlock block = new TrainBlock(this, name);
             body.accept(block);
@@ -91,75 +100,134 @@ public final class ModelBuilder {
         });
     }
 
+    /**
+     * The model so far. It is a snapshot: declarations and train blocks added to this builder afterwards do not change
+     * it. A train block whose body threw is not run again by a later build.
+     */
     public Model build() {
-        for (Runnable r : trainBlocks) r.run();
-        trainBlocks.clear();
+        for (java.util.Iterator<Runnable> it = trainBlocks.iterator(); it.hasNext(); ) {
+            Runnable r = it.next();
+            it.remove();
+            r.run();
+        }
         Map<String, Integer> all = new LinkedHashMap<>();
         for (Model.InputInfo i : inputs) all.put(i.name(), i.node());
         for (Model.VariableInfo v : variables) if (v.role() == Model.VariableInfo.Role.VARIABLE) all.put(v.name(), v.node());
         all.putAll(names);
-        return new Model(name, b.build(), inputs, variables, outputs, all, trains);
+        return new Model(name, b.build(), List.copyOf(inputs), List.copyOf(variables),
+                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(outputs)), java.util.Collections.unmodifiableMap(all),
+                List.copyOf(trains));
     }
 
     // ---- ops (TF 1 names; the rest of the language's ops build through GraphBuilder the same way)
 
     public Operand constant(double value, DType dtype) { return t(b.scalar(value, dtype)); }
-    public Operand add(Operand x, Operand y) { return t(b.binary(BinaryFn.ADD, x.node(), y.node())); }
-    public Operand sub(Operand x, Operand y) { return t(b.binary(BinaryFn.SUB, x.node(), y.node())); }
-    public Operand mul(Operand x, Operand y) { return t(b.binary(BinaryFn.MUL, x.node(), y.node())); }
-    public Operand div(Operand x, Operand y) { return t(b.binary(BinaryFn.DIV, x.node(), y.node())); }
-    public Operand maximum(Operand x, Operand y) { return t(b.binary(BinaryFn.MAX, x.node(), y.node())); }
+    public Operand add(Operand x, Operand y) { return t(b.binary(BinaryFn.ADD, n(x), n(y))); }
+    public Operand sub(Operand x, Operand y) { return t(b.binary(BinaryFn.SUB, n(x), n(y))); }
+    public Operand mul(Operand x, Operand y) { return t(b.binary(BinaryFn.MUL, n(x), n(y))); }
+    public Operand div(Operand x, Operand y) { return t(b.binary(BinaryFn.DIV, n(x), n(y))); }
+    public Operand maximum(Operand x, Operand y) { return t(b.binary(BinaryFn.MAX, n(x), n(y))); }
     public Operand matmul(Operand x, Operand y) { return matmul(x, y, false, false); }
     public Operand matmul(Operand x, Operand y, boolean transposeA, boolean transposeB) {
-        return t(b.matmul(x.node(), y.node(), transposeA, transposeB));
+        return t(b.matmul(n(x), n(y), transposeA, transposeB));
     }
-    public Operand relu(Operand x) { return t(b.unary(UnaryFn.RELU, x.node())); }
-    public Operand sigmoid(Operand x) { return t(b.unary(UnaryFn.SIGMOID, x.node())); }
-    public Operand tanh(Operand x) { return t(b.unary(UnaryFn.TANH, x.node())); }
-    public Operand exp(Operand x) { return t(b.unary(UnaryFn.EXP, x.node())); }
-    public Operand log(Operand x) { return t(b.unary(UnaryFn.LOG, x.node())); }
-    public Operand square(Operand x) { return t(b.unaryAnyNumber(UnaryFn.SQUARE, x.node())); }
-    public Operand softmax(Operand x) { return t(b.softmax(x.node())); }
-    public Operand reduceSum(Operand x, int... axes) { return t(b.reduce(ReduceFn.SUM, x.node(), axes.length == 0 ? null : axes, false)); }
-    public Operand reduceMean(Operand x, int... axes) { return t(b.reduce(ReduceFn.MEAN, x.node(), axes.length == 0 ? null : axes, false)); }
-    public Operand biasAdd(Operand x, Operand bias) { return t(Composites.biasAdd(b, x.node(), bias.node())); }
-    public Operand l2Loss(Operand x) { return t(Composites.l2Loss(b, x.node())); }
+    public Operand relu(Operand x) { return t(b.unary(UnaryFn.RELU, n(x))); }
+    public Operand sigmoid(Operand x) { return t(b.unary(UnaryFn.SIGMOID, n(x))); }
+    public Operand tanh(Operand x) { return t(b.unary(UnaryFn.TANH, n(x))); }
+    public Operand exp(Operand x) { return t(b.unary(UnaryFn.EXP, n(x))); }
+    public Operand log(Operand x) { return t(b.unary(UnaryFn.LOG, n(x))); }
+    public Operand square(Operand x) { return t(b.unaryAnyNumber(UnaryFn.SQUARE, n(x))); }
+    public Operand softmax(Operand x) { return t(b.softmax(n(x))); }
+    public Operand reduceSum(Operand x, int... axes) { return t(b.reduce(ReduceFn.SUM, n(x), axes.length == 0 ? null : axes, false)); }
+    public Operand reduceMean(Operand x, int... axes) { return t(b.reduce(ReduceFn.MEAN, n(x), axes.length == 0 ? null : axes, false)); }
+    public Operand biasAdd(Operand x, Operand bias) { return t(Composites.biasAdd(b, n(x), n(bias))); }
+    public Operand l2Loss(Operand x) { return t(Composites.l2Loss(b, n(x))); }
     public Operand sigmoidCrossEntropyWithLogits(Operand labels, Operand logits) {
-        return t(Composites.sigmoidCrossEntropyWithLogits(b, labels.node(), logits.node()));
+        return t(Composites.sigmoidCrossEntropyWithLogits(b, n(labels), n(logits)));
     }
     public Operand reduceLogSumExp(Operand x, int... axes) {
-        return t(Composites.reduceLogSumExp(b, x.node(), axes.length == 0 ? null : axes, false));
+        return t(Composites.reduceLogSumExp(b, n(x), axes.length == 0 ? null : axes, false));
     }
-    public Operand embeddingLookup(Operand params, Operand ids) { return t(b.gather(params.node(), ids.node(), 0)); }
-    public Operand stopGradient(Operand x) { return t(b.stopGradient(x.node())); }
-    public Operand softmaxCrossEntropyWithLogits(Operand labels, Operand logits) { return t(b.softmaxXent(labels.node(), logits.node())); }
+    public Operand embeddingLookup(Operand params, Operand ids) { return t(b.gather(n(params), n(ids), 0)); }
+    public Operand stopGradient(Operand x) { return t(b.stopGradient(n(x))); }
+    public Operand softmaxCrossEntropyWithLogits(Operand labels, Operand logits) { return t(b.softmaxXent(n(labels), n(logits))); }
     public Operand sparseSoftmaxCrossEntropyWithLogits(Operand labels, Operand logits) {
-        return t(b.sparseSoftmaxXent(labels.node(), logits.node()));
+        return t(b.sparseSoftmaxXent(n(labels), n(logits)));
     }
 
     /** GraphBuilder for every other op: handles and node ids convert with {@link #tensor} and {@link Operand#node}. */
     public GraphBuilder graph() { return b; }
-    public Operand tensor(int node) { return t(node); }
+    public Operand tensor(int node) {
+        if (node < 0 || node >= b.size()) throw new IrException("this builder has no node %" + node, null);
+        return t(node);
+    }
 
     // ---- internals
 
     Operand t(int node) { return new Operand(this, node); }
 
     private final Set<String> declared = new HashSet<>();
+    private final Set<String> trainNames = new HashSet<>();
 
     private String declare(String name) {
-        if (!declared.add(name)) throw new descent.compiler.ir.IrException("`" + name + "` is already defined", null);
+        identifier(name, "a name");
+        if (!declared.add(name)) throw new IrException("`" + name + "` is already defined", null);
         return name;
+    }
+
+    /** {@code o}'s node, when {@code o} is this builder's (an operand of another builder names another graph's node). */
+    int n(Operand o) {
+        require(o, "operand");
+        if (o.graph() != this) throw new IrException("the operand " + o + " belongs to another ModelBuilder", "build each model from its own operands");
+        return o.node();
+    }
+
+    private static <T> T require(T value, String what) {
+        if (value == null) throw new IrException("the " + what + " is null", null);
+        return value;
+    }
+
+    /** A name as the language spells one (it becomes a checkpoint key, a fetch name and a façade method). */
+    private static String identifier(String name, String what) {
+        if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new IrException(what + " must be an identifier (letters, digits and `_`, not starting with a digit), got "
+                    + (name == null ? "null" : "`" + name + "`"), null);
+        }
+        return name;
+    }
+
+    /** The initializer checks a model file's `var` gets (docs/language.md §6.1). */
+    private static void checkInitializer(String name, Initializer init, TensorType t) {
+        boolean random = !(init instanceof Initializer.Zeros || init instanceof Initializer.Ones || init instanceof Initializer.Constant);
+        if (random && !t.dtype().isFloating()) {
+            throw new IrException("`" + name + "`: a random initializer needs a floating-point variable, not " + t.dtype(), null);
+        }
+        switch (init) {
+            case Initializer.Constant c when !t.dtype().isFloating() && (c.values() == null
+                    ? c.value() != Math.rint(c.value()) : java.util.Arrays.stream(c.values()).anyMatch(v -> v != Math.rint(v))) ->
+                    throw new IrException("`" + name + "`: an " + t.dtype() + " variable takes integer values", null);
+            case Initializer.RandomNormal r when !(r.stddev() >= 0) -> throw new IrException("`" + name + "`: stddev must not be negative, got " + r.stddev(), null);
+            case Initializer.TruncatedNormal r when !(r.stddev() >= 0) -> throw new IrException("`" + name + "`: stddev must not be negative, got " + r.stddev(), null);
+            case Initializer.RandomUniform r when !(r.maxval() > r.minval()) ->
+                    throw new IrException("`" + name + "`: random_uniform needs minval < maxval, got " + r.minval() + " and " + r.maxval(), null);
+            case Initializer.VarianceScaling v when !(v.scale() > 0) || !java.util.Set.of("fan_in", "fan_out", "fan_avg").contains(v.mode())
+                    || !java.util.Set.of("normal", "truncated_normal", "untruncated_normal", "uniform").contains(v.distribution()) ->
+                    throw new IrException("`" + name + "`: variance_scaling needs scale > 0, mode fan_in, fan_out or fan_avg and distribution"
+                            + " normal, truncated_normal, untruncated_normal or uniform", null);
+            default -> { }
+        }
     }
 
     private static Shape shape(Object[] dims) {
         List<Dim> out = new ArrayList<>();
         for (Object d : dims) {
             out.add(switch (d) {
+                case Integer i when i < 0 -> throw new IrException("a dimension cannot be negative, got " + i, null);
+                case Long l when l < 0 -> throw new IrException("a dimension cannot be negative, got " + l, null);
                 case Integer i -> Dim.of(i);
                 case Long l -> Dim.of(l);
-                case String s -> Dim.sym(s);
-                default -> throw new IllegalArgumentException("a dimension is an int or a symbol name, not " + d);
+                case String s -> Dim.sym(identifier(s, "a symbolic dimension"));
+                default -> throw new IrException("a dimension is an int or a symbol name, not " + d, null);
             });
         }
         return new Shape(out);
@@ -182,9 +250,9 @@ public final class ModelBuilder {
 
     Model.VariableInfo variableOf(Operand t) {
         for (Model.VariableInfo v : variables) {
-            if (v.node() == t.node() && v.role() == Model.VariableInfo.Role.VARIABLE) return v;
+            if (v.node() == n(t) && v.role() == Model.VariableInfo.Role.VARIABLE) return v;
         }
-        throw new descent.compiler.ir.IrException("Trying to update a Operand %" + t.node(), "only variables can be optimized");
+        throw new IrException("Trying to update a Tensor (" + t + ")", "only variables can be optimized");
     }
 
     List<Model.VariableInfo> trainable() {

@@ -47,11 +47,11 @@ public final class TrainBlock {
     public void minimize(Optimizer opt, Operand loss) { minimize(opt, loss, Options.defaults()); }
 
     public void minimize(Optimizer opt, Operand loss, Options o) {
-        opt.minimize(tb, loss.node(), o.globalStep() == null ? null : g.variableOf(o.globalStep()), options(o), g.trainable());
+        opt.minimize(tb, g.n(loss), o.globalStep() == null ? null : g.variableOf(o.globalStep()), options(o), g.trainable());
     }
 
     public List<GradAndVar> computeGradients(Optimizer opt, Operand loss, Options o) {
-        return opt.computeGradients(tb, loss.node(), options(o), g.trainable());
+        return opt.computeGradients(tb, g.n(loss), options(o), g.trainable());
     }
 
     public void applyGradients(Optimizer opt, List<GradAndVar> gradsAndVars, Operand globalStep) {
@@ -64,6 +64,14 @@ public final class TrainBlock {
     /** tf.clip_by_global_norm over (gradient, variable) pairs. */
     public Clipped clipByGlobalNorm(List<GradAndVar> gv, double clipNorm) {
         List<Grad> grads = gv.stream().map(GradAndVar::grad).toList();
+        for (Grad gr : grads) {
+            // As the language: TF measures an IndexedSlices slice by slice, which one summed densely no longer can be.
+            if (gr instanceof Grad.Dense d && g.b.densifiedSlices(d.node()) != null) {
+                throw new descent.compiler.ir.IrException("clip_by_global_norm of an IndexedSlices that TensorFlow concatenates from lookups"
+                        + " with ids of shapes " + g.b.densifiedSlices(d.node()) + ": Descent holds it summed densely and cannot measure"
+                        + " each slice as TensorFlow does", "give every lookup of the table ids of one shape");
+            }
+        }
         GradientTransforms.Clipped c = GradientTransforms.clipByGlobalNorm(g.b, grads, g.b.scalar(clipNorm, descent.runtime.DType.F32), -1);
         List<GradAndVar> out = new ArrayList<>();
         for (int i = 0; i < gv.size(); i++) out.add(new GradAndVar(c.list().get(i), gv.get(i).var()));
@@ -74,7 +82,7 @@ public final class TrainBlock {
         Optimizer.GradientOptions go = Optimizer.GradientOptions.defaults().gate(o.gate()).aggregation(o.aggregation())
                 .colocate(o.colocateGradientsWithOps());
         if (o.varList() != null) go = go.varList(o.varList().stream().map(g::variableOf).toList());
-        if (o.gradLoss() != null) go = go.gradLoss(o.gradLoss().node());
+        if (o.gradLoss() != null) go = go.gradLoss(g.n(o.gradLoss()));
         return go;
     }
 

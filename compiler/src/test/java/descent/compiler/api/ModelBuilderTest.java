@@ -97,4 +97,56 @@ class ModelBuilderTest {
                 () -> new descent.compiler.train.optimizers.GradientDescent(descent.compiler.train.Hyper.of(0.1), false, ""));
         assertEquals("Must specify the optimizer name", noName.getMessage());
     }
+
+    /** Found by an audit of the Java API (2026-11-29): each was accepted, or failed with a Java exception, where a model file gets a diagnostic. */
+    @Test
+    void misuseIsAnIrExceptionNotAnotherGraph() {
+        ModelBuilder g1 = new ModelBuilder("a"), g2 = new ModelBuilder("b");
+        Operand x = g1.input("x", DType.F32, 2, 2);
+        g2.input("y", DType.F32, 3);
+        assertTrue(assertThrows(IrException.class, () -> g2.add(x, x)).getMessage().contains("belongs to another ModelBuilder"));
+        assertThrows(IrException.class, () -> g2.tensor(99));
+        assertThrows(IrException.class, () -> g1.add(x, null));
+        assertThrows(IrException.class, () -> g1.variable("neg", DType.F32, new Initializer.Zeros(), -1, 2));
+        assertThrows(IrException.class, () -> g1.input("bad", DType.F32, "1 2"));
+        assertThrows(IrException.class, () -> g1.variable("r", DType.I32, new Initializer.RandomNormal(0, 5, 1L), 4));
+        assertThrows(IrException.class, () -> g1.variable("h", DType.I32, new Initializer.Constant(0.5, null), 4));
+        assertThrows(IrException.class, () -> g1.variable("s", DType.F32, new Initializer.RandomNormal(0, -1, 1L), 4));
+        assertThrows(IrException.class, () -> g1.variable("v", DType.F32, new Initializer.VarianceScaling(1, "bogus", "bogus", 1L), 4));
+        assertThrows(IrException.class, () -> g1.variable("a b", DType.F32, new Initializer.Zeros(), 4));
+        g1.train("s", t -> { });
+        assertThrows(IrException.class, () -> g1.train("s", t -> { }));
+    }
+
+    /** An output may be an input, a variable or a value named before, as `output x` is in a model file. */
+    @Test
+    void outputsOfNamedValuesAndSnapshotsOfTheModel() {
+        ModelBuilder g = new ModelBuilder("m");
+        Operand x = g.input("x", DType.F32, "batch", 2);
+        Operand w = g.variable("w", DType.F32, new Initializer.Ones(), 2, 1);
+        Operand y = g.name("y", g.relu(x.matmul(w)));
+        g.output("x", x);
+        g.output("y", y);
+        g.output("w", w);
+        Model first = g.build();
+        assertEquals(List.of("x", "y", "w"), List.copyOf(first.outputs().keySet()));
+        g.variable("later", DType.F32, new Initializer.Zeros(), 3);
+        g.output("later_out", g.relu(x));
+        assertEquals(1, first.variables().size(), "a built model does not change with its builder");
+        assertEquals(3, first.outputs().size());
+    }
+
+    /** A train block whose body failed is not run again by the next build (it lowered the blocks before it twice). */
+    @Test
+    void aFailedTrainBodyIsNotRerun() {
+        ModelBuilder g = new ModelBuilder("m");
+        Operand w = g.variable("w", DType.F32, new Initializer.Ones(), 2);
+        Operand loss = g.reduceSum(g.square(w));
+        g.train("s", t -> t.minimize(Optimizers.adam(0.1), loss));
+        g.train("bad", t -> { throw new IrException("the body failed", null); });
+        assertThrows(IrException.class, g::build);
+        Model m = g.build();
+        assertEquals(List.of("s"), m.trains().stream().map(descent.compiler.ir.TrainStep::name).toList());
+        assertEquals(1, m.variables().stream().filter(v -> v.name().startsWith("w/Adam") && !v.name().contains("_1")).count());
+    }
 }
