@@ -359,6 +359,9 @@ class TrainCliTest {
         CliTest.Result withSave = descent(CliTest.args(new String[] {"run", ex("logreg.descent"), "--fetch", "loss=" + f, "--save", f.toString()}, feeds));
         assertEquals(2, withSave.code(), withSave.err());
         assertTrue(!Files.exists(f));
+        // A device may take several outputs.
+        CliTest.Result devNull = descent(CliTest.args(new String[] {"run", ex("logreg.descent"), "--fetch", "loss=/dev/null", "--fetch", "prob=/dev/null"}, feeds));
+        assertEquals(0, devNull.code(), devNull.err());
     }
 
     /** A damaged training position (an edited checkpoint) is one line naming the file and the key, not an internal error. */

@@ -59,11 +59,12 @@ public final class OutputPaths {
         }
     }
 
+    /** Two outputs that would replace one file (devices such as /dev/null or /dev/stdout may be shared). */
     private static boolean sameOutput(Path a, Path b) {
-        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return !isStdout(a);   // two fetches to stdout may share it
+        boolean fileOrNew = !java.nio.file.Files.exists(a) || java.nio.file.Files.isRegularFile(a);
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return fileOrNew;
         try {
-            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b)
-                    && java.nio.file.Files.isRegularFile(a);
+            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b) && fileOrNew;
         } catch (java.io.IOException e) {
             return false;
         }

@@ -117,7 +117,9 @@ public final class Parser {
                     && !prev.getText().equals(",")) {
                 diags.error(span(t), "expected `,` before `" + text + "=`", "separate arguments with `,`");
             }
-            if (text.equals("[") && prev != null && (prev.getText().equals(")") || prev.getText().equals("]")
+            // Not at a train block's item level, where a list may follow an item on its own line (`[opt.minimize(...), ...]`).
+            boolean itemLevel = !open.isEmpty() && open.peek().getText().equals("{");
+            if (text.equals("[") && prev != null && !itemLevel && (prev.getText().equals(")") || prev.getText().equals("]")
                     || prev.getType() == DescentLexer.ID && !DTYPE_NAMES.containsKey(prev.getText()))) {
                 // x[0] anywhere, also inside a call (relu(x[0]) was "unexpected `(`" at the call).
                 diags.error(span(t), "indexing with `[...]` is not supported", "use slice(x, begin, size), gather(x, indices) or reduce over an axis");

@@ -239,8 +239,13 @@ final class CompiledSession implements TrainingSession {
             }
         }
         List<String> names = nodes.stream().map(n -> "%" + n).toList();
-        Map<String, Tensor> values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names,
-                Set.of(), steps.current());
+        Map<String, Tensor> values;
+        readLock();   // the gradients of one state, not of half a locked step
+        try {
+            values = run("grads " + train, Scheduler.evaluation(model, nodes), nodes, feeds, Map.of(), names, Set.of(), steps.current());
+        } finally {
+            readUnlock();
+        }
         Map<String, Gradient> out = new LinkedHashMap<>();
         for (var e : step.gradients()) {
             switch (e.grad()) {
@@ -554,10 +559,15 @@ final class CompiledSession implements TrainingSession {
         if (a == null) throw new DescentException("model " + signature.name() + " has no variable `" + name + "`");
         readLock();
         try {
-            return tensor(model.graph().type(model.variable(name).node()).shape().concrete(Map.of()), Executable.copy(a));
+            return snapshot(name, a);
         } finally {
             readUnlock();
         }
+    }
+
+    /** A copy of state {@code name}'s array {@code a} (the caller holds the read locks). */
+    private Tensor snapshot(String name, Object a) {
+        return tensor(model.graph().type(model.variable(name).node()).shape().concrete(Map.of()), Executable.copy(a));
     }
 
     @Override public void set(String name, Tensor value) {
@@ -587,7 +597,7 @@ final class CompiledSession implements TrainingSession {
         readLock();   // one consistent snapshot: no locked update lands between two variables
         try {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            for (String name : state.keySet()) out.put(name, get(name));
+            for (var e : state.entrySet()) out.put(e.getKey(), snapshot(e.getKey(), e.getValue()));
             return out;
         } finally {
             readUnlock();

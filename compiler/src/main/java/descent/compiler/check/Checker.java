@@ -424,7 +424,7 @@ public final class Checker {
             default -> Math.pow(a, c);
         };
         if (Double.isNaN(v)) {
-            throw errors.fail(e.span(), fmtNum(x) + " ** " + fmtNum(y) + " is not a real number", "a negative base needs an integer exponent");
+            throw errors.fail(e.span(), "(" + fmtNum(x) + ") ** " + fmtNum(y) + " is not a real number", "a negative base needs an integer exponent");
         }
         if (Double.isInfinite(v)) {
             throw errors.fail(e.span(), "the constant " + fmtNum(x) + " " + e.op() + " " + fmtNum(y) + " is too large: it would be infinity",

@@ -348,8 +348,15 @@ final class Ops {
             return a.tensorValAt(a.span("indices"), () -> a.b.oneHot(i, (int) depth, on, off, dt));
         });
         def("cast(x, dtype, name?)", a -> {
-            int x = a.tensor("x");
             DType dt = a.dtype("dtype", null);
+            // A literal becomes a constant of the dtype asked for (TF: cast(3000000000, i64) is an int64); a float
+            // literal cast to an integer dtype is first a float.
+            if (a.val("x") instanceof Val.Num n && dt != null) {
+                DType as = n.isFloat() && !dt.isFloating() ? DType.F64 : dt;
+                int x = a.tensor("x", as);
+                return a.tensorVal(() -> as == dt ? a.b.identity(x) : a.b.cast(x, dt));
+            }
+            int x = a.tensor("x");
             return a.tensorVal(() -> a.b.cast(x, dt));
         });
         def("identity(input, name?)", a -> {

@@ -28,4 +28,23 @@ class DiagnosticRenderingTest {
         CompileException e = assertThrows(CompileException.class, () -> Compiler.check("deep.descent", text));
         assertTrue(e.getMessage().startsWith("deep.descent:3:1: error: this statement is nested too deeply to parse\n"), e.getMessage().substring(0, 200));
     }
+
+    /** A train block's item may be a list on a line of its own, after an item ending in `)`: not indexing. */
+    @Test
+    void aListItemInATrainBlockIsNotIndexing() {
+        Compiler.check("t.descent", """
+                model t
+                input x: f32[2]
+                var w: f32[2]
+                var v: f32[2]
+                loss = reduce_sum(x * w)
+                loss2 = reduce_sum(x * v)
+                train step {
+                  opt = GradientDescentOptimizer(learning_rate=0.5)
+                  [opt.minimize(loss, var_list=[w]), opt.minimize(loss2, var_list=[v])]
+                }
+                """);
+        CompileException e = assertThrows(CompileException.class, () -> Compiler.check("i.descent", "model i\ninput x: f32[2]\ny = relu(x[0])\n"));
+        assertTrue(e.getMessage().contains("indexing with `[...]` is not supported"), e.getMessage());
+    }
 }

@@ -194,6 +194,16 @@ class TrainFunctionsTest {
         assertTrue(e.getMessage().contains("cannot clip or measure each slice"), e.getMessage());
     }
 
+    /** A literal cast to a dtype is a constant of that dtype, as TF's cast of a Python number is (it was i32 first, and refused). */
+    @Test
+    void aCastLiteralTakesTheDtypeAskedFor() {
+        Model m = Compiler.check("c.descent", "model c\ninput l: i64[2]\na = l + cast(3000000000, i64)\nb = cast(2.7, i32)\noutput a, b\n");
+        Session s = new Session(m, Precision.F64, 0);
+        Map<String, Tensor> out = s.evaluate(Map.of("l", Tensor.of(new long[] {1, 2}, 2)), List.of("a", "b"));
+        assertArrayEquals(new long[] {3000000001L, 3000000002L}, out.get("a").longs());
+        assertEquals(2, out.get("b").ints()[0]);
+    }
+
     /** An empty decay_var_list decays every variable (TF: `decay_var_list if decay_var_list else False`). */
     @Test
     void anEmptyDecayVarListDecaysEveryVariable() {
