@@ -172,6 +172,7 @@ final class Executable implements StepHooks {
                     case Kernel.Alias a -> readsLocked(g, List.of(a.node()), locked);
                     case Kernel.SparseRows r -> readsLocked(g, r.nodes(), locked);
                     case Kernel.ProductUpdate u -> readsLocked(g, Kernel.defines(u), locked);
+                    case Kernel.ReduceUpdate u -> readsLocked(g, Kernel.defines(u), locked);
                     case Kernel.MatmulEpilogue e -> readsLocked(g,
                             java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList(), locked);
                     case Kernel.Barrier b -> false;
@@ -357,6 +358,7 @@ final class Executable implements StepHooks {
             case Kernel.Single s -> "single_" + s.node();
             case Kernel.MatmulEpilogue e -> "matmul_" + e.matmul();
             case Kernel.ProductUpdate u -> "matmul_update_" + u.product();
+            case Kernel.ReduceUpdate u -> "reduce_update_" + u.reduction();
             case Kernel.SparseRows r -> "rows_" + r.indices();
             case Kernel.Alias a -> "alias_" + a.node();
             case Kernel.Write w -> "write_" + w.state();

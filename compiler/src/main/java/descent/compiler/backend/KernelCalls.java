@@ -95,6 +95,7 @@ final class KernelCalls {
             case Kernel.MatmulEpilogue e -> MatmulCalls.matmulEpilogue(this, e);
             case Kernel.SparseRows r -> SparseRowsCalls.rows(this, r);
             case Kernel.ProductUpdate u -> ProductUpdateCalls.add(this, u);
+            case Kernel.ReduceUpdate u -> ReduceCalls.update(this, u);
             case Kernel.Write w -> { }
             case Kernel.Barrier b -> { }
         }

@@ -58,6 +58,15 @@ public final class Cost {
                     for (int in : u.update().inputs()) if (in != u.product()) bytes += bytes(g.node(in), batch);
                     for (int out : u.update().results()) bytes += bytes(g.node(out), batch);
                 }
+                case Kernel.ReduceUpdate u -> {
+                    Node n = g.node(u.reduction());
+                    flops += flops(g, n, batch);
+                    for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
+                    if (u.kept()) bytes += bytes(n, batch);
+                    for (int x : u.update().nodes()) flops += elements(g.node(x), batch);
+                    for (int in : u.update().inputs()) if (in != u.reduction()) bytes += bytes(g.node(in), batch);
+                    for (int out : u.update().results()) bytes += bytes(g.node(out), batch);
+                }
                 case Kernel.Write w -> { if (!w.inPlace()) bytes += 2 * bytes(g.node(w.value()), batch); }
                 case Kernel.Alias a -> { }
                 case Kernel.Barrier b -> { }

@@ -56,6 +56,15 @@ public sealed interface Kernel {
      */
     record ProductUpdate(int product, Fused update, boolean kept) implements Kernel {}
 
+    /**
+     * A reduction (a bias's gradient: sum_to, or reduce) followed at once, in one kernel, by {@code update}, the
+     * elementwise pass of an optimizer's update over the reduction's shape ({@link UpdateFusion}). The sums are
+     * final only after the reduction's last row, so the update runs once, over all of them, while they are in
+     * cache. {@code kept}: the reduction has a buffer of its own because something else reads it; otherwise it
+     * lives in a scratch. The update's writes follow this kernel.
+     */
+    record ReduceUpdate(int reduction, Fused update, boolean kept) implements Kernel {}
+
     /** A node that moves no data: reshape, identity, stop_gradient, a constant. */
     record Alias(int node) implements Kernel {}
 
@@ -76,6 +85,7 @@ public sealed interface Kernel {
             case Alias a -> List.of(a.node());
             case SparseRows r -> r.nodes();
             case ProductUpdate u -> java.util.stream.Stream.concat(java.util.stream.Stream.of(u.product()), u.update().nodes().stream()).toList();
+            case ReduceUpdate u -> java.util.stream.Stream.concat(java.util.stream.Stream.of(u.reduction()), u.update().nodes().stream()).toList();
             case Write w -> List.of();
             case Barrier b -> List.of();
         };
@@ -92,6 +102,8 @@ public sealed interface Kernel {
             case SparseRows r -> r.reads(g);
             case ProductUpdate u -> java.util.stream.Stream.concat(g.node(u.product()).inputs().stream(),
                     u.update().inputs().stream().filter(x -> x != u.product())).distinct().toList();
+            case ReduceUpdate u -> java.util.stream.Stream.concat(g.node(u.reduction()).inputs().stream(),
+                    u.update().inputs().stream().filter(x -> x != u.reduction())).distinct().toList();
             case Write w -> List.of(w.value());
             case Barrier b -> List.of();
         };

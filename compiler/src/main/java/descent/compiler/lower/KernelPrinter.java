@@ -38,6 +38,9 @@ public final class KernelPrinter {
                     .append("} in ").append(ids(r.inputs())).append(" out ").append(ids(r.scatters()));
             case Kernel.ProductUpdate u -> sb.append("matmul %").append(u.product()).append(' ').append(g.type(u.product()))
                     .append(u.kept() ? "" : " (by blocks only)").append(" then each block: ").append(line(g, u.update()));
+            case Kernel.ReduceUpdate u -> sb.append(g.node(u.reduction()).op().mnemonic()).append(" %").append(u.reduction())
+                    .append(' ').append(g.type(u.reduction())).append(u.kept() ? "" : " (in a scratch only)").append(" then: ")
+                    .append(line(g, u.update()));
             case Kernel.Alias a -> sb.append("alias %").append(a.node()).append(' ').append(g.node(a.node()).op().mnemonic());
             case Kernel.Write w -> sb.append("write ").append(w.state()).append(" <- %").append(w.value())
                     .append(w.inPlace() ? " (in place)" : "");

@@ -88,6 +88,7 @@ public final class Lowering {
         List<Kernel> fused = UpdateFusion.apply(g, rows, new HashSet<>(fetches));
         for (Kernel k : fused) {
             if (k instanceof Kernel.ProductUpdate u && !u.kept()) { buffers--; fusedAway++; }
+            if (k instanceof Kernel.ReduceUpdate u && !u.kept()) { buffers--; fusedAway++; }
         }
         return new Program(List.copyOf(fused), buffers, fusedAway);
     }

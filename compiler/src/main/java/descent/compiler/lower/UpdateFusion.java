@@ -17,6 +17,8 @@ import java.util.Set;
  * (already one fused pass over C's shape, {@link FusionOrder}) runs later as a pass of its own, reading C back
  * from memory. Here the update moves up to the product, which then computes C a block of rows at a time and
  * runs the update over each block while it is in cache; when nothing else reads C, C is never stored whole.
+ * A bias's gradient, a reduction (sum_to) of the layer's gradient over the batch, gets its update the same way
+ * ({@link Kernel.ReduceUpdate}), as one block: its sums are final only after the last row.
  *
  * <p>Conditions, else the kernels stay as they are: the product is f32, rank 2, with A transposed, B not, and C of
  * static shape; the first kernel after it that reads C is a fused pass over C's shape whose other inputs are
@@ -41,7 +43,7 @@ final class UpdateFusion {
     static List<Kernel> apply(Graph g, List<Kernel> kernels, Set<Integer> fetches) {
         List<Kernel> out = kernels;
         for (int i = 0; i < out.size(); i++) {
-            if (out.get(i) instanceof Kernel.Single s && isWeightGradient(g, s.node())) {
+            if (out.get(i) instanceof Kernel.Single s && (isWeightGradient(g, s.node()) || isReduction(g, s.node()))) {
                 List<Kernel> fused = fuse(g, out, i, fetches);
                 // Position i now holds the first kernel moved up, which may itself be a weight gradient.
                 if (fused != null) { out = fused; i--; }
@@ -56,7 +58,17 @@ final class UpdateFusion {
         return c.rank() == 2 && c.dims().stream().noneMatch(Dim::isSymbolic);
     }
 
-    /** {@code kernels} with product {@code i} and the update that reads it as one kernel, or null. */
+    /**
+     * A bias's gradient: an f32 sum_to or reduction of static result shape. Its sums are final only after the
+     * last row, so its update runs right after the reduction, inside the same kernel ({@link Kernel.ReduceUpdate}).
+     */
+    private static boolean isReduction(Graph g, int id) {
+        Op op = g.node(id).op();
+        return (op instanceof Op.SumTo || op instanceof Op.Reduce) && g.type(id).dtype() == DType.F32
+                && g.type(id).shape().dims().stream().noneMatch(Dim::isSymbolic);
+    }
+
+    /** {@code kernels} with gradient {@code i} (a product or a reduction) and the update that reads it as one kernel, or null. */
     private static List<Kernel> fuse(Graph g, List<Kernel> kernels, int i, Set<Integer> fetches) {
         int mm = ((Kernel.Single) kernels.get(i)).node();
         int j = -1;
@@ -67,7 +79,8 @@ final class UpdateFusion {
             if (x instanceof Kernel.Write w) writtenBetween.add(w.state());
             else if (Kernel.reads(g, x).contains(mm)) j = k;
         }
-        if (j < 0 || !(kernels.get(j) instanceof Kernel.Fused f) || !readsAsBlocks(g, f, mm)) return null;
+        boolean product = g.node(mm).op() instanceof Op.MatMul;
+        if (j < 0 || !(kernels.get(j) instanceof Kernel.Fused f) || !(product ? readsAsBlocks(g, f, mm) : readsWhole(g, f, mm))) return null;
         // The update's writes: those of the writes right after it that store what it computes. Other writes there
         // (Adam's beta powers after the last update) stay after every kernel that moves down.
         int end = j + 1;
@@ -111,7 +124,7 @@ final class UpdateFusion {
 
         List<Kernel> out = new ArrayList<>(kernels.subList(0, i));
         for (int k = i + 1; k < j; k++) if (up[k]) out.add(kernels.get(k));
-        out.add(new Kernel.ProductUpdate(mm, f, kept));
+        out.add(product ? new Kernel.ProductUpdate(mm, f, kept) : new Kernel.ReduceUpdate(mm, f, kept));
         out.addAll(ownWrites);
         for (int k = i + 1; k < j; k++) if (!up[k]) out.add(kernels.get(k));
         out.addAll(otherWrites);
@@ -142,6 +155,24 @@ final class UpdateFusion {
             if (g.type(in).dtype() != DType.F32) return false;
             boolean scalar = s.dims().stream().allMatch(Dim::isOne);
             boolean row = s.rank() == 1 && s.dim(0).equals(c.dim(1));
+            if (!scalar && !row && !s.equals(c)) return false;
+        }
+        return true;
+    }
+
+    /**
+     * A fused f32 pass over the reduction's shape that reads it, its other inputs whole arrays of that shape,
+     * scalars, or rows along its last axis: what one loop over the whole result reads without a broadcast first.
+     */
+    private static boolean readsWhole(Graph g, Kernel.Fused f, int r) {
+        Shape c = g.type(r).shape();
+        if (!f.shape().equals(c) || !f.inputs().contains(r) || f.results().isEmpty()) return false;
+        for (int n : f.nodes()) if (g.type(n).dtype() != DType.F32) return false;
+        for (int in : f.inputs()) {
+            Shape s = g.type(in).shape();
+            if (g.type(in).dtype() != DType.F32) return false;
+            boolean scalar = s.dims().stream().allMatch(Dim::isOne);
+            boolean row = c.rank() >= 1 && s.rank() == 1 && s.dim(0).equals(c.dim(c.rank() - 1));
             if (!scalar && !row && !s.equals(c)) return false;
         }
         return true;

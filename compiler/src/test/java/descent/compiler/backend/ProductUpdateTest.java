@@ -19,8 +19,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Updates run inside their weight gradient's product ({@link Kernel.ProductUpdate}) give bitwise the results of
- * the product and the update run one after the other: GATE_OP fuses them, GATE_GRAPH (a barrier between the
+ * Updates run inside their weight gradient's product ({@link Kernel.ProductUpdate}), and a bias's update inside
+ * its gradient's reduction ({@link Kernel.ReduceUpdate}), give bitwise the results of the product or reduction and
+ * the update run one after the other: GATE_OP fuses them, GATE_GRAPH (a barrier between the
  * last gradient and the first update) cannot, and an MLP's values do not depend on that order. Covered: several
  * optimizers; a symbolic and a static batch; a batch large enough for the blocks to split over the threads and
  * one too small; 1, 2 and 3 threads; block heights that do not divide a part's rows (300 rows of 208-row blocks
@@ -150,6 +151,8 @@ class ProductUpdateTest {
         Model unfused = Compiler.check("t.descent", source.replace("GATE", "GATE_GRAPH"));
         assertTrue(productUpdates(fused).stream().anyMatch(u -> u.kept() == kept), "an update inside its gradient's product (kept: " + kept + ")");
         assertTrue(productUpdates(unfused).isEmpty(), "nothing fused under GATE_GRAPH");
+        assertTrue(reduceUpdates(fused).stream().anyMatch(u -> !u.kept()), "b1's update inside its gradient's reduction");
+        assertTrue(reduceUpdates(unfused).isEmpty(), "no reduction fused under GATE_GRAPH");
         int width = source.contains("603") ? 603 : 600;
         for (int threads : width == 603 ? new int[] {1, 2, 3} : new int[] {1, 2}) {
             for (int batch : width == 603 ? new int[] {96, 8, 900} : new int[] {96, 8}) {
@@ -163,6 +166,44 @@ class ProductUpdateTest {
                 }
             }
         }
+    }
+
+    /** b1's gradient, fetched by the step and read by its update: a scratch would not do, it is kept whole. */
+    @org.junit.jupiter.api.Test
+    void aFetchedBiasGradientIsKeptWholeAndIsTheGradient() {
+        String source = ThreadCountTest.MLP.replace("BATCH", "batch").replace("train step { AdamOptimizer(0.01).minimize(loss, gate_gradients=GATE) }", """
+                train step {
+                  g1, gb, g2 = gradients(loss, [w1, b1, w2])
+                  AdamOptimizer(0.01).apply_gradients([(g1, w1), (gb, b1), (g2, w2)])
+                }
+                """);
+        Model m = Compiler.check("t.descent", source);
+        int gb = reduceUpdates(m).getFirst().reduction();
+        assertTrue(reduceUpdates(m).stream().noneMatch(Kernel.ReduceUpdate::kept), "without the fetch, b1's gradient is a scratch");
+        assertTrue(Lowering.lower(m, Scheduler.schedule(m, m.trains().get(0), List.of(gb)), List.of(gb)).kernels().stream()
+                .anyMatch(k -> k instanceof Kernel.ReduceUpdate u && u.reduction() == gb && u.kept()), "the fetch keeps b1's gradient");
+        Map<String, Tensor> feeds = feeds(96, 600), unfetchedState = train(m, 1, 96, 600);
+        CompiledSession s = (CompiledSession) new CompiledModel(m).newSession(7, 1);
+        descent.runtime.api.TrainingSession interp = new descent.compiler.interp.InterpretedModel(m, descent.compiler.interp.Precision.F32).newSession(7);
+        float[] g = null;
+        double[] expected = null;
+        for (int i = 0; i < 3; i++) {
+            g = (float[]) s.train("step", feeds, List.of("step/gb")).get("step/gb").data();
+            expected = interp.train("step", feeds, List.of("step/gb")).get("step/gb").toDoubles();
+        }
+        for (var e : unfetchedState.entrySet()) {
+            assertArrayEquals((float[]) e.getValue().data(), (float[]) s.state().get(e.getKey()).data(), e.getKey());
+        }
+        double scale = 0;
+        for (double v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Math.abs(expected[i] - g[i]) <= 2e-4 * Math.max(scale, 1e-3), "gb[" + i + "] interpreted " + expected[i] + ", compiled " + g[i]);
+        }
+    }
+
+    private static List<Kernel.ReduceUpdate> reduceUpdates(Model m) {
+        return Lowering.lower(m, Scheduler.schedule(m, m.trains().get(0), List.of()), List.of()).kernels().stream()
+                .filter(k -> k instanceof Kernel.ReduceUpdate).map(k -> (Kernel.ReduceUpdate) k).toList();
     }
 
     private static List<Kernel.ProductUpdate> productUpdates(Model m) {

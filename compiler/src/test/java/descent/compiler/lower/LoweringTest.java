@@ -107,6 +107,15 @@ public class LoweringTest {
                     for (int n : u.update().nodes()) if (!u.update().results().contains(n)) fusedInternal.add(n);
                     if (!u.kept()) fusedInternal.add(u.product());
                 }
+                case Kernel.ReduceUpdate u -> {
+                    kernelEvents.add(u.reduction());
+                    kernelEvents.addAll(u.update().nodes());
+                    for (int in : Kernel.reads(g, u)) {
+                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
+                    }
+                    for (int n : u.update().nodes()) if (!u.update().results().contains(n)) fusedInternal.add(n);
+                    if (!u.kept()) fusedInternal.add(u.reduction());
+                }
                 case Kernel.Alias a -> kernelEvents.add(a.node());
                 case Kernel.Write w -> {
                     assertTrue(!fusedInternal.contains(w.value()), "written value fused away");
