@@ -117,6 +117,4 @@ public record Csv(String file, List<String> header, List<String[]> rows, int[] l
     private static String finish(StringBuilder field, boolean quoted) {
         return quoted ? field.toString() : field.toString().strip();
     }
-
-    public int columnIndex(String column) { return header.indexOf(column); }
 }

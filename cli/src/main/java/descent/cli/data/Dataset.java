@@ -32,7 +32,6 @@ public final class Dataset {
     public String source() { return source; }
     public int rows() { return rows; }
     public Map<String, Tensor> perRow() { return perRow; }
-    public Map<String, Tensor> whole() { return whole; }
 
     /** Does data row {@code row} hold a NaN or infinity? */
     public boolean nonFinite(int row) { return nonFinite.get(row); }

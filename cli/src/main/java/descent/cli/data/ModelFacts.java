@@ -183,17 +183,6 @@ public final class ModelFacts {
         return String.join(", ", model.inputs().stream().map(i -> i.name() + " " + i.type()).toList());
     }
 
-    /** The element count of one row of a per-row input with shape {@code dims[1..]}, or -1 if a later dimension is symbolic. */
-    public static long rowWidth(TensorType type) {
-        long w = 1;
-        List<Dim> dims = type.shape().dims();
-        for (int i = 1; i < dims.size(); i++) {
-            if (dims.get(i).isSymbolic()) return -1;
-            w *= dims.get(i).size();
-        }
-        return w;
-    }
-
     /** For messages and checks: does a data tensor's shape fit a per-row input (rank and fixed dimensions)? */
     static String shapeMismatch(TensorType type, int[] shape) {
         List<Dim> dims = type.shape().dims();

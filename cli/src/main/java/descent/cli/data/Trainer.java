@@ -33,9 +33,6 @@ public final class Trainer {
                          Dataset data, TrainPosition position, int epochs, int batchSize, double validation,
                          OnNonFinite onNonFinite, Path save, long every, long stopAtStep, Progress.Mode progress) {}
 
-    /** What a finished (or stopped) run reports. */
-    public record Summary(long stepsDone, boolean stopped, double lastLoss, Validation validation, long skipped) {}
-
     public record Validation(int rows, double loss, double accuracy) {}
 
     private final Config c;
@@ -65,7 +62,7 @@ public final class Trainer {
     public int stepsPerEpoch() { return stepsPerEpoch; }
 
     /** Runs (or resumes) the loop; Ctrl-C (a JVM shutdown hook) stops it after the current step and saves. */
-    public Summary run() {
+    public void run() {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stopRequested.set(true);
@@ -77,7 +74,7 @@ public final class Trainer {
         }, "descent-train-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return loop();
+            loop();
         } finally {
             out.flush();
             finished.countDown();
@@ -89,7 +86,7 @@ public final class Trainer {
         }
     }
 
-    private Summary loop() {
+    private void loop() {
         TrainPosition p = c.position();
         int epoch = p.epochsDone(), batch = p.batchesDone();
         long steps = p.stepsDone(), skipped = p.batchesSkipped();
@@ -175,7 +172,6 @@ public final class Trainer {
         if (skipped > 0) s.append("; ").append(skipped).append(skipped == 1 ? " batch" : " batches").append(" skipped (non-finite)");
         s.append(c.save() != null ? "; saved " + c.save() : "; not saved (no --save)");
         progress.line(s.toString());
-        return new Summary(steps, stopped, lastLoss, lastValidation, skipped);
     }
 
     private TrainPosition position(int epochsDone, int batchesDone, long steps, long skipped, double lossSum, long lossRows) {

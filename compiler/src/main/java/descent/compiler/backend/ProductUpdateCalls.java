@@ -49,11 +49,6 @@ final class ProductUpdateCalls {
      */
     static final long WHOLE_PART_FROM_B_BYTES = descent.compiler.emit.MatmulTuning.wholeBlockFromBBytes();
 
-    /** Rows per block at batch {@code b}: {@link #blockRows}, or all of C's rows (so one block per part) for a large B. */
-    static int blockRows(int rows, int cols, int b) {
-        return (long) b * cols * Float.BYTES >= WHOLE_PART_FROM_B_BYTES ? Math.max(1, rows) : blockRows(cols);
-    }
-
     static void add(KernelCalls c, Kernel.ProductUpdate u) {
         Node n = c.g.node(u.product());
         Op.MatMul m = (Op.MatMul) n.op();

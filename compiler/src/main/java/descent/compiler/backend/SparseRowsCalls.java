@@ -108,7 +108,4 @@ final class SparseRowsCalls {
      * keep twice as many misses in flight.
      */
     static final int PARALLEL_ELEMENTS = 1 << 14;
-
-    /** The first position of range {@code p} of {@code parts} over {@code n} positions (the lookup's ranges too). */
-    static int firstPosition(int p, int parts, int n) { return (int) ((long) n * p / parts); }
 }

@@ -203,8 +203,6 @@ public final class Checker {
         definedAt.put(n, id.span());
     }
 
-    Set<String> topLevelNames() { return env.keySet(); }
-
     boolean hasErrors() { return diags.hasErrors(); }
 
     Map<String, Val> pushScope() {

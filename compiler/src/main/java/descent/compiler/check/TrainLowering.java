@@ -72,8 +72,6 @@ final class TrainLowering {
         return step;
     }
 
-    boolean active() { return tb != null; }
-
     // ---- optimizer constructors
 
     Val construct(Ast.Name fn, Call call) {

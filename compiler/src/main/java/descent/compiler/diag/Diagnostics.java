@@ -14,8 +14,6 @@ public final class Diagnostics {
 
     public void error(Span span, String message, String hint) { list.add(new Diagnostic(span, message, hint)); }
 
-    public void error(Span span, String message) { error(span, message, null); }
-
     public boolean hasErrors() { return !list.isEmpty(); }
 
     public List<Diagnostic> all() { return List.copyOf(list); }

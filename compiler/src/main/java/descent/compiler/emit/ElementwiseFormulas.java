@@ -72,8 +72,8 @@ final class ElementwiseFormulas {
                     l.select(l.compare(Cmp.LT, l.c(6, x), x), l.c(6, x), x));
             case ELU -> math(x, w -> l.select(l.compare(Cmp.LT, w, l.c(0, w)), l.fn(Fn.EXPM1, w), w));
             case SELU -> math(x, w -> l.select(l.compare(Cmp.LT, w, l.c(0, w)),
-                    l.mul(l.c(UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA, w), l.fn(Fn.EXPM1, w)),
-                    l.mul(l.c(UnaryFn.SELU_SCALE, w), w)));
+                    l.mul(l.c(UnaryFn.seluScaleAlpha(!f64), w), l.fn(Fn.EXPM1, w)),
+                    l.mul(l.c(UnaryFn.seluScale(!f64), w), w)));
             // The interpreter's x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), with the shared log1p(exp(-|x|))
             // computed once (vector lanes evaluate both sides of a select).
             case SOFTPLUS -> math(x, w -> {
@@ -118,8 +118,8 @@ final class ElementwiseFormulas {
                     l.c(1, b), l.c(0, b)));
             case ELU_GRAD -> exact2(a, b, (g, y) -> l.select(l.compare(Cmp.LT, y, l.c(0, y)), l.mul(g, l.add(y, l.c(1, y))), g));
             case SELU_GRAD -> exact2(a, b, (g, y) -> l.select(l.compare(Cmp.LT, y, l.c(0, y)),
-                    l.mul(g, l.add(y, l.c(UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA, y))),
-                    l.mul(g, l.c(UnaryFn.SELU_SCALE, g))));
+                    l.mul(g, l.add(y, l.c(UnaryFn.seluScaleAlpha(!f64), y))),
+                    l.mul(g, l.c(UnaryFn.seluScale(!f64), g))));
             // Always double: in float, exp(-x) overflows for x < -88.7 where the interpreter's does not,
             // and g / inf is 0 (or NaN for infinite g) instead of g·e^x.
             case SOFTPLUS_GRAD -> exact2(a, b, (g, x) -> l.div(g, l.add(l.c(1, x), l.fn(Fn.EXP, l.fn(Fn.NEG, x)))));

@@ -61,7 +61,7 @@ record LayoutNest(LayoutPoly[] ext, LayoutPoly outBase, LayoutPoly[] outStride, 
         return new LayoutNest(e.toArray(LayoutPoly[]::new), outBase, o.toArray(LayoutPoly[]::new), operand, srcBase, ss, body);
     }
 
-    /** Output contiguous over {@code shape}, source {@code j} read through {@code srcStrides[j]}. */
+    /** Output contiguous over {@code outShape}, source {@code j} read through {@code srcStrides[j]}. */
     static LayoutNest dense(int[] outShape, int[] operand, LayoutPoly[] srcBase, LayoutPoly[][] srcStrides, LayoutProgram.Body body) {
         LayoutPoly[] ext = new LayoutPoly[outShape.length];
         for (int d = 0; d < outShape.length; d++) ext[d] = LayoutPoly.dim(outShape[d]);

@@ -47,12 +47,6 @@ record LayoutPoly(long[] c) {
 
     LayoutPoly times(long k) { return times(of(k)); }
 
-    long eval(long batch) {
-        long v = 0;
-        for (int i = c.length - 1; i >= 0; i--) v = v * batch + c[i];
-        return v;
-    }
-
     @Override public boolean equals(Object o) { return o instanceof LayoutPoly p && Arrays.equals(c, p.c); }
     @Override public int hashCode() { return Arrays.hashCode(c); }
     @Override public String toString() {

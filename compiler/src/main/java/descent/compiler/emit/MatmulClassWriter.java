@@ -246,8 +246,8 @@ abstract class MatmulClassWriter implements Opcodes {
     }
 
     /**
-     * Applies the epilogue to the float on the stack, C's element in column {@code jSlot} (+ {@code jConst}):
-     * {@code + bias[biasOff + j]} (a rounded float add, as the elementwise kernel), then relu as
+     * Applies the epilogue to the float on the stack, C's element in the column local {@code jSlot} holds:
+     * {@code + bias[biasBase + j]} (a rounded float add, as the elementwise kernel), then relu as
      * {@code x < 0 ? 0 : x} (keeps -0.0 and NaN), or tanh or sigmoid as the scalar elementwise kernel. {@code biasArg}/{@code biasBase} are the slots holding the row;
      * locals from {@code freeLocal} on are free.
      */

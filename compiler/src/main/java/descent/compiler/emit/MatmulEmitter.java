@@ -62,11 +62,6 @@ public final class MatmulEmitter {
         return load(shape, epilogue, 0, KernelClassFiles.generated(() -> scalarClassFile(shape, epilogue)), 0);
     }
 
-    /** The vector kernel's class bytes for a given vector length (which must match where it is loaded). */
-    public static byte[] vectorClassFile(MatmulShape shape, MatmulTuning tuning, int vectorLength) {
-        return vectorClassFile(shape, MatmulEpilogue.NONE, tuning, vectorLength);
-    }
-
     public static byte[] vectorClassFile(MatmulShape shape, MatmulEpilogue epilogue, MatmulTuning tuning, int vectorLength) {
         if (vectorLength < 1) throw new IllegalArgumentException("vector length " + vectorLength);
         return new VectorMatmulWriter(shape, epilogue, className("Vector", shape, epilogue), tuning, vectorLength).write();

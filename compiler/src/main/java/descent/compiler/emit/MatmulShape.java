@@ -99,9 +99,6 @@ public record MatmulShape(int m, int k, int n, boolean transposeA, boolean trans
     /** Whether the kernel takes a dimension (m, k or n) as an argument. */
     public boolean hasRuntimeDim() { return hasRuntimeM() || hasRuntimeK() || hasRuntimeN(); }
 
-    /** Floating-point operations of one call with {@code rows} rows (a fused multiply-add counts two). */
-    public long flops(int rows) { return 2L * rows * Math.max(k, 1) * Math.max(n, 1); }
-
     /** A short name such as {@code 64x784x128_nt} or {@code Mx784x128_tn}, used in generated class names. */
     public String tag() {
         return (hasRuntimeM() ? "M" : Integer.toString(m)) + "x" + (hasRuntimeK() ? "K" : Integer.toString(k)) + "x" + (hasRuntimeN() ? "N" : Integer.toString(n)) + "_"

@@ -183,10 +183,16 @@ public final class Interpreter {
             case Op.Const c -> { Arr a = Arr.zeros(shape); Arrays.fill(a.data(), c.value()); yield a; }
             // i32 values are exact in a double, but their products are not: those go through long arithmetic.
             case Op.Unary u when n.type().dtype() == DType.I32 -> map(v[in.get(0)], shape, x -> Kernels.unaryI32(u.fn(), x));
-            case Op.Unary u -> map(v[in.get(0)], shape, x -> Kernels.unary(u.fn(), x));
+            case Op.Unary u -> {
+                boolean f32 = n.type().dtype() == DType.F32;
+                yield map(v[in.get(0)], shape, x -> Kernels.unary(u.fn(), x, f32));
+            }
             case Op.LeakyRelu l -> map(v[in.get(0)], shape, x -> x > 0 ? x : x * l.alpha());
             case Op.Binary b when n.type().dtype() == DType.I32 -> zip(v[in.get(0)], v[in.get(1)], shape, (x, y) -> Kernels.binaryI32(b.fn(), x, y));
-            case Op.Binary b -> zip(v[in.get(0)], v[in.get(1)], shape, (x, y) -> Kernels.binary(b.fn(), x, y));
+            case Op.Binary b -> {
+                boolean f32 = n.type().dtype() == DType.F32;
+                yield zip(v[in.get(0)], v[in.get(1)], shape, (x, y) -> Kernels.binary(b.fn(), x, y, f32));
+            }
             case Op.LeakyReluGrad l -> {
                 Arr g = v[in.get(0)], x = v[in.get(1)];
                 int[] gi = Arr.broadcastIndex(g.shape(), shape), xi = Arr.broadcastIndex(x.shape(), shape);

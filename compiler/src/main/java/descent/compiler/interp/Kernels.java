@@ -10,7 +10,8 @@ import java.util.List;
 final class Kernels {
     private Kernels() {}
 
-    static double unary(UnaryFn fn, double x) {
+    /** {@code f32}: the node's values are f32 (selu's constants are then floats, as in TF's f32 kernel). */
+    static double unary(UnaryFn fn, double x, boolean f32) {
         return switch (fn) {
             case NEG -> -x;
             case ABS -> Math.abs(x);
@@ -27,7 +28,7 @@ final class Kernels {
             case RELU -> x < 0 ? 0.0 : x;
             case RELU6 -> x < 0 ? 0.0 : 6.0 < x ? 6.0 : x;
             case ELU -> x < 0 ? Math.expm1(x) : x;
-            case SELU -> x < 0 ? UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA * Math.expm1(x) : UnaryFn.SELU_SCALE * x;
+            case SELU -> x < 0 ? UnaryFn.seluScaleAlpha(f32) * Math.expm1(x) : UnaryFn.seluScale(f32) * x;
             case SOFTPLUS -> x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
             case SOFTSIGN -> x / (1.0 + Math.abs(x));
             case SIGMOID -> 1.0 / (1.0 + Math.exp(-x));
@@ -40,7 +41,7 @@ final class Kernels {
         };
     }
 
-    static double binary(BinaryFn fn, double a, double b) {
+    static double binary(BinaryFn fn, double a, double b, boolean f32) {
         return switch (fn) {
             case ADD -> a + b;
             case SUB -> a - b;
@@ -54,7 +55,7 @@ final class Kernels {
             case RELU_GRAD -> a * (b > 0 ? 1.0 : 0.0);
             case RELU6_GRAD -> a * (b > 0 && b < 6 ? 1.0 : 0.0);
             case ELU_GRAD -> b < 0 ? a * (b + 1) : a;
-            case SELU_GRAD -> b < 0 ? a * (b + UnaryFn.SELU_SCALE * UnaryFn.SELU_ALPHA) : a * UnaryFn.SELU_SCALE;
+            case SELU_GRAD -> b < 0 ? a * (b + UnaryFn.seluScaleAlpha(f32)) : a * UnaryFn.seluScale(f32);
             case SOFTPLUS_GRAD -> a / (1.0 + Math.exp(-b));
             case SOFTSIGN_GRAD -> a / ((1.0 + Math.abs(b)) * (1.0 + Math.abs(b)));
             case SIGMOID_GRAD -> b * a * (1.0 - a);
@@ -82,7 +83,7 @@ final class Kernels {
             case NEG -> (int) -v;
             case ABS -> (int) Math.abs(v);
             case SQUARE -> (int) (v * v);
-            default -> unary(fn, x);
+            default -> unary(fn, x, false);
         };
     }
 
@@ -94,7 +95,7 @@ final class Kernels {
             case SUB -> (int) (x - y);
             case MUL -> (int) (x * y);
             case SQUARED_DIFFERENCE -> (int) ((x - y) * (x - y));
-            default -> binary(fn, a, b);
+            default -> binary(fn, a, b, false);
         };
     }
 

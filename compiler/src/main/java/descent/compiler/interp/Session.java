@@ -190,8 +190,6 @@ public final class Session {
         return step;
     }
 
-    private static List<Integer> neededList(java.util.BitSet b) { return b.stream().boxed().toList(); }
-
     private void checkFeedNames(Map<String, Tensor> feeds) { checkFeedNames(model, feeds); }
 
     public static void checkFeedNames(Model model, Map<String, Tensor> feeds) {

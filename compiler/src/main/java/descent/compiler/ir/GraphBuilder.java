@@ -93,13 +93,17 @@ public final class GraphBuilder {
     /** abs, sign, square and negation also accept integers, as in TF. */
     public int unaryAnyNumber(UnaryFn fn, int x) { return add(new Op.Unary(fn), type(x), x); }
 
+    /**
+     * TF's alpha is a float attribute, for f64 features too: {@code leaky_relu(x, alpha=0.2)} multiplies by the float
+     * nearest 0.2 (0.20000000298…), so alpha is rounded to float here, once, for every backend.
+     */
     public int leakyRelu(int x, double alpha) {
         requireFloat(x, "leaky_relu");
-        return add(new Op.LeakyRelu(alpha), type(x), x);
+        return add(new Op.LeakyRelu((float) alpha), type(x), x);
     }
 
     public int leakyReluGrad(int g, int x, double alpha) {
-        return add(new Op.LeakyReluGrad(alpha), new TensorType(dtype(x), broadcastShape(g, x, "leaky_relu_grad")), g, x);
+        return add(new Op.LeakyReluGrad((float) alpha), new TensorType(dtype(x), broadcastShape(g, x, "leaky_relu_grad")), g, x);
     }
 
     public int binary(BinaryFn fn, int a, int b) {

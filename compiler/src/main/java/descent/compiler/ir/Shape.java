@@ -61,8 +61,6 @@ public record Shape(List<Dim> dims) {
         return new Shape(out);
     }
 
-    public Shape withDims(List<Dim> newDims) { return new Shape(newDims); }
-
     @Override public String toString() {
         java.util.StringJoiner s = new java.util.StringJoiner(", ", "[", "]");
         for (Dim d : dims) s.add(d.toString());

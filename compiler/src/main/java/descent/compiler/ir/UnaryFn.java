@@ -9,7 +9,17 @@ public enum UnaryFn {
     /** 1 where the value is finite, 0 for ±inf and NaN (TF's is_finite, as a number). */
     IS_FINITE;
 
-    /** SELU's constants, as in TF's kernel. */
-    public static final double SELU_ALPHA = 1.6732632423543772848170429916717;
+    /** SELU's constants, as TF's kernel spells them (its scale·alpha is a literal of its own, not the product). */
     public static final double SELU_SCALE = 1.0507009873554804934193349852946;
+    public static final double SELU_SCALE_ALPHA = 1.7580993408473768599402175208123;
+
+    /**
+     * SELU's scale as an op of {@code f32} values uses it: TF's kernel casts its constants to the features' type
+     * ({@code static_cast<T>}), so an f32 selu multiplies by the float nearest the scale, and its gradient for a
+     * saturated input, {@code g·(y + scale·alpha)}, cancels to exactly 0 as TF's does.
+     */
+    public static double seluScale(boolean f32) { return f32 ? (float) SELU_SCALE : SELU_SCALE; }
+
+    /** SELU's scale·alpha in the features' type ({@link #seluScale}). */
+    public static double seluScaleAlpha(boolean f32) { return f32 ? (float) SELU_SCALE_ALPHA : SELU_SCALE_ALPHA; }
 }

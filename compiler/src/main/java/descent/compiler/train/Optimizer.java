@@ -43,7 +43,6 @@ public abstract class Optimizer {
     }
 
     public String getName() { return name; }
-    public boolean useLocking() { return useLocking; }
 
     /** The options minimize and compute_gradients share, with TF's defaults. */
     public record GradientOptions(List<VariableInfo> varList, GateMode gate, Aggregation aggregation,

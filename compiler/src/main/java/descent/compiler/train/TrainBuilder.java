@@ -73,8 +73,6 @@ public final class TrainBuilder {
         updates.put(v.name(), value);
     }
 
-    public boolean isUpdated(VariableInfo v) { return current.containsKey(v.node()); }
-
     /** The state written so far (to find what one optimizer's apply wrote). */
     java.util.Set<String> writtenState() { return java.util.Set.copyOf(updates.keySet()); }
 

@@ -50,6 +50,46 @@ class EdgeSemanticsTest {
         }
     }
 
+    /**
+     * TF's constants in the features' type and l2_loss's own kernel (found the same way, 2026-11-29): selu's gradient at
+     * a saturated f32 input cancels to 0 with float constants (1 ulp at -17); l2_loss's gradient is g·t, finite up to
+     * the largest float, and its value halves each square before the sum; leaky_relu's alpha is TF's float attribute,
+     * also for f64 features.
+     */
+    @Test
+    void seluL2LossAndLeakyReluFollowTensorFlowsKernels() {
+        Model m = Compiler.check("consts.descent", """
+                model consts
+                input s: f32[3]
+                input t: f32[3]
+                input u: f32[2]
+                input d: f64[1]
+                gs = gradients(reduce_sum(selu(s)), s)
+                gt = gradients(1e-30 * l2_loss(t), t)
+                big = l2_loss(u)
+                y = leaky_relu(d, alpha=0.2)
+                gd = gradients(reduce_sum(y), d)
+                output gs, gt, big, y, gd
+                """);
+        Map<String, Tensor> feeds = Map.of("s", Tensor.of(new float[] {-17, -18, -100}, 3), "t", Tensor.of(new float[] {2e38f, 1, -3}, 3),
+                "u", Tensor.of(new float[] {1.5e19f, 1.5e19f}, 2), "d", Tensor.of(new double[] {-1}, 1));
+        for (DescentModel model : List.of(new InterpretedModel(m, Precision.F32), new CompiledModel(m))) {
+            Map<String, Tensor> out = model.newSession(0).evaluate(feeds, List.of("gs", "gt", "big", "y", "gd"));
+            String which = model.getClass().getSimpleName();
+            assertEquals(List.of(Math.ulp(1.7580993f), 0f, 0f), boxed(out.get("gs").floats()), which + " selu's gradient");
+            assertEquals(List.of(2e8f, 1e-30f, -3e-30f), boxed(out.get("gt").floats()), which + " l2_loss's gradient");
+            assertEquals(2 * (1.5e19f * 0.5f * 1.5e19f), out.get("big").floats()[0], which + " l2_loss of two 1.5e19 (TF: 2.2500001e38)");
+            assertEquals(-(double) 0.2f, out.get("y").toDoubles()[0], which + " leaky_relu's alpha as a float");
+            assertEquals((double) 0.2f, out.get("gd").toDoubles()[0], which + " leaky_relu's gradient");
+        }
+    }
+
+    private static List<Float> boxed(float[] a) {
+        java.util.List<Float> l = new java.util.ArrayList<>();
+        for (float f : a) l.add(f);
+        return l;
+    }
+
     private static void assertFloats(float[] want, float[] got, String what) {
         assertEquals(want.length, got.length, what);
         for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], Float.isFinite(want[i]) ? Math.abs(want[i]) * 1e-6f : 0, what + " [" + i + "]");

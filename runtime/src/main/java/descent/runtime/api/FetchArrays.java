@@ -13,13 +13,10 @@ import java.util.List;
 public final class FetchArrays {
     private FetchArrays() {}
 
-    /** Throws unless {@code into} has one entry per fetch and {@code into[i]}, when not null, can take fetch i. */
-    public static void check(List<String> fetches, Object[] into, java.util.function.IntFunction<DType> dtype,
-                             java.util.function.IntToLongFunction count) {
-        check("trainInto", fetches, into, dtype, count);
-    }
-
-    /** {@link #check(List, Object[], java.util.function.IntFunction, java.util.function.IntToLongFunction)} for {@code call}'s arrays (its name starts the message). */
+    /**
+     * Throws unless {@code into} has one entry per fetch and {@code into[i]}, when not null, can take fetch i; {@code
+     * call}'s name starts the message.
+     */
     public static void check(String call, List<String> fetches, Object[] into, java.util.function.IntFunction<DType> dtype,
                              java.util.function.IntToLongFunction count) {
         if (into.length != fetches.size()) {
@@ -30,10 +27,7 @@ public final class FetchArrays {
         }
     }
 
-    /** The check for one array (allocates nothing unless it throws: a warm trainInto calls it every step). */
-    public static void checkOne(String fetch, Object array, DType want, long count) { checkOne("trainInto", fetch, array, want, count); }
-
-    /** {@link #checkOne(String, Object, DType, long)} for {@code call}'s arrays. */
+    /** The check for one of {@code call}'s arrays (allocates nothing unless it throws: a warm trainInto calls it every step). */
     public static void checkOne(String call, String fetch, Object array, DType want, long count) {
         Class<?> type = switch (want) {
             case F32 -> float[].class;
