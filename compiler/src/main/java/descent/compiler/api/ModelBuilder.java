@@ -155,6 +155,44 @@ public final class ModelBuilder {
         return t(b.sparseSoftmaxXent(n(labels), n(logits)));
     }
 
+    /**
+     * A value written in the model language, for every function and operator a model file has (docs/language.md), with
+     * the checks and messages a model file gets: {@code g.expr("leaky_relu(h @ w + b, alpha=0.1)")}. Names are this
+     * builder's inputs, variables and named values, and {@code bindings} (names for operands not named here). A
+     * mistake throws an {@link IrException} whose message shows the expression with a caret under the problem.
+     */
+    public Operand expr(String expression, Map<String, Operand> bindings) {
+        List<Operand> values = exprs(expression, bindings);
+        if (values.size() != 1) throw new IrException("`" + expression + "` gives " + values.size() + " tensors, not one", "use exprs for several");
+        return values.getFirst();
+    }
+
+    public Operand expr(String expression) { return expr(expression, Map.of()); }
+
+    /** {@link #expr} for an expression giving a list or tuple of tensors (`gradients(loss, [w1, w2])`), or one. */
+    public List<Operand> exprs(String expression, Map<String, Operand> bindings) {
+        require(expression, "expression");
+        Map<String, Integer> scope = new LinkedHashMap<>();
+        for (Model.InputInfo i : inputs) scope.put(i.name(), i.node());
+        for (Model.VariableInfo v : variables) if (v.role() == Model.VariableInfo.Role.VARIABLE) scope.put(v.name(), v.node());
+        scope.putAll(names);
+        for (var e : require(bindings, "bindings").entrySet()) {
+            identifier(e.getKey(), "a binding's name");
+            int node = n(e.getValue());
+            Integer before = scope.put(e.getKey(), node);
+            if (before != null && before != node) {
+                throw new IrException("`" + e.getKey() + "` already names another value of this model", "bind the operand under another name");
+            }
+        }
+        try {
+            return descent.compiler.check.Checker.expression(b, expression, scope).stream().map(this::t).toList();
+        } catch (descent.compiler.diag.CompileException e) {
+            StringBuilder sb = new StringBuilder();
+            for (var d : e.diagnostics()) sb.append(d.render(e.source()));
+            throw new IrException(sb.toString().stripTrailing(), null);
+        }
+    }
+
     /** GraphBuilder for every other op: handles and node ids convert with {@link #tensor} and {@link Operand#node}. */
     public GraphBuilder graph() { return b; }
     public Operand tensor(int node) {

@@ -28,7 +28,7 @@ import java.util.Set;
  * (through {@link GraphBuilder}), and reports every independent error it finds, one statement at a time.
  */
 public final class Checker {
-    final GraphBuilder b = new GraphBuilder();
+    final GraphBuilder b;
     final Errors errors;
     private final Diagnostics diags;
     private final Map<String, Val> env = new LinkedHashMap<>();
@@ -52,9 +52,68 @@ public final class Checker {
             "EXPERIMENTAL_TREE", new Val.Str("EXPERIMENTAL_TREE"),
             "EXPERIMENTAL_ACCUMULATE_N", new Val.Str("EXPERIMENTAL_ACCUMULATE_N"));
 
-    private Checker(Source source) {
+    private Checker(Source source) { this(source, new GraphBuilder()); }
+
+    private Checker(Source source, GraphBuilder b) {
+        this.b = b;
         this.diags = new Diagnostics(source);
         this.errors = new Errors(diags);
+    }
+
+    /**
+     * Evaluates one expression of the language over a graph being built elsewhere (the Java API's
+     * {@link descent.compiler.api.ModelBuilder#expr}): names in it are {@code bindings}' nodes, functions and operators
+     * are the language's, with its checks and messages. Returns the tensor's node, or the nodes of a list or tuple of
+     * tensors. Throws a CompileException whose {@link Source} is the expression alone.
+     */
+    public static List<Integer> expression(GraphBuilder b, String expression, Map<String, Integer> bindings) {
+        Source shown = new Source("expression", expression);
+        // An assignment's target on a line of its own: the expression keeps its own line and column numbers, one line down.
+        Source parsed = new Source("expression", "__expression =\n" + expression);
+        Program p;
+        try {
+            p = descent.compiler.ast.Parser.parse(parsed);
+        } catch (descent.compiler.diag.CompileException e) {
+            throw new descent.compiler.diag.CompileException(shown, e.diagnostics().stream().map(Checker::lineUp).toList());
+        }
+        Checker c = new Checker(parsed, b);
+        if (p.statements().size() != 1 || !(p.statements().getFirst() instanceof Assign a) || a.targets().size() != 1) {
+            throw new descent.compiler.diag.CompileException(shown, List.of(new descent.compiler.diag.Diagnostic(Span.NONE,
+                    "expected one expression, got " + p.statements().size() + " statements", "declarations and assignments have methods of their own")));
+        }
+        for (var e : bindings.entrySet()) {
+            String name = e.getKey();
+            String clash = CONSTANTS.containsKey(name) ? "a built-in constant" : Ops.isBuiltin(name) ? "a built-in function" : null;
+            if (clash != null) {
+                throw new descent.compiler.diag.CompileException(shown, List.of(new descent.compiler.diag.Diagnostic(Span.NONE,
+                        "`" + name + "` is " + clash + " and cannot name a value", "choose another name, e.g. `" + name + "_value`")));
+            }
+            c.env.put(name, new Val.Tensor(e.getValue()));
+        }
+        List<Integer> nodes = new ArrayList<>();
+        try {
+            Val v = c.eval(a.value());
+            if (v instanceof Val.Tensor t) nodes.add(t.node());
+            else if (v instanceof Val.Seq s && !s.items().isEmpty() && s.items().stream().allMatch(i -> i instanceof Val.Tensor)) {
+                for (Val i : s.items()) nodes.add(((Val.Tensor) i).node());
+            } else {
+                c.errors.error(a.value().span(), "the expression is " + Val.describe(v) + ", not a tensor",
+                        v instanceof Val.Num ? "a constant tensor is cast(3.0, f32), say, or ModelBuilder.constant" : null);
+            }
+        } catch (Errors.Abort reported) {
+            // in the diagnostics
+        }
+        try {
+            c.diags.throwIfAny();
+        } catch (descent.compiler.diag.CompileException e) {
+            throw new descent.compiler.diag.CompileException(shown, e.diagnostics().stream().map(Checker::lineUp).toList());
+        }
+        return nodes;
+    }
+
+    private static descent.compiler.diag.Diagnostic lineUp(descent.compiler.diag.Diagnostic d) {
+        Span s = d.span();
+        return new descent.compiler.diag.Diagnostic(s.isKnown() && s.line() > 1 ? new Span(s.line() - 1, s.column(), s.length()) : s, d.message(), d.hint());
     }
 
     /** Checks {@code program}; throws a CompileException with every diagnostic if anything is wrong. */

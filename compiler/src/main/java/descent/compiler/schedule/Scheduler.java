@@ -47,20 +47,11 @@ public final class Scheduler {
      */
     public static Plan schedule(Model m, TrainStep t, List<Integer> fetches, Set<Integer> given) {
         Graph g = m.graph();
-        int n = g.size();
-        Map<Integer, VariableInfo> stateByNode = new HashMap<>();
-        for (VariableInfo v : m.variables()) stateByNode.put(v.node(), v);
+        List<TrainStep.Update> updates = t == null ? List.of() : t.updates();
+        GateMode gate = t == null ? GateMode.GATE_OP : t.gate();
 
         // Steps: computes for needed non-leaf nodes, writes for updates, one barrier for GATE_GRAPH.
-        BitSet needed = new BitSet(n);
-        List<Integer> roots = new ArrayList<>(fetches);
-        List<TrainStep.Update> updates = t == null ? List.of() : t.updates();
-        for (TrainStep.Update u : updates) roots.add(u.value());
-        for (int r : roots) needed.set(r);
-        for (int id = n - 1; id >= 0; id--) {
-            if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
-        }
-
+        BitSet needed = needed(g, fetches, updates, given);
         List<Plan.Step> steps = new ArrayList<>();
         Map<Integer, Integer> computeStep = new HashMap<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
@@ -69,114 +60,160 @@ public final class Scheduler {
             steps.add(new Plan.Step.Compute(id));
         }
         int firstWrite = steps.size();
-        for (TrainStep.Update u : updates) {
-            VariableInfo v = m.variable(u.state());
-            steps.add(new Plan.Step.Write(u.state(), v.node(), u.value()));
-        }
+        for (TrainStep.Update u : updates) steps.add(new Plan.Step.Write(u.state(), m.variable(u.state()).node(), u.value()));
         int barrier = -1;
-        GateMode gate = t == null ? GateMode.GATE_OP : t.gate();
         if (t != null && gate == GateMode.GATE_GRAPH && !updates.isEmpty()) {
             barrier = steps.size();
             steps.add(new Plan.Step.Barrier("GATE_GRAPH: every gradient is final before the first update"));
         }
 
-        int s = steps.size();
-        List<List<Integer>> succ = new ArrayList<>();
-        int[] preds = new int[s];
-        for (int i = 0; i < s; i++) succ.add(new ArrayList<>());
-        java.util.function.BiConsumer<Integer, Integer> edge = (a, b) -> {
-            if (a.equals(b)) return;
+        Dag dag = new Dag(steps, computeStep, firstWrite, updates.size());
+        dataEdges(dag, g);
+        writeEdges(dag, m, t);
+        Set<Integer> gradientNodes = t == null ? Set.of() : finalGradientNodes(t);
+        if (barrier >= 0) barrierEdges(dag, barrier, gradientNodes);
+        if (t != null && gate == GateMode.GATE_OP) gateOpEdges(dag, g, t);
+        return finish(m, t, gate, dag.order(), gradientNodes, fetches);
+    }
+
+    /**
+     * The steps and the order constraints between them (an edge a → b: step a runs before step b). Steps
+     * {@code [firstWrite, firstWrite + writes)} are the writes, in the train step's order of updates.
+     */
+    private static final class Dag {
+        final List<Plan.Step> steps;
+        /** By node: the index of the step computing it (inputs and variables have none). */
+        final Map<Integer, Integer> computeStep;
+        final int firstWrite, writes;
+        private final List<List<Integer>> succ = new ArrayList<>();
+        private final int[] preds;
+
+        Dag(List<Plan.Step> steps, Map<Integer, Integer> computeStep, int firstWrite, int writes) {
+            this.steps = steps;
+            this.computeStep = computeStep;
+            this.firstWrite = firstWrite;
+            this.writes = writes;
+            this.preds = new int[steps.size()];
+            for (int i = 0; i < steps.size(); i++) succ.add(new ArrayList<>());
+        }
+
+        void edge(int a, int b) {
+            if (a == b) return;
             succ.get(a).add(b);
             preds[b]++;
-        };
-        // Data dependencies.
-        for (var e : computeStep.entrySet()) {
-            for (int in : g.node(e.getKey()).inputs()) {
-                Integer p = computeStep.get(in);
-                if (p != null) edge.accept(p, e.getValue());
-            }
         }
-        // Writes: after their value, and after every read of the state they overwrite.
+
+        /** An edge from the step computing {@code node}, if one does, to step {@code b}. */
+        void edgeFromNode(int node, int b) {
+            Integer p = computeStep.get(node);
+            if (p != null) edge(p, b);
+        }
+
+        Plan.Step.Write write(int i) { return (Plan.Step.Write) steps.get(i); }
+
+        /** List scheduling: among ready steps, writes first (in update order), then the barrier, then computes in node order. */
+        List<Plan.Step> order() {
+            int s = steps.size();
+            int[] waiting = preds.clone();
+            PriorityQueue<Integer> ready = new PriorityQueue<>((a, b) -> Long.compare(priority(steps.get(a), a), priority(steps.get(b), b)));
+            for (int i = 0; i < s; i++) if (waiting[i] == 0) ready.add(i);
+            List<Plan.Step> order = new ArrayList<>();
+            while (!ready.isEmpty()) {
+                int i = ready.poll();
+                order.add(steps.get(i));
+                for (int nxt : succ.get(i)) if (--waiting[nxt] == 0) ready.add(nxt);
+            }
+            if (order.size() != s) {
+                List<String> stuck = new ArrayList<>();
+                for (int i = 0; i < s; i++) if (waiting[i] > 0) stuck.add(steps.get(i).toString());
+                throw new IllegalStateException("the plan's constraints form a cycle among " + stuck);
+            }
+            return order;
+        }
+    }
+
+    /** The nodes the fetches and the updates' values need, minus what only {@code given} nodes need. */
+    private static BitSet needed(Graph g, List<Integer> fetches, List<TrainStep.Update> updates, Set<Integer> given) {
+        BitSet needed = new BitSet(g.size());
+        for (int r : fetches) needed.set(r);
+        for (TrainStep.Update u : updates) needed.set(u.value());
+        for (int id = g.size() - 1; id >= 0; id--) {
+            if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
+        }
+        return needed;
+    }
+
+    private static void dataEdges(Dag dag, Graph g) {
+        for (var e : dag.computeStep.entrySet()) {
+            for (int in : g.node(e.getKey()).inputs()) dag.edgeFromNode(in, e.getValue());
+        }
+    }
+
+    /**
+     * Writes: after their value, and after every read of the state they overwrite; optimizers' non-slot writes
+     * (beta powers) after the variable and slot writes, and global_step's after every other (TF's _finish and
+     * apply_gradients order).
+     */
+    private static void writeEdges(Dag dag, Model m, TrainStep t) {
+        if (dag.writes == 0) return;
+        Graph g = m.graph();
+        Map<Integer, VariableInfo> stateByNode = new HashMap<>();
+        for (VariableInfo v : m.variables()) stateByNode.put(v.node(), v);
         Map<Integer, List<Integer>> readers = new HashMap<>();
-        for (var e : computeStep.entrySet()) {
+        for (var e : dag.computeStep.entrySet()) {
             for (int in : g.node(e.getKey()).inputs()) {
                 if (stateByNode.containsKey(in)) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(e.getValue());
             }
         }
         List<Integer> varWrites = new ArrayList<>(), nonSlotWrites = new ArrayList<>();
         int globalStepWrite = -1;
-        for (int i = firstWrite; i < firstWrite + updates.size(); i++) {
-            Plan.Step.Write w = (Plan.Step.Write) steps.get(i);
-            Integer valueStep = computeStep.get(w.value());
-            if (valueStep != null) edge.accept(valueStep, i);
-            for (int r : readers.getOrDefault(w.stateNode(), List.of())) edge.accept(r, i);
+        for (int i = dag.firstWrite; i < dag.firstWrite + dag.writes; i++) {
+            Plan.Step.Write w = dag.write(i);
+            dag.edgeFromNode(w.value(), i);
+            for (int r : readers.getOrDefault(w.stateNode(), List.of())) dag.edge(r, i);
             VariableInfo v = stateByNode.get(w.stateNode());
             if (t.globalStep() != null && v.name().equals(t.globalStep())) globalStepWrite = i;
             else if (v.role() == VariableInfo.Role.NON_SLOT) nonSlotWrites.add(i);
             else varWrites.add(i);
         }
-        for (int nw : nonSlotWrites) for (int vw : varWrites) edge.accept(vw, nw);
+        for (int nw : nonSlotWrites) for (int vw : varWrites) dag.edge(vw, nw);
         if (globalStepWrite >= 0) {
-            for (int i = firstWrite; i < firstWrite + updates.size(); i++) edge.accept(i, globalStepWrite);
+            for (int i = dag.firstWrite; i < dag.firstWrite + dag.writes; i++) dag.edge(i, globalStepWrite);
         }
-        Set<Integer> gradientNodes = t == null ? Set.of() : finalGradientNodes(t);
-        if (barrier >= 0) {
-            for (int gn : gradientNodes) {
-                Integer p = computeStep.get(gn);
-                if (p != null) edge.accept(p, barrier);
-            }
-            for (int i = firstWrite; i < firstWrite + updates.size(); i++) edge.accept(barrier, i);
-        }
-        if (t != null && gate == GateMode.GATE_OP) {
-            Map<Integer, List<Integer>> consumers = consumers(g, computeStep);
-            for (TrainStep.GradGroup grp : t.groups()) {
-                if (grp.gradNodes().size() < 2) continue;
-                // TF gates with control_flow_ops.tuple: what consumes the gated gradients is built after them (later
-                // backward ops, aggregation, gradient processing). Nodes built before the group's last gradient —
-                // the backward op's own intermediates, and earlier backward ops reading a gradient this op passes
-                // through unchanged (y = a + b hands b's gradient on as a's) — read the ungated values, as in TF.
-                // Forward uses of a member (an IndexedSlices' indices are a forward value) are not gated either.
-                int last = grp.gradNodes().stream().mapToInt(Integer::intValue).max().orElseThrow();
-                for (int member : grp.gradNodes()) {
-                    for (int consumer : consumers.getOrDefault(member, List.of())) {
-                        int node = stepNode(steps, consumer);
-                        if (node < t.firstNode() || node <= last) continue;
-                        for (int other : grp.gradNodes()) {
-                            Integer p = computeStep.get(other);
-                            if (p != null) edge.accept(p, consumer);
-                        }
-                    }
-                }
-            }
-            // Writes consume their values too.
-            for (int i = firstWrite; i < firstWrite + updates.size(); i++) {
-                int value = ((Plan.Step.Write) steps.get(i)).value();
-                for (TrainStep.GradGroup grp : t.groups()) {
-                    if (grp.gradNodes().size() >= 2 && grp.gradNodes().contains(value)) {
-                        for (int other : grp.gradNodes()) {
-                            Integer p = computeStep.get(other);
-                            if (p != null) edge.accept(p, i);
-                        }
-                    }
-                }
-            }
-        }
+    }
 
-        // List scheduling: writes first when ready, then the barrier, then computes in node order.
-        PriorityQueue<Integer> ready = new PriorityQueue<>((a, b) -> Long.compare(priority(steps.get(a), a), priority(steps.get(b), b)));
-        for (int i = 0; i < s; i++) if (preds[i] == 0) ready.add(i);
-        List<Plan.Step> order = new ArrayList<>();
-        while (!ready.isEmpty()) {
-            int i = ready.poll();
-            order.add(steps.get(i));
-            for (int nxt : succ.get(i)) if (--preds[nxt] == 0) ready.add(nxt);
+    /** GATE_GRAPH: every final gradient before the barrier, every write after it. */
+    private static void barrierEdges(Dag dag, int barrier, Set<Integer> gradientNodes) {
+        for (int gn : gradientNodes) dag.edgeFromNode(gn, barrier);
+        for (int i = dag.firstWrite; i < dag.firstWrite + dag.writes; i++) dag.edge(barrier, i);
+    }
+
+    /**
+     * GATE_OP: the gradients one backward op produces for two or more inputs are all computed before what is built
+     * after them consumes one. TF gates with control_flow_ops.tuple: what consumes the gated gradients is built
+     * after them (later backward ops, aggregation, gradient processing). Nodes built before the group's last
+     * gradient — the backward op's own intermediates, and earlier backward ops reading a gradient this op passes
+     * through unchanged (y = a + b hands b's gradient on as a's) — read the ungated values, as in TF. Forward uses
+     * of a member (an IndexedSlices' indices are a forward value) are not gated either. Writes consume their values too.
+     */
+    private static void gateOpEdges(Dag dag, Graph g, TrainStep t) {
+        Map<Integer, List<Integer>> consumers = consumers(g, dag.computeStep);
+        for (TrainStep.GradGroup grp : t.groups()) {
+            if (grp.gradNodes().size() < 2) continue;
+            int last = grp.gradNodes().stream().mapToInt(Integer::intValue).max().orElseThrow();
+            for (int member : grp.gradNodes()) {
+                for (int consumer : consumers.getOrDefault(member, List.of())) {
+                    int node = stepNode(dag.steps, consumer);
+                    if (node < t.firstNode() || node <= last) continue;
+                    for (int other : grp.gradNodes()) dag.edgeFromNode(other, consumer);
+                }
+            }
+            for (int i = dag.firstWrite; i < dag.firstWrite + dag.writes; i++) {
+                if (grp.gradNodes().contains(dag.write(i).value())) {
+                    for (int other : grp.gradNodes()) dag.edgeFromNode(other, i);
+                }
+            }
         }
-        if (order.size() != s) {
-            List<String> stuck = new ArrayList<>();
-            for (int i = 0; i < s; i++) if (preds[i] > 0) stuck.add(steps.get(i).toString());
-            throw new IllegalStateException("the plan's constraints form a cycle among " + stuck);
-        }
-        return finish(m, t, gate, order, gradientNodes, fetches);
     }
 
     private static int stepNode(List<Plan.Step> steps, int i) {

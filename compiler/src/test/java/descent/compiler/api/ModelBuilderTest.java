@@ -83,6 +83,61 @@ class ModelBuilderTest {
         assertEquals(3L, b.variables().get("global_step").longs()[0]);
     }
 
+    /** Every function of the language through {@link ModelBuilder#expr}: the same IR as the model file, and its diagnostics. */
+    static final String CNN_FREE = """
+            model mix
+            input x: f32[batch, 6]
+            input ids: i32[batch]
+            var w: f32[6, 4] = zeros()
+            var table: f32[10, 4] = zeros()
+            h = leaky_relu(clip_by_value(x @ w, -3.0, 3.0), alpha=0.1) + embedding_lookup(table, ids)
+            loss = reduce_mean(reduce_logsumexp(concat([h, tanh(h)], axis=1), axis=1)) + 0.01 * l2_loss(w)
+            gw, gt = gradients(loss, [w, table])
+            output loss, gw
+            """;
+
+    @Test
+    void expressionsBuildWhatTheLanguageBuilds() {
+        ModelBuilder g = new ModelBuilder("mix");
+        Operand x = g.input("x", DType.F32, "batch", 6);
+        g.input("ids", DType.I32, "batch");
+        g.variable("w", DType.F32, new Initializer.Zeros(), 6, 4);
+        g.variable("table", DType.F32, new Initializer.Zeros(), 10, 4);
+        Operand h = g.name("h", g.expr("leaky_relu(clip_by_value(x @ w, -3.0, 3.0), alpha=0.1) + embedding_lookup(table, ids)"));
+        Operand loss = g.name("loss", g.expr("reduce_mean(reduce_logsumexp(concat([h, tanh(v)], axis=1), axis=1)) + 0.01 * l2_loss(w)",
+                Map.of("v", h)));
+        List<Operand> grads = g.exprs("gradients(loss, [w, table])", Map.of());
+        assertEquals(2, grads.size());
+        g.name("gw", grads.get(0));
+        g.name("gt", grads.get(1));
+        g.output("loss", loss);
+        g.output("gw", grads.get(0));
+        assertEquals(IrPrinter.print(Compiler.check("mix.descent", CNN_FREE)), IrPrinter.print(g.build()));
+        assertTrue(x.node() >= 0);
+    }
+
+    @Test
+    void aMistakeInAnExpressionIsShownWithACaret() {
+        ModelBuilder g = new ModelBuilder("m");
+        g.input("x", DType.F32, 2, 3);
+        IrException e = assertThrows(IrException.class, () -> g.expr("relu(x) @ x"));
+        assertEquals("""
+                expression:1:9: error: matmul inner dimensions differ: [2, 3] @ [2, 3] multiplies 3 columns by 2 rows
+                 1 | relu(x) @ x
+                   |         ^
+                  = hint: the left operand's columns must equal the right operand's rows, e.g. [2, 3] @ [3, 3]; transpose_a/transpose_b may help""", e.getMessage());
+        assertTrue(assertThrows(IrException.class, () -> g.expr("relu(y)")).getMessage().contains("undefined name `y`"));
+        assertTrue(assertThrows(IrException.class, () -> g.expr("relu(x")).getMessage().contains("expression:1:"));
+        assertTrue(assertThrows(IrException.class, () -> g.expr("2 + 3")).getMessage().contains("not a tensor"));
+        Operand x = g.tensor(0);
+        assertTrue(assertThrows(IrException.class, () -> g.expr("relu(v)", Map.of("relu", x))).getMessage().contains("built-in function"));
+        assertTrue(assertThrows(IrException.class, () -> g.expr("v", Map.of("x", g.expr("relu(x)")))).getMessage().contains("already names"));
+        ModelBuilder other = new ModelBuilder("o");
+        Operand y = other.input("y", DType.F32, 3);
+        assertTrue(assertThrows(IrException.class, () -> g.expr("relu(y)", Map.of("y", y))).getMessage().contains("another ModelBuilder"));
+        assertThrows(IrException.class, () -> g.expr("gradients(reduce_sum(x), [x, x])"));
+    }
+
     @Test
     void errorsAreTensorFlowsToo() {
         ModelBuilder g = new ModelBuilder("m");
