@@ -176,6 +176,8 @@ public final class ModelBuilder {
         for (Model.InputInfo i : inputs) scope.put(i.name(), i.node());
         for (Model.VariableInfo v : variables) if (v.role() == Model.VariableInfo.Role.VARIABLE) scope.put(v.name(), v.node());
         scope.putAll(names);
+        // A value this builder named `exp` cannot be written in an expression (the name is the function's): left out.
+        scope.keySet().removeIf(descent.compiler.check.Checker::isReserved);
         for (var e : require(bindings, "bindings").entrySet()) {
             identifier(e.getKey(), "a binding's name");
             int node = n(e.getValue());

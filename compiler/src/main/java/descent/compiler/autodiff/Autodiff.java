@@ -333,6 +333,7 @@ public final class Autodiff {
             case ABS -> b.binary(BinaryFn.MUL, g, b.unaryAnyNumber(UnaryFn.SIGN, x));
             case SIGN -> zerosLike(x);
             case SQUARE -> b.binary(BinaryFn.MUL, g, b.binary(BinaryFn.MUL, b.scalar(2.0, b.dtype(x)), x));
+            case HALF_SQUARE -> b.binary(BinaryFn.MUL, g, x);   // TF's _L2LossGrad: x * grad
             case SQRT -> b.binary(BinaryFn.SQRT_GRAD, y, g);
             case RSQRT -> b.binary(BinaryFn.RSQRT_GRAD, y, g);
             case EXP -> b.binary(BinaryFn.MUL, g, y);

@@ -122,7 +122,8 @@ final class KernelArchive {
 
     /**
      * The SourceFile attribute a jar's kernel carries: a digest of its key (and what a step class is looked up by, a
-     * digest of its description). It guards against a damaged or hand-edited jar, not an adversary, so it is two
+     * digest of its description: a lookup, 128 bits against accidental collisions). It guards against a damaged or
+     * hand-edited jar, not an adversary, so it is two
      * 64-bit FNV-1a hashes of the key's UTF-8 bytes (differently seeded, the second rotated, the length mixed in), not
      * SHA-256: the first MessageDigest of a JVM loads the security providers (27 ms of a model jar's first step,
      * measured 2026-11-29), and an interpreted SHA-256 of a long step description costs more again.

@@ -45,7 +45,7 @@ final class RowsCalls {
                 Arg.constant(0), k, new Arg.Null(Object.class), object(id), Arg.constant(0), new Arg.Null(int[].class));
         List<List<StepWriter.Action>> split = new ArrayList<>();
         for (int part = 0; part < parts; part++) {
-            // SparseRowsCalls.firstPosition: the same ranges of ids as the sparse update of these rows.
+            // The same ranges of ids (an Arg.Span of the positions) as the sparse update of these rows (SparseRowsCalls).
             Arg.Span from = new Arg.Span(k, (Arg.Count) Arg.constant(1), part, parts, false);
             split.add(List.of(KernelCalls.invokes(new Invocation(emitted.kernel(), RowsKernel.class, "run", object(src), Arg.constant(0),
                     object(indices), from, new Arg.Span(k, (Arg.Count) Arg.constant(1), part, parts, true), new Arg.Null(Object.class),

@@ -69,7 +69,7 @@ final class SparseRowsCalls {
         String label = "rows_" + indices;
         List<List<StepWriter.Action>> split = new ArrayList<>();
         for (int p = parts == 1 ? 1 : 0; p <= parts; p++) {
-            // Part p: positions [firstPosition(p), firstPosition(p + 1)); its own holders, as parts run at once.
+            // Part p: the positions of span p of the parts (Arg.Span); its own holders, as parts run at once.
             Arg from = p == parts ? Arg.constant(0) : new Arg.Span(n, (Arg.Count) Arg.constant(1), p, parts, false);
             Arg to = p == parts ? n : new Arg.Span(n, (Arg.Count) Arg.constant(1), p + 1, parts, false);
             StepWriter.Action call = KernelCalls.invokes(new Invocation(kernel, ElementwiseKernel.class, "runRows",

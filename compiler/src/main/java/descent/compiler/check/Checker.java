@@ -68,6 +68,23 @@ public final class Checker {
      */
     public static List<Integer> expression(GraphBuilder b, String expression, Map<String, Integer> bindings) {
         Source shown = new Source("expression", expression);
+        if (expression.isBlank()) {
+            throw new descent.compiler.diag.CompileException(shown, List.of(new descent.compiler.diag.Diagnostic(Span.NONE,
+                    "the expression is empty", "write one expression of the language, e.g. relu(x @ w + b)")));
+        }
+        int mark = b.size();
+        try {
+            return evaluate(b, expression, bindings, shown);
+        } catch (RuntimeException e) {
+            b.truncate(mark);   // a failed expression leaves the graph as it was
+            throw e;
+        }
+    }
+
+    /** Whether {@code name} is a built-in function or constant: it cannot name a value. */
+    public static boolean isReserved(String name) { return CONSTANTS.containsKey(name) || Ops.isBuiltin(name); }
+
+    private static List<Integer> evaluate(GraphBuilder b, String expression, Map<String, Integer> bindings, Source shown) {
         // An assignment's target on a line of its own: the expression keeps its own line and column numbers, one line down.
         Source parsed = new Source("expression", "__expression =\n" + expression);
         Program p;
@@ -113,7 +130,9 @@ public final class Checker {
 
     private static descent.compiler.diag.Diagnostic lineUp(descent.compiler.diag.Diagnostic d) {
         Span s = d.span();
-        return new descent.compiler.diag.Diagnostic(s.isKnown() && s.line() > 1 ? new Span(s.line() - 1, s.column(), s.length()) : s, d.message(), d.hint());
+        // Line 1 is the hidden assignment's: a span there points at no part of the expression.
+        return new descent.compiler.diag.Diagnostic(s.isKnown() && s.line() > 1 ? new Span(s.line() - 1, s.column(), s.length()) : Span.NONE,
+                d.message(), d.hint());
     }
 
     /** Checks {@code program}; throws a CompileException with every diagnostic if anything is wrong. */

@@ -60,6 +60,8 @@ final class ElementwiseFormulas {
             case SIGN -> l.select(l.compare(Cmp.LT, x, l.c(0, x)), l.c(-1, x),
                     l.select(l.compare(Cmp.GT, x, l.c(0, x)), l.c(1, x), x));
             case SQUARE -> l.mul(x, x);
+            // In double lanes, rounded once: in float, x·0.5 would round a subnormal x.
+            case HALF_SQUARE -> exact(x, w -> l.mul(l.mul(w, l.c(0.5, w)), w));
             case SQRT -> l.fn(Fn.SQRT, x);
             case RSQRT -> exact(x, w -> l.div(l.c(1, w), l.fn(Fn.SQRT, w)));
             case EXP -> math(x, w -> l.fn(Fn.EXP, w));

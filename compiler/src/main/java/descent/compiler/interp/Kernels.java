@@ -17,6 +17,7 @@ final class Kernels {
             case ABS -> Math.abs(x);
             case SIGN -> Double.isNaN(x) ? x : Math.signum(x);
             case SQUARE -> x * x;
+            case HALF_SQUARE -> x * 0.5 * x;
             case SQRT -> Math.sqrt(x);
             case RSQRT -> 1.0 / Math.sqrt(x);
             case EXP -> Math.exp(x);

@@ -39,16 +39,16 @@ public final class Composites {
 
     /**
      * sum(t²) / 2 as TF's L2Loss kernel computes and differentiates it: each square is halved before the sum
-     * ({@code (t.square() * 0.5).sum()}; here {@code (t·0.5)·t}, the same float wherever TF's square is finite), and
-     * the gradient is {@code g·t} rounded once, as TF's {@code _L2LossGrad}: the product's two paths give
-     * {@code (g·t)·0.5} and {@code g·(t·0.5)}, each exactly half of it, and their sum is exact. Squaring first and
-     * halving the sum made an f32 loss infinite from a sum of squares past 3.4·10³⁸ (two elements of 1.5·10¹⁹), and the
-     * gradient {@code (g·0.5)·(2·t)} infinite from |t| ≈ 1.7·10³⁸. Left: where |t| lies between 1.8·10¹⁹ and 2.6·10¹⁹
-     * (f32) TF's square overflows and this does not (docs/language.md §15).
+     * ({@code (t.square() * 0.5).sum()}; here {@link UnaryFn#HALF_SQUARE}, {@code (t·0.5)·t}, the same float wherever
+     * TF's square is finite), and the gradient is {@code g·t}, one contribution rounded once, as TF's
+     * {@code _L2LossGrad}. Squaring first and halving the sum made an f32 loss infinite from a sum of squares past
+     * 3.4·10³⁸ (two elements of 1.5·10¹⁹), and the gradient {@code (g·0.5)·(2·t)} infinite from |t| ≈ 1.7·10³⁸; writing
+     * it as the product {@code (t·0.5)·t} gave t two contributions, which an add_n with t's other gradients rounded
+     * twice. Left: where |t| lies between 1.8·10¹⁹ and 2.6·10¹⁹ (f32) TF's square overflows and this does not
+     * (docs/language.md §15).
      */
     public static int l2Loss(GraphBuilder b, int t) {
-        int half = b.binary(BinaryFn.MUL, t, b.scalar(0.5, b.dtype(t)));
-        return b.reduce(ReduceFn.SUM, b.binary(BinaryFn.MUL, half, t), null, false);
+        return b.reduce(ReduceFn.SUM, b.unary(UnaryFn.HALF_SQUARE, t), null, false);
     }
 
     /** x + bias with bias rank 1 matching x's last dimension. */

@@ -25,6 +25,12 @@ public final class GraphBuilder {
 
     public Graph build() { return new Graph(nodes); }
     public int size() { return nodes.size(); }
+
+    /** Drops the nodes from {@code size} on: what a failed expression built ({@code Checker.expression}), when nothing refers to them. */
+    public void truncate(int size) {
+        if (size < 0 || size > nodes.size()) throw new IllegalArgumentException("no node " + size);
+        nodes.subList(size, nodes.size()).clear();
+    }
     public Node node(int id) { return nodes.get(id); }
     public TensorType type(int id) { return nodes.get(id).type(); }
     public Shape shape(int id) { return type(id).shape(); }

@@ -7,7 +7,12 @@ public enum UnaryFn {
     /** Used by learning-rate schedules. */
     FLOOR, CEIL, COS, SIN,
     /** 1 where the value is finite, 0 for ±inf and NaN (TF's is_finite, as a number). */
-    IS_FINITE;
+    IS_FINITE,
+    /**
+     * x²/2 as TF's L2Loss kernel computes each element before its sum (the square halved, here {@code (x·0.5)·x}, the
+     * same float), with L2Loss's gradient {@code g·x}: one op, so the gradient is one contribution, rounded once.
+     */
+    HALF_SQUARE;
 
     /** SELU's constants, as TF's kernel spells them (its scale·alpha is a literal of its own, not the product). */
     public static final double SELU_SCALE = 1.0507009873554804934193349852946;

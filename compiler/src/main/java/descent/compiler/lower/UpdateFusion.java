@@ -64,9 +64,16 @@ final class UpdateFusion {
      */
     private static boolean isReduction(Graph g, int id) {
         Op op = g.node(id).op();
+        Shape s = g.type(id).shape();
         return (op instanceof Op.SumTo || op instanceof Op.Reduce) && g.type(id).dtype() == DType.F32
-                && g.type(id).shape().dims().stream().noneMatch(Dim::isSymbolic);
+                && s.dims().stream().noneMatch(Dim::isSymbolic) && s.staticSize() < FUSED_REDUCTION_ELEMENTS;
     }
+
+    /**
+     * A reduction's update runs on the calling thread, inside the reduction's kernel; an update pass of its own splits
+     * over the threads from 2¹⁸ elements (backend/ElementwiseCalls' PARALLEL_ELEMENTS), so larger results stay apart.
+     */
+    static final long FUSED_REDUCTION_ELEMENTS = 1 << 18;
 
     /** {@code kernels} with gradient {@code i} (a product or a reduction) and the update that reads it as one kernel, or null. */
     private static List<Kernel> fuse(Graph g, List<Kernel> kernels, int i, Set<Integer> fetches) {

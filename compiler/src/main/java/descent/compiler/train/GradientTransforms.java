@@ -44,8 +44,8 @@ public final class GradientTransforms {
             };
             if (v < 0) continue;
             requireFloat(b, v, "global_norm");
-            halves.add(b.binary(BinaryFn.MUL, b.reduce(ReduceFn.SUM, b.unary(UnaryFn.SQUARE, v), null, false),
-                    b.scalar(0.5, b.dtype(v))));
+            // TF's global_norm sums l2_loss of each tensor: the squares halved before the sum.
+            halves.add(descent.compiler.ir.Composites.l2Loss(b, v));
         }
         if (halves.isEmpty()) throw new IrException("global_norm of no tensors", "the list holds only None gradients");
         int sum = halves.get(0);

@@ -136,6 +136,20 @@ class ModelBuilderTest {
         Operand y = other.input("y", DType.F32, 3);
         assertTrue(assertThrows(IrException.class, () -> g.expr("relu(y)", Map.of("y", y))).getMessage().contains("another ModelBuilder"));
         assertThrows(IrException.class, () -> g.expr("gradients(reduce_sum(x), [x, x])"));
+        assertTrue(assertThrows(IrException.class, () -> g.expr(" ")).getMessage().contains("the expression is empty"));
+    }
+
+    /** Found by a review (2026-11-29): a failed expression left its nodes in the graph; a value named `exp` broke every expr. */
+    @Test
+    void aFailedExpressionLeavesTheGraphAsItWas() {
+        ModelBuilder g = new ModelBuilder("m");
+        g.input("exp", DType.F32, 3);
+        g.input("x", DType.F32, 2, 3);
+        int before = g.graph().size();
+        assertThrows(IrException.class, () -> g.expr("relu(tanh(x)) @ x"));
+        assertEquals(before, g.graph().size(), "nodes of a failed expression");
+        assertEquals(before + 1, g.expr("relu(x)").node() + 1);
+        assertTrue(assertThrows(IrException.class, () -> g.expr("relu(v)", Map.of("exp", g.tensor(0)))).getMessage().contains("built-in function"));
     }
 
     @Test
