@@ -164,22 +164,10 @@ final class Executable implements StepHooks {
                 if (direct && base >= 0) { directValues.add(base); directStates.add(w.state()); }
                 actions.add(new WriteAction(w.state(), w.value(), wi, direct));
             }
-            if (!locked.isEmpty()) {
-                boolean touches = switch (k) {
-                    case Kernel.Write w -> locked.contains(w.state());
-                    case Kernel.Fused f -> readsLocked(g, f.nodes(), locked);
-                    case Kernel.Single s -> readsLocked(g, List.of(s.node()), locked);
-                    case Kernel.Alias a -> readsLocked(g, List.of(a.node()), locked);
-                    case Kernel.SparseRows r -> readsLocked(g, r.nodes(), locked);
-                    case Kernel.ProductUpdate u -> readsLocked(g, Kernel.defines(u), locked);
-                    case Kernel.ReduceUpdate u -> readsLocked(g, Kernel.defines(u), locked);
-                    case Kernel.MatmulEpilogue e -> readsLocked(g,
-                            java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList(), locked);
-                    case Kernel.Barrier b -> false;
-                };
+            if (!locked.isEmpty() && touchesLocked(g, k, locked)) {
                 int lastAction = actions.size() - 1;
-                if (touches && k instanceof Kernel.Write) lockTo = lastAction;
-                if (touches && lockFrom < 0 && lastAction >= 0) lockFrom = lastAction;
+                if (k instanceof Kernel.Write) lockTo = lastAction;
+                if (lockFrom < 0 && lastAction >= 0) lockFrom = lastAction;
             }
         }
         for (Node n : g.nodes()) {
@@ -187,8 +175,36 @@ final class Executable implements StepHooks {
         }
         buffers.plan(g, kernels, fetches, pairs.time());
         this.actions = actions.toArray();
+        this.kinds = stepActions(this.actions, labels);
+        this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
+        this.directStates = directStates.toArray(String[]::new);
+        int writes = written.size(), forkCount = StepWriter.forks(this.kinds);
+        this.threads = threads;
+        contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
+        // A model jar carries the step classes of the executables its recording builds, though they never run there.
+        if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
+    }
+
+    /** Whether kernel {@code k} reads or writes state of {@code locked}: the lock range runs from the first to the last write. */
+    private static boolean touchesLocked(Graph g, Kernel k, Set<String> locked) {
+        return switch (k) {
+            case Kernel.Write w -> locked.contains(w.state());
+            case Kernel.Fused f -> readsLocked(g, f.nodes(), locked);
+            case Kernel.Single s -> readsLocked(g, List.of(s.node()), locked);
+            case Kernel.Alias a -> readsLocked(g, List.of(a.node()), locked);
+            case Kernel.SparseRows r -> readsLocked(g, r.nodes(), locked);
+            case Kernel.ProductUpdate u -> readsLocked(g, Kernel.defines(u), locked);
+            case Kernel.ReduceUpdate u -> readsLocked(g, Kernel.defines(u), locked);
+            case Kernel.MatmulEpilogue e -> readsLocked(g,
+                    java.util.stream.Stream.concat(java.util.stream.Stream.of(e.matmul()), e.nodes().stream()).toList(), locked);
+            case Kernel.Barrier b -> false;
+        };
+    }
+
+    /** What the step class does for each action (a direct write: nothing; closures and invocations: named by {@code labels}). */
+    private static List<StepWriter.Action> stepActions(Object[] actions, List<String> labels) {
         List<StepWriter.Action> kinds = new ArrayList<>();
-        for (Object a : this.actions) {
+        for (Object a : actions) {
             kinds.add(switch (a) {
                 case WriteAction w when w.direct() -> new StepWriter.Action.None();
                 case WriteAction w -> new StepWriter.Action.Write();
@@ -199,14 +215,7 @@ final class Executable implements StepHooks {
                 default -> new StepWriter.Action.Call((KernelCalls.Call) a, labels.get(kinds.size()));
             });
         }
-        this.kinds = List.copyOf(kinds);
-        this.directValues = directValues.stream().mapToInt(Integer::intValue).toArray();
-        this.directStates = directStates.toArray(String[]::new);
-        int writes = written.size(), forkCount = StepWriter.forks(this.kinds);
-        this.threads = threads;
-        contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
-        // A model jar carries the step classes of the executables its recording builds, though they never run there.
-        if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
+        return List.copyOf(kinds);
     }
 
     /** The calls of one kernel (closures, invocations, moves) as step actions named {@code label}. */
