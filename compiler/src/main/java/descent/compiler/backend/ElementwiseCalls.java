@@ -36,34 +36,8 @@ final class ElementwiseCalls {
         Sz length = Sz.of(to);
         int rowDim = to.length == 0 ? 1 : to[to.length - 1];
         int[] inputs = f.inputs().stream().mapToInt(Integer::intValue).toArray();
-        // Inputs a fused loop cannot read as they are (a column broadcast, say) are broadcast into a scratch first.
-        Set<Integer> materialized = new HashSet<>();
-        LayoutKernel[] broadcasts = new LayoutKernel[inputs.length];
-        int[] scratch = new int[inputs.length];
-        DType dtype = f64 ? DType.F64 : DType.F32;
-        // An input of another dtype (a select's integer condition) is converted into a scratch first.
-        Set<Integer> converted = new HashSet<>();
-        LayoutKernel[] casts = new LayoutKernel[inputs.length];
-        int[] castScratch = new int[inputs.length];
-        for (int i = 0; i < inputs.length; i++) {
-            int in = inputs[i];
-            DType from = c.g.type(in).dtype();
-            if (from == dtype) continue;
-            int[] dims = c.dims(in);
-            converted.add(in);
-            casts[i] = Kernels.get("cast " + from + dtype + Arrays.toString(dims), () -> CastEmitter.cast(from, dtype, dims));
-            castScratch[i] = c.buffers.scratch(dtype, Sz.of(dims));
-        }
-        for (int i = 0; i < inputs.length; i++) {
-            int in = inputs[i];
-            if (FusedExpr.kindOf(c.g.type(in).shape(), domain) != null) continue;
-            int[] from = c.dims(in);
-            materialized.add(in);
-            broadcasts[i] = Kernels.get("bcast " + dtype + Arrays.toString(from) + Arrays.toString(to),
-                    () -> LayoutEmitter.broadcastTo(dtype, from, to));
-            scratch[i] = c.buffers.scratch(dtype, length);
-        }
-        Prep prep = new Prep(inputs, casts, castScratch, broadcasts, scratch);
+        Set<Integer> materialized = new HashSet<>(), converted = new HashSet<>();
+        Prep prep = prepare(c, inputs, domain, to, length, f64 ? DType.F64 : DType.F32, materialized, converted);
         if (f64) {
             fused64(c, f, FusedExpr.from(c.g, f.results(), f.inputs(), materialized, converted), prep, length, rowDim);
             return;
@@ -128,6 +102,36 @@ final class ElementwiseCalls {
                 new StepWriter.Test.Not(WeightGradientCalls.splitsAt(gradientMacs))));
         c.choose(notByRows, KernelCalls.branch(small, whole, List.of(split.apply(unit))),
                 List.of(split.apply((Arg.Count) Arg.constant(stateUnit))));
+    }
+
+    /**
+     * The conversions and broadcasts a pass's inputs need before its loop reads them: an input of another dtype (a
+     * select's integer condition) is converted into a scratch, one the loop cannot read as it is (a column broadcast,
+     * say) is broadcast into a scratch. Adds those inputs to {@code converted} and {@code materialized}.
+     */
+    private static Prep prepare(KernelCalls c, int[] inputs, Shape domain, int[] to, Sz length, DType dtype,
+                                Set<Integer> materialized, Set<Integer> converted) {
+        LayoutKernel[] broadcasts = new LayoutKernel[inputs.length], casts = new LayoutKernel[inputs.length];
+        int[] scratch = new int[inputs.length], castScratch = new int[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            int in = inputs[i];
+            DType from = c.g.type(in).dtype();
+            if (from == dtype) continue;
+            int[] dims = c.dims(in);
+            converted.add(in);
+            casts[i] = Kernels.get("cast " + from + dtype + Arrays.toString(dims), () -> CastEmitter.cast(from, dtype, dims));
+            castScratch[i] = c.buffers.scratch(dtype, Sz.of(dims));
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            int in = inputs[i];
+            if (FusedExpr.kindOf(c.g.type(in).shape(), domain) != null) continue;
+            int[] from = c.dims(in);
+            materialized.add(in);
+            broadcasts[i] = Kernels.get("bcast " + dtype + Arrays.toString(from) + Arrays.toString(to),
+                    () -> LayoutEmitter.broadcastTo(dtype, from, to));
+            scratch[i] = c.buffers.scratch(dtype, length);
+        }
+        return new Prep(inputs, casts, castScratch, broadcasts, scratch);
     }
 
     /**
