@@ -49,23 +49,14 @@ public final class Cost {
                     bytes += bytes(g.node(r.indices()), batch) + bytes(g.node(r.mask()), batch);
                 }
                 case Kernel.ProductUpdate u -> {
-                    // The product's inputs, C if it is kept, and the update's other inputs and results.
-                    Node n = g.node(u.product());
-                    flops += flops(g, n, batch);
-                    for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
-                    if (u.kept()) bytes += bytes(n, batch);
-                    for (int x : u.update().nodes()) flops += elements(g.node(x), batch);
-                    for (int in : u.update().inputs()) if (in != u.product()) bytes += bytes(g.node(in), batch);
-                    for (int out : u.update().results()) bytes += bytes(g.node(out), batch);
+                    long[] c = withUpdate(g, u.product(), u.update(), u.kept(), batch);
+                    flops += c[0];
+                    bytes += c[1];
                 }
                 case Kernel.ReduceUpdate u -> {
-                    Node n = g.node(u.reduction());
-                    flops += flops(g, n, batch);
-                    for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
-                    if (u.kept()) bytes += bytes(n, batch);
-                    for (int x : u.update().nodes()) flops += elements(g.node(x), batch);
-                    for (int in : u.update().inputs()) if (in != u.reduction()) bytes += bytes(g.node(in), batch);
-                    for (int out : u.update().results()) bytes += bytes(g.node(out), batch);
+                    long[] c = withUpdate(g, u.reduction(), u.update(), u.kept(), batch);
+                    flops += c[0];
+                    bytes += c[1];
                 }
                 case Kernel.Write w -> { if (!w.inPlace()) bytes += 2 * bytes(g.node(w.value()), batch); }
                 case Kernel.Alias a -> { }
@@ -73,6 +64,21 @@ public final class Cost {
             }
         }
         return new Totals(flops, bytes);
+    }
+
+    /**
+     * A gradient with its update inside ({flops, bytes}): the gradient's inputs, the gradient itself only if it is
+     * kept, and the update's other inputs and its results.
+     */
+    private static long[] withUpdate(Graph g, int gradient, Kernel.Fused update, boolean kept, int batch) {
+        Node n = g.node(gradient);
+        long flops = flops(g, n, batch), bytes = 0;
+        for (int in : n.inputs()) bytes += bytes(g.node(in), batch);
+        if (kept) bytes += bytes(n, batch);
+        for (int x : update.nodes()) flops += elements(g.node(x), batch);
+        for (int in : update.inputs()) if (in != gradient) bytes += bytes(g.node(in), batch);
+        for (int out : update.results()) bytes += bytes(g.node(out), batch);
+        return new long[] {flops, bytes};
     }
 
     private static long flops(Graph g, Node n, int batch) {
