@@ -170,7 +170,10 @@ public final class ModelBuilder {
     public Operand expr(String expression) { return expr(expression, Map.of()); }
 
     /** {@link #expr} for an expression giving a list or tuple of tensors (`gradients(loss, [w1, w2])`), or one. */
-    public List<Operand> exprs(String expression, Map<String, Operand> bindings) {
+    public List<Operand> exprs(String expression, Map<String, Operand> bindings) { return evaluate(expression, bindings, false); }
+
+    /** {@link #exprs}; {@code shadow}: a binding may reuse a name of this builder's, standing for its own operand there. */
+    List<Operand> evaluate(String expression, Map<String, Operand> bindings, boolean shadow) {
         require(expression, "expression");
         Map<String, Integer> scope = new LinkedHashMap<>();
         for (Model.InputInfo i : inputs) scope.put(i.name(), i.node());
@@ -182,7 +185,7 @@ public final class ModelBuilder {
             identifier(e.getKey(), "a binding's name");
             int node = n(e.getValue());
             Integer before = scope.put(e.getKey(), node);
-            if (before != null && before != node) {
+            if (!shadow && before != null && before != node) {
                 throw new IrException("`" + e.getKey() + "` already names another value of this model", "bind the operand under another name");
             }
         }

@@ -78,6 +78,36 @@ public final class TrainBlock {
         return new Clipped(out, g.t(c.norm()));
     }
 
+    /**
+     * Each dense gradient replaced by an expression of the language over it, {@code g}, and its variable, {@code v}: what a
+     * model file's {@code [(EXPRESSION, v) for (g, v) in gv]} does, e.g. {@code t.map(gv, "clip_by_norm(g, 1.0)")}. A None
+     * gradient stays None. An IndexedSlices gradient is refused: a model file's comprehension keeps clip functions
+     * sparse, as TF does, and this does not.
+     */
+    public List<GradAndVar> map(List<GradAndVar> gv, String expression) {
+        List<GradAndVar> out = new ArrayList<>();
+        for (GradAndVar p : gv) {
+            switch (p.grad()) {
+                case Grad.None none -> out.add(p);
+                case Grad.Sliced s -> throw new descent.compiler.ir.IrException("map over the IndexedSlices gradient of `" + p.var().name()
+                        + "`", "write this train block in a model file: its comprehensions keep IndexedSlices sparse, as TensorFlow does");
+                case Grad.Dense d -> {
+                    if (g.b.densifiedSlices(d.node()) != null) {
+                        throw new descent.compiler.ir.IrException("map over the gradient of `" + p.var().name() + "`, an IndexedSlices"
+                                + " Descent holds summed densely (lookups with ids of shapes " + g.b.densifiedSlices(d.node()) + ")",
+                                "give every lookup of the table ids of one shape");
+                    }
+                    List<Operand> r = g.evaluate(expression, Map.of("g", g.t(d.node()), "v", g.t(p.var().node())), true);
+                    if (r.size() != 1) {
+                        throw new descent.compiler.ir.IrException("`" + expression + "` gives " + r.size() + " tensors for one gradient", null);
+                    }
+                    out.add(new GradAndVar(new Grad.Dense(r.getFirst().node()), p.var()));
+                }
+            }
+        }
+        return out;
+    }
+
     private Optimizer.GradientOptions options(Options o) {
         Optimizer.GradientOptions go = Optimizer.GradientOptions.defaults().gate(o.gate()).aggregation(o.aggregation())
                 .colocate(o.colocateGradientsWithOps());

@@ -78,6 +78,10 @@ public final class Checker {
         } catch (RuntimeException e) {
             b.truncate(mark);   // a failed expression leaves the graph as it was
             throw e;
+        } catch (StackOverflowError e) {
+            b.truncate(mark);
+            throw new descent.compiler.diag.CompileException(shown, List.of(new descent.compiler.diag.Diagnostic(Span.NONE,
+                    "the expression is nested too deeply to check", "build it from several expressions, naming the parts")));
         }
     }
 

@@ -149,7 +149,44 @@ class ModelBuilderTest {
         assertThrows(IrException.class, () -> g.expr("relu(tanh(x)) @ x"));
         assertEquals(before, g.graph().size(), "nodes of a failed expression");
         assertEquals(before + 1, g.expr("relu(x)").node() + 1);
+        int after = g.graph().size();
+        String deep = "x" + " + x".repeat(20_000);
+        assertTrue(assertThrows(IrException.class, () -> g.expr(deep)).getMessage().contains("nested too deeply"));
+        assertEquals(after, g.graph().size(), "nodes of an expression too deep to check");
         assertTrue(assertThrows(IrException.class, () -> g.expr("relu(v)", Map.of("exp", g.tensor(0)))).getMessage().contains("built-in function"));
+    }
+
+    /** TrainBlock.map is a model file's comprehension over dense gradients: the same IR. */
+    @Test
+    void mapIsTheComprehension() {
+        String text = """
+                model mapped
+                input x: f32[batch, 4]
+                input y: f32[batch, 1]
+                var w: f32[4, 1] = zeros()
+                var b: f32[1] = zeros()
+                loss = reduce_mean(square(x @ w + b - y))
+                output loss
+                train step {
+                  opt = GradientDescentOptimizer(learning_rate=0.1)
+                  gv = opt.compute_gradients(loss)
+                  gv = [(clip_by_norm(g, 1.0) * 2.0 + 0.0 * v, v) for (g, v) in gv]
+                  opt.apply_gradients(gv)
+                }
+                """;
+        ModelBuilder g = new ModelBuilder("mapped");
+        g.input("x", DType.F32, "batch", 4);
+        g.input("y", DType.F32, "batch", 1);
+        g.variable("w", DType.F32, new Initializer.Zeros(), 4, 1);
+        g.variable("b", DType.F32, new Initializer.Zeros(), 1);
+        Operand loss = g.name("loss", g.expr("reduce_mean(square(x @ w + b - y))"));
+        g.output("loss", loss);
+        g.train("step", t -> {
+            Optimizer opt = Optimizers.gradientDescent(0.1);
+            List<GradAndVar> gv = t.computeGradients(opt, loss, TrainBlock.Options.defaults());
+            t.applyGradients(opt, t.map(gv, "clip_by_norm(g, 1.0) * 2.0 + 0.0 * v"), null);
+        });
+        assertEquals(IrPrinter.printTraining(Compiler.check("mapped.descent", text)), IrPrinter.printTraining(g.build()));
     }
 
     @Test
