@@ -98,24 +98,8 @@ public class LoweringTest {
                     }
                     for (int n : r.nodes()) if (!r.scatters().contains(n)) fusedInternal.add(n);
                 }
-                case Kernel.ProductUpdate u -> {
-                    kernelEvents.add(u.product());
-                    kernelEvents.addAll(u.update().nodes());
-                    for (int in : Kernel.reads(g, u)) {
-                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
-                    }
-                    for (int n : u.update().nodes()) if (!u.update().results().contains(n)) fusedInternal.add(n);
-                    if (!u.kept()) fusedInternal.add(u.product());
-                }
-                case Kernel.ReduceUpdate u -> {
-                    kernelEvents.add(u.reduction());
-                    kernelEvents.addAll(u.update().nodes());
-                    for (int in : Kernel.reads(g, u)) {
-                        assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
-                    }
-                    for (int n : u.update().nodes()) if (!u.update().results().contains(n)) fusedInternal.add(n);
-                    if (!u.kept()) fusedInternal.add(u.reduction());
-                }
+                case Kernel.ProductUpdate u -> gradientWithUpdate(g, u, u.product(), u.update(), u.kept(), kernelEvents, fusedInternal);
+                case Kernel.ReduceUpdate u -> gradientWithUpdate(g, u, u.reduction(), u.update(), u.kept(), kernelEvents, fusedInternal);
                 case Kernel.Alias a -> kernelEvents.add(a.node());
                 case Kernel.Write w -> {
                     assertTrue(!fusedInternal.contains(w.value()), "written value fused away");
@@ -136,6 +120,18 @@ public class LoweringTest {
             for (int in : g.node(n).inputs()) assertTrue(!planned.contains(in) || computed.contains(in), "%" + n + " before its input %" + in);
             computed.add(n);
         }
+    }
+
+    /** A product or reduction with its update inside: its inputs not fused away, its internals and (unless kept) its gradient fused. */
+    private static void gradientWithUpdate(descent.compiler.ir.Graph g, Kernel k, int gradient, Kernel.Fused update, boolean kept,
+                                           List<Object> kernelEvents, Set<Integer> fusedInternal) {
+        kernelEvents.add(gradient);
+        kernelEvents.addAll(update.nodes());
+        for (int in : Kernel.reads(g, k)) {
+            assertTrue(!fusedInternal.contains(in), "%" + in + " was fused away but is read later");
+        }
+        for (int n : update.nodes()) if (!update.results().contains(n)) fusedInternal.add(n);
+        if (!kept) fusedInternal.add(gradient);
     }
 
     private static boolean planned(Plan plan, int node) {
