@@ -26,7 +26,10 @@ class DiagnosticRenderingTest {
     void aStatementTooDeepToParseIsReportedWhereItStarts() {
         String text = "model deep\ninput x: f32[2]\nloss = reduce_sum(" + String.join(" + ", java.util.Collections.nCopies(60_000, "x")) + ")\n";
         CompileException e = assertThrows(CompileException.class, () -> Compiler.check("deep.descent", text));
-        assertTrue(e.getMessage().startsWith("deep.descent:3:1: error: this statement is nested too deeply to parse\n"), e.getMessage().substring(0, 200));
+        // Which stage runs out of stack first depends on the JIT's frame sizes (the parser's on a cold JVM, sometimes the
+        // checker's in a warm one: seen once in CI, 2026-11-29); either way the statement is named where it starts.
+        assertTrue(e.getMessage().startsWith("deep.descent:3:1: error: this statement is nested too deeply to parse\n")
+                || e.getMessage().startsWith("deep.descent:3:1: error: this statement is nested too deeply to check\n"), e.getMessage().substring(0, 200));
     }
 
     /** A train block's item may be a list on a line of its own, after an item ending in `)`: not indexing. */
