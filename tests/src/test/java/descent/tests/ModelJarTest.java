@@ -59,8 +59,8 @@ class ModelJarTest {
 
     /**
      * The jar carries the class files of every kernel and every step class its model uses on one or two threads,
-     * at any batch: loaded in an application, it defines them and generates none, for every example (train steps,
-     * outputs, an empty batch included).
+     * at any batch, and every executable as data: loaded in an application, it defines them, and generates and lowers
+     * nothing, for every example (train steps, outputs, an empty batch included).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"logreg.descent", "mlp.descent", "autoencoder.descent", "embedding.descent",
@@ -98,6 +98,12 @@ class ModelJarTest {
         assertTrue(steps.matches(), out);
         assertTrue(Integer.parseInt(steps.group(1)) >= 2, "step classes defined from the jar: " + out);
         assertEquals("0", steps.group(2), "step classes generated at load: " + out);
+        // And every executable: the jar's steps are data it reads, not lowered from the model again.
+        java.util.regex.Matcher executables = java.util.regex.Pattern.compile("executables carried (\\d+) lowered (\\d+)")
+                .matcher(lines[lines.length - 3].strip());
+        assertTrue(executables.matches(), out);
+        assertTrue(Integer.parseInt(executables.group(1)) >= 2, "executables built from the jar: " + out);
+        assertEquals("0", executables.group(2), "executables lowered at load: " + out);
     }
 
     /**

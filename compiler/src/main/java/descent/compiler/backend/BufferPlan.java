@@ -38,6 +38,68 @@ final class BufferPlan {
     private final List<DType> poolType = new ArrayList<>();
     private final List<List<Sz>> poolSizes = new ArrayList<>();
 
+    /** A plan read back by {@link #read}: what {@link #allocate} and {@link #bytes} need, not the lifetimes it came from. */
+    private BufferPlan() {
+        def = new int[0];
+        last = new int[0];
+    }
+
+    /** Writes what {@link #allocate} and {@link #bytes} use: the slots and the pools. */
+    void write(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(slots.size());
+        for (Slot s : slots) {
+            out.writeBoolean(s != null);
+            if (s == null) continue;
+            out.writeByte(s.dtype == null ? -1 : s.dtype.ordinal());
+            out.writeBoolean(s.size != null);
+            if (s.size != null) { out.writeLong(s.size.c()); out.writeInt(s.size.p()); }
+            out.writeInt(s.holder);
+            out.writeBoolean(s.floatHolder);
+            out.writeBoolean(s.doubleHolder);
+            out.writeBoolean(s.lazy);
+            out.writeBoolean(s.fill != null);
+            if (s.fill != null) out.writeDouble(s.fill);
+            out.writeInt(s.pool);
+            out.writeLong(s.extra);
+        }
+        out.writeInt(poolType.size());
+        for (int p = 0; p < poolType.size(); p++) {
+            out.writeByte(poolType.get(p).ordinal());
+            out.writeInt(poolSizes.get(p).size());
+            for (Sz z : poolSizes.get(p)) { out.writeLong(z.c()); out.writeInt(z.p()); }
+        }
+    }
+
+    /** The plan {@link #write} wrote. */
+    static BufferPlan read(java.io.DataInput in) throws java.io.IOException {
+        BufferPlan plan = new BufferPlan();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            if (!in.readBoolean()) { plan.slots.add(null); continue; }
+            Slot s = new Slot();
+            int dtype = in.readByte();
+            s.dtype = dtype < 0 ? null : DType.values()[dtype];
+            if (in.readBoolean()) s.size = new Sz(in.readLong(), in.readInt());
+            s.holder = in.readInt();
+            s.floatHolder = in.readBoolean();
+            s.doubleHolder = in.readBoolean();
+            s.lazy = in.readBoolean();
+            if (in.readBoolean()) s.fill = in.readDouble();
+            s.pool = in.readInt();
+            s.extra = in.readLong();
+            plan.slots.add(s);
+        }
+        int pools = in.readInt();
+        for (int p = 0; p < pools; p++) {
+            plan.poolType.add(DType.values()[in.readByte()]);
+            int members = in.readInt();
+            List<Sz> sizes = new ArrayList<>();
+            for (int m = 0; m < members; m++) sizes.add(new Sz(in.readLong(), in.readInt()));
+            plan.poolSizes.add(sizes);
+        }
+        return plan;
+    }
+
     BufferPlan(int nodes) {
         def = new int[nodes];
         last = new int[nodes];

@@ -18,10 +18,15 @@ import descent.runtime.api.TrainingSession;
 public final class CompiledModel implements DescentModel {
     private final Model model;
     private final ModelSignature signature;
+    /** The executables a model jar carries for this model ({@link CarriedExecutables}), else none. */
+    private final CarriedExecutables carried;
 
-    public CompiledModel(Model model) {
+    public CompiledModel(Model model) { this(model, CarriedExecutables.NONE); }
+
+    CompiledModel(Model model, CarriedExecutables carried) {
         checkSupported(model);
         this.model = model;
+        this.carried = carried;
         this.signature = InterpretedModel.signatureOf(model);
         if (!descent.compiler.emit.MatmulEmitter.vectorApiAvailable() && WARNED.compareAndSet(false, true)) {
             System.err.println("descent: warning: jdk.incubator.vector is not available (run java with --add-modules"
@@ -109,7 +114,7 @@ public final class CompiledModel implements DescentModel {
         if (threads < 1 || threads > StepThreads.MAX_THREADS) {
             throw new descent.runtime.DescentException("threads must be from 1 to " + StepThreads.MAX_THREADS + ", not " + threads);
         }
-        return new CompiledSession(model, signature, seed, threads);
+        return new CompiledSession(model, signature, seed, threads, carried);
     }
 
     /**

@@ -88,8 +88,17 @@ final class CompiledSession implements TrainingSession {
         return this;
     }
 
-    CompiledSession(Model model, ModelSignature signature, long seed, int threads) {
+    /** Executables a model jar carries for this session's model, taken instead of lowering those calls. */
+    private final CarriedExecutables carried;
+
+    /** How many executables this JVM has lowered (tests: a model jar's recorded calls lower none). */
+    private static final java.util.concurrent.atomic.AtomicLong LOWERED = new java.util.concurrent.atomic.AtomicLong();
+
+    static long lowered() { return LOWERED.get(); }
+
+    CompiledSession(Model model, ModelSignature signature, long seed, int threads, CarriedExecutables carried) {
         this.model = model;
+        this.carried = carried;
         this.threads = threads == 1 ? StepThreads.SINGLE : new StepThreads(threads);
         this.signature = signature;
         for (Model.VariableInfo v : model.variables()) {
@@ -387,7 +396,10 @@ final class CompiledSession implements TrainingSession {
             String key = base + "symbolic " + symbol;
             if (!concreteOnly.contains(key)) {
                 Executable exe = executables.computeIfAbsent(key, k -> {
+                    Executable c = carried(m, k);
+                    if (c != null) return c;
                     try {
+                        LOWERED.incrementAndGet();
                         return Executable.symbolic(g, Lowering.lower(m, plan, nodes), symbol, locked, nodes, threads);
                     } catch (RuntimeException e) {
                         return null;
@@ -398,14 +410,44 @@ final class CompiledSession implements TrainingSession {
             }
         }
         String key = base + new java.util.TreeMap<>(bindings);
-        if (bindings.isEmpty()) return executables.computeIfAbsent(key, k -> new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads));
+        if (bindings.isEmpty()) {
+            return executables.computeIfAbsent(key, k -> {
+                Executable c = carried(m, k);
+                if (c != null) return c;
+                LOWERED.incrementAndGet();
+                return new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads);
+            });
+        }
         // Built outside the map's lock, so other threads' calls at other bindings do not wait for it (two threads
         // meeting one new binding at once may each build it; one is kept).
         Executable exe = perBinding.get(key);
         if (exe != null) return exe;
+        LOWERED.incrementAndGet();
         Executable built = new Executable(g, Lowering.lower(m, plan, nodes), bindings, locked, nodes, threads);
         exe = perBinding.putIfAbsent(key, built);
         return exe != null ? exe : built;
+    }
+
+    /**
+     * The executable a model jar carries for {@code key} (on this session's thread count), or null: only for the
+     * session's own model (not an apply half's) and not while profiling, whose executables time their kernels.
+     */
+    private Executable carried(Model m, String key) {
+        if (m != model || StepProfile.enabled()) return null;
+        return carried.get(CarriedExecutables.key(threads.threads(), key), threads);
+    }
+
+    /**
+     * The executables built so far that a model jar can carry, as data, by {@link CarriedExecutables#key}
+     * (recording: {@link KernelRecording}).
+     */
+    Map<String, Executable.Parts> carriable() {
+        Map<String, Executable.Parts> parts = new java.util.TreeMap<>();
+        executables.forEach((key, exe) -> {
+            Executable.Parts p = exe.parts();
+            if (p != null) parts.put(CarriedExecutables.key(threads.threads(), key), p);
+        });
+        return parts;
     }
 
     /** Keys of plans a symbolic executable could not be built for. */

@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class Executable implements StepHooks {
     /** A state write; {@code direct}: its kernel already stored the value into the state array. */
-    private record WriteAction(String state, int value, int index, boolean direct) {}
+    record WriteAction(String state, int value, int index, boolean direct) {}
 
     /** Per-thread state: the buffers for capacity {@code cap}, and the backups of written state. */
     static final class Ctx {
@@ -72,7 +72,7 @@ final class Executable implements StepHooks {
     final String symbol;
     private final ThreadLocal<Ctx> contexts;
     /** Distinct written states, in order of first write. */
-    private final List<String> written = new ArrayList<>();
+    private final List<String> written;
     /** For variable node ids: the index of its state in {@link #written}, or -1. */
     private final int[] writtenIndex;
 
@@ -107,6 +107,7 @@ final class Executable implements StepHooks {
     private Executable(Graph g, Lowering.Program program, Map<String, Integer> bindings, Set<String> locked,
                        List<Integer> fetches, String symbol, StepThreads threads) {
         this.symbol = symbol;
+        this.written = new ArrayList<>();
         this.lockedState = new TreeSet<>(locked).stream().toList();
         this.writtenIndex = new int[g.size()];
         Arrays.fill(writtenIndex, -1);
@@ -183,6 +184,42 @@ final class Executable implements StepHooks {
         contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
         // A model jar carries the step classes of the executables its recording builds, though they never run there.
         if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
+    }
+
+    /**
+     * An executable as data, everything {@link #run} needs and nothing of the graph it was lowered from: what a model
+     * jar carries ({@link CarriedExecutables}). {@code actions}: {@link WriteAction}s, {@link descent.compiler.emit.Invocation}s
+     * and step actions, which {@code kinds} names for the step class.
+     */
+    record Parts(Object[] actions, List<StepWriter.Action> kinds, BufferPlan buffers, String symbol, List<String> written,
+                 int[] writtenIndex, int lockFrom, int lockTo, List<String> lockedState, int[] directValues, String[] directStates,
+                 int forks) {}
+
+    /** This executable as data (null while profiling: its closures time kernels and are not data). */
+    Parts parts() {
+        if (profile != null) return null;
+        return new Parts(actions.clone(), kinds, buffers, symbol, List.copyOf(written), writtenIndex.clone(), lockFrom, lockTo,
+                lockedState, directValues.clone(), directStates.clone(), forks);
+    }
+
+    /** The executable {@code p} describes, running its forks on {@code threads}. */
+    Executable(Parts p, StepThreads threads) {
+        this.actions = p.actions().clone();
+        this.kinds = List.copyOf(p.kinds());
+        this.buffers = p.buffers();
+        this.symbol = p.symbol();
+        this.written = new ArrayList<>(p.written());
+        this.writtenIndex = p.writtenIndex().clone();
+        this.lockFrom = p.lockFrom();
+        this.lockTo = p.lockTo();
+        this.lockedState = List.copyOf(p.lockedState());
+        this.directValues = p.directValues().clone();
+        this.directStates = p.directStates().clone();
+        this.forks = p.forks();
+        this.profile = null;
+        this.threads = threads;
+        int writes = written.size(), forkCount = StepWriter.forks(kinds);
+        contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
     }
 
     /** Whether kernel {@code k} reads or writes state of {@code locked}: the lock range runs from the first to the last write. */

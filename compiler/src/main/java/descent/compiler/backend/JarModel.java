@@ -38,8 +38,21 @@ public abstract class JarModel implements DescentModel {
         } catch (IllegalArgumentException e) {
             throw new DescentException("the model jar's " + ir + " is damaged: " + e.getMessage() + "; compile it again");
         }
-        this.model = new CompiledModel(checked);
-        KernelArchive.install(loader);
+        boolean kernels = KernelArchive.install(loader) > 0;
+        this.model = new CompiledModel(checked, kernels ? carried(loader) : CarriedExecutables.NONE);
+    }
+
+    /**
+     * The executables the jar carries ({@link CarriedExecutables}), read only when its kernels are this build's for
+     * this vector length; none (after one line on stderr) when they cannot be read: its steps are then lowered.
+     */
+    private static CarriedExecutables carried(ClassLoader loader) {
+        try (InputStream in = loader.getResourceAsStream(CarriedExecutables.RESOURCE)) {
+            return in == null ? CarriedExecutables.NONE : CarriedExecutables.fromBytes(in.readAllBytes(), Kernels::archived);
+        } catch (IOException | RuntimeException e) {
+            KernelArchive.warn("cannot read the model jar's " + CarriedExecutables.RESOURCE + " (" + e.getMessage() + "); lowering its steps");
+            return CarriedExecutables.NONE;
+        }
     }
 
     /** Where a jar keeps the checked model ({@link ModelCodec}) of its model file {@code resource}. */
@@ -59,6 +72,12 @@ public abstract class JarModel implements DescentModel {
      * generated (a thread count or batch binding the jar's kernels do not cover): {@code {carried, generated}}.
      */
     public static long[] kernelCounts() { return new long[] {Kernels.replayed(), Kernels.emitted()}; }
+
+    /**
+     * How many executables (a train step or evaluation with its fetch list, on a thread count) this copy of the compiler
+     * has built from a model jar's data, and how many it lowered: {@code {carried, lowered}}.
+     */
+    public static long[] executableCounts() { return new long[] {CarriedExecutables.used(), CompiledSession.lowered()}; }
 
     /** The same for the step classes that run the kernels in plan order: {@code {carried, generated}}. */
     public static long[] stepClassCounts() { return Kernels.stepClasses(); }

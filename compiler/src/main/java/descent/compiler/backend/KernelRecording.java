@@ -40,6 +40,16 @@ final class KernelRecording {
 
     /** The same, handing each kernel's class files to {@code onRecorded} as soon as they are recorded. */
     static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts, BiConsumer<String, List<byte[]>> onRecorded) {
+        return record(m, threadCounts, onRecorded, new java.util.TreeMap<>());
+    }
+
+    /**
+     * The same, putting into {@code executables} the executables those calls built, encoded as a model jar carries
+     * them ({@link CarriedExecutables}), by {@link CarriedExecutables#key}. One that is not data (none today) is left
+     * out: a loaded jar lowers it.
+     */
+    static Map<String, List<byte[]>> record(Model m, List<Integer> threadCounts, BiConsumer<String, List<byte[]>> onRecorded,
+                                            Map<String, byte[]> executables) {
         CompiledModel model = new CompiledModel(m);
         Map<String, Tensor> feeds = zeros(m);
         return Kernels.record(() -> {
@@ -52,6 +62,13 @@ final class KernelRecording {
                     if (CompiledSession.noFetchLoss(m, t) == null) tryRun(() -> s.train(t.name(), feeds, List.of()));
                 }
                 for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
+                ((CompiledSession) s).carriable().forEach((key, parts) -> {
+                    try {
+                        executables.put(key, CarriedExecutables.encode(parts));
+                    } catch (CarriedExecutables.NotData e) {
+                        // lowered when the jar is loaded
+                    }
+                });
             }
         }, onRecorded);
     }

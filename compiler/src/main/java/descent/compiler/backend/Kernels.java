@@ -42,8 +42,12 @@ final class Kernels {
     /** When set on a thread, every kernel it asks for is emitted afresh and its class files kept, by key. */
     private static final ThreadLocal<Recording> RECORDING = new ThreadLocal<>();
 
-    /** The class files recorded so far, by key in order of first use, each also handed to {@code onRecorded}. */
-    private record Recording(Map<String, List<byte[]>> files, BiConsumer<String, List<byte[]>> onRecorded) {
+    /**
+     * The class files recorded so far, by key in order of first use, each also handed to {@code onRecorded}; and the
+     * key of each kernel instance made of one class file ({@link #keyOf}).
+     */
+    private record Recording(Map<String, List<byte[]>> files, BiConsumer<String, List<byte[]>> onRecorded,
+                             Map<Object, String> keys) {
         boolean has(String key) { return files.containsKey(key); }
 
         void add(String key, List<byte[]> classFiles) {
@@ -70,7 +74,7 @@ final class Kernels {
     static Map<String, List<byte[]>> record(Runnable work, BiConsumer<String, List<byte[]>> onRecorded) {
         Recording outer = RECORDING.get();
         Map<String, List<byte[]>> files = new java.util.LinkedHashMap<>();
-        RECORDING.set(new Recording(files, onRecorded));
+        RECORDING.set(new Recording(files, onRecorded, new java.util.IdentityHashMap<>()));
         try {
             work.run();
         } finally {
@@ -135,6 +139,33 @@ final class Kernels {
         return generate.get();
     }
 
+    /** What a step calls of what an emitter returns: the kernel instance, unwrapped from the records that describe it. */
+    private static Object called(Object emitted) {
+        return switch (emitted) {
+            case descent.compiler.emit.EmittedMatmul e -> e.kernel();
+            case descent.compiler.emit.RowsEmitter.Emitted e -> e.kernel();
+            default -> emitted;
+        };
+    }
+
+    /**
+     * While recording: the key of a kernel instance a step calls (one class file, so {@link CarriedExecutables} can
+     * define it again from the jar alone), or null.
+     */
+    static String keyOf(Object kernel) {
+        Recording recording = RECORDING.get();
+        return recording == null ? null : recording.keys().get(kernel);
+    }
+
+    /** The class files a model jar carries for {@code key} (read now, checked against the key), or null. */
+    static List<byte[]> archived(String key) {
+        Supplier<List<byte[]>> archived = ARCHIVED.get(key);
+        return archived == null ? null : archived.get();
+    }
+
+    /** Counts a kernel defined from a model jar's class files elsewhere ({@link CarriedExecutables}). */
+    static void countReplayed() { REPLAYED.incrementAndGet(); }
+
     @SuppressWarnings("unchecked")
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
@@ -144,6 +175,7 @@ final class Kernels {
             T kernel = KernelClassFiles.recording(files, emit);
             EMITTED.incrementAndGet();
             recording.add(key, List.copyOf(files));
+            if (files.size() == 1) recording.keys().put(called(kernel), key);
             CACHE.put(key, new Entry(key, kernel));
             return kernel;
         }

@@ -100,6 +100,10 @@ public final class ModelJar {
                 for (Recorded r; (r = next(recorded)) != Recorded.END; ) {
                     // A failed recording ends the write here, and AtomicFiles leaves no file.
                     if (r == Recorded.FAILED) throw new IllegalStateException("recording the kernels failed");
+                    if (r.key().equals(CarriedExecutables.RESOURCE)) {
+                        put(jar, seen, CarriedExecutables.RESOURCE, r.files().getFirst());
+                        continue;
+                    }
                     CodeClosure.requireCovered(classes, r.files());
                     kernels.add(r.key(), r.files());
                 }
@@ -116,7 +120,10 @@ public final class ModelJar {
         });
         boolean recordedAll = false;
         try {
-            KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)));
+            Map<String, byte[]> executables = new java.util.TreeMap<>();
+            KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)), executables);
+            // Under a key no kernel has (kernel keys name what they compute: "matmul …", "fused …", "step …").
+            recorded.add(new Recorded(CarriedExecutables.RESOURCE, List.of(new CarriedExecutables(executables, key -> null).toBytes())));
             recorded.add(Recorded.END);
             recordedAll = true;
         } finally {

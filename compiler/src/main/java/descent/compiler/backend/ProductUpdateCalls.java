@@ -8,6 +8,7 @@ import descent.compiler.emit.InputKind;
 import descent.compiler.emit.Invocation;
 import descent.compiler.emit.Invocation.Arg;
 import descent.compiler.emit.MatmulEpilogue;
+import descent.compiler.emit.MatmulKernel;
 import descent.compiler.emit.StepWriter;
 import descent.compiler.ir.Node;
 import descent.compiler.ir.Op;
@@ -137,7 +138,7 @@ final class ProductUpdateCalls {
                 if (inputs[i] == product) cIndex = i;
                 full[i] = kinds.get(i) == InputKind.FULL ? 1 : 0;
             }
-            Blocks loop = new Blocks(block, cols, kept, cIndex, full, byHeight, update);
+            Blocks loop = new Blocks(block, cols, kept, cIndex, full, kernels(byHeight), update);
             List<List<StepWriter.Action>> parts = new ArrayList<>();
             for (int p = 0; p < split; p++) {
                 int from = RowBlocks.firstRow(p, split, rows), to = RowBlocks.firstRow(p + 1, split, rows);
@@ -161,18 +162,25 @@ final class ProductUpdateCalls {
         }
     }
 
+    /** The kernels of {@code byHeight} (null where no block has that height). */
+    private static MatmulKernel[] kernels(EmittedMatmul[] byHeight) {
+        MatmulKernel[] k = new MatmulKernel[byHeight.length];
+        for (int h = 0; h < k.length; h++) k[h] = byHeight[h] == null ? null : byHeight[h].kernel();
+        return k;
+    }
+
     /**
      * The block loop of one part: for each block of at most {@code block} rows of C, the product's kernel for its
      * height into C ({@code kept}: at the block's place in C; else at the start of the part's C block), then the
      * update over the block, C read at the same place and the other full-shaped arrays at the block's place.
      */
-    record Blocks(int block, int cols, boolean kept, int cIndex, int[] full, EmittedMatmul[] byHeight, ElementwiseKernel update)
+    record Blocks(int block, int cols, boolean kept, int cIndex, int[] full, MatmulKernel[] byHeight, ElementwiseKernel update)
             implements BlocksKernel {
         @Override public void run(float[] a, float[] b, float[] c, int batch, float[] scratch, float[][] in, int[] inOff,
                                   float[][] out, int[] outOff, int from, int to) {
             for (int r = from; r < to; r += block) {
                 int h = Math.min(block, to - r), at = r * cols, cAt = kept ? at : 0;
-                byHeight[h].kernel().run(a, r, b, 0, c, cAt, batch, scratch, null, 0);
+                byHeight[h].run(a, r, b, 0, c, cAt, batch, scratch, null, 0);
                 for (int i = 0; i < inOff.length; i++) inOff[i] = i == cIndex ? cAt : full[i] * at;
                 java.util.Arrays.fill(outOff, at);
                 update.run(in, inOff, out, outOff, h * cols, cols);

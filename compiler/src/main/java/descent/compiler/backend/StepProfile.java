@@ -18,7 +18,10 @@ final class StepProfile {
     private final LongAdder steps = new LongAdder();
 
     /** A profile when {@code descent.profile} is set, else null. */
-    static StepProfile ifEnabled() { return Boolean.getBoolean("descent.profile") ? new StepProfile() : null; }
+    static StepProfile ifEnabled() { return enabled() ? new StepProfile() : null; }
+
+    /** Whether this JVM times kernels ({@code -Ddescent.profile=true}). */
+    static boolean enabled() { return Boolean.getBoolean("descent.profile"); }
 
     /** {@code call} timed under kernel {@code index} (described as {@code --emit kernels} prints it). */
     KernelCalls.Call wrap(int index, String kernel, KernelCalls.Call call) {

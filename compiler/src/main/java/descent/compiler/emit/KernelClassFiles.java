@@ -45,6 +45,15 @@ public final class KernelClassFiles {
         }
     }
 
+    /**
+     * Defines a kernel's one class file (a model jar's) as a hidden class and returns an instance made with its
+     * no-argument constructor, as a {@code type}: what every generated kernel class has, so a step can call it without
+     * its emitter running.
+     */
+    public static <T> T instantiate(byte[] classFile, Class<T> type) {
+        return KernelClassFile.instantiate(classFile, type, type.getSimpleName());
+    }
+
     /** The bytes of the class being emitted: the replayed list's next, else {@code generate}'s (recorded if recording). */
     static byte[] generated(Supplier<byte[]> generate) {
         Mode mode = MODE.get();

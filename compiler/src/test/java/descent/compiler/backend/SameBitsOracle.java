@@ -1,6 +1,7 @@
 package descent.compiler.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import descent.compiler.Compiler;
@@ -34,22 +35,15 @@ final class SameBitsOracle {
             for (int threads = 1; threads <= 3; threads++) {
                 if (gate.equals("GATE_GRAPH") && threads == 1) continue;
                 Run got = run(new CompiledModel(m).newSession(3, threads), feeds);
-                String where = gate + ", " + threads + " thread(s), batches " + batches(feeds) + "\n" + text;
-                for (int i = 0; i < expected.losses().size(); i++) {
-                    if (Float.compare(expected.losses().get(i), got.losses().get(i)) != 0) {
-                        fail("step " + i + " loss " + got.losses().get(i) + ", expected " + expected.losses().get(i) + " (" + where + ")");
-                    }
-                }
-                assertEquals(expected.state().keySet(), got.state().keySet());
-                for (var e : expected.state().entrySet()) {
-                    if (!(e.getValue().data() instanceof float[] want)) continue;
-                    float[] have = (float[]) got.state().get(e.getKey()).data();
-                    for (int i = 0; i < want.length; i++) {
-                        if (Float.compare(want[i], have[i]) != 0) fail(e.getKey() + "[" + i + "] " + have[i] + ", expected " + want[i] + " (" + where + ")");
-                    }
-                }
+                same(expected, got, gate + ", " + threads + " thread(s), batches " + batches(feeds) + "\n" + text);
             }
         }
+        // The same steps built from the data a model jar carries (CarriedExecutables): encoded, read back, same bits.
+        Model op = Compiler.check(name, text.replace(gateToken, "GATE_OP"));
+        long used = CarriedExecutables.used();
+        Run carried = run(carried(op, 2).newSession(3, 2), feeds);
+        same(expected, carried, "executables as a model jar carries them, GATE_OP, 2 threads, batches " + batches(feeds) + "\n" + text);
+        assertTrue(CarriedExecutables.used() > used, "the carried executable ran");
         if (!withInterpreter) return;
         Run interpreted = run(new InterpretedModel(reference, Precision.F32).newSession(3), feeds);
         for (var e : interpreted.state().entrySet()) {
@@ -60,6 +54,32 @@ final class SameBitsOracle {
                 }
             }
         }
+    }
+
+    private static void same(Run expected, Run got, String where) {
+        for (int i = 0; i < expected.losses().size(); i++) {
+            if (Float.compare(expected.losses().get(i), got.losses().get(i)) != 0) {
+                fail("step " + i + " loss " + got.losses().get(i) + ", expected " + expected.losses().get(i) + " (" + where + ")");
+            }
+        }
+        assertEquals(expected.state().keySet(), got.state().keySet());
+        for (var e : expected.state().entrySet()) {
+            if (!(e.getValue().data() instanceof float[] want)) continue;
+            float[] have = (float[]) got.state().get(e.getKey()).data();
+            for (int i = 0; i < want.length; i++) {
+                if (Float.compare(want[i], have[i]) != 0) fail(e.getKey() + "[" + i + "] " + have[i] + ", expected " + want[i] + " (" + where + ")");
+            }
+        }
+    }
+
+    /**
+     * {@code m} running the executables a model jar would carry for sessions of {@code threads}: recorded, encoded
+     * and read back with the recorded kernels' class files, no lowering.
+     */
+    static CompiledModel carried(Model m, int threads) {
+        Map<String, byte[]> executables = new java.util.TreeMap<>();
+        Map<String, List<byte[]>> files = KernelRecording.record(m, List.of(threads), (key, f) -> {}, executables);
+        return new CompiledModel(m, new CarriedExecutables(executables, files::get));
     }
 
     private static List<Integer> batches(List<Map<String, Tensor>> feeds) {

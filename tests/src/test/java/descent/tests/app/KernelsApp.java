@@ -14,8 +14,9 @@ import java.util.Map;
  * An application with only the runtime on its class path: loads a model jar, runs every train step (fetching
  * `loss` when the model outputs it, then fetching nothing) and every output on sessions of one and two threads (or the counts its second
  * argument lists) at batches 5, 37 and 0,
- * then prints the bits of a loss after three steps ({@code loss HEX}) and how many kernels the jar's compiler defined from the jar and how many it generated:
- * {@code carried N generated M}. Run by ModelJarTest in its own JVM.
+ * then prints the bits of a loss after three steps ({@code loss HEX}); how many executables the jar's compiler built
+ * from the jar's data and how many it lowered, and the same for step classes and kernels (defined from the jar or
+ * generated), the last line {@code carried N generated M}. Run by ModelJarTest in its own JVM.
  */
 public final class KernelsApp {
     public static void main(String[] args) throws Exception {
@@ -47,6 +48,8 @@ public final class KernelsApp {
             }
             // The compiler's classes come from the jar's loader, so only reflection reaches its counters.
             Class<?> jarModel = loaded.loader().loadClass("descent.compiler.backend.JarModel");
+            long[] executables = (long[]) jarModel.getMethod("executableCounts").invoke(null);
+            System.out.println("executables carried " + executables[0] + " lowered " + executables[1]);
             long[] steps = (long[]) jarModel.getMethod("stepClassCounts").invoke(null);
             System.out.println("step classes carried " + steps[0] + " generated " + steps[1]);
             long[] counts = (long[]) jarModel.getMethod("kernelCounts").invoke(null);
