@@ -22,7 +22,6 @@ import descent.compiler.emit.StepWriter.Action;
 import descent.compiler.emit.StepWriter.Test;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
@@ -105,23 +104,39 @@ final class CarriedExecutables {
                 out.writeInt(e.getValue().length);
                 out.write(e.getValue());
             }
+            out.writeLong(checksum(bytes.toByteArray(), bytes.size()));
             return bytes.toByteArray();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
+    /**
+     * A CRC-32 of the first {@code n} bytes, which end the file: a damaged file (bytes that still parse could index
+     * buffers that do not exist) is refused whole, as a kernel whose digest does not match is.
+     */
+    private static long checksum(byte[] bytes, int n) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes, 0, n);
+        return crc.getValue();
+    }
+
     static CarriedExecutables fromBytes(byte[] file, Function<String, List<byte[]>> kernelFiles) throws IOException {
+        if (file.length < 8 || java.nio.ByteBuffer.wrap(file, file.length - 8, 8).getLong() != checksum(file, file.length - 8)) {
+            throw new IOException("its checksum does not match: damaged");
+        }
+        file = java.util.Arrays.copyOf(file, file.length - 8);
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(file));
         if (in.readInt() != MAGIC || in.readInt() != VERSION) throw new IOException("not a file of executables this build reads");
-        int n = in.readInt();
+        int n = length(in, 8);
         Map<String, byte[]> encoded = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             String key = readString(in);
-            byte[] bytes = new byte[in.readInt()];
+            byte[] bytes = new byte[length(in, 1)];
             in.readFully(bytes);
             encoded.put(key, bytes);
         }
+        if (in.read() != -1) throw new IOException("bytes after the last executable");
         return new CarriedExecutables(encoded, kernelFiles);
     }
 
@@ -148,6 +163,7 @@ final class CarriedExecutables {
             writeStrings(out, List.of(p.directStates()));
             p.buffers().write(out);
             Object[] actions = p.actions();
+            Map<Action, Integer> seen = new java.util.IdentityHashMap<>();
             out.writeInt(actions.length);
             for (int i = 0; i < actions.length; i++) {
                 if (actions[i] instanceof Executable.WriteAction w) {
@@ -157,7 +173,7 @@ final class CarriedExecutables {
                     out.writeInt(w.index());
                     out.writeBoolean(w.direct());
                 } else {
-                    writeAction(out, p.kinds().get(i));
+                    writeAction(out, p.kinds().get(i), seen);
                 }
             }
             return bytes.toByteArray();
@@ -176,9 +192,10 @@ final class CarriedExecutables {
         int[] writtenIndex = readInts(in), directValues = readInts(in);
         String[] directStates = readStrings(in).toArray(String[]::new);
         BufferPlan buffers = BufferPlan.read(in);
-        int n = in.readInt();
+        int n = length(in, 1);
         Object[] actions = new Object[n];
         List<Action> kinds = new ArrayList<>(n);
+        List<Action> seen = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int tag = in.readByte();
             if (tag == WRITE) {
@@ -186,7 +203,7 @@ final class CarriedExecutables {
                 actions[i] = w;
                 kinds.add(w.direct() ? new Action.None() : new Action.Write());
             } else {
-                Action a = readAction(in, tag);
+                Action a = readAction(in, tag, seen);
                 actions[i] = a instanceof Action.Invoke v ? v.invocation() : a;
                 kinds.add(a);
             }
@@ -198,9 +215,20 @@ final class CarriedExecutables {
 
     // ---- step actions
 
-    private static final int INVOKE = 1, MOVE = 2, CHOOSE = 3, FORK = 4, WRITE = 5;
+    private static final int INVOKE = 1, MOVE = 2, CHOOSE = 3, FORK = 4, WRITE = 5, SAME = 6;
 
-    private static void writeAction(DataOutput out, Action a) throws IOException, NotData {
+    /**
+     * Writes {@code a}, or, when the step holds this very action in an earlier place too (a fork's {@code onFailure}
+     * that is also a choice's other branch), a reference to it: the step class gives each distinct action one
+     * constant, so the actions read back must be shared as these are for its bytes to be the ones the jar carries.
+     */
+    private static void writeAction(DataOutput out, Action a, Map<Action, Integer> seen) throws IOException, NotData {
+        Integer earlier = seen.get(a);
+        if (earlier != null) {
+            out.writeByte(SAME);
+            out.writeInt(earlier);
+            return;
+        }
         switch (a) {
             case Action.Invoke v -> {
                 out.writeByte(INVOKE);
@@ -215,48 +243,56 @@ final class CarriedExecutables {
             case Action.Choose c -> {
                 out.writeByte(CHOOSE);
                 writeTest(out, c.test());
-                writeActions(out, c.then());
-                writeActions(out, c.otherwise());
+                writeActions(out, c.then(), seen);
+                writeActions(out, c.otherwise(), seen);
             }
             case Action.Fork f -> {
                 out.writeByte(FORK);
                 out.writeInt(f.parts().size());
-                for (List<Action> part : f.parts()) writeActions(out, part);
-                writeActions(out, f.onFailure());
+                for (List<Action> part : f.parts()) writeActions(out, part, seen);
+                writeActions(out, f.onFailure(), seen);
             }
             case Action.Call c -> throw new NotData("a closure (" + c.label() + ")");
             case Action.Write w -> throw new NotData("a write without its state");
             case Action.None x -> throw new NotData("a direct write without its state");
         }
+        seen.put(a, seen.size());
     }
 
-    private static void writeActions(DataOutput out, List<Action> actions) throws IOException, NotData {
+    private static void writeActions(DataOutput out, List<Action> actions, Map<Action, Integer> seen) throws IOException, NotData {
         out.writeInt(actions.size());
-        for (Action a : actions) writeAction(out, a);
+        for (Action a : actions) writeAction(out, a, seen);
     }
 
-    private Action readAction(DataInput in, int tag) throws IOException {
-        return switch (tag) {
+    private Action readAction(DataInputStream in, int tag, List<Action> seen) throws IOException {
+        if (tag == SAME) {
+            int i = in.readInt();
+            if (i < 0 || i >= seen.size()) throw new IOException("a reference to action " + i + " of " + seen.size());
+            return seen.get(i);
+        }
+        Action a = switch (tag) {
             case INVOKE -> {
                 String label = readString(in);
                 yield new Action.Invoke(readInvocation(in), label);
             }
             case MOVE -> new Action.Move(in.readInt(), in.readInt());
-            case CHOOSE -> new Action.Choose(readTest(in), readActions(in), readActions(in));
+            case CHOOSE -> new Action.Choose(readTest(in), readActions(in, seen), readActions(in, seen));
             case FORK -> {
-                int parts = in.readInt();
+                int parts = length(in, 4);
                 List<List<Action>> p = new ArrayList<>(parts);
-                for (int i = 0; i < parts; i++) p.add(readActions(in));
-                yield new Action.Fork(p, readActions(in));
+                for (int i = 0; i < parts; i++) p.add(readActions(in, seen));
+                yield new Action.Fork(p, readActions(in, seen));
             }
             default -> throw new IOException("unknown action " + tag);
         };
+        seen.add(a);
+        return a;
     }
 
-    private List<Action> readActions(DataInput in) throws IOException {
-        int n = in.readInt();
+    private List<Action> readActions(DataInputStream in, List<Action> seen) throws IOException {
+        int n = length(in, 1);
         List<Action> actions = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) actions.add(readAction(in, in.readByte()));
+        for (int i = 0; i < n; i++) actions.add(readAction(in, in.readByte(), seen));
         return actions;
     }
 
@@ -272,12 +308,12 @@ final class CarriedExecutables {
         }
     }
 
-    private static Test readTest(DataInput in) throws IOException {
+    private static Test readTest(DataInputStream in) throws IOException {
         return switch (in.readByte()) {
             case 1 -> new Test.Below(in.readLong(), in.readInt(), in.readLong());
             case 2 -> new Test.Not(readTest(in));
             case 3 -> {
-                int n = in.readInt();
+                int n = length(in, 1);
                 List<Test> tests = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) tests.add(readTest(in));
                 yield new Test.Any(tests);
@@ -302,7 +338,7 @@ final class CarriedExecutables {
         out.writeByte(i);
     }
 
-    private static Class<?> readClass(DataInput in, List<Class<?>> table) throws IOException {
+    private static Class<?> readClass(DataInputStream in, List<Class<?>> table) throws IOException {
         int i = in.readByte();
         if (i < 0 || i >= table.size()) throw new IOException("unknown type " + i);
         return table.get(i);
@@ -316,11 +352,11 @@ final class CarriedExecutables {
         for (Arg a : v.args()) writeArg(out, a);
     }
 
-    private Invocation readInvocation(DataInput in) throws IOException {
+    private Invocation readInvocation(DataInputStream in) throws IOException {
         Class<?> type = readClass(in, INTERFACES);
         String method = readString(in);
         Object kernel = readKernel(in, type);
-        int n = in.readInt();
+        int n = length(in, 1);
         List<Arg> args = new ArrayList<>(n);
         for (int i = 0; i < n; i++) args.add(readArg(in));
         return new Invocation(kernel, type, method, args);
@@ -372,7 +408,7 @@ final class CarriedExecutables {
         }
     }
 
-    private Object readKernel(DataInput in, Class<?> type) throws IOException {
+    private Object readKernel(DataInputStream in, Class<?> type) throws IOException {
         int tag = in.readByte();
         return switch (tag) {
             case NULL -> null;
@@ -389,7 +425,7 @@ final class CarriedExecutables {
                 boolean kept = in.readBoolean();
                 int cIndex = in.readInt();
                 int[] full = readInts(in);
-                MatmulKernel[] byHeight = new MatmulKernel[in.readInt()];
+                MatmulKernel[] byHeight = new MatmulKernel[length(in, 1)];
                 for (int h = 0; h < byHeight.length; h++) byHeight[h] = (MatmulKernel) readKernel(in, MatmulKernel.class);
                 yield new ProductUpdateCalls.Blocks(block, cols, kept, cIndex, full, byHeight,
                         (ElementwiseKernel) readKernel(in, ElementwiseKernel.class));
@@ -442,7 +478,7 @@ final class CarriedExecutables {
         }
     }
 
-    private static Arg readArg(DataInput in) throws IOException {
+    private static Arg readArg(DataInputStream in) throws IOException {
         return switch (in.readByte()) {
             case 1 -> new Arg.Slot(in.readInt(), readClass(in, TYPES));
             case 2 -> readCount(in);
@@ -459,7 +495,7 @@ final class CarriedExecutables {
 
     private static void writeCount(DataOutput out, Arg.Count c) throws IOException { out.writeLong(c.c()); out.writeInt(c.p()); }
 
-    private static Arg.Count readCount(DataInput in) throws IOException { return new Arg.Count(in.readLong(), in.readInt()); }
+    private static Arg.Count readCount(DataInputStream in) throws IOException { return new Arg.Count(in.readLong(), in.readInt()); }
 
     private static void writeSpan(DataOutput out, Arg.Span s) throws IOException {
         writeCount(out, s.length());
@@ -470,7 +506,7 @@ final class CarriedExecutables {
         out.writeInt(s.scale());
     }
 
-    private static Arg.Span readSpan(DataInput in) throws IOException {
+    private static Arg.Span readSpan(DataInputStream in) throws IOException {
         return new Arg.Span(readCount(in), readCount(in), in.readInt(), in.readInt(), in.readBoolean(), in.readInt());
     }
 
@@ -481,8 +517,8 @@ final class CarriedExecutables {
         for (int v : values) out.writeInt(v);
     }
 
-    private static int[] readInts(DataInput in) throws IOException {
-        int[] values = new int[in.readInt()];
+    private static int[] readInts(DataInputStream in) throws IOException {
+        int[] values = new int[length(in, 4)];
         for (int i = 0; i < values.length; i++) values[i] = in.readInt();
         return values;
     }
@@ -494,10 +530,17 @@ final class CarriedExecutables {
         out.write(b);
     }
 
-    private static String readString(DataInput in) throws IOException {
-        byte[] b = new byte[in.readInt()];
+    private static String readString(DataInputStream in) throws IOException {
+        byte[] b = new byte[length(in, 1)];
         in.readFully(b);
         return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A count of items of {@code size} bytes each that the bytes left can hold (damaged bytes must not allocate wildly). */
+    private static int length(DataInputStream in, int size) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || (long) n * size > in.available()) throw new IOException("a length of " + n + " past the end");
+        return n;
     }
 
     private static void writeStrings(DataOutput out, List<String> values) throws IOException {
@@ -505,8 +548,8 @@ final class CarriedExecutables {
         for (String v : values) writeString(out, v);
     }
 
-    private static List<String> readStrings(DataInput in) throws IOException {
-        int n = in.readInt();
+    private static List<String> readStrings(DataInputStream in) throws IOException {
+        int n = length(in, 4);
         List<String> values = new ArrayList<>(n);
         for (int i = 0; i < n; i++) values.add(readString(in));
         return values;
@@ -517,7 +560,7 @@ final class CarriedExecutables {
         if (s != null) writeString(out, s);
     }
 
-    private static String readNullable(DataInput in) throws IOException {
+    private static String readNullable(DataInputStream in) throws IOException {
         return in.readBoolean() ? readString(in) : null;
     }
 }

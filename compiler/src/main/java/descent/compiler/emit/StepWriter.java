@@ -266,33 +266,39 @@ public final class StepWriter implements Opcodes {
         String description() {
             StringBuilder sb = new StringBuilder("step class: first ").append(first).append(", lock ").append(lockFrom)
                     .append(" to ").append(lockTo).append(firstFork == 0 ? "" : ", first fork " + firstFork).append('\n');
-            describe(sb, actions, "");
+            describe(sb, actions, "", ClassData.of(actions));
             return sb.toString();
         }
 
-        private static void describe(StringBuilder sb, List<Action> actions, String indent) {
+        /**
+         * Each call with the index of its constant in the class data ({@code #i}): one per distinct action, so a step
+         * that calls one action object from two places (a fork's fallback that is also a choice's branch) is told
+         * from one that holds two equal ones — their bytes differ.
+         */
+        private static void describe(StringBuilder sb, List<Action> actions, String indent, ClassData data) {
             for (Action a : actions) {
                 sb.append(indent);
                 switch (a) {
-                    case Action.Call c -> sb.append("call ").append(c.label()).append('\n');
-                    case Action.Invoke v -> sb.append("invoke ").append(v.label()).append(' ').append(v.invocation().type().getName())
+                    case Action.Call c -> sb.append("call ").append(c.label()).append(" #").append(data.constant(a)).append('\n');
+                    case Action.Invoke v -> sb.append("invoke ").append(v.label()).append(" #").append(data.constant(a)).append(' ')
+                            .append(v.invocation().type().getName())
                             .append('.').append(v.invocation().method()).append(v.invocation().args()).append('\n');
                     case Action.Fork f -> {
                         sb.append("fork ").append(f.parts().size()).append('\n');
                         for (List<Action> part : f.parts()) {
                             sb.append(indent).append(" part\n");
-                            describe(sb, part, indent + "  ");
+                            describe(sb, part, indent + "  ", data);
                         }
                         if (!f.onFailure().isEmpty()) {
                             sb.append(indent).append(" on failure\n");
-                            describe(sb, f.onFailure(), indent + "  ");
+                            describe(sb, f.onFailure(), indent + "  ", data);
                         }
                     }
                     case Action.Choose c -> {
                         sb.append("if ").append(c.test()).append('\n');
-                        describe(sb, c.then(), indent + "  ");
+                        describe(sb, c.then(), indent + "  ", data);
                         sb.append(indent).append("else\n");
-                        describe(sb, c.otherwise(), indent + "  ");
+                        describe(sb, c.otherwise(), indent + "  ", data);
                     }
                     default -> sb.append(a).append('\n');
                 }

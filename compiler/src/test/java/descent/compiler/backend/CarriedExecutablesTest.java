@@ -1,0 +1,183 @@
+package descent.compiler.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import descent.compiler.Compiler;
+import descent.compiler.ir.Model;
+import descent.runtime.Tensor;
+import descent.runtime.api.TrainingSession;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The executables a model jar carries as data: each example's read back to the same step class and buffer plan, and
+ * data that cannot be used lowered instead (the end-to-end check, a loaded jar lowering nothing, is ModelJarTest's;
+ * the random model oracles run every case from carried data too, {@link SameBitsOracle}).
+ */
+class CarriedExecutablesTest {
+    private static final Path ROOT = Path.of(System.getProperty("descent.root", ".."));
+
+    private static final String MODEL = """
+            model carried
+            input x: f32[batch, 13]
+            input y: f32[batch, 3]
+            var w: f32[13, 3] = glorot_uniform(seed=1)
+            var b: f32[3] = zeros()
+            p = tanh(x @ w + b)
+            loss = reduce_mean(square(p - y))
+            output p, loss
+            train step { AdamOptimizer(0.01).minimize(loss) }
+            """;
+
+    private record Recorded(Map<String, byte[]> executables, Map<String, List<byte[]>> kernels, Map<String, Executable.Parts> parts) {}
+
+    /** Records {@code m} on sessions of {@code threads}, keeping the executables both as data and encoded. */
+    private static Recorded record(Model m, List<Integer> threads) {
+        Map<String, byte[]> executables = new TreeMap<>();
+        Map<String, Executable.Parts> parts = new TreeMap<>();
+        Map<String, List<byte[]>> kernels = Kernels.record(() -> {
+            for (int t : threads) {
+                CompiledSession s = ((CompiledSession) new CompiledModel(m).newSession(0, t)).buildingOnly();
+                Map<String, Tensor> feeds = feeds(m, 2);
+                for (var train : m.trains()) s.train(train.name(), feeds, List.of("loss"));
+                for (String out : m.outputs().keySet()) s.evaluate(feeds, List.of(out));
+                s.carriable().forEach((key, p) -> {
+                    parts.put(key, p);
+                    try {
+                        executables.put(key, CarriedExecutables.encode(p));
+                    } catch (CarriedExecutables.NotData e) {
+                        throw new AssertionError(key + " is not data: " + e.getMessage());
+                    }
+                });
+            }
+        });
+        return new Recorded(executables, kernels, parts);
+    }
+
+    private static Map<String, Tensor> feeds(Model m, int batch) {
+        Map<String, Tensor> feeds = new java.util.HashMap<>();
+        for (Model.InputInfo in : m.inputs()) {
+            int[] shape = in.type().shape().concrete(Map.of("batch", batch));
+            double[] v = new double[(int) Tensor.elementCount(shape)];
+            boolean ints = in.type().dtype() == descent.runtime.DType.I32 || in.type().dtype() == descent.runtime.DType.I64;
+            for (int i = 0; i < v.length; i++) v[i] = ints ? i % 2 : (i % 7) / 7.0 - 0.4;
+            feeds.put(in.name(), Tensor.fromDoubles(in.type().dtype(), shape, v));
+        }
+        return feeds;
+    }
+
+    /** What the step class is made of and how the buffers are planned, as bytes: equal bytes, the same executable. */
+    private static byte[] shape(Executable.Parts p) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(out);
+        data.write(new Executable(p, StepThreads.SINGLE).stepClassFile());
+        p.buffers().write(data);
+        data.writeBytes(p.written() + " " + java.util.Arrays.toString(p.writtenIndex()) + " " + java.util.Arrays.toString(p.directValues())
+                + " " + java.util.Arrays.toString(p.directStates()) + " " + p.lockedState() + " " + p.symbol() + " " + p.forks());
+        for (Object a : p.actions()) if (a instanceof Executable.WriteAction w) data.writeBytes(w.toString());
+        return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"logreg.descent", "mlp.descent", "autoencoder.descent", "embedding.descent", "spiral/spiral.descent"})
+    void everyExampleReadsBackToTheSameStepAndBuffers(String example) throws IOException {
+        Model m = Compiler.check(ROOT.resolve("examples").resolve(example));
+        Recorded r = record(m, List.of(1, 2, 3));
+        assertFalse(r.executables().isEmpty());
+        CarriedExecutables carried = new CarriedExecutables(r.executables(), r.kernels()::get);
+        for (var e : r.parts().entrySet()) {
+            Executable.Parts back = carried.decode(r.executables().get(e.getKey()));
+            assertArrayEquals(shape(e.getValue()), shape(back), e.getKey());
+        }
+    }
+
+    /** The bits of the loss after three steps of {@code model} on one thread. */
+    private static int lossBits(CompiledModel model, Model m) {
+        TrainingSession s = model.newSession(0, 1);
+        Map<String, Tensor> feeds = feeds(m, 5);
+        float loss = Float.NaN;
+        for (int i = 0; i < 3; i++) loss = s.train("step", feeds, List.of("loss")).get("loss").floats()[0];
+        return Float.floatToRawIntBits(loss);
+    }
+
+    /** Runs {@code body} and returns what it printed on stderr. */
+    private static String stderrOf(Runnable body) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true));
+        try {
+            body.run();
+        } finally {
+            System.setErr(old);
+        }
+        return err.toString();
+    }
+
+    @Test
+    void carriedExecutablesRunWithoutLowering() {
+        Model m = Compiler.check("carried.descent", MODEL);
+        Recorded r = record(m, List.of(1));
+        int expected = lossBits(new CompiledModel(m), m);
+        long lowered = CompiledSession.lowered(), used = CarriedExecutables.used();
+        assertEquals(expected, lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), r.kernels()::get)), m));
+        assertEquals(lowered, CompiledSession.lowered(), "lowered");
+        assertEquals(used + 1, CarriedExecutables.used(), "built from data");
+    }
+
+    @Test
+    void damagedDataIsLoweredInsteadAfterOneLine() {
+        // A distinct model (w's seed), so the warning is not one an earlier test printed already.
+        Model m = Compiler.check("damaged.descent", MODEL.replace("seed=1", "seed=2"));
+        Recorded r = record(m, List.of(1));
+        int expected = lossBits(new CompiledModel(m), m);
+        Map<String, byte[]> cut = new TreeMap<>();
+        r.executables().forEach((k, v) -> cut.put(k, java.util.Arrays.copyOf(v, v.length / 2)));
+        long lowered = CompiledSession.lowered();
+        int[] got = new int[1];
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(cut, r.kernels()::get)), m));
+        assertEquals(expected, got[0]);
+        assertEquals(lowered + 1, CompiledSession.lowered());
+        assertTrue(err.contains("a step the model jar carries cannot be used") && err.contains("lowering it"), err);
+    }
+
+    @Test
+    void anExecutableWhoseKernelIsMissingIsLoweredInstead() {
+        Model m = Compiler.check("missing.descent", MODEL.replace("seed=1", "seed=3"));
+        Recorded r = record(m, List.of(1));
+        int expected = lossBits(new CompiledModel(m), m);
+        long lowered = CompiledSession.lowered();
+        int[] got = new int[1];
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), key -> null)), m));
+        assertEquals(expected, got[0]);
+        assertEquals(lowered + 1, CompiledSession.lowered());
+        assertTrue(err.contains("the jar carries no kernel"), err);
+    }
+
+    @Test
+    void theFileRoundTripsAndRefusesOtherBytes() throws IOException {
+        Map<String, byte[]> executables = new TreeMap<>(Map.of("1 train step [3] [] symbolic batch", new byte[] {1, 2, 3}, "2 eval", new byte[0]));
+        CarriedExecutables back = CarriedExecutables.fromBytes(new CarriedExecutables(executables, key -> null).toBytes(), key -> null);
+        assertEquals(2, back.size());
+        assertArrayEquals(back.toBytes(), new CarriedExecutables(executables, key -> null).toBytes());
+        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(new byte[] {0, 0, 0, 1, 0, 0, 0, 1}, key -> null));
+        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(Files.readAllBytes(ROOT.resolve("examples/mlp.descent")), key -> null));
+        byte[] flipped = new CarriedExecutables(executables, key -> null).toBytes();
+        flipped[flipped.length / 2] ^= 1;
+        IOException e = assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(flipped, key -> null));
+        assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+}
