@@ -23,6 +23,14 @@ public final class Optimizers {
 
     public static Adagrad adagrad(double learningRate) { return new Adagrad(h(learningRate), 0.1, false, "Adagrad"); }
 
+    /**
+     * {@code AdagradDAOptimizer(learning_rate, global_step)}: {@code globalStep} is the builder's variable the step
+     * counts in (an i64 scalar, as {@code applyGradients} increments), whose value the update reads.
+     */
+    public static AdagradDA adagradDA(double learningRate, Operand globalStep) {
+        return new AdagradDA(h(learningRate), globalStep.graph().variableOf(globalStep), 0.1, h(0), h(0), false, "AdagradDA");
+    }
+
     public static Adam adam(double learningRate) { return new Adam(h(learningRate), h(0.9), h(0.999), h(1e-8), false, "Adam"); }
 
     public static LazyAdam lazyAdam(double learningRate) {

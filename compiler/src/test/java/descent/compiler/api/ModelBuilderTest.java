@@ -83,6 +83,34 @@ class ModelBuilderTest {
         assertEquals(3L, b.variables().get("global_step").longs()[0]);
     }
 
+    /** AdagradDA reads the global step, which the Java API passes as the builder's variable. */
+    @Test
+    void adagradDaTakesItsGlobalStepAsAVariable() {
+        String text = """
+                model da
+                input x: f32[batch, 3]
+                var w: f32[3, 2] = random_uniform(minval=-1, maxval=1, seed=4)
+                var global_step: i64[] = 0 (trainable=false)
+                loss = reduce_mean(square(x @ w))
+                output loss
+                train step { AdagradDAOptimizer(0.1, global_step=global_step).minimize(loss, global_step=global_step) }
+                """;
+        ModelBuilder g = new ModelBuilder("da");
+        Operand x = g.input("x", DType.F32, "batch", 3);
+        Operand w = g.variable("w", DType.F32, new Initializer.RandomUniform(-1, 1, 4L), 3, 2);
+        Operand gs = g.variable("global_step", DType.I64, new Initializer.Constant(0, null), false);
+        Operand loss = g.reduceMean(g.square(x.matmul(w)));
+        g.output("loss", loss);
+        g.train("step", t -> t.minimize(Optimizers.adagradDA(0.1, gs), loss, TrainBlock.Options.defaults().globalStep(gs)));
+        Model fromText = Compiler.check("da.descent", text), fromJava = g.build();
+        assertEquals(IrPrinter.printTraining(fromText), IrPrinter.printTraining(fromJava));
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new float[] {1, 2, 3, -1, 0, 2}, 2, 3));
+        Session a = new Session(fromText, Precision.F32, 0), b = new Session(fromJava, Precision.F32, 0);
+        for (int i = 0; i < 3; i++) assertEquals(a.train("step", feeds, List.of("loss")), b.train("step", feeds, List.of("loss")));
+        assertEquals(a.variables(), b.variables());
+        assertThrows(descent.compiler.ir.IrException.class, () -> Optimizers.adagradDA(0.1, g.square(w)));
+    }
+
     /** Every function of the language through {@link ModelBuilder#expr}: the same IR as the model file, and its diagnostics. */
     static final String CNN_FREE = """
             model mix
