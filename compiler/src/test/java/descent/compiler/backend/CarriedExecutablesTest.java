@@ -31,17 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CarriedExecutablesTest {
     private static final Path ROOT = Path.of(System.getProperty("descent.root", ".."));
 
-    private static final String MODEL = """
-            model carried
-            input x: f32[batch, 13]
-            input y: f32[batch, 3]
-            var w: f32[13, 3] = glorot_uniform(seed=1)
-            var b: f32[3] = zeros()
-            p = tanh(x @ w + b)
-            loss = reduce_mean(square(p - y))
-            output p, loss
-            train step { AdamOptimizer(0.01).minimize(loss) }
-            """;
+    private static final String MODEL = KernelArchiveTest.MODEL;
 
     private record Recorded(Map<String, byte[]> executables, Map<String, List<byte[]>> kernels, Map<String, Executable.Parts> parts) {}
 

@@ -24,7 +24,8 @@ import org.objectweb.asm.ClassReader;
  * jar and generating no kernel, is ModelJarTest's).
  */
 class KernelArchiveTest {
-    private static final String MODEL = """
+    /** A small model with a symbolic batch, a product, an activation and Adam (CarriedExecutablesTest uses it too). */
+    static final String MODEL = """
             model archived
             input x: f32[batch, 13]
             input y: f32[batch, 3]
