@@ -194,6 +194,38 @@ class ModelJarTest {
         assertTrue(run[1].contains("is not a class file"), run[1]);
     }
 
+    /**
+     * A jar whose checked model was swapped for another's (relu → tanh, same nodes) runs the model it holds: its
+     * executables name the model they were lowered from and are not used for another (a review found the old model's
+     * steps running silently, with another hidden width an IndexOutOfBoundsException).
+     */
+    @Test
+    void executablesOfAnotherModelAreNotUsed(@TempDir Path tmp) throws Exception {
+        Path jar = tmp.resolve("mlp.jar"), other = tmp.resolve("tanh.jar"), edited = tmp.resolve("edited.jar");
+        Path tanh = tmp.resolve("mlp.descent");
+        java.nio.file.Files.writeString(tanh, java.nio.file.Files.readString(Path.of(CliTest.ex("mlp.descent"))).replace("relu(", "tanh("));
+        assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", jar.toString()).code());
+        assertEquals(0, CliTest.descent("compile", tanh.toString(), "-o", other.toString()).code());
+        String relu = kernelsAppOutput(jar, "1")[0], expected = kernelsAppOutput(other, "1")[0];
+        assertTrue(!relu.equals(expected), relu);
+        byte[] tanhIr;
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(other.toFile())) {
+            tanhIr = f.getInputStream(f.getEntry("META-INF/descent/mlp.ir")).readAllBytes();
+        }
+        try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile());
+             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(edited))) {
+            for (var e : java.util.Collections.list(in.entries())) {
+                byte[] bytes = e.getName().equals("META-INF/descent/mlp.ir") ? tanhIr : in.getInputStream(e).readAllBytes();
+                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
+        String[] run = kernelsAppOutput(edited, "1");
+        assertEquals(expected, run[0], "the loss's bits");
+        assertTrue(run[1].contains("another model's"), run[1]);
+    }
+
     /** KernelsApp's first line (the loss's bits) for {@code jar} on sessions of {@code threads}, and its stderr. */
     private static String[] kernelsAppOutput(Path jar, String threads) throws Exception {
         String runtime = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();

@@ -50,18 +50,24 @@ final class CarriedExecutables {
 
     /** The encoded executables, by {@link #key}. */
     private final Map<String, byte[]> encoded;
+    /** A digest of the checked model's bytes ({@code ModelCodec}) these executables were lowered from. */
+    private final String model;
     /** The class files of a kernel by its key (null: none), as the jar carries them. */
     private final Function<String, List<byte[]>> kernelFiles;
     /** The kernels defined from those class files so far, by key: shared by every executable of the model. */
     private final Map<String, Object> kernels = new ConcurrentHashMap<>();
 
     /** {@code kernelFiles}: the class files of a kernel key (null when there are none; throws when they are damaged). */
-    CarriedExecutables(Map<String, byte[]> encoded, Function<String, List<byte[]>> kernelFiles) {
+    CarriedExecutables(Map<String, byte[]> encoded, String model, Function<String, List<byte[]>> kernelFiles) {
         this.encoded = Map.copyOf(encoded);
+        this.model = model;
         this.kernelFiles = kernelFiles;
     }
 
-    static final CarriedExecutables NONE = new CarriedExecutables(Map.of(), key -> null);
+    static final CarriedExecutables NONE = new CarriedExecutables(Map.of(), "", key -> null);
+
+    /** What names a checked model's bytes in the file: its executables are used only with that very model. */
+    static String modelDigest(byte[] checkedModel) { return KernelArchive.digest(checkedModel); }
 
     /** An executable's name among those of its model: its session's key ({@code CompiledSession}) on so many threads. */
     static String key(int threads, String sessionKey) { return threads + " " + sessionKey; }
@@ -84,7 +90,8 @@ final class CarriedExecutables {
             Executable exe = new Executable(decode(bytes), threads);
             USED.incrementAndGet();
             return exe;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
+            // A kernel class the JVM refuses (a LinkageError) is generated instead too, as Kernels.replay does.
             KernelArchive.warn("a step the model jar carries cannot be used (" + e + "); lowering it");
             return null;
         }
@@ -98,6 +105,7 @@ final class CarriedExecutables {
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
+            writeString(out, model);
             out.writeInt(encoded.size());
             for (var e : new java.util.TreeMap<>(encoded).entrySet()) {
                 writeString(out, e.getKey());
@@ -121,13 +129,19 @@ final class CarriedExecutables {
         return crc.getValue();
     }
 
-    static CarriedExecutables fromBytes(byte[] file, Function<String, List<byte[]>> kernelFiles) throws IOException {
+    /**
+     * The executables in {@code file}, which must be those of the checked model whose bytes have digest {@code model}
+     * ({@link #modelDigest}): a jar whose model was swapped after it was written would otherwise run another model's
+     * steps on its own (different shapes, another activation).
+     */
+    static CarriedExecutables fromBytes(byte[] file, String model, Function<String, List<byte[]>> kernelFiles) throws IOException {
         if (file.length < 8 || java.nio.ByteBuffer.wrap(file, file.length - 8, 8).getLong() != checksum(file, file.length - 8)) {
             throw new IOException("its checksum does not match: damaged");
         }
         file = java.util.Arrays.copyOf(file, file.length - 8);
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(file));
         if (in.readInt() != MAGIC || in.readInt() != VERSION) throw new IOException("not a file of executables this build reads");
+        if (!readString(in).equals(model)) throw new IOException("its steps are another model's than the jar's");
         int n = length(in, 8);
         Map<String, byte[]> encoded = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
@@ -137,7 +151,7 @@ final class CarriedExecutables {
             encoded.put(key, bytes);
         }
         if (in.read() != -1) throw new IOException("bytes after the last executable");
-        return new CarriedExecutables(encoded, kernelFiles);
+        return new CarriedExecutables(encoded, model, kernelFiles);
     }
 
     // ---- one executable
@@ -219,8 +233,9 @@ final class CarriedExecutables {
 
     /**
      * Writes {@code a}, or, when the step holds this very action in an earlier place too (a fork's {@code onFailure}
-     * that is also a choice's other branch), a reference to it: the step class gives each distinct action one
-     * constant, so the actions read back must be shared as these are for its bytes to be the ones the jar carries.
+     * that is also a choice's other branch), a reference to it: the step class indexes its constants by action object
+     * (one held in two places is called through one index), so the actions read back must be shared as these are for
+     * the class data to match the bytes the jar carries.
      */
     private static void writeAction(DataOutput out, Action a, Map<Action, Integer> seen) throws IOException, NotData {
         Integer earlier = seen.get(a);

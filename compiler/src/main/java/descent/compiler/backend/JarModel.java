@@ -33,22 +33,24 @@ public abstract class JarModel implements DescentModel {
         ClassLoader loader = getClass().getClassLoader();
         String ir = irResource(resource);
         Model checked;
+        byte[] irBytes = read(loader, ir);
         try {
-            checked = ModelCodec.decode(read(loader, ir));
+            checked = ModelCodec.decode(irBytes);
         } catch (IllegalArgumentException e) {
             throw new DescentException("the model jar's " + ir + " is damaged: " + e.getMessage() + "; compile it again");
         }
         boolean kernels = KernelArchive.install(loader) > 0;
-        this.model = new CompiledModel(checked, kernels ? carried(loader) : CarriedExecutables.NONE);
+        this.model = new CompiledModel(checked, kernels ? carried(loader, CarriedExecutables.modelDigest(irBytes)) : CarriedExecutables.NONE);
     }
 
     /**
      * The executables the jar carries ({@link CarriedExecutables}), read only when its kernels are this build's for
-     * this vector length; none (after one line on stderr) when they cannot be read: its steps are then lowered.
+     * this vector length and they are the steps of the checked model it holds (digest {@code model}); none (after one
+     * line on stderr) when they cannot be read: its steps are then lowered.
      */
-    private static CarriedExecutables carried(ClassLoader loader) {
+    private static CarriedExecutables carried(ClassLoader loader, String model) {
         try (InputStream in = loader.getResourceAsStream(CarriedExecutables.RESOURCE)) {
-            return in == null ? CarriedExecutables.NONE : CarriedExecutables.fromBytes(in.readAllBytes(), Kernels::archived);
+            return in == null ? CarriedExecutables.NONE : CarriedExecutables.fromBytes(in.readAllBytes(), model, Kernels::archived);
         } catch (IOException | RuntimeException e) {
             KernelArchive.warn("cannot read the model jar's " + CarriedExecutables.RESOURCE + " (" + e.getMessage() + "); lowering its steps");
             return CarriedExecutables.NONE;

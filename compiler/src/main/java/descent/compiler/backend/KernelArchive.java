@@ -128,15 +128,17 @@ final class KernelArchive {
      * SHA-256: the first MessageDigest of a JVM loads the security providers (27 ms of a model jar's first step,
      * measured 2026-11-29), and an interpreted SHA-256 of a long step description costs more again.
      */
-    static String source(String key) {
-        byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+    static String source(String key) { return "kernel " + digest(key.getBytes(StandardCharsets.UTF_8)); }
+
+    /** 128 bits of {@code bytes} as hex ({@link #source}'s hash). */
+    static String digest(byte[] bytes) {
         long a = 0xcbf29ce484222325L, b = 0x9e3779b97f4a7c15L;
         for (byte x : bytes) {
             a = (a ^ (x & 0xff)) * 0x100000001b3L;
             b = Long.rotateLeft((b ^ (x & 0xff)) * 0x100000001b3L, 29);
         }
         java.util.HexFormat hex = java.util.HexFormat.of();
-        return "kernel " + hex.toHexDigits(a) + hex.toHexDigits(b ^ bytes.length);
+        return hex.toHexDigits(a) + hex.toHexDigits(b ^ bytes.length);
     }
 
     private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();

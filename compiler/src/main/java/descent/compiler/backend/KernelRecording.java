@@ -66,7 +66,8 @@ final class KernelRecording {
                     try {
                         executables.put(key, CarriedExecutables.encode(parts));
                     } catch (CarriedExecutables.NotData e) {
-                        // lowered when the jar is loaded
+                        KernelArchive.warn("the model jar does not carry step `" + key + "` (" + e.getMessage()
+                                + "); an application lowers it when first called");
                     }
                 });
             }

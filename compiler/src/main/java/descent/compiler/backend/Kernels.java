@@ -23,6 +23,9 @@ final class Kernels {
     private static final ReferenceQueue<Object> CLEARED = new ReferenceQueue<>();
     private static final java.util.concurrent.atomic.AtomicLong EMITTED = new java.util.concurrent.atomic.AtomicLong();
 
+    /** Drops every cached kernel, as the collector may under memory pressure (tests). */
+    static void forgetCached() { CACHE.clear(); }
+
     /** How many kernels this JVM has emitted (for tests: a change of batch size must not emit any). */
     static long emitted() { return EMITTED.get(); }
 
@@ -43,11 +46,13 @@ final class Kernels {
     private static final ThreadLocal<Recording> RECORDING = new ThreadLocal<>();
 
     /**
-     * The class files recorded so far, by key in order of first use, each also handed to {@code onRecorded}; and the
-     * key of each kernel instance made of one class file ({@link #keyOf}).
+     * The class files recorded so far, by key in order of first use, each also handed to {@code onRecorded}; what
+     * each key's emission made, held strongly (the soft cache may drop a kernel while recording goes on, and one
+     * emitted again would be an instance {@link #keyOf} does not know); and the key of each kernel instance made of
+     * one class file.
      */
     private record Recording(Map<String, List<byte[]>> files, BiConsumer<String, List<byte[]>> onRecorded,
-                             Map<Object, String> keys) {
+                             Map<String, Object> made, Map<Object, String> keys) {
         boolean has(String key) { return files.containsKey(key); }
 
         void add(String key, List<byte[]> classFiles) {
@@ -74,7 +79,7 @@ final class Kernels {
     static Map<String, List<byte[]>> record(Runnable work, BiConsumer<String, List<byte[]>> onRecorded) {
         Recording outer = RECORDING.get();
         Map<String, List<byte[]>> files = new java.util.LinkedHashMap<>();
-        RECORDING.set(new Recording(files, onRecorded, new java.util.IdentityHashMap<>()));
+        RECORDING.set(new Recording(files, onRecorded, new java.util.HashMap<>(), new java.util.IdentityHashMap<>()));
         try {
             work.run();
         } finally {
@@ -170,11 +175,13 @@ final class Kernels {
     static <T> T get(String key, Supplier<T> emit) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) CACHE.remove(((Entry) gone).key, gone);
         Recording recording = RECORDING.get();
-        if (recording != null && !recording.has(key)) {
+        if (recording != null && recording.has(key)) return (T) recording.made().get(key);
+        if (recording != null) {
             List<byte[]> files = new java.util.ArrayList<>();
             T kernel = KernelClassFiles.recording(files, emit);
             EMITTED.incrementAndGet();
             recording.add(key, List.copyOf(files));
+            recording.made().put(key, kernel);
             if (files.size() == 1) recording.keys().put(called(kernel), key);
             CACHE.put(key, new Entry(key, kernel));
             return kernel;

@@ -123,7 +123,8 @@ public final class ModelJar {
             Map<String, byte[]> executables = new java.util.TreeMap<>();
             KernelRecording.record(m, threads, (key, files) -> recorded.add(new Recorded(key, files)), executables);
             // Under a key no kernel has (kernel keys name what they compute: "matmul …", "fused …", "step …").
-            recorded.add(new Recorded(CarriedExecutables.RESOURCE, List.of(new CarriedExecutables(executables, key -> null).toBytes())));
+            recorded.add(new Recorded(CarriedExecutables.RESOURCE, List.of(new CarriedExecutables(executables,
+                    CarriedExecutables.modelDigest(descent.compiler.ir.ModelCodec.encode(m)), key -> null).toBytes())));
             recorded.add(Recorded.END);
             recordedAll = true;
         } finally {

@@ -271,8 +271,8 @@ public final class StepWriter implements Opcodes {
         }
 
         /**
-         * Each call with the index of its constant in the class data ({@code #i}): one per distinct action, so a step
-         * that calls one action object from two places (a fork's fallback that is also a choice's branch) is told
+         * Each call with the index of its constant in the class data ({@code #i}), which is per action object, so a
+         * step that calls one action object from two places (a fork's fallback that is also a choice's branch) is told
          * from one that holds two equal ones — their bytes differ.
          */
         private static void describe(StringBuilder sb, List<Action> actions, String indent, ClassData data) {

@@ -88,7 +88,7 @@ class CarriedExecutablesTest {
         Model m = Compiler.check(ROOT.resolve("examples").resolve(example));
         Recorded r = record(m, List.of(1, 2, 3));
         assertFalse(r.executables().isEmpty());
-        CarriedExecutables carried = new CarriedExecutables(r.executables(), r.kernels()::get);
+        CarriedExecutables carried = new CarriedExecutables(r.executables(), "m", r.kernels()::get);
         for (var e : r.parts().entrySet()) {
             Executable.Parts back = carried.decode(r.executables().get(e.getKey()));
             assertArrayEquals(shape(e.getValue()), shape(back), e.getKey());
@@ -123,7 +123,7 @@ class CarriedExecutablesTest {
         Recorded r = record(m, List.of(1));
         int expected = lossBits(new CompiledModel(m), m);
         long lowered = CompiledSession.lowered(), used = CarriedExecutables.used();
-        assertEquals(expected, lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), r.kernels()::get)), m));
+        assertEquals(expected, lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m", r.kernels()::get)), m));
         assertEquals(lowered, CompiledSession.lowered(), "lowered");
         assertEquals(used + 1, CarriedExecutables.used(), "built from data");
     }
@@ -138,7 +138,7 @@ class CarriedExecutablesTest {
         r.executables().forEach((k, v) -> cut.put(k, java.util.Arrays.copyOf(v, v.length / 2)));
         long lowered = CompiledSession.lowered();
         int[] got = new int[1];
-        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(cut, r.kernels()::get)), m));
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(cut, "m", r.kernels()::get)), m));
         assertEquals(expected, got[0]);
         assertEquals(lowered + 1, CompiledSession.lowered());
         assertTrue(err.contains("a step the model jar carries cannot be used") && err.contains("lowering it"), err);
@@ -151,23 +151,73 @@ class CarriedExecutablesTest {
         int expected = lossBits(new CompiledModel(m), m);
         long lowered = CompiledSession.lowered();
         int[] got = new int[1];
-        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), key -> null)), m));
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m", key -> null)), m));
         assertEquals(expected, got[0]);
         assertEquals(lowered + 1, CompiledSession.lowered());
         assertTrue(err.contains("the jar carries no kernel"), err);
     }
 
+    /**
+     * A kernel class the JVM refuses (here: it names an interface no loader has, a NoClassDefFoundError) lowers its
+     * step after one line, as a refused kernel is generated again; found by a review, when only exceptions were
+     * caught and the LinkageError reached the caller.
+     */
+    @Test
+    void aKernelTheJvmRefusesLowersItsStep() {
+        Model m = Compiler.check("refused.descent", MODEL.replace("seed=1", "seed=5"));
+        Recorded r = record(m, List.of(1));
+        int expected = lossBits(new CompiledModel(m), m);
+        long lowered = CompiledSession.lowered();
+        int[] got = new int[1];
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m",
+                key -> r.kernels().get(key) == null ? null : List.of(withMissingInterface(r.kernels().get(key).getFirst())))), m));
+        assertEquals(expected, got[0]);
+        assertEquals(lowered + 1, CompiledSession.lowered());
+        assertTrue(err.contains("NoClassDefFoundError") && err.contains("lowering it"), err);
+    }
+
+    private static byte[] withMissingInterface(byte[] classFile) {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(0);
+        new org.objectweb.asm.ClassReader(classFile).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9, cw) {
+            @Override public void visit(int version, int access, String name, String signature, String superName, String[] interfaces) {
+                String[] more = java.util.Arrays.copyOf(interfaces, interfaces.length + 1);
+                more[interfaces.length] = "descent/nowhere/NoSuchInterface";
+                super.visit(version, access, name, signature, superName, more);
+            }
+        }, 0);
+        return cw.toByteArray();
+    }
+
+    /**
+     * Recording keeps what it emitted: a kernel the soft cache drops meanwhile (memory pressure) is not emitted again
+     * as an instance the encoder cannot name, which left executables out of a jar without a word (a review's finding).
+     */
+    @Test
+    void recordingSurvivesTheCacheDroppingItsKernels() {
+        Model m = Compiler.check("dropped.descent", MODEL.replace("seed=1", "seed=6"));
+        Map<String, byte[]> executables = new TreeMap<>();
+        KernelRecording.record(m, List.of(1, 2), (key, files) -> Kernels.forgetCached(), executables);
+        Map<String, byte[]> calm = new TreeMap<>();
+        KernelRecording.record(m, List.of(1, 2), (key, files) -> {}, calm);
+        assertEquals(calm.keySet(), executables.keySet());
+        assertTrue(executables.size() >= 4, executables.keySet().toString());
+    }
+
     @Test
     void theFileRoundTripsAndRefusesOtherBytes() throws IOException {
         Map<String, byte[]> executables = new TreeMap<>(Map.of("1 train step [3] [] symbolic batch", new byte[] {1, 2, 3}, "2 eval", new byte[0]));
-        CarriedExecutables back = CarriedExecutables.fromBytes(new CarriedExecutables(executables, key -> null).toBytes(), key -> null);
+        CarriedExecutables back = CarriedExecutables.fromBytes(new CarriedExecutables(executables, "m", key -> null).toBytes(), "m", key -> null);
         assertEquals(2, back.size());
-        assertArrayEquals(back.toBytes(), new CarriedExecutables(executables, key -> null).toBytes());
-        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(new byte[] {0, 0, 0, 1, 0, 0, 0, 1}, key -> null));
-        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(Files.readAllBytes(ROOT.resolve("examples/mlp.descent")), key -> null));
-        byte[] flipped = new CarriedExecutables(executables, key -> null).toBytes();
+        assertArrayEquals(back.toBytes(), new CarriedExecutables(executables, "m", key -> null).toBytes());
+        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(new byte[] {0, 0, 0, 1, 0, 0, 0, 1}, "m", key -> null));
+        assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(Files.readAllBytes(ROOT.resolve("examples/mlp.descent")), "m", key -> null));
+        byte[] flipped = new CarriedExecutables(executables, "m", key -> null).toBytes();
         flipped[flipped.length / 2] ^= 1;
-        IOException e = assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(flipped, key -> null));
+        IOException e = assertThrows(IOException.class, () -> CarriedExecutables.fromBytes(flipped, "m", key -> null));
         assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+        // Another model's steps are refused: the file names the checked model it was lowered from.
+        IOException other = assertThrows(IOException.class,
+                () -> CarriedExecutables.fromBytes(new CarriedExecutables(executables, "m", key -> null).toBytes(), "n", key -> null));
+        assertTrue(other.getMessage().contains("another model's"), other.getMessage());
     }
 }

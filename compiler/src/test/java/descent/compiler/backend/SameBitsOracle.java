@@ -79,7 +79,7 @@ final class SameBitsOracle {
     static CompiledModel carried(Model m, int threads) {
         Map<String, byte[]> executables = new java.util.TreeMap<>();
         Map<String, List<byte[]>> files = KernelRecording.record(m, List.of(threads), (key, f) -> {}, executables);
-        return new CompiledModel(m, new CarriedExecutables(executables, files::get));
+        return new CompiledModel(m, new CarriedExecutables(executables, "m", files::get));
     }
 
     private static List<Integer> batches(List<Map<String, Tensor>> feeds) {
