@@ -212,7 +212,7 @@ public final class Interpreter {
                 yield out;
             }
             case Op.MatMul m -> Kernels.matmul(v[in.get(0)], v[in.get(1)], m.transposeA(), m.transposeB());
-            case Op.Reduce r -> Kernels.reduce(v[in.get(0)], r.fn(), r.axes(), shape);
+            case Op.Reduce r -> Kernels.reduce(v[in.get(0)], r.fn(), r.axes(), shape, n.type().dtype());
             case Op.Reshape r -> new Arr(shape, v[in.get(0)].data().clone());
             case Op.Transpose t -> Kernels.transpose(v[in.get(0)], t.perm(), shape);
             case Op.Concat c -> Kernels.concat(in.stream().map(i -> v[i]).toList(), c.axis(), shape);

@@ -119,7 +119,7 @@ final class Kernels {
     }
 
     /** Reduces over {@code axes}; {@code outShape} may keep them as 1s or drop them (same element order). */
-    static Arr reduce(Arr x, ReduceFn fn, List<Integer> axes, int[] outShape) {
+    static Arr reduce(Arr x, ReduceFn fn, List<Integer> axes, int[] outShape, descent.runtime.DType dtype) {
         int[] kept = x.shape().clone();
         for (int a : axes) kept[a] = 1;
         int[] oi = Arr.broadcastIndex(kept, x.shape());
@@ -127,8 +127,17 @@ final class Kernels {
         double[] acc = new double[n];
         double init = switch (fn) {
             case SUM, MEAN -> 0.0;
-            case MAX -> Double.NEGATIVE_INFINITY;
-            case MIN -> Double.POSITIVE_INFINITY;
+            // An empty reduction gives the type's lowest (max) or highest (min) value, as TF's kernels.
+            case MAX -> switch (dtype) {
+                case I32 -> Integer.MIN_VALUE;
+                case I64 -> Long.MIN_VALUE;
+                default -> Double.NEGATIVE_INFINITY;
+            };
+            case MIN -> switch (dtype) {
+                case I32 -> Integer.MAX_VALUE;
+                case I64 -> Long.MAX_VALUE;   // 2⁶³ as a double, which rounds back to Long.MAX_VALUE
+                default -> Double.POSITIVE_INFINITY;
+            };
         };
         java.util.Arrays.fill(acc, init);
         double[] d = x.data();

@@ -53,17 +53,20 @@ public final class Schedules {
         return mul(f(lr), exponent);
     }
 
-    /** x <= b0 → v0; b(i-1) < x <= b(i) → v(i); x > b(last) → v(last). Boundaries compare in x's dtype. */
+    /**
+     * x <= b0 → v0; b(i-1) < x <= b(i) → v(i); x > b(last) → v(last); a NaN x → v0, TF's {@code case} default when no
+     * condition holds. Boundaries compare in x's dtype.
+     */
     public int piecewiseConstant(int x, List<Integer> boundaries, List<Integer> values) {
         if (values.size() != boundaries.size() + 1) {
             throw new IrException("The length of boundaries should be 1 less than the length of values",
                     boundaries.size() + " boundaries need " + (boundaries.size() + 1) + " values");
         }
-        int result = f(values.get(values.size() - 1));
-        for (int i = boundaries.size() - 1; i >= 0; i--) {
+        int result = f(values.get(0));
+        for (int i = 0; i < boundaries.size(); i++) {
             int bound = boundaries.get(i);
             if (b.dtype(bound) != b.dtype(x)) bound = b.cast(bound, b.dtype(x));
-            result = b.select(b.binary(BinaryFn.LESS_EQUAL, x, bound), f(values.get(i)), result);
+            result = b.select(b.binary(BinaryFn.GREATER, x, bound), f(values.get(i + 1)), result);
         }
         return result;
     }

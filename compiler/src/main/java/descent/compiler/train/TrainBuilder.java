@@ -88,6 +88,12 @@ public final class TrainBuilder {
     public int mul(int x, int y) { return b.binary(BinaryFn.MUL, x, y); }
     public int div(int x, int y) { return b.binary(BinaryFn.DIV, x, y); }
     public int max(int x, int y) { return b.binary(BinaryFn.MAX, x, y); }
+    public int min(int x, int y) { return b.binary(BinaryFn.MIN, x, y); }
+    /**
+     * Eigen's {@code cwiseMax} in TF's apply kernels: {@code x < y ? y : x}, so a NaN {@code y} is dropped and a NaN
+     * {@code x} kept ({@link #max}, TF's Maximum op, propagates either).
+     */
+    public int cwiseMax(int x, int y) { return b.select(b.binary(BinaryFn.LESS, x, y), y, x); }
     public int pow(int x, int y) { return b.binary(BinaryFn.POW, x, y); }
     public int gt(int x, int y) { return b.binary(BinaryFn.GREATER, x, y); }
     public int neg(int x) { return b.unaryAnyNumber(UnaryFn.NEG, x); }

@@ -1,6 +1,7 @@
 package descent.compiler.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import descent.compiler.Compiler;
 import descent.compiler.interp.InterpretedModel;
@@ -119,5 +120,69 @@ class EdgeSemanticsTest {
     private static void assertFloats(float[] want, float[] got, String what) {
         assertEquals(want.length, got.length, what);
         for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], Float.isFinite(want[i]) ? Math.abs(want[i]) * 1e-6f : 0, what + " [" + i + "]");
+    }
+
+    /**
+     * Non-finite values through TF's apply kernels and schedules (an audit against TF 2.18's raw Apply kernels,
+     * 2026-11-29): sparse Ftrl clips linear, so a NaN linear makes the row NaN where dense Ftrl's select gives 0;
+     * ApplyAdaMax's cwiseMax drops a NaN gradient from v; piecewise_constant of NaN is TF's case default, values[0].
+     */
+    @Test
+    void nonFiniteGradientsAndSchedulesFollowTensorFlow() {
+        Model m = Compiler.check("nonfinite.descent", """
+                model nonfinite
+                input ids: i32[2]
+                input s: f32[2, 2]
+                input a: f32[2]
+                input x: f32[]
+                var e: f32[3, 2] = ones()
+                var w: f32[2] = ones()
+                sparse_loss = reduce_sum(gather(e, ids) * s)
+                dense_loss = reduce_sum(w * a)
+                lr = piecewise_constant(x, [1.0, 2.0], [0.1, 0.01, 0.001])
+                output lr
+                train sparse { FtrlOptimizer(0.1, l1_regularization_strength=0.01).minimize(sparse_loss) }
+                train dense { AdamaxOptimizer(0.1).minimize(dense_loss) }
+                """);
+        float nan = Float.NaN;
+        Map<String, Tensor> feeds = Map.of("ids", Tensor.of(new int[] {0, 2}, 2), "s", Tensor.of(new float[] {nan, 1, 1, 1}, 2, 2),
+                "a", Tensor.of(new float[] {nan, 1}, 2), "x", Tensor.of(new float[] {nan}));
+        for (DescentModel model : List.of(new InterpretedModel(m, Precision.F32), new CompiledModel(m))) {
+            String which = model.getClass().getSimpleName();
+            var session = model.newSession(0);
+            session.train("sparse", feeds, List.of());
+            float[] e = session.state().get("e").floats();
+            assertTrue(Float.isNaN(e[0]), which + " sparse Ftrl's NaN row: " + java.util.Arrays.toString(e));
+            assertTrue(Float.isFinite(e[1]) && e[2] == 1 && e[3] == 1 && Float.isFinite(e[4]), which + " " + java.util.Arrays.toString(e));
+            session.train("dense", feeds, List.of());
+            float[] v = session.getSlot("dense", "w", "v").floats();
+            assertEquals(List.of(0f, 1f), boxed(v), which + " AdaMax's v");
+            for (float[] xv : new float[][] {{nan, 0.1f}, {0.5f, 0.1f}, {1, 0.1f}, {1.5f, 0.01f}, {2, 0.01f}, {3, 0.001f}}) {
+                Map<String, Tensor> at = new java.util.HashMap<>(feeds);
+                at.put("x", Tensor.of(new float[] {xv[0]}));
+                assertEquals(xv[1], session.evaluate(at, List.of("lr")).get("lr").floats()[0], which + " piecewise_constant at " + xv[0]);
+            }
+        }
+    }
+
+    /** The interpreter's integer max and min of nothing are the type's lowest and highest values, as TF's. */
+    @Test
+    void anEmptyIntegerReductionIsTheTypesBound() {
+        Model m = Compiler.check("emptyint.descent", """
+                model emptyint
+                input k: i32[batch, 3]
+                input l: i64[batch, 3]
+                hi = reduce_max(k, axis=0)
+                lo = reduce_min(k, axis=0)
+                hi64 = reduce_max(l, axis=0)
+                lo64 = reduce_min(l, axis=0)
+                output hi, lo, hi64, lo64
+                """);
+        Map<String, Tensor> out = new InterpretedModel(m, Precision.F32).newSession(0).evaluate(Map.of("k", Tensor.zeros(descent.runtime.DType.I32, 0, 3),
+                "l", Tensor.zeros(descent.runtime.DType.I64, 0, 3)), List.of("hi", "lo", "hi64", "lo64"));
+        assertEquals(Integer.MIN_VALUE, out.get("hi").ints()[0]);
+        assertEquals(Integer.MAX_VALUE, out.get("lo").ints()[1]);
+        assertEquals(Long.MIN_VALUE, out.get("hi64").longs()[2]);
+        assertEquals(Long.MAX_VALUE, out.get("lo64").longs()[0]);
     }
 }

@@ -42,7 +42,8 @@ public final class Adamax extends Optimizer {
         var t = t();
         VariableInfo m = slotOf(var, "m"), v = slotOf(var, "v");
         int mNew = t.add(t.read(m), t.mul(t.sub(g, t.read(m)), t.sub(t.c(1), h(beta1))));
-        int vNew = t.max(t.mul(h(beta2), t.read(v)), t.abs(g));
+        // ApplyAdaMax's cwiseMax: a NaN gradient leaves v at beta2·v (the Python sparse path's maximum keeps it).
+        int vNew = t.cwiseMax(t.mul(h(beta2), t.read(v)), t.abs(g));
         t.assign(m, mNew);
         t.assign(v, vNew);
         t.assign(var, t.sub(t.read(var), t.mul(lrT(), t.div(mNew, t.add(vNew, h(epsilon))))));

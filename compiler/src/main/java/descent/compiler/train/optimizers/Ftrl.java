@@ -61,8 +61,12 @@ public final class Ftrl extends Optimizer {
         return power == -0.5 ? t.sqrt(accum) : t.pow(accum, t.c(-power));
     }
 
-    /** {new accum, new linear, new var}. */
-    private int[] rule(int var, int accum, int linear, int g) {
+    /**
+     * {new accum, new linear, new var}. TF's dense kernel sets the variable to {@code |linear| > l1 ? (sign·l1 −
+     * linear) / y : 0}; its sparse one ({@code sparse}) to {@code (clip(linear, −l1, l1) − linear) / y}: the same
+     * bits, except that a NaN linear gives NaN there and 0 here.
+     */
+    private int[] rule(int var, int accum, int linear, int g, boolean sparse) {
         var t = t();
         boolean shrink = !l2Shrinkage.isConst() || l2Shrinkage.constValue() > 0;
         int gShrunk = shrink ? t.add(g, t.mul(t.mul(t.c(2), h(l2Shrinkage)), var)) : g;
@@ -71,14 +75,15 @@ public final class Ftrl extends Optimizer {
         int newLinear = t.add(linear, t.sub(gShrunk, t.mul(sigma, var)));
         int x = t.sub(t.mul(h(l1), t.sign(newLinear)), newLinear);
         int y = t.add(t.div(powered(newAccum), h(lr)), t.mul(t.c(2), h(l2)));
-        int newVar = t.select(t.gt(t.abs(newLinear), h(l1)), t.div(x, y), t.c(0));
+        int newVar = sparse ? t.div(t.sub(t.min(t.max(newLinear, t.neg(h(l1))), h(l1)), newLinear), y)
+                : t.select(t.gt(t.abs(newLinear), h(l1)), t.div(x, y), t.c(0));
         return new int[] {newAccum, newLinear, t.graph().broadcastTo(newVar, t.graph().shape(var))};
     }
 
     @Override protected void applyDense(int g, VariableInfo var) {
         var t = t();
         VariableInfo accum = slotOf(var, "accum"), linear = slotOf(var, "linear");
-        int[] r = rule(t.read(var), t.read(accum), t.read(linear), g);
+        int[] r = rule(t.read(var), t.read(accum), t.read(linear), g, false);
         t.assign(accum, r[0]);
         t.assign(linear, r[1]);
         t.assign(var, r[2]);
@@ -87,7 +92,7 @@ public final class Ftrl extends Optimizer {
     @Override protected void applySparse(SparseGrad g, VariableInfo var) {
         var t = t();
         VariableInfo accum = slotOf(var, "accum"), linear = slotOf(var, "linear");
-        int[] r = rule(t.rows(t.read(var), g), t.rows(t.read(accum), g), t.rows(t.read(linear), g), g.values());
+        int[] r = rule(t.rows(t.read(var), g), t.rows(t.read(accum), g), t.rows(t.read(linear), g), g.values(), true);
         t.scatter(accum, g, r[0]);
         t.scatter(linear, g, r[1]);
         t.scatter(var, g, r[2]);
