@@ -76,6 +76,20 @@ public final class Initializers {
         return out;
     }
 
+    /**
+     * {@code mean + stddev · z} for the first {@code n} elements of {@code dst} (a float[] or double[]), z the draws
+     * {@link #normals} gives: what a compiled step fills its noise with, without allocating the draws.
+     */
+    public static void normalsInto(long seed, long step, Object dst, int n, double mean, double stddev) {
+        Rng r = new Rng(seed * 0x9E3779B97F4A7C15L ^ (step + 1) * 0xD1B54A32D192ED03L);
+        if (dst instanceof double[] o) {
+            for (int i = 0; i < n; i++) o[i] = mean + stddev * r.normal();
+        } else {
+            float[] o = (float[]) dst;
+            for (int i = 0; i < n; i++) o[i] = (float) (mean + stddev * r.normal());
+        }
+    }
+
     /** TF's _compute_fans: (fan_in, fan_out) with the receptive field for rank > 2. */
     static double[] fans(int[] shape) {
         if (shape.length == 0) return new double[] {1, 1};

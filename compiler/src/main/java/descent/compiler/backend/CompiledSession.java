@@ -208,9 +208,15 @@ final class CompiledSession implements TrainingSession {
         Executable.Ctx ctx = p == null ? null : p.run(model, feeds, state, steps, locks);
         if (ctx != null) {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            for (int i = 0; i < p.nodeIds.length; i++) {
-                int[] shape = model.graph().type(p.nodeIds[i]).shape().concrete(p.exe.symbol == null ? Map.of() : Map.of(p.exe.symbol, ctx.b));
-                out.put(fetches.get(i), fetched(p.exe, ctx, p.nodeIds[i], shape));
+            boolean lock = train != null && p.fetchesState && lockOrder.length > 0;   // evaluations hold them already
+            if (lock) readLock();
+            try {
+                for (int i = 0; i < p.nodeIds.length; i++) {
+                    int[] shape = model.graph().type(p.nodeIds[i]).shape().concrete(p.exe.symbol == null ? Map.of() : Map.of(p.exe.symbol, ctx.b));
+                    out.put(fetches.get(i), fetched(p.exe, ctx, p.nodeIds[i], shape));
+                }
+            } finally {
+                if (lock) readUnlock();
             }
             return out;
         }
@@ -334,11 +340,30 @@ final class CompiledSession implements TrainingSession {
         for (int i = 0; i < leaves.length; i++) if (leaves[i] != null) ctx.buf[i] = leaves[i];
         exe.run(ctx, state, step, locks);
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            int id = nodes.get(i);
-            out.put(fetchNames.get(i), fetched(exe, ctx, id, g.type(id).shape().concrete(bindings)));
+        boolean lock = !what.equals("eval") && lockOrder.length > 0 && fetchesState(g, nodes);   // evaluations hold them already
+        if (lock) readLock();
+        try {
+            for (int i = 0; i < nodes.size(); i++) {
+                int id = nodes.get(i);
+                out.put(fetchNames.get(i), fetched(exe, ctx, id, g.type(id).shape().concrete(bindings)));
+            }
+        } finally {
+            if (lock) readUnlock();
         }
         return out;
+    }
+
+    /**
+     * Whether a fetch is state's own array (a variable, or a reshape or identity of one), which another thread's
+     * use_locking step may be writing: such fetches are copied holding the read locks, as evaluations and reads are.
+     */
+    static boolean fetchesState(Graph g, List<Integer> nodes) {
+        for (int id : nodes) {
+            Node n = g.node(id);
+            while (Lowering.isAlias(n) && !n.inputs().isEmpty()) n = g.node(n.input(0));
+            if (n.op() instanceof Op.Variable) return true;
+        }
+        return false;
     }
 
     /** A copy of fetched node {@code id} as a tensor of {@code shape}. */
@@ -355,6 +380,10 @@ final class CompiledSession implements TrainingSession {
         for (int id = g.size() - 1; id >= 0; id--) {
             if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
         }
+        BitSet fed = (BitSet) needed.clone();
+        for (int id : given) fed.clear(id);
+        Interpreter.addSizeInputs(g, fed, given);
+        needed.or(fed);
         return needed;
     }
 
@@ -508,7 +537,7 @@ final class CompiledSession implements TrainingSession {
         Sz[] counts = new Sz[nodes.size()];
         for (int i = 0; i < counts.length; i++) counts[i] = Sz.of(g.type(nodes.get(i)).shape());
         return new PreparedStep(train, List.copyOf(fetches), nodes.stream().mapToInt(Integer::intValue).toArray(), exe,
-                inputIds, names, types, varIds, varArrays, counts);
+                inputIds, names, types, varIds, varArrays, counts, fetchesState(g, nodes));
     }
 
     private PreparedStep preparedOrNew(String train, List<String> fetches, Map<String, Tensor> feeds) {
@@ -522,6 +551,8 @@ final class CompiledSession implements TrainingSession {
         }
         if (p == null) return null;
         synchronized (this) {
+            PreparedStep first = prepared(train, fetches);   // another thread's first call may have prepared it meanwhile
+            if (first != null) return first;
             PreparedStep[] old = prepared;
             if (old.length < 64) {
                 PreparedStep[] grown = Arrays.copyOf(old, old.length + 1);
@@ -574,9 +605,16 @@ final class CompiledSession implements TrainingSession {
             }
         }
         Executable.Ctx ctx = p.run(b, feeds, state, steps, locks);
-        for (int i = 0; i < p.nodeIds.length; i++) {
-            if (into[i] == null) continue;
-            System.arraycopy(p.exe.fetched(ctx, p.nodeIds[i]), 0, into[i], 0, p.fetchCounts[i].at(ctx.b));
+        // An evaluation holds the read locks already (evaluateInto).
+        boolean lock = train != null && p.fetchesState && lockOrder.length > 0;
+        if (lock) readLock();
+        try {
+            for (int i = 0; i < p.nodeIds.length; i++) {
+                if (into[i] == null) continue;
+                System.arraycopy(p.exe.fetched(ctx, p.nodeIds[i]), 0, into[i], 0, p.fetchCounts[i].at(ctx.b));
+            }
+        } finally {
+            if (lock) readUnlock();
         }
     }
 

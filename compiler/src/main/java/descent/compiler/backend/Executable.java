@@ -122,7 +122,7 @@ final class Executable implements StepHooks {
         int lastFallible = lastFallible(g, kernels);
         Map<String, Long> writeCounts = new java.util.HashMap<>();
         for (Kernel k : kernels) if (k instanceof Kernel.Write w) writeCounts.merge(w.state(), 1L, Long::sum);
-        int pairStart = 0;
+        int pairStart = 0, fallibleEnd = -1;
         List<String> labels = new ArrayList<>();
         List<Integer> directValues = new ArrayList<>();
         List<String> directStates = new ArrayList<>();
@@ -160,7 +160,7 @@ final class Executable implements StepHooks {
                 int base = producer >= 0 && kernels.get(producer) instanceof Kernel.Single s && Lowering.isRowUpdate(g.node(s.node()))
                         && g.node(s.node()).input(0) != variableNode(g, w.state()) ? g.node(s.node()).input(0) : -1;
                 boolean direct = w.inPlace() && (base < 0 ? producer : producer - 1) > lastFallible && writeCounts.get(w.state()) == 1
-                        && !fetches.contains(variableNode(g, w.state()));
+                        && !fetchesState(g, kernels, fetches, variableNode(g, w.state()));
                 if (direct) { directValues.add(w.value()); directStates.add(w.state()); }
                 if (direct && base >= 0) { directValues.add(base); directStates.add(w.state()); }
                 actions.add(new WriteAction(w.state(), w.value(), wi, direct));
@@ -170,9 +170,19 @@ final class Executable implements StepHooks {
                 if (k instanceof Kernel.Write) lockTo = lastAction;
                 if (lockFrom < 0 && lastAction >= 0) lockFrom = lastAction;
             }
+            if (ki == lastFallible) fallibleEnd = actions.size() - 1;
         }
+        // A kernel that fails after the last locked write makes run() restore that write from its backup: the locks
+        // are held until then, or the restore would overwrite what other threads' steps wrote meanwhile.
+        if (lockTo >= 0 && fallibleEnd > lockTo) lockTo = fallibleEnd;
         for (Node n : g.nodes()) {
             if (n.op() instanceof Op.Variable v && written.contains(v.name())) writtenIndex[n.id()] = written.indexOf(v.name());
+        }
+        // A reshape or identity of written state is that state's array (a move): fetched, it is the old value too.
+        for (Kernel k : kernels) {
+            if (k instanceof Kernel.Alias a && !g.node(a.node()).inputs().isEmpty() && writtenIndex[g.node(a.node()).input(0)] >= 0) {
+                writtenIndex[a.node()] = writtenIndex[g.node(a.node()).input(0)];
+            }
         }
         buffers.plan(g, kernels, fetches, pairs.time());
         this.actions = actions.toArray();
@@ -267,6 +277,16 @@ final class Executable implements StepHooks {
     /** For direct writes: the value nodes whose buffer is the state array, and those states. */
     private final int[] directValues;
     private final String[] directStates;
+
+    /** Whether {@code fetches} holds variable node {@code var} or a reshape or identity of it (which share its array). */
+    private static boolean fetchesState(Graph g, List<Kernel> kernels, List<Integer> fetches, int var) {
+        Set<Integer> same = new java.util.HashSet<>(List.of(var));
+        for (Kernel k : kernels) {
+            if (k instanceof Kernel.Alias a && !g.node(a.node()).inputs().isEmpty() && same.contains(g.node(a.node()).input(0))) same.add(a.node());
+        }
+        for (int f : fetches) if (same.contains(f)) return true;
+        return false;
+    }
 
     private static int variableNode(Graph g, String state) {
         for (Node n : g.nodes()) if (n.op() instanceof Op.Variable v && v.name().equals(state)) return n.id();

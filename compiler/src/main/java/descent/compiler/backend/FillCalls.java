@@ -58,14 +58,6 @@ final class FillCalls {
 
     /** {@code mean + stddev · z}, z the step's standard normals from {@code seed}. */
     record RandomNormal(long seed, double mean, double stddev) implements FillKernel {
-        @Override public void run(Object dst, int count, long step, int b) {
-            double[] z = Initializers.normals(seed, step, count);
-            if (dst instanceof double[] o) {
-                for (int i = 0; i < count; i++) o[i] = mean + stddev * z[i];
-            } else {
-                float[] o = (float[]) dst;
-                for (int i = 0; i < count; i++) o[i] = (float) (mean + stddev * z[i]);
-            }
-        }
+        @Override public void run(Object dst, int count, long step, int b) { Initializers.normalsInto(seed, step, dst, count, mean, stddev); }
     }
 }

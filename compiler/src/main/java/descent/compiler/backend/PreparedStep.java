@@ -30,9 +30,12 @@ final class PreparedStep {
     private final Checked[] checked;
     /** The element count of each fetch. */
     final Sz[] fetchCounts;
+    /** Whether a fetch is state's own array ({@code CompiledSession.fetchesState}): copied under the read locks. */
+    final boolean fetchesState;
 
     PreparedStep(String train, List<String> fetches, int[] nodeIds, Executable exe, int[] inputIds, String[] inputNames,
-                 TensorType[] inputTypes, int[] varIds, Object[] varArrays, Sz[] fetchCounts) {
+                 TensorType[] inputTypes, int[] varIds, Object[] varArrays, Sz[] fetchCounts, boolean fetchesState) {
+        this.fetchesState = fetchesState;
         this.train = train;
         this.fetches = fetches;
         this.nodeIds = nodeIds;

@@ -75,7 +75,34 @@ public final class Interpreter {
         for (int id = graph.size() - 1; id >= 0; id--) {
             if (need.get(id)) for (int in : graph.node(id).inputs()) need.set(in);
         }
+        addSizeInputs(graph, need, java.util.Set.of());
         return need;
+    }
+
+    /**
+     * Adds to {@code needed} an input for each symbolic dimension that a needed node's type has but no needed input or
+     * {@code given} value binds. A value sized by the batch (a bias gradient broadcast over it, say) needs the batch's
+     * size even when it reads no input of that size, as TF's shape op reads the input: that input must be fed.
+     */
+    public static void addSizeInputs(descent.compiler.ir.Graph g, BitSet needed, java.util.Set<Integer> given) {
+        java.util.Set<String> used = new java.util.TreeSet<>(), bound = new java.util.HashSet<>();
+        for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
+            for (var d : g.type(id).shape().dims()) {
+                if (!d.isSymbolic()) continue;
+                used.add(d.symbol());
+                if (g.node(id).op() instanceof Op.Input) bound.add(d.symbol());
+            }
+        }
+        for (int id : given) for (var d : g.type(id).shape().dims()) if (d.isSymbolic()) bound.add(d.symbol());
+        used.removeAll(bound);
+        for (String symbol : used) {
+            for (Node n : g.nodes()) {
+                if (n.op() instanceof Op.Input && n.type().shape().dims().stream().anyMatch(d -> d.isSymbolic() && d.symbol().equals(symbol))) {
+                    needed.set(n.id());
+                    break;
+                }
+            }
+        }
     }
 
     /** Checks every needed feed against its input's type and binds the symbolic dimensions. */

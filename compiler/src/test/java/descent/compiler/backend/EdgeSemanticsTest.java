@@ -185,4 +185,40 @@ class EdgeSemanticsTest {
         assertEquals(Long.MIN_VALUE, out.get("hi64").longs()[2]);
         assertEquals(Long.MAX_VALUE, out.get("lo64").longs()[0]);
     }
+
+    /**
+     * A reshape or identity of a variable the step updates, fetched, is the value before the update, as the variable
+     * itself is (it shares the variable's array: the compiled backend returned the updated one); and a step whose
+     * gradient needs only the batch's size (a bias under a product of an input it does not train) binds it from the
+     * input, as TF's shape op reads it (it failed with "symbolic dimension is not bound"). Found by a concurrency audit.
+     */
+    @Test
+    void aliasesOfUpdatedStateAndSizeOnlyGradients() {
+        Model m = Compiler.check("alias.descent", """
+                model alias
+                input x: f32[batch, 4]
+                var w: f32[4, 1] = ones()
+                var b: f32[1] = zeros()
+                wr = reshape(w, [4])
+                wi = identity(w)
+                loss = reduce_sum(x @ w + b)
+                output loss, wr, wi
+                train step { GradientDescentOptimizer(learning_rate=1.0).minimize(loss) }
+                train bias { GradientDescentOptimizer(learning_rate=1.0).minimize(loss, var_list=[b]) }
+                """);
+        Map<String, Tensor> feeds = Map.of("x", Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1}, 2, 4));
+        for (DescentModel model : List.of(new InterpretedModel(m, Precision.F32), new CompiledModel(m), new CompiledModel(m))) {
+            String which = model.getClass().getSimpleName();
+            var s = model.newSession(0);
+            assertEquals(List.of(1f, 1f, 1f, 1f), boxed(s.train("step", feeds, List.of("wr")).get("wr").floats()), which + " wr");
+            assertEquals(List.of(-1f, -1f, -1f, -1f), boxed(s.train("step", feeds, List.of("wi")).get("wi").floats()), which + " wi");
+            var both = s.train("step", feeds, List.of("w", "wr"));
+            assertEquals(boxed(both.get("w").floats()), boxed(both.get("wr").floats()), which + " w and wr of one call");
+            var fresh = model.newSession(0);
+            var g = (descent.runtime.api.Gradient.Dense) fresh.computeGradients("bias", feeds).get("b");
+            assertEquals(List.of(2f), boxed(g.value().floats()), which + " b's gradient, the batch's size");
+            fresh.train("bias", feeds, List.of());
+            assertEquals(-2f, fresh.get("b").floats()[0], which + " b after a step whose gradient is the batch size");
+        }
+    }
 }

@@ -157,4 +157,56 @@ class UseLockingTest {
         }
         assertEquals(good, s.stepCount(), "the count is the steps taken");
     }
+
+    /**
+     * A call that fails after its locked write (a bad id in a later kernel) restores that write while still holding
+     * the locks: restored after unlocking, it overwrote other threads' updates (every element of w wrong in a
+     * concurrency audit, 2026-11-29); and a train call fetching state another block writes copies it under the read
+     * locks.
+     */
+    @Test
+    void aFailingCallDoesNotUndoOtherThreadsLockedUpdates() throws Exception {
+        TrainingSession s = new CompiledModel(Compiler.check("undo.descent", """
+                model undo
+                input x: f32[batch, 64]
+                input ids: i32[n]
+                var w: f32[64, 64] = zeros()
+                var v: f32[64, 64] = zeros()
+                var tbl: f32[100] = zeros() (trainable=false)
+                loss = reduce_sum(x @ w)
+                loss2 = reduce_sum(x @ v)
+                train step {
+                  opt = GradientDescentOptimizer(learning_rate=0.25, use_locking=true)
+                  opt.apply_gradients(opt.compute_gradients(loss, var_list=[w], gate_gradients=GATE_NONE))
+                  opt2 = GradientDescentOptimizer(learning_rate=0.25)
+                  gv2 = opt2.compute_gradients(loss2, var_list=[v], gate_gradients=GATE_NONE)
+                  opt2.apply_gradients([(g * (1.0 + reduce_sum(gather(tbl, ids))), v) for (g, v) in gv2])
+                }
+                """)).newSession(0, 2);
+        float[] ones = new float[4 * 64];
+        java.util.Arrays.fill(ones, 1);
+        Tensor x = Tensor.of(ones, 4, 64);
+        Map<String, Tensor> good = Map.of("x", x, "ids", Tensor.of(new int[] {1, 2}, 2)), bad = Map.of("x", x, "ids", Tensor.of(new int[] {1, 1000}, 2));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        Thread failing = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    s.train("step", bad, List.of());
+                } catch (descent.runtime.DescentException e) {
+                    failed.incrementAndGet();
+                }
+            }
+        });
+        failing.start();
+        int steps = 300;
+        try {
+            for (int k = 0; k < steps; k++) s.train("step", good, List.of());
+        } finally {
+            stop.set(true);
+            failing.join();
+        }
+        assertTrue(failed.get() > 0);
+        for (float f : s.get("w").floats()) assertEquals(-4 * 0.25f * steps, f);
+    }
 }
