@@ -58,11 +58,15 @@ public final class AtomicFiles {
             return;
         }
         Path dir = absolute.getParent();
+        // As open-for-writing would: a file the user may not write is not replaced behind their back (the rename
+        // needs only the directory's permission).
+        if (Files.exists(absolute) && !Files.isWritable(absolute)) throw cannotWrite(target, "permission denied");
 
         Path temp = null;
         boolean renamed = false;
         try {
             temp = createTemp(dir, absolute.getFileName().toString());
+            keepPermissions(absolute, temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 OutputStream out = new BufferedOutputStream(new UncloseableStream(Channels.newOutputStream(channel)), 1 << 16);
                 content.writeTo(out);
@@ -87,6 +91,16 @@ public final class AtomicFiles {
         }
     }
 
+    /** The replaced file's permissions on its replacement (a private checkpoint stays private), where the file system has them. */
+    private static void keepPermissions(Path replaced, Path temp) throws IOException {
+        if (!Files.exists(replaced)) return;
+        try {
+            Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(replaced));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the temporary file's defaults
+        }
+    }
+
     /**
      * Throws what {@link #write} would for {@code target}'s place (a missing or read-only directory, a directory, a
      * dangling link) without writing anything: commands check their outputs before long work.
@@ -98,6 +112,7 @@ public final class AtomicFiles {
             return;
         }
         if (!Files.isWritable(absolute.getParent())) throw cannotWrite(target, "permission denied in " + absolute.getParent());
+        if (Files.exists(absolute) && !Files.isWritable(absolute)) throw cannotWrite(target, "permission denied");
     }
 
     /**

@@ -34,6 +34,31 @@ class AtomicFilesTest {
         assertEquals(List.of(file), list());
     }
 
+    /** A replaced file keeps its permissions (a private checkpoint stays private); found by an audit, 2026-11-29. */
+    @Test
+    void aReplacedFileKeepsItsPermissions() throws IOException {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path file = dir.resolve("private.st");
+        AtomicFiles.write(file, new byte[] {1});
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        AtomicFiles.write(file, new byte[] {2});
+        assertArrayEquals(new byte[] {2}, Files.readAllBytes(file));
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+    }
+
+    /** A file the user may not write is refused, not replaced (root may write anything: skipped there). */
+    @Test
+    void aReadOnlyFileIsNotReplaced() throws IOException {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path file = dir.resolve("ro.st");
+        AtomicFiles.write(file, new byte[] {1});
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+        assumeFalse(Files.isWritable(file), "running as root");
+        DescentException e = assertThrows(DescentException.class, () -> AtomicFiles.write(file, new byte[] {2}));
+        assertTrue(e.getMessage().contains("permission denied"), e.getMessage());
+        assertArrayEquals(new byte[] {1}, Files.readAllBytes(file));
+    }
+
     @Test
     void aWriteThatFailsMidwayLeavesNoFile() throws IOException {
         Path file = dir.resolve("f.bin");

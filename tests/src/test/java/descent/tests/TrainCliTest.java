@@ -116,6 +116,14 @@ class TrainCliTest {
         assertTrue(lr.out().contains("not saved (no --save)"), lr.out());
     }
 
+    /** A batch larger than the data is one step per epoch, up to the largest int (the step count overflowed, an audit found). */
+    @Test
+    void aHugeBatchSizeIsOneStepPerEpoch(@TempDir Path tmp) throws IOException {
+        CliTest.Result r = ok("train", ex("mlp.descent"), "--data", mlpData(tmp).toString(), "--train", "step",
+                "--batch-size", String.valueOf(Integer.MAX_VALUE), "--save", tmp.resolve("c.st").toString());
+        assertTrue(r.out().contains("1 epoch of 1 step, batch size " + Integer.MAX_VALUE), r.out());
+    }
+
     @Test
     void theSameSeedGivesTheSameOrder(@TempDir Path tmp) throws IOException {
         Path data = mlpData(tmp);

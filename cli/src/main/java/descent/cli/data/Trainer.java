@@ -54,7 +54,7 @@ public final class Trainer {
                 : Shuffle.identity(n);
         trainRows = java.util.Arrays.copyOfRange(split, 0, n - held);
         validationRows = java.util.Arrays.copyOfRange(split, n - held, n);
-        stepsPerEpoch = (trainRows.length + c.batchSize() - 1) / c.batchSize();
+        stepsPerEpoch = (trainRows.length - 1) / c.batchSize() + 1;   // no int overflow at a batch size near 2³¹
     }
 
     public int trainRows() { return trainRows.length; }

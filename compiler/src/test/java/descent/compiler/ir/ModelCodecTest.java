@@ -69,7 +69,15 @@ class ModelCodecTest {
             assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(Arrays.copyOf(good, cut)), "cut at " + cut);
         }
         byte[] longer = Arrays.copyOf(good, good.length + 1);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(longer)).getMessage().contains("trailing"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(longer)).getMessage().contains("damaged"));
+        // One changed byte that still decodes to a graph (most did before the checksum) is refused whole.
+        for (int at = 8; at < good.length; at += Math.max(1, good.length / 40)) {
+            byte[] flipped = good.clone();
+            flipped[at] ^= 0x10;
+            int where = at;
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelCodec.decode(flipped)).getMessage().contains("damaged"),
+                    "byte " + where);
+        }
     }
 
     /** 200 random graphs (ops with reuse, every gate mode and aggregation method) come back equal and re-encode alike. */
