@@ -128,33 +128,38 @@ class CarriedExecutablesTest {
         assertEquals(used + 1, CarriedExecutables.used(), "built from data");
     }
 
-    @Test
-    void damagedDataIsLoweredInsteadAfterOneLine() {
-        // A distinct model (w's seed), so the warning is not one an earlier test printed already.
-        Model m = Compiler.check("damaged.descent", MODEL.replace("seed=1", "seed=2"));
+    /**
+     * A model (w's seed {@code seed}, so each test's warning is one no earlier test printed) run from its recorded
+     * executables as {@code executables} and {@code kernels} change them: the same loss bits, one executable lowered,
+     * and {@code warning} on stderr.
+     */
+    private static void lowersInstead(int seed, java.util.function.UnaryOperator<Map<String, byte[]>> executables,
+                                      java.util.function.Function<Recorded, java.util.function.Function<String, List<byte[]>>> kernels,
+                                      String warning) {
+        Model m = Compiler.check("fallback" + seed + ".descent", MODEL.replace("seed=1", "seed=" + seed));
         Recorded r = record(m, List.of(1));
         int expected = lossBits(new CompiledModel(m), m);
-        Map<String, byte[]> cut = new TreeMap<>();
-        r.executables().forEach((k, v) -> cut.put(k, java.util.Arrays.copyOf(v, v.length / 2)));
         long lowered = CompiledSession.lowered();
         int[] got = new int[1];
-        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(cut, "m", r.kernels()::get)), m));
+        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m,
+                new CarriedExecutables(executables.apply(r.executables()), "m", kernels.apply(r))), m));
         assertEquals(expected, got[0]);
         assertEquals(lowered + 1, CompiledSession.lowered());
-        assertTrue(err.contains("a step the model jar carries cannot be used") && err.contains("lowering it"), err);
+        assertTrue(err.contains(warning), err);
+    }
+
+    @Test
+    void damagedDataIsLoweredInsteadAfterOneLine() {
+        lowersInstead(2, all -> {
+            Map<String, byte[]> cut = new TreeMap<>();
+            all.forEach((k, v) -> cut.put(k, java.util.Arrays.copyOf(v, v.length / 2)));
+            return cut;
+        }, r -> r.kernels()::get, "a step the model jar carries cannot be used");
     }
 
     @Test
     void anExecutableWhoseKernelIsMissingIsLoweredInstead() {
-        Model m = Compiler.check("missing.descent", MODEL.replace("seed=1", "seed=3"));
-        Recorded r = record(m, List.of(1));
-        int expected = lossBits(new CompiledModel(m), m);
-        long lowered = CompiledSession.lowered();
-        int[] got = new int[1];
-        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m", key -> null)), m));
-        assertEquals(expected, got[0]);
-        assertEquals(lowered + 1, CompiledSession.lowered());
-        assertTrue(err.contains("the jar carries no kernel"), err);
+        lowersInstead(3, all -> all, r -> key -> null, "the jar carries no kernel");
     }
 
     /**
@@ -164,16 +169,8 @@ class CarriedExecutablesTest {
      */
     @Test
     void aKernelTheJvmRefusesLowersItsStep() {
-        Model m = Compiler.check("refused.descent", MODEL.replace("seed=1", "seed=5"));
-        Recorded r = record(m, List.of(1));
-        int expected = lossBits(new CompiledModel(m), m);
-        long lowered = CompiledSession.lowered();
-        int[] got = new int[1];
-        String err = stderrOf(() -> got[0] = lossBits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m",
-                key -> r.kernels().get(key) == null ? null : List.of(withMissingInterface(r.kernels().get(key).getFirst())))), m));
-        assertEquals(expected, got[0]);
-        assertEquals(lowered + 1, CompiledSession.lowered());
-        assertTrue(err.contains("NoClassDefFoundError") && err.contains("lowering it"), err);
+        lowersInstead(5, all -> all, r -> key -> r.kernels().get(key) == null ? null
+                : List.of(withMissingInterface(r.kernels().get(key).getFirst())), "NoClassDefFoundError");
     }
 
     private static byte[] withMissingInterface(byte[] classFile) {
