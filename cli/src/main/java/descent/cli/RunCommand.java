@@ -54,6 +54,16 @@ final class RunCommand implements Callable<Integer> {
             Model.InputInfo input = m.input(name);
             feedValues.put(name, input == null ? value : DataLoader.convert(value, input.type().dtype(), file.toString(), name));
         });
+        // Labels and ids out of their op's range are refused by file and input, as descent train's data is (the op
+        // itself would report only their position in the batch).
+        List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
+        descent.cli.data.ModelFacts facts = new descent.cli.data.ModelFacts(m);
+        List<Integer> fetched = descent.compiler.interp.Session.fetchNodes(m, names, block == null ? null : m.train(block));
+        var ranges = facts.indexRanges(n == 0 ? fetched : facts.trainRoots(m.train(block), fetched));
+        feedValues.forEach((name, value) -> {
+            var range = ranges.get(name);
+            if (range != null) DataLoader.checkRange(value, range, feeds.get(name).toString(), name);
+        });
         Map<String, Path> outputs = new LinkedHashMap<>();
         fetches.forEach((name, file) -> outputs.put("--fetch " + name + "=" + file, file));
         if (save != null) outputs.put("--save " + save, save);
@@ -72,7 +82,6 @@ final class RunCommand implements Callable<Integer> {
         // The runtime API: either backend is a DescentModel behind the same calls.
         TrainingSession session = Backends.load(backend, argument, precision, spec.commandLine().getErr()).newSession(seed);
         if (restore != null) Restore.into(session, restore, List.of(), List.of(), spec.commandLine().getErr());
-        List<String> names = new ArrayList<>(fetches.isEmpty() ? m.outputs().keySet() : fetches.keySet());
         Map<String, Tensor> values = Map.of();
         if (n == 0) {
             values = names.isEmpty() ? Map.of() : session.evaluate(feedValues, names);

@@ -138,6 +138,29 @@ class CliTest {
         assertEquals(narrow.out(), converted.out());
     }
 
+    /**
+     * run refuses a label outside its op's range by file and input, as train refuses data, and an f64 feed beyond the
+     * f32 input's range rather than feeding ∞ (an errors audit, 2026-11-29).
+     */
+    @Test
+    void badFeedValuesAreNamedByFileAndInput(@TempDir Path tmp) throws Exception {
+        Tensor labels = descent.runtime.Npy.read(Path.of(ex("data/mlp_labels.npy")));
+        int[] bad = labels.ints().clone();
+        bad[3] = 3;
+        Path oob = tmp.resolve("labels.npy"), big = tmp.resolve("x.npy");
+        descent.runtime.Npy.write(oob, Tensor.of(bad, labels.shape()));
+        Tensor x = descent.runtime.Npy.read(Path.of(ex("data/mlp_x.npy")));
+        double[] huge = new double[x.size()];
+        java.util.Arrays.fill(huge, 1e300);
+        descent.runtime.Npy.write(big, Tensor.of(huge, x.shape()));
+        Result r = descent("run", ex("mlp.descent"), "--train", "step", "--feed", "x=" + ex("data/mlp_x.npy"), "--feed", "labels=" + oob);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains(oob + ": row 3 is 3, outside [0, 3): input `labels` indexes the 3 classes of `logits`"), r.err());
+        r = descent("run", ex("mlp.descent"), "--train", "step", "--feed", "x=" + big, "--feed", "labels=" + ex("data/mlp_labels.npy"));
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("beyond input `x`'s f32 range"), r.err());
+    }
+
     /** Some Windows editors start a UTF-8 file with a byte order mark; it is not part of the model. */
     @Test
     void aByteOrderMarkIsNotPartOfTheModel(@TempDir Path tmp) throws Exception {

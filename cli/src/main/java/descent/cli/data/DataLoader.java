@@ -106,18 +106,7 @@ public final class DataLoader {
             TensorType type = facts.input(input).type();
             Tensor t = convert(e.getValue(), type.dtype(), file, input);
             ModelFacts.IndexRange range = ranges.get(input);
-            if (range != null) {
-                int[] ints = t.dtype() == DType.I32 ? t.ints() : null;
-                long[] longs = t.dtype() == DType.I64 ? t.longs() : null;
-                for (int i = 0; i < t.size(); i++) {
-                    long v = ints != null ? ints[i] : longs[i];
-                    if (v < 0 || v >= range.limit()) {
-                        String at = t.shape().length == 1 ? "row " + i : "element " + Tensor.shapeString(index(t.shape(), i));
-                        throw new DescentException(file + ": " + at + " is " + v + ", outside [0, " + range.limit() + "): input `"
-                                + input + "` indexes " + range.why());
-                    }
-                }
-            }
+            if (range != null) checkRange(t, range, file, input);
             if (!ModelFacts.perRow(type)) {
                 String bad = firstNonFinite(t);
                 if (bad != null) throw new DescentException(file + ": " + bad + " (input `" + input + "` is fed whole in every step)");
@@ -159,6 +148,21 @@ public final class DataLoader {
     }
 
     /** Converts data to the input's dtype where that loses nothing a user would mind; otherwise a clear error. */
+    /** Refuses an integer tensor with a value outside {@code range}, naming the file, the element and the input. */
+    public static void checkRange(Tensor t, ModelFacts.IndexRange range, String file, String input) {
+        int[] ints = t.dtype() == DType.I32 ? t.ints() : null;
+        long[] longs = t.dtype() == DType.I64 ? t.longs() : null;
+        if (ints == null && longs == null) return;
+        for (int i = 0; i < t.size(); i++) {
+            long v = ints != null ? ints[i] : longs[i];
+            if (v < 0 || v >= range.limit()) {
+                String at = t.shape().length == 1 ? "row " + i : "element " + Tensor.shapeString(index(t.shape(), i));
+                throw new DescentException(file + ": " + at + " is " + v + ", outside [0, " + range.limit() + "): input `"
+                        + input + "` indexes " + range.why());
+            }
+        }
+    }
+
     public static Tensor convert(Tensor t, DType to, String file, String input) {
         DType from = t.dtype();
         if (from == to) return t;
@@ -189,6 +193,15 @@ public final class DataLoader {
             float[] out = new float[v.length];
             for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
             return Tensor.of(out, t.shape());
+        }
+        if (from == DType.F64 && to == DType.F32) {
+            double[] v = t.doubles();
+            for (int i = 0; i < v.length; i++) {
+                if (Double.isFinite(v[i]) && Float.isInfinite((float) v[i])) {
+                    throw new DescentException(file + ": value " + v[i] + " at element " + i + " is beyond input `" + input
+                            + "`'s f32 range (it would become infinite)");
+                }
+            }
         }
         return Tensor.fromDoubles(to, t.shape(), t.toDoubles()); // f32/f64/i32 -> f32/f64: exact or correctly rounded
     }
