@@ -52,6 +52,7 @@ final class RunCommand implements Callable<Integer> {
         feeds.forEach((name, file) -> {
             Tensor value = Npy.read(file);
             Model.InputInfo input = m.input(name);
+            if (input != null) DataLoader.checkFitsF32(value, input.type().dtype(), file.toString(), name);
             feedValues.put(name, input == null ? value : DataLoader.convert(value, input.type().dtype(), file.toString(), name));
         });
         // Labels and ids out of their op's range are refused by file and input, as descent train's data is (the op

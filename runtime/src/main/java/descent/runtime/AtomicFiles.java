@@ -66,7 +66,6 @@ public final class AtomicFiles {
         boolean renamed = false;
         try {
             temp = createTemp(dir, absolute.getFileName().toString());
-            keepPermissions(absolute, temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 OutputStream out = new BufferedOutputStream(new UncloseableStream(Channels.newOutputStream(channel)), 1 << 16);
                 content.writeTo(out);
@@ -75,6 +74,7 @@ public final class AtomicFiles {
                 // would leave a complete-looking but empty or short file.
                 channel.force(true);
             }
+            keepPermissions(absolute, temp);   // after writing: the copied mode may not let this user write it
             Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             renamed = true;
             syncDirectory(dir);
@@ -92,12 +92,12 @@ public final class AtomicFiles {
     }
 
     /** The replaced file's permissions on its replacement (a private checkpoint stays private), where the file system has them. */
-    private static void keepPermissions(Path replaced, Path temp) throws IOException {
+    private static void keepPermissions(Path replaced, Path temp) {
         if (!Files.exists(replaced)) return;
         try {
             Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(replaced));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: the temporary file's defaults
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system, or one that refuses chmod: the temporary file's defaults
         }
     }
 

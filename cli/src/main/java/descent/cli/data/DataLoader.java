@@ -163,6 +163,21 @@ public final class DataLoader {
         }
     }
 
+    /**
+     * Refuses an f64 feed for an f32 input holding a finite value beyond f32's range, which would become infinite:
+     * {@code descent run}'s feeds (training data reports it as a non-finite row under its --on-nonfinite policy).
+     */
+    public static void checkFitsF32(Tensor t, DType to, String file, String input) {
+        if (t.dtype() != DType.F64 || to != DType.F32) return;
+        double[] v = t.doubles();
+        for (int i = 0; i < v.length; i++) {
+            if (Double.isFinite(v[i]) && Float.isInfinite((float) v[i])) {
+                throw new DescentException(file + ": element " + Tensor.shapeString(index(t.shape(), i)) + " is " + v[i]
+                        + ", beyond input `" + input + "`'s f32 range (it would become infinite)");
+            }
+        }
+    }
+
     public static Tensor convert(Tensor t, DType to, String file, String input) {
         DType from = t.dtype();
         if (from == to) return t;
@@ -193,15 +208,6 @@ public final class DataLoader {
             float[] out = new float[v.length];
             for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
             return Tensor.of(out, t.shape());
-        }
-        if (from == DType.F64 && to == DType.F32) {
-            double[] v = t.doubles();
-            for (int i = 0; i < v.length; i++) {
-                if (Double.isFinite(v[i]) && Float.isInfinite((float) v[i])) {
-                    throw new DescentException(file + ": value " + v[i] + " at element " + i + " is beyond input `" + input
-                            + "`'s f32 range (it would become infinite)");
-                }
-            }
         }
         return Tensor.fromDoubles(to, t.shape(), t.toDoubles()); // f32/f64/i32 -> f32/f64: exact or correctly rounded
     }

@@ -161,7 +161,7 @@ final class CompiledSession implements TrainingSession {
      */
     static boolean lossIsFree(Model m, TrainStep t) {
         Graph g = m.graph();
-        BitSet updates = needed(m, Scheduler.schedule(m, t, List.of()), List.of(), Set.of());
+        BitSet updates = needed(m, Scheduler.schedule(m, t, List.of()), List.of(), Set.of(), Set.of());
         BitSet extra = new BitSet();
         if (!updates.get(t.lossNode())) extra.set(t.lossNode());
         for (int id = t.lossNode(); id >= 0; id--) {
@@ -314,7 +314,7 @@ final class CompiledSession implements TrainingSession {
         Map<String, Integer> bindings = new HashMap<>();
         Map<String, String> boundBy = new HashMap<>();
         given.forEach((id, t) -> Interpreter.checkFeed("%" + id, g.type(id), t, bindings, boundBy));
-        BitSet needed = needed(m, plan, nodes, given.keySet());
+        BitSet needed = needed(m, plan, nodes, given.keySet(), feeds.keySet());
         Object[] leaves = new Object[g.size()];
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             Node n = g.node(id);
@@ -372,7 +372,7 @@ final class CompiledSession implements TrainingSession {
     }
 
     /** The nodes a plan computes or reads, back to its leaves (given values stand for what computes them). */
-    private static BitSet needed(Model m, Plan plan, List<Integer> nodes, Set<Integer> given) {
+    private static BitSet needed(Model m, Plan plan, List<Integer> nodes, Set<Integer> given, Set<String> fed) {
         Graph g = m.graph();
         BitSet needed = new BitSet();
         for (Plan.Step s : plan.steps()) if (s instanceof Plan.Step.Compute c) needed.set(c.node());
@@ -380,10 +380,10 @@ final class CompiledSession implements TrainingSession {
         for (int id = g.size() - 1; id >= 0; id--) {
             if (needed.get(id) && !given.contains(id)) for (int in : g.node(id).inputs()) needed.set(in);
         }
-        BitSet fed = (BitSet) needed.clone();
-        for (int id : given) fed.clear(id);
-        Interpreter.addSizeInputs(g, fed, given);
-        needed.or(fed);
+        BitSet reads = (BitSet) needed.clone();
+        for (int id : given) reads.clear(id);
+        Interpreter.addSizeInputs(g, reads, given, fed);
+        needed.or(reads);
         return needed;
     }
 
@@ -500,7 +500,10 @@ final class CompiledSession implements TrainingSession {
         List<Integer> nodes = Session.fetchNodes(model, fetches, step);
         Plan plan = step == null ? Scheduler.evaluation(model, nodes) : Scheduler.schedule(model, step, nodes);
         Graph g = model.graph();
-        BitSet needed = needed(model, plan, nodes, Set.of());
+        BitSet needed = needed(model, plan, nodes, Set.of(), feeds.keySet());
+        // A step sized by whichever inputs are fed (Interpreter.addSizeInputs) depends on the feeds' names: the general
+        // path decides per call.
+        if (!needed.equals(needed(model, plan, nodes, Set.of(), Set.of()))) return null;
         List<Integer> inputs = new ArrayList<>(), vars = new ArrayList<>();
         Set<String> symbols = new java.util.TreeSet<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {

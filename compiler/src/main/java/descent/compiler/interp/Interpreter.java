@@ -44,6 +44,7 @@ public final class Interpreter {
      */
     public Map<Integer, Tensor> run(Map<String, Tensor> feeds, Map<String, Tensor> variables, List<Integer> fetches) {
         BitSet needed = needed(fetches);
+        addSizeInputs(graph, needed, java.util.Set.of(), feeds.keySet());
         Map<String, Integer> bindings = bind(feeds, needed);
         Arr[] values = new Arr[graph.size()];
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
@@ -75,16 +76,17 @@ public final class Interpreter {
         for (int id = graph.size() - 1; id >= 0; id--) {
             if (need.get(id)) for (int in : graph.node(id).inputs()) need.set(in);
         }
-        addSizeInputs(graph, need, java.util.Set.of());
         return need;
     }
 
     /**
-     * Adds to {@code needed} an input for each symbolic dimension that a needed node's type has but no needed input or
-     * {@code given} value binds. A value sized by the batch (a bias gradient broadcast over it, say) needs the batch's
-     * size even when it reads no input of that size, as TF's shape op reads the input: that input must be fed.
+     * Adds to {@code needed} the inputs that give each symbolic dimension a needed node's type has but no needed input
+     * or {@code given} value binds. A value sized by the batch (a bias gradient broadcast over it, say) needs the
+     * batch's size even when it reads no input of that size (TF's shape op reads the input): every {@code fed} input
+     * carrying the dimension is then read and checked (so two feeds that disagree on it are an error, not a guess),
+     * or, when none is fed, the first such input, which must then be fed.
      */
-    public static void addSizeInputs(descent.compiler.ir.Graph g, BitSet needed, java.util.Set<Integer> given) {
+    public static void addSizeInputs(descent.compiler.ir.Graph g, BitSet needed, java.util.Set<Integer> given, java.util.Set<String> fed) {
         java.util.Set<String> used = new java.util.TreeSet<>(), bound = new java.util.HashSet<>();
         for (int id = needed.nextSetBit(0); id >= 0; id = needed.nextSetBit(id + 1)) {
             for (var d : g.type(id).shape().dims()) {
@@ -96,12 +98,15 @@ public final class Interpreter {
         for (int id : given) for (var d : g.type(id).shape().dims()) if (d.isSymbolic()) bound.add(d.symbol());
         used.removeAll(bound);
         for (String symbol : used) {
+            int first = -1;
+            boolean any = false;
             for (Node n : g.nodes()) {
-                if (n.op() instanceof Op.Input && n.type().shape().dims().stream().anyMatch(d -> d.isSymbolic() && d.symbol().equals(symbol))) {
-                    needed.set(n.id());
-                    break;
+                if (n.op() instanceof Op.Input in && n.type().shape().dims().stream().anyMatch(d -> d.isSymbolic() && d.symbol().equals(symbol))) {
+                    if (first < 0) first = n.id();
+                    if (fed.contains(in.name())) { needed.set(n.id()); any = true; }
                 }
             }
+            if (!any && first >= 0) needed.set(first);
         }
     }
 

@@ -120,7 +120,7 @@ public final class Session {
             if (needed.get(id) && !given.containsKey(id)) for (int in : graph.node(id).inputs()) needed.set(in);
         }
         for (int id : given.keySet()) needed.clear(id); // supplied, so not a feed even when it is an input
-        Interpreter.addSizeInputs(graph, needed, given.keySet());
+        Interpreter.addSizeInputs(graph, needed, given.keySet(), feeds.keySet());
         interpreter.bind(feeds, needed, bindings, boundBy);
         Map<String, Tensor> next = new LinkedHashMap<>(variables);
         interpreter.setStep(steps);

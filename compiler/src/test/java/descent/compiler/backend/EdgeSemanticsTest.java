@@ -221,4 +221,44 @@ class EdgeSemanticsTest {
             assertEquals(-2f, fresh.get("b").floats()[0], which + " b after a step whose gradient is the batch size");
         }
     }
+
+    /**
+     * A value read from a reshape or identity of a variable after the update is ordered before the write, as a read
+     * of the variable is (the alias is the variable's array in the compiled step: it read the new value); and a
+     * gradient sized only by the batch takes its size from every fed input that has it, checked against each other,
+     * not from whichever input is declared first (both found by a review, 2026-11-29).
+     */
+    @Test
+    void aliasReadersComeBeforeTheWriteAndSizesComeFromTheFeeds() {
+        Model m = Compiler.check("alias2.descent", """
+                model alias2
+                input labels: i32[batch]
+                input x: f32[batch, 4]
+                var w: f32[4, 1] = ones()
+                var b: f32[1] = zeros()
+                wi = identity(w)
+                loss = reduce_sum(x @ w + b)
+                output loss
+                train step {
+                  GradientDescentOptimizer(learning_rate=1.0).minimize(loss)
+                  y = reduce_sum(wi)
+                  y2 = reshape(wi, [4]) * 2.0
+                }
+                train bias { GradientDescentOptimizer(learning_rate=1.0).minimize(loss, var_list=[b]) }
+                """);
+        Map<String, Tensor> x = Map.of("x", Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1}, 2, 4));
+        for (DescentModel model : List.of(new InterpretedModel(m, Precision.F32), new CompiledModel(m))) {
+            String which = model.getClass().getSimpleName();
+            var s = model.newSession(0);
+            var out = s.train("step", x, List.of("y", "y2"));
+            assertEquals(4f, out.get("y").floats()[0], which + " y");
+            assertEquals(List.of(2f, 2f, 2f, 2f), boxed(out.get("y2").floats()), which + " y2");
+            var fresh = model.newSession(0);
+            fresh.train("bias", x, List.of());
+            assertEquals(-2f, fresh.get("b").floats()[0], which + " b from x's rows alone");
+            Map<String, Tensor> disagree = Map.of("x", x.get("x"), "labels", Tensor.of(new int[] {0, 1, 2}, 3));
+            org.junit.jupiter.api.Assertions.assertThrows(descent.runtime.DescentException.class, () -> fresh.train("bias", disagree, List.of()), which);
+            assertEquals(-2f, fresh.get("b").floats()[0], which + " unchanged by the refused call");
+        }
+    }
 }

@@ -26,7 +26,8 @@ import org.objectweb.asm.util.TraceClassVisitor;
  * tests/golden/examples/logreg.step.bytecode; regenerate with -Ddescent.regenerate=true): one call per kernel
  * in the plan's order, each loading its buffers and calling its kernel (one thread, a batch of 4: every call is
  * written out), the writes that go through buffers, and nothing else. With use_locking the locks are
- * taken before the first action that reads locked state and released after its last write.
+ * taken before the first action that reads locked state and released after its last write (or after the last
+ * kernel that can fail, whose failure restores the writes under the locks).
  */
 class StepClassGoldenTest {
     private static final Path ROOT = Path.of(System.getProperty("descent.root", ".."));
