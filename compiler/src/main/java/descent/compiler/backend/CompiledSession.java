@@ -358,11 +358,7 @@ final class CompiledSession implements TrainingSession {
      * use_locking step may be writing: such fetches are copied holding the read locks, as evaluations and reads are.
      */
     static boolean fetchesState(Graph g, List<Integer> nodes) {
-        for (int id : nodes) {
-            Node n = g.node(id);
-            while (Lowering.isAlias(n) && !n.inputs().isEmpty()) n = g.node(n.input(0));
-            if (n.op() instanceof Op.Variable) return true;
-        }
+        for (int id : nodes) if (g.node(g.sameArray(id)).op() instanceof Op.Variable) return true;
         return false;
     }
 

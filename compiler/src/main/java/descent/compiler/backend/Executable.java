@@ -160,7 +160,7 @@ final class Executable implements StepHooks {
                 int base = producer >= 0 && kernels.get(producer) instanceof Kernel.Single s && Lowering.isRowUpdate(g.node(s.node()))
                         && g.node(s.node()).input(0) != variableNode(g, w.state()) ? g.node(s.node()).input(0) : -1;
                 boolean direct = w.inPlace() && (base < 0 ? producer : producer - 1) > lastFallible && writeCounts.get(w.state()) == 1
-                        && !fetchesState(g, kernels, fetches, variableNode(g, w.state()));
+                        && !fetchesState(g, fetches, variableNode(g, w.state()));
                 if (direct) { directValues.add(w.value()); directStates.add(w.state()); }
                 if (direct && base >= 0) { directValues.add(base); directStates.add(w.state()); }
                 actions.add(new WriteAction(w.state(), w.value(), wi, direct));
@@ -179,11 +179,7 @@ final class Executable implements StepHooks {
             if (n.op() instanceof Op.Variable v && written.contains(v.name())) writtenIndex[n.id()] = written.indexOf(v.name());
         }
         // A reshape or identity of written state is that state's array (a move): fetched, it is the old value too.
-        for (Kernel k : kernels) {
-            if (k instanceof Kernel.Alias a && !g.node(a.node()).inputs().isEmpty() && writtenIndex[g.node(a.node()).input(0)] >= 0) {
-                writtenIndex[a.node()] = writtenIndex[g.node(a.node()).input(0)];
-            }
-        }
+        for (Kernel k : kernels) if (k instanceof Kernel.Alias a) writtenIndex[a.node()] = writtenIndex[g.sameArray(a.node())];
         buffers.plan(g, kernels, fetches, pairs.time());
         this.actions = actions.toArray();
         this.kinds = stepActions(this.actions, labels);
@@ -279,12 +275,8 @@ final class Executable implements StepHooks {
     private final String[] directStates;
 
     /** Whether {@code fetches} holds variable node {@code var} or a reshape or identity of it (which share its array). */
-    private static boolean fetchesState(Graph g, List<Kernel> kernels, List<Integer> fetches, int var) {
-        Set<Integer> same = new java.util.HashSet<>(List.of(var));
-        for (Kernel k : kernels) {
-            if (k instanceof Kernel.Alias a && !g.node(a.node()).inputs().isEmpty() && same.contains(g.node(a.node()).input(0))) same.add(a.node());
-        }
-        for (int f : fetches) if (same.contains(f)) return true;
+    private static boolean fetchesState(Graph g, List<Integer> fetches, int var) {
+        for (int f : fetches) if (g.sameArray(f) == var) return true;
         return false;
     }
 

@@ -28,14 +28,6 @@ import java.util.Set;
 final class FusionOrder {
     private FusionOrder() {}
 
-    /** The reshapes and identities of {@code state}, transitively: nodes that are its array in the compiled step. */
-    private static Set<Integer> aliases(Graph g, int state) {
-        Set<Integer> same = new HashSet<>(Set.of(state));
-        for (Node n : g.nodes()) if (Lowering.isAlias(n) && !n.inputs().isEmpty() && same.contains(n.input(0))) same.add(n.id());
-        same.remove(state);
-        return same;
-    }
-
     static List<Plan.Step> reorder(Graph g, List<Plan.Step> steps) {
         List<Plan.Step> out = new ArrayList<>(steps.size());
         // Constants read nothing, so they go first: the scalar steps after them then fuse into one kernel.
@@ -62,7 +54,7 @@ final class FusionOrder {
                     if (run.isEmpty()) { out.add(w); continue; }
                     deferred.add(w);
                     written.add(w.stateNode());
-                    written.addAll(aliases(g, w.stateNode()));   // a reshape or identity of it shares its array
+                    for (Node a : g.nodes()) if (a.id() != w.stateNode() && g.sameArray(a.id()) == w.stateNode()) written.add(a.id());   // its array too
                 }
                 case Plan.Step.Barrier b -> {
                     flush(out, constants, hoisted, run, deferred, members, written);

@@ -217,7 +217,7 @@ public final class Lowering {
         };
     }
 
-    public static boolean isAlias(Node n) {
+    static boolean isAlias(Node n) {
         return n.op() instanceof Op.Reshape || n.op() instanceof Op.Identity || n.op() instanceof Op.StopGradient
                 || n.op() instanceof Op.Const;
     }

@@ -161,19 +161,11 @@ public final class Scheduler {
         for (VariableInfo v : m.variables()) stateByNode.put(v.node(), v);
         // A reshape or identity of state is that state's array in the compiled step (a move, no copy): its readers
         // read the state, so they too come before the write.
-        Map<Integer, Integer> aliasOf = new HashMap<>();
-        for (Node n : g.nodes()) {
-            if ((n.op() instanceof Op.Reshape || n.op() instanceof Op.Identity || n.op() instanceof Op.StopGradient) && !n.inputs().isEmpty()) {
-                int src = n.input(0);
-                Integer state = stateByNode.containsKey(src) ? Integer.valueOf(src) : aliasOf.get(src);
-                if (state != null) aliasOf.put(n.id(), state);
-            }
-        }
         Map<Integer, List<Integer>> readers = new HashMap<>();
         for (var e : dag.computeStep.entrySet()) {
             for (int in : g.node(e.getKey()).inputs()) {
-                Integer state = stateByNode.containsKey(in) ? Integer.valueOf(in) : aliasOf.get(in);
-                if (state != null) readers.computeIfAbsent(state, k -> new ArrayList<>()).add(e.getValue());
+                int state = g.sameArray(in);
+                if (stateByNode.containsKey(state)) readers.computeIfAbsent(state, k -> new ArrayList<>()).add(e.getValue());
             }
         }
         List<Integer> varWrites = new ArrayList<>(), nonSlotWrites = new ArrayList<>();
