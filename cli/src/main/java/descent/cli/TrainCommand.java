@@ -138,6 +138,11 @@ final class TrainCommand implements Callable<Integer> {
                 batch, fraction, onNonFinite == NonFinite.fail ? Trainer.OnNonFinite.FAIL : Trainer.OnNonFinite.SKIP_BATCH,
                 save, every == null ? 0 : every, stopAtStep == null ? 0 : stopAtStep,
                 Progress.Mode.valueOf(progress.name().toUpperCase(Locale.ROOT))), out);
+        if (start != fresh && start.batchesDone() >= trainer.stepsPerEpoch()) {
+            // Same data and batch size (else the position is not used), so the saved run's epochs had this many steps.
+            throw new DescentException(restore + ": the checkpoint's training position is damaged: descent.batches_done "
+                    + start.batchesDone() + " (fewer than the " + trainer.stepsPerEpoch() + " steps of an epoch)");
+        }
         long total = (long) epochCount * trainer.stepsPerEpoch();
         if (start.stepsDone() > total) {
             throw new DescentException(restore + " has done " + start.stepsDone() + " steps (" + start.epochsDone()

@@ -391,4 +391,20 @@ class TrainCliTest {
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
     }
+
+    /** A position claiming more batches of an epoch than the epoch has is damaged too (it resumed silently; an audit). */
+    @Test
+    void aPositionPastItsEpochIsDamaged(@TempDir Path tmp) throws IOException {
+        Path data = logregData(tmp), ckpt = tmp.resolve("c.safetensors"), bad = tmp.resolve("bad.safetensors");
+        ok("train", ex("logreg.descent"), "--data", data.toString(), "--save", ckpt.toString(), "--progress", "none");
+        Map<String, String> meta = new java.util.LinkedHashMap<>(SafeTensors.readMetadata(ckpt));
+        meta.put("descent.batches_done", "100");
+        meta.put("descent.steps_done", "100");
+        SafeTensors.write(bad, SafeTensors.read(ckpt), meta);
+        CliTest.Result r = descent("train", ex("logreg.descent"), "--data", data.toString(), "--restore", bad.toString(),
+                "--epochs", "200", "--progress", "none");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("descent: error: " + bad + ": the checkpoint's training position is damaged: descent.batches_done 100"
+                + " (fewer than the "), r.err());
+    }
 }
