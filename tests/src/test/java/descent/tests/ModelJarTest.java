@@ -168,26 +168,18 @@ class ModelJarTest {
         Path jar = tmp.resolve("mlp.jar"), edited = tmp.resolve("edited.jar");
         assertEquals(0, CliTest.descent("compile", CliTest.ex("mlp.descent"), "-o", jar.toString()).code());
         String good = kernelsAppOutput(jar, "1")[0];
-        try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile());
-             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(edited))) {
-            for (var e : java.util.Collections.list(in.entries())) {
-                byte[] bytes = in.getInputStream(e).readAllBytes();
-                if (e.getName().equals("META-INF/descent/kernels.index")) {
-                    String text = new String(bytes, StandardCharsets.UTF_8);
-                    // Two elementwise kernels' class files trade places.
-                    java.util.List<String> elementwise = java.util.regex.Pattern.compile("descent/compiler/emit/Kernel\\d+_Elementwise\\.class")
-                            .matcher(text).results().map(java.util.regex.MatchResult::group).toList();
-                    assertTrue(elementwise.size() >= 2, text);
-                    text = text.replace(elementwise.get(0), "@").replace(elementwise.get(1), elementwise.get(0)).replace("@", elementwise.get(1));
-                    bytes = text.getBytes(StandardCharsets.UTF_8);
-                } else if (e.getName().matches("descent/compiler/emit/Kernel\\d+_VectorMatmul.*")) {
-                    bytes = "garbage".getBytes(StandardCharsets.UTF_8);
-                }
-                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
-                out.write(bytes);
-                out.closeEntry();
+        edit(jar, edited, (name, bytes) -> {
+            if (name.equals("META-INF/descent/kernels.index")) {
+                String text = new String(bytes, StandardCharsets.UTF_8);
+                // Two elementwise kernels' class files trade places.
+                java.util.List<String> elementwise = java.util.regex.Pattern.compile("descent/compiler/emit/Kernel\\d+_Elementwise\\.class")
+                        .matcher(text).results().map(java.util.regex.MatchResult::group).toList();
+                assertTrue(elementwise.size() >= 2, text);
+                text = text.replace(elementwise.get(0), "@").replace(elementwise.get(1), elementwise.get(0)).replace("@", elementwise.get(1));
+                return text.getBytes(StandardCharsets.UTF_8);
             }
-        }
+            return name.matches("descent/compiler/emit/Kernel\\d+_VectorMatmul.*") ? "garbage".getBytes(StandardCharsets.UTF_8) : bytes;
+        });
         String[] run = kernelsAppOutput(edited, "1");
         assertEquals(good, run[0], "the loss's bits");
         assertTrue(run[1].contains("is not the one its index lists"), run[1]);
@@ -212,18 +204,22 @@ class ModelJarTest {
         try (java.util.jar.JarFile f = new java.util.jar.JarFile(other.toFile())) {
             tanhIr = f.getInputStream(f.getEntry("META-INF/descent/mlp.ir")).readAllBytes();
         }
-        try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile());
-             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(edited))) {
-            for (var e : java.util.Collections.list(in.entries())) {
-                byte[] bytes = e.getName().equals("META-INF/descent/mlp.ir") ? tanhIr : in.getInputStream(e).readAllBytes();
-                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
-                out.write(bytes);
-                out.closeEntry();
-            }
-        }
+        edit(jar, edited, (name, bytes) -> name.equals("META-INF/descent/mlp.ir") ? tanhIr : bytes);
         String[] run = kernelsAppOutput(edited, "1");
         assertEquals(expected, run[0], "the loss's bits");
         assertTrue(run[1].contains("another model's"), run[1]);
+    }
+
+    /** Copies {@code jar} to {@code edited}, each entry's bytes as {@code change} gives them from its name and bytes. */
+    private static void edit(Path jar, Path edited, java.util.function.BiFunction<String, byte[], byte[]> change) throws java.io.IOException {
+        try (java.util.jar.JarFile in = new java.util.jar.JarFile(jar.toFile());
+             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(edited))) {
+            for (var e : java.util.Collections.list(in.entries())) {
+                out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                out.write(change.apply(e.getName(), in.getInputStream(e).readAllBytes()));
+                out.closeEntry();
+            }
+        }
     }
 
     /** KernelsApp's first line (the loss's bits) for {@code jar} on sessions of {@code threads}, and its stderr. */
