@@ -11,8 +11,8 @@ import org.objectweb.asm.util.TraceClassVisitor;
 
 /**
  * The last stage's printer ({@code descent compile --emit bytecode}): every class a one-thread session of the
- * model generates — each train step's step class and the kernels it calls, then the outputs' — as ASM prints
- * them, in the order they were first needed and named as a model jar names them. The kernels are specialised
+ * model generates — the kernels each train step calls, then the outputs', in the order they were first needed,
+ * then the model class that runs them ({@link ModelSteps}) — as ASM prints them, named as a model jar names them. The kernels are specialised
  * to this JVM's vector length, so the text differs between machines; it does not between runs on one.
  */
 public final class BytecodePrinter {
@@ -27,7 +27,7 @@ public final class BytecodePrinter {
         int serial = 0;
         for (var e : classes.entrySet()) {
             for (byte[] file : e.getValue()) {
-                String name = KernelRecording.jarName(new ClassReader(file).getClassName(), serial++);
+                String name = KernelRecording.jarName(e.getKey(), file, serial++);
                 sb.append("\n// ").append(name).append(": ").append(e.getKey().strip().replace("\n", "\n//   ")).append('\n');
                 StringWriter text = new StringWriter();
                 new ClassReader(ClassRenamer.rename(file, name, KernelArchive.source(e.getKey())))

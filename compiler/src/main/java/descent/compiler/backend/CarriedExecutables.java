@@ -46,7 +46,7 @@ import java.util.function.Function;
 final class CarriedExecutables {
     static final String RESOURCE = "META-INF/descent/executables.bin";
     private static final int MAGIC = 0x44455845;   // "DEXE"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     /** The encoded executables, by {@link #key}. */
     private final Map<String, byte[]> encoded;
@@ -62,7 +62,11 @@ final class CarriedExecutables {
         this.encoded = Map.copyOf(encoded);
         this.model = model;
         this.kernelFiles = kernelFiles;
+        this.steps = new ModelSteps.Loaded(kernelFiles);
     }
+
+    /** The jar's model classes, which hold the steps of these executables. */
+    private final ModelSteps.Loaded steps;
 
     static final CarriedExecutables NONE = new CarriedExecutables(Map.of(), "", key -> null);
 
@@ -87,7 +91,8 @@ final class CarriedExecutables {
         byte[] bytes = encoded.get(key);
         if (bytes == null) return null;
         try {
-            Executable exe = new Executable(decode(bytes), threads);
+            Decoded d = decode(bytes);
+            Executable exe = new Executable(d.parts(), threads, d.step() == null ? null : steps.step(d.step(), d.parts()));
             USED.incrementAndGet();
             return exe;
         } catch (IOException | RuntimeException | LinkageError e) {
@@ -161,8 +166,11 @@ final class CarriedExecutables {
         NotData(String what) { super(what, null, false, false); }
     }
 
-    /** {@code p} as bytes; call while recording (kernels are named by the keys {@link Kernels#keyOf} knows). */
-    static byte[] encode(Executable.Parts p) throws NotData {
+    /**
+     * {@code p} as bytes, with where its step is in the jar's model class ({@code step}; null: it has a step class of
+     * its own); call while recording (kernels are named by the keys {@link Kernels#keyOf} knows).
+     */
+    static byte[] encode(Executable.Parts p, ModelSteps.Entry step) throws NotData {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(bytes);
@@ -190,13 +198,18 @@ final class CarriedExecutables {
                     writeAction(out, p.kinds().get(i), seen);
                 }
             }
+            out.writeBoolean(step != null);
+            if (step != null) step.write(out);
             return bytes.toByteArray();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    Executable.Parts decode(byte[] bytes) throws IOException {
+    /** An executable read back, and where its step is in the model class (null: none). */
+    record Decoded(Executable.Parts parts, ModelSteps.Entry step) {}
+
+    Decoded decode(byte[] bytes) throws IOException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         String symbol = readNullable(in);
         int forks = in.readInt();
@@ -222,9 +235,10 @@ final class CarriedExecutables {
                 kinds.add(a);
             }
         }
-        if (in.read() != -1) throw new IOException("bytes after the last action");
-        return new Executable.Parts(actions, kinds, buffers, symbol, written, writtenIndex, lockFrom, lockTo, lockedState,
-                directValues, directStates, forks);
+        ModelSteps.Entry step = in.readBoolean() ? ModelSteps.Entry.read(in) : null;
+        if (in.read() != -1) throw new IOException("bytes after the step");
+        return new Decoded(new Executable.Parts(actions, kinds, buffers, symbol, written, writtenIndex, lockFrom, lockTo, lockedState,
+                directValues, directStates, forks), step);
     }
 
     // ---- step actions

@@ -188,8 +188,6 @@ final class Executable implements StepHooks {
         int writes = written.size(), forkCount = StepWriter.forks(this.kinds);
         this.threads = threads;
         contexts = ThreadLocal.withInitial(() -> new Ctx(writes, forkCount));
-        // A model jar carries the step classes of the executables its recording builds, though they never run there.
-        if (Kernels.recording()) StepWriter.classFiles(this.kinds, lockFrom, lockTo, Kernels::stepClass);
     }
 
     /**
@@ -208,8 +206,12 @@ final class Executable implements StepHooks {
                 lockedState, directValues.clone(), directStates.clone(), forks);
     }
 
-    /** The executable {@code p} describes, running its forks on {@code threads}. */
-    Executable(Parts p, StepThreads threads) {
+    /**
+     * The executable {@code p} describes, running its forks on {@code threads}; {@code step} runs its actions (a
+     * model class's segment), or null to make its step class when first run.
+     */
+    Executable(Parts p, StepThreads threads, Step step) {
+        this.body = step;
         this.actions = p.actions().clone();
         this.kinds = List.copyOf(p.kinds());
         this.buffers = p.buffers();

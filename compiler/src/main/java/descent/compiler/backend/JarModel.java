@@ -81,7 +81,10 @@ public abstract class JarModel implements DescentModel {
      */
     public static long[] executableCounts() { return new long[] {CarriedExecutables.used(), CompiledSession.lowered()}; }
 
-    /** The same for the step classes that run the kernels in plan order: {@code {carried, generated}}. */
+    /**
+     * The same for the steps that run the kernels in plan order: {@code {carried, generated}}, carried counting the
+     * segments of the jar's model class ({@link ModelSteps}) and step classes the jar holds.
+     */
     public static long[] stepClassCounts() { return Kernels.stepClasses(); }
 
     @Override public ModelSignature signature() { return model.signature(); }

@@ -106,18 +106,25 @@ final class KernelArchive {
             } catch (IOException e) {
                 throw new DescentException("cannot read kernel " + p + " from the model jar: " + e.getMessage());
             }
-            String[] source = new String[1];
+            String source;
             try {
-                new ClassReader(file).accept(new ClassVisitor(Opcodes.ASM9) {
-                    @Override public void visitSource(String s, String debug) { source[0] = s; }
-                }, ClassReader.SKIP_CODE | ClassReader.SKIP_FRAMES);
+                source = sourceOf(file);
             } catch (RuntimeException e) {
                 throw new DescentException("kernel " + p + " in the model jar is not a class file");
             }
-            if (!source(key).equals(source[0])) throw new DescentException("kernel " + p + " in the model jar is not the one its index lists");
+            if (!source(key).equals(source)) throw new DescentException("kernel " + p + " in the model jar is not the one its index lists");
             files.add(file);
         }
         return files;
+    }
+
+    /** The SourceFile attribute of {@code classFile} (null: none); throws when the bytes are not a class file. */
+    static String sourceOf(byte[] classFile) {
+        String[] source = new String[1];
+        new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override public void visitSource(String s, String debug) { source[0] = s; }
+        }, ClassReader.SKIP_CODE | ClassReader.SKIP_FRAMES);
+        return source[0];
     }
 
     /**

@@ -1,6 +1,7 @@
 package descent.compiler.backend;
 
 import descent.compiler.emit.MatmulEmitter;
+import descent.compiler.emit.StepWriter;
 import descent.compiler.ir.Model;
 import descent.compiler.ir.TrainStep;
 import descent.runtime.DescentException;
@@ -52,6 +53,7 @@ final class KernelRecording {
                                             Map<String, byte[]> executables) {
         CompiledModel model = new CompiledModel(m);
         Map<String, Tensor> feeds = zeros(m);
+        Map<String, Executable.Parts> carried = new java.util.TreeMap<>();
         return Kernels.record(() -> {
             for (int threads : threadCounts) {
                 TrainingSession s = ((CompiledSession) model.newSession(0, threads)).buildingOnly();
@@ -64,13 +66,26 @@ final class KernelRecording {
                 for (String out : m.outputs().keySet()) tryRun(() -> s.evaluate(feeds, List.of(out)));
                 ((CompiledSession) s).carriable().forEach((key, parts) -> {
                     try {
-                        executables.put(key, CarriedExecutables.encode(parts));
+                        CarriedExecutables.encode(parts, null);
+                        carried.put(key, parts);
                     } catch (CarriedExecutables.NotData e) {
                         KernelArchive.warn("the model jar does not carry step `" + key + "` (" + e.getMessage()
                                 + "); an application lowers it when first called");
+                        StepWriter.classFiles(parts.kinds(), parts.lockFrom(), parts.lockTo(), Kernels::stepClass);
                     }
                 });
             }
+            // The carried executables' steps, as segments of the model class; one too large for a class keeps its own.
+            Map<String, ModelSteps.Entry> steps = ModelSteps.write(carried, Kernels::recordClass);
+            carried.forEach((key, parts) -> {
+                ModelSteps.Entry step = steps.get(key);
+                if (step == null) StepWriter.classFiles(parts.kinds(), parts.lockFrom(), parts.lockTo(), Kernels::stepClass);
+                try {
+                    executables.put(key, CarriedExecutables.encode(parts, step));
+                } catch (CarriedExecutables.NotData e) {
+                    throw new IllegalStateException("encoded once already", e);
+                }
+            });
         }, onRecorded);
     }
 
@@ -124,7 +139,7 @@ final class KernelRecording {
         void add(String key, List<byte[]> files) throws IOException {
             index.append(KernelArchive.escape(key));
             for (byte[] file : files) {
-                String name = jarName(new ClassReader(file).getClassName(), serial++), path = name + ".class";
+                String name = jarName(key, file, serial++), path = name + ".class";
                 if (!seen.add(path)) throw new IllegalStateException("two kernels named " + name);
                 jar.putNextEntry(ModelJar.entry(path));
                 jar.write(ClassRenamer.rename(file, name, KernelArchive.source(key)));
@@ -149,6 +164,14 @@ final class KernelRecording {
      * → {@code Kernel0_VectorMatmul_Mx784x128_nn_br}).
      */
     static String jarName(String generated, int serial) {
+        return jarName("", generated, serial);
+    }
+
+    /** The name in a jar of class {@code file} recorded under {@code key}: a kernel's numbered, a model class's its own. */
+    static String jarName(String key, byte[] file, int serial) { return jarName(key, new ClassReader(file).getClassName(), serial); }
+
+    private static String jarName(String key, String generated, int serial) {
+        if (ModelSteps.isClassKey(key)) return generated;
         int slash = generated.lastIndexOf('/');
         String simple = generated.substring(slash + 1).replaceFirst("^Generated", "").replaceFirst("_\\d+$", "");
         return generated.substring(0, slash + 1) + "Kernel" + serial + "_" + simple;

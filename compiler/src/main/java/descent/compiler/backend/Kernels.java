@@ -107,6 +107,16 @@ final class Kernels {
     /** How many step classes this JVM has defined from a model jar's class files, and how many it generated. */
     static long[] stepClasses() { return new long[] {STEPS_CARRIED.get(), STEPS_GENERATED.get()}; }
 
+    /** A step this JVM runs from a model jar's model class ({@link ModelSteps}): counted as a carried step class. */
+    static void countCarriedStep() { STEPS_CARRIED.incrementAndGet(); }
+
+    /** While recording, keeps {@code bytes}, a class made from what the recording built (a model class), under {@code key}. */
+    static void recordClass(String key, byte[] bytes) {
+        Recording recording = RECORDING.get();
+        if (recording == null) throw new IllegalStateException("not recording");
+        recording.add(key, List.of(bytes));
+    }
+
     /** Whether this thread is recording ({@link #record}). */
     static boolean recording() { return RECORDING.get() != null; }
 

@@ -354,12 +354,149 @@ public final class StepWriter implements Opcodes {
         return classFile(new Chunk(actions, lockFrom, lockTo, 0, 0), ClassData.of(actions));
     }
 
+    /**
+     * One executable's step as a part of a model class ({@link #modelClassFile}): at most {@link #PER_CLASS}
+     * actions, the most one class holds.
+     */
+    public record Segment(List<Action> actions, int lockFrom, int lockTo) {
+        public Segment {
+            actions = List.copyOf(actions);
+            if (!fitsOneClass(actions)) throw new IllegalArgumentException(actions.size() + " actions do not fit one class");
+        }
+
+        private Chunk chunk() { return new Chunk(actions, lockFrom, lockTo, 0, 0); }
+
+        /** How many constants it has: its share of its model class's data. */
+        public int constants() { return ClassData.of(actions).values().size(); }
+
+        /** The values of those constants, in order: what {@link ModelConstants#bind} is given. */
+        public List<Object> constantValues() { return List.copyOf(ClassData.of(actions).values()); }
+
+        /** Everything its methods' bytes depend on: the description of the step class of the same actions. */
+        public String description() { return chunk().description(); }
+    }
+
+    /** Whether a step of {@code actions} fits one class (else {@link #define} splits it into several run in turn). */
+    public static boolean fitsOneClass(List<Action> actions) { return actions.size() <= PER_CLASS; }
+
+    /** The most actions one class holds, its steps' together: for a model class, the sum over its segments. */
+    public static int classActions() { return PER_CLASS; }
+
+    /**
+     * The class file of a model class: the steps of several executables in one class, what a model jar carries.
+     * <pre>
+     * public final class ModelClass implements Step {
+     *     private final int which;                      // the segment this instance runs
+     *     public ModelClass(int which) { ... }
+     *     public void run(...) { switch (which) { case 0: s0_run(...); return; case 1: s1_run(...); return; ... } }
+     *     public void part(int fork, int p, ...) { switch (which) { case 0: s0_part(fork, p, ...); return; ... } }
+     *     private void s0_run(...) { ... }                // segment 0's step, as a step class's run
+     *     ...
+     * }
+     * </pre>
+     * {@code source} is its SourceFile attribute (what ties the class to the steps it was written for).
+     * Segment i's methods are those of its own step class ({@link #define}) named with the prefix {@code s<i>_},
+     * and its constants are elements {@code bases[i]} onwards of the class data, a {@link ModelConstants} that each
+     * segment's values are bound into before its first run (a constant is resolved when first run, so the segments
+     * an application never runs are never bound). Calls, choices and forks are written as in a step class, so a
+     * segment runs its kernels in the same order with the same arguments.
+     */
+    public static byte[] modelClassFile(String name, List<Segment> segments, String source) {
+        int total = segments.stream().mapToInt(s -> s.actions().size()).sum();
+        if (total > PER_CLASS) throw new IllegalArgumentException(total + " actions do not fit one model class");
+        ClassWriter cw = KernelClassFile.newWriter();
+        KernelClassFile.header(cw, name, Type.getInternalName(Step.class));
+        cw.visitSource(source, null);
+        cw.visitField(ACC_PRIVATE | ACC_FINAL, "which", "I", null, null).visitEnd();
+        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "(I)V", null, null);
+        init.visitCode();
+        init.visitVarInsn(ALOAD, 0);
+        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        init.visitVarInsn(ALOAD, 0);
+        init.visitVarInsn(ILOAD, 1);
+        init.visitFieldInsn(PUTFIELD, name, "which", "I");
+        init.visitInsn(RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        boolean[] forked = new boolean[segments.size()];
+        int base = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            Segment s = segments.get(i);
+            ClassData data = ClassData.of(s.actions(), base);
+            new Body(cw, name, "s" + i + "_", s.chunk(), data).write();
+            forked[i] = forks(s.actions()) > 0;
+            base += data.values().size();
+        }
+        MethodVisitor run = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "run", RUN_DESC, null, null);
+        run.visitCode();
+        bySegment(run, name, segments.size(), i -> true, i -> {
+            run.visitVarInsn(ALOAD, 0);
+            loadArguments(run);
+            run.visitMethodInsn(INVOKESPECIAL, name, "s" + i + "_run", RUN_DESC, false);
+        });
+        MethodVisitor part = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "part", PART_DESC, null, null);
+        part.visitCode();
+        bySegment(part, name, segments.size(), i -> forked[i], i -> {
+            part.visitVarInsn(ALOAD, 0);
+            for (int local = 1; local <= 5; local++) part.visitVarInsn(local <= 2 ? ILOAD : ALOAD, local);
+            part.visitVarInsn(LLOAD, 6);
+            part.visitVarInsn(ILOAD, 8);
+            part.visitMethodInsn(INVOKESPECIAL, name, "s" + i + "_part", PART_DESC, false);
+        });
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    /** A {@code tableswitch} on {@code which}: segment i runs {@code call}'s code where {@code has(i)}, anything else throws. */
+    private static void bySegment(MethodVisitor mv, String owner, int segments, java.util.function.IntPredicate has,
+                                  java.util.function.IntConsumer call) {
+        Label bad = new Label();
+        Label[] to = new Label[segments];
+        for (int i = 0; i < segments; i++) to[i] = has.test(i) ? new Label() : bad;
+        mv.visitVarInsn(ALOAD, 0);
+        mv.visitFieldInsn(GETFIELD, owner, "which", "I");
+        mv.visitTableSwitchInsn(0, segments - 1, bad, to);
+        for (int i = 0; i < segments; i++) {
+            if (!has.test(i)) continue;
+            mv.visitLabel(to[i]);
+            call.accept(i);
+            mv.visitInsn(RETURN);
+        }
+        mv.visitLabel(bad);
+        mv.visitTypeInsn(NEW, "java/lang/IllegalArgumentException");
+        mv.visitInsn(DUP);
+        mv.visitLdcInsn("no such step, fork or part");
+        mv.visitMethodInsn(INVOKESPECIAL, "java/lang/IllegalArgumentException", "<init>", "(Ljava/lang/String;)V", false);
+        mv.visitInsn(ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+    }
+
+    /**
+     * Defines a model class ({@link #modelClassFile}) as a hidden class whose constants are {@code constants}; its
+     * steps are {@link #segmentStep}'s.
+     */
+    public static MethodHandles.Lookup defineModelClass(byte[] bytes, ModelConstants constants) throws IllegalAccessException {
+        return KernelClassFile.defineWithData(bytes, constants);
+    }
+
+    /** The step of segment {@code i} of the model class {@code modelClass} (its constants bound first: {@link ModelConstants#bind}). */
+    public static Step segmentStep(MethodHandles.Lookup modelClass, int i) {
+        try {
+            return (Step) modelClass.findConstructor(modelClass.lookupClass(), MethodType.methodType(void.class, int.class)).invoke(i);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot instantiate a model class", e);
+        }
+    }
+
     /** The bytes of {@code chunk}'s class, whose constants index {@code data}. */
     private static byte[] classFile(Chunk chunk, ClassData data) {
         ClassWriter cw = KernelClassFile.newWriter();
         KernelClassFile.header(cw, NAME, Type.getInternalName(Step.class));
         KernelClassFile.constructor(cw);
-        new Body(cw, chunk, data).write();
+        new Body(cw, NAME, "", chunk, data).write();
         cw.visitEnd();
         return cw.toByteArray();
     }
@@ -371,23 +508,30 @@ public final class StepWriter implements Opcodes {
      */
     private static final class Body {
         private final ClassWriter cw;
+        /** The class's internal name, and what begins the names of this step's methods (empty: the class is the step's). */
+        private final String owner, prefix;
         private final Chunk chunk;
         private final ClassData data;
         /** The forks met so far, in the order of their ids (from {@code chunk.firstFork()}). */
         private final List<Action.Fork> forks = new ArrayList<>();
 
-        Body(ClassWriter cw, Chunk chunk, ClassData data) {
+        Body(ClassWriter cw, String owner, String prefix, Chunk chunk, ClassData data) {
             this.cw = cw;
+            this.owner = owner;
+            this.prefix = prefix;
             this.chunk = chunk;
             this.data = data;
         }
+
+        /** Whether this step shares its class with others (a model class's segment): its entry points are then private. */
+        private boolean segment() { return !prefix.isEmpty(); }
 
         /** Methods still to write: fork parts and large branches, met while writing others. */
         private final java.util.ArrayDeque<Runnable> pending = new java.util.ArrayDeque<>();
         private int branches;
 
         void write() {
-            sequence("run", ACC_PUBLIC | ACC_FINAL, "part", chunk.actions(), true);
+            sequence(prefix + "run", segment() ? ACC_PRIVATE : ACC_PUBLIC | ACC_FINAL, prefix + "part", chunk.actions(), true);
             // Parts and branches may hold forks and branches of their own, which add to the queue as they are written.
             while (!pending.isEmpty()) pending.removeFirst().run();
             if (!forks.isEmpty()) partDispatch();
@@ -399,10 +543,10 @@ public final class StepWriter implements Opcodes {
         }
 
         /** Calls method {@code name} with run's arguments. */
-        private static void callMethod(MethodVisitor mv, String name) {
+        private void callMethod(MethodVisitor mv, String name) {
             mv.visitVarInsn(ALOAD, 0);
             loadArguments(mv);
-            mv.visitMethodInsn(INVOKESPECIAL, NAME, name, RUN_DESC, false);
+            mv.visitMethodInsn(INVOKESPECIAL, owner, name, RUN_DESC, false);
         }
 
         /** A branch's actions: inline when small, else in methods of their own (so no method outgrows its limit). */
@@ -411,7 +555,7 @@ public final class StepWriter implements Opcodes {
                 for (Action t : actions) action(mv, t, -1);
                 return;
             }
-            String name = "branch" + branches++;
+            String name = prefix + "branch" + branches++;
             later(name, actions);
             callMethod(mv, name);
         }
@@ -482,7 +626,7 @@ public final class StepWriter implements Opcodes {
                     mv.visitLabel(start);
                     int local = forks.size(), id = chunk.firstFork() + local;
                     forks.add(f);
-                    for (int p = 0; p < f.parts().size(); p++) later("fork" + local + "_" + p, f.parts().get(p));
+                    for (int p = 0; p < f.parts().size(); p++) later(prefix + "fork" + local + "_" + p, f.parts().get(p));
                     mv.visitVarInsn(ALOAD, H);
                     mv.visitVarInsn(ALOAD, CTX);
                     mv.visitVarInsn(ALOAD, 0);
@@ -560,7 +704,7 @@ public final class StepWriter implements Opcodes {
          */
         private void partDispatch() {
             int groups = (forks.size() + FORKS_PER_DISPATCH - 1) / FORKS_PER_DISPATCH;
-            MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_FINAL, "part", PART_DESC, null, null);
+            MethodVisitor mv = cw.visitMethod(segment() ? ACC_PRIVATE : ACC_PUBLIC | ACC_FINAL, prefix + "part", PART_DESC, null, null);
             mv.visitCode();
             mv.visitVarInsn(ILOAD, 1);
             push(mv, chunk.firstFork());
@@ -574,11 +718,11 @@ public final class StepWriter implements Opcodes {
                 for (int local = 1; local <= 5; local++) mv.visitVarInsn(local <= 2 ? ILOAD : ALOAD, local);
                 mv.visitVarInsn(LLOAD, 6);
                 mv.visitVarInsn(ILOAD, 8);
-                mv.visitMethodInsn(INVOKESPECIAL, NAME, "dispatch" + g, PART_DESC, false);
+                mv.visitMethodInsn(INVOKESPECIAL, owner, prefix + "dispatch" + g, PART_DESC, false);
             });
             for (int g = 0; g < groups; g++) {
                 int first = g * FORKS_PER_DISPATCH, count = Math.min(FORKS_PER_DISPATCH, forks.size() - first);
-                MethodVisitor dm = cw.visitMethod(ACC_PRIVATE, "dispatch" + g, PART_DESC, null, null);
+                MethodVisitor dm = cw.visitMethod(ACC_PRIVATE, prefix + "dispatch" + g, PART_DESC, null, null);
                 dm.visitCode();
                 dm.visitVarInsn(ILOAD, 1);
                 push(dm, first);
@@ -589,12 +733,12 @@ public final class StepWriter implements Opcodes {
                     for (int local = 3; local <= 5; local++) dm.visitVarInsn(ALOAD, local);
                     dm.visitVarInsn(LLOAD, 6);
                     dm.visitVarInsn(ILOAD, 8);
-                    dm.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + (first + f), FORK_PARTS_DESC, false);
+                    dm.visitMethodInsn(INVOKESPECIAL, owner, prefix + "fork" + (first + f), FORK_PARTS_DESC, false);
                 });
             }
             for (int f = 0; f < forks.size(); f++) {
                 int fork = f;
-                MethodVisitor fm = cw.visitMethod(ACC_PRIVATE, "fork" + f, FORK_PARTS_DESC, null, null);
+                MethodVisitor fm = cw.visitMethod(ACC_PRIVATE, prefix + "fork" + f, FORK_PARTS_DESC, null, null);
                 fm.visitCode();
                 fm.visitVarInsn(ILOAD, 1);
                 switchTo(fm, forks.get(f).parts().size(), p -> {
@@ -602,7 +746,7 @@ public final class StepWriter implements Opcodes {
                     for (int local = 2; local <= 4; local++) fm.visitVarInsn(ALOAD, local);
                     fm.visitVarInsn(LLOAD, 5);
                     fm.visitVarInsn(ILOAD, 7);
-                    fm.visitMethodInsn(INVOKESPECIAL, NAME, "fork" + fork + "_" + p, RUN_DESC, false);
+                    fm.visitMethodInsn(INVOKESPECIAL, owner, prefix + "fork" + fork + "_" + p, RUN_DESC, false);
                 });
             }
         }
@@ -709,9 +853,12 @@ public final class StepWriter implements Opcodes {
      * array once, since kernels only read them), with the index of each call action's constant (by identity, nested
      * actions included) and of each offsets array.
      */
-    private record ClassData(List<Object> values, Map<Action, Integer> constants, Map<Invocation.Arg.Ints, Integer> shared) {
-        static ClassData of(List<Action> actions) {
-            ClassData d = new ClassData(new ArrayList<>(), new java.util.IdentityHashMap<>(), new HashMap<>());
+    private record ClassData(List<Object> values, Map<Action, Integer> constants, Map<Invocation.Arg.Ints, Integer> shared, int base) {
+        static ClassData of(List<Action> actions) { return of(actions, 0); }
+
+        /** The data of a step whose constants start at index {@code base} of its class's (a model class's segment). */
+        static ClassData of(List<Action> actions, int base) {
+            ClassData d = new ClassData(new ArrayList<>(), new java.util.IdentityHashMap<>(), new HashMap<>(), base);
             d.collect(actions);
             return d;
         }
@@ -748,7 +895,7 @@ public final class StepWriter implements Opcodes {
 
         private int add(Object value) {
             values.add(value);
-            return values.size() - 1;
+            return base + values.size() - 1;
         }
     }
 

@@ -48,7 +48,7 @@ class CarriedExecutablesTest {
                 s.carriable().forEach((key, p) -> {
                     parts.put(key, p);
                     try {
-                        executables.put(key, CarriedExecutables.encode(p));
+                        executables.put(key, CarriedExecutables.encode(p, null));
                     } catch (CarriedExecutables.NotData e) {
                         throw new AssertionError(key + " is not data: " + e.getMessage());
                     }
@@ -58,7 +58,7 @@ class CarriedExecutablesTest {
         return new Recorded(executables, kernels, parts);
     }
 
-    private static Map<String, Tensor> feeds(Model m, int batch) {
+    static Map<String, Tensor> feeds(Model m, int batch) {
         Map<String, Tensor> feeds = new java.util.HashMap<>();
         for (Model.InputInfo in : m.inputs()) {
             int[] shape = in.type().shape().concrete(Map.of("batch", batch));
@@ -74,7 +74,7 @@ class CarriedExecutablesTest {
     private static byte[] shape(Executable.Parts p) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DataOutputStream data = new DataOutputStream(out);
-        data.write(new Executable(p, StepThreads.SINGLE).stepClassFile());
+        data.write(new Executable(p, StepThreads.SINGLE, null).stepClassFile());
         p.buffers().write(data);
         data.writeBytes(p.written() + " " + java.util.Arrays.toString(p.writtenIndex()) + " " + java.util.Arrays.toString(p.directValues())
                 + " " + java.util.Arrays.toString(p.directStates()) + " " + p.lockedState() + " " + p.symbol() + " " + p.forks());
@@ -90,7 +90,7 @@ class CarriedExecutablesTest {
         assertFalse(r.executables().isEmpty());
         CarriedExecutables carried = new CarriedExecutables(r.executables(), "m", r.kernels()::get);
         for (var e : r.parts().entrySet()) {
-            Executable.Parts back = carried.decode(r.executables().get(e.getKey()));
+            Executable.Parts back = carried.decode(r.executables().get(e.getKey())).parts();
             assertArrayEquals(shape(e.getValue()), shape(back), e.getKey());
         }
     }

@@ -44,6 +44,28 @@ class StepClassGoldenTest {
         assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, "step class differs from " + golden);
     }
 
+    /**
+     * The model class of the logistic regression's jar on one thread (golden: tests/golden/examples/logreg.model.bytecode):
+     * its train step and its outputs as segments, each run through the switch on {@code which}, and the constants of
+     * each segment at its base in the class data.
+     */
+    @Test
+    void logregModelClass() throws Exception {
+        Model m = Compiler.check(ROOT.resolve("examples/logreg.descent"));
+        Map<String, List<byte[]>> files = KernelRecording.record(m, List.of(1), (key, f) -> {}, new java.util.TreeMap<>());
+        List<byte[]> model = files.entrySet().stream().filter(e -> ModelSteps.isClassKey(e.getKey())).map(Map.Entry::getValue)
+                .findFirst().orElseThrow();
+        assertEquals(1, model.size());
+        String text = trace(model.getFirst());
+        Path golden = ROOT.resolve("tests/golden/examples/logreg.model.bytecode");
+        if (Boolean.getBoolean("descent.regenerate")) {
+            Files.writeString(golden, text, StandardCharsets.UTF_8);
+            return;
+        }
+        assertTrue(Files.exists(golden), "missing golden " + golden + "; run with -Ddescent.regenerate=true");
+        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, "model class differs from " + golden);
+    }
+
     @Test
     void locksSurroundTheLockedUpdates() throws Exception {
         String source = Files.readString(ROOT.resolve("examples/logreg.descent"))
