@@ -10,9 +10,9 @@ import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.util.TraceClassVisitor;
 
 /**
- * The last stage's printer ({@code descent compile --emit bytecode}): every class a one-thread session of the
- * model generates — the kernels each train step calls, then the outputs', in the order they were first needed,
- * then the model class that runs them ({@link ModelSteps}) — as ASM prints them, named as a model jar names them. The kernels are specialised
+ * The last stage's printer ({@code descent compile --emit bytecode}): every class a model jar recorded on one
+ * thread carries — the kernels each train step calls, then the outputs', in the order they were first needed,
+ * then the model class that runs them ({@link ModelSteps}) — as ASM prints them, named as the jar names them. The kernels are specialised
  * to this JVM's vector length, so the text differs between machines; it does not between runs on one.
  */
 public final class BytecodePrinter {

@@ -475,6 +475,16 @@ final class CompiledSession implements TrainingSession {
         return parts;
     }
 
+    /**
+     * The executables built per binding so far, as data (not carried: a loaded jar lowers them for the bindings it
+     * meets), for recording their step classes.
+     */
+    List<Executable.Parts> perBindingParts() {
+        synchronized (perBinding) {
+            return perBinding.values().stream().map(Executable::parts).filter(java.util.Objects::nonNull).toList();
+        }
+    }
+
     /** Keys of plans a symbolic executable could not be built for. */
     private final Set<String> concreteOnly = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

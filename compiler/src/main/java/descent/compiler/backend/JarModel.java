@@ -82,8 +82,9 @@ public abstract class JarModel implements DescentModel {
     public static long[] executableCounts() { return new long[] {CarriedExecutables.used(), CompiledSession.lowered()}; }
 
     /**
-     * The same for the steps that run the kernels in plan order: {@code {carried, generated}}, carried counting the
-     * segments of the jar's model class ({@link ModelSteps}) and step classes the jar holds.
+     * The same for the steps that run the kernels in plan order: {@code {carried, generated}}; carried counts the
+     * executables whose step is a segment of the jar's model class ({@link ModelSteps}, once per session that builds
+     * one) or a step class the jar holds, generated the step classes made at run time.
      */
     public static long[] stepClassCounts() { return Kernels.stepClasses(); }
 

@@ -74,6 +74,10 @@ final class KernelRecording {
                         StepWriter.classFiles(parts.kinds(), parts.lockFrom(), parts.lockTo(), Kernels::stepClass);
                     }
                 });
+                // Steps built per binding are not carried, but their step classes are, for an application that meets the binding.
+                for (Executable.Parts p : ((CompiledSession) s).perBindingParts()) {
+                    StepWriter.classFiles(p.kinds(), p.lockFrom(), p.lockTo(), Kernels::stepClass);
+                }
             }
             // The carried executables' steps, as segments of the model class; one too large for a class keeps its own.
             Map<String, ModelSteps.Entry> steps = ModelSteps.write(carried, Kernels::recordClass);

@@ -28,32 +28,49 @@ import java.util.function.Function;
 final class ModelSteps {
     private ModelSteps() {}
 
-    /** Where a carried executable's step is: segment {@code segment} of the class under kernel key {@code classKey}. */
-    record Entry(String classKey, int segment, int base, int classConstants, String digest) {
+    /**
+     * Where a carried executable's step is: segment {@code segment} of the class under kernel key {@code classKey},
+     * whose constants start at {@code base} of its {@code classConstants}; {@code classDigests} are the digests of
+     * that class's segments ({@link #digest}), from which its key is made ({@link #classKey}), so an entry names one
+     * class and one segment of it.
+     */
+    record Entry(String classKey, int segment, int base, int classConstants, List<String> classDigests) {
+        Entry {
+            classDigests = List.copyOf(classDigests);
+        }
+
+        /** The digest of this entry's segment. */
+        String digest() { return classDigests.get(segment); }
+
         void write(DataOutputStream out) throws IOException {
             out.writeUTF(classKey);
             out.writeInt(segment);
             out.writeInt(base);
             out.writeInt(classConstants);
-            out.writeUTF(digest);
+            out.writeInt(classDigests.size());
+            for (String d : classDigests) out.writeUTF(d);
         }
 
         static Entry read(DataInputStream in) throws IOException {
-            Entry e = new Entry(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readUTF());
-            if (e.segment < 0 || e.base < 0 || e.classConstants < e.base) throw new IOException("a model class entry out of range");
-            return e;
+            String key = in.readUTF();
+            int segment = in.readInt(), base = in.readInt(), constants = in.readInt(), n = in.readInt();
+            if (n < 1 || n > StepWriter.classActions()) throw new IOException("a model class of " + n + " segments");
+            List<String> digests = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) digests.add(in.readUTF());
+            if (segment < 0 || segment >= n || base < 0 || constants < base) throw new IOException("a model class entry out of range");
+            return new Entry(key, segment, base, constants, digests);
         }
     }
 
     /**
-     * The kernel key of model class {@code i} of {@code segments}: it names what the class runs (kernel keys name what
-     * they compute: "matmul …", "fused …", "step …"), and a class file carries a digest of its key, checked when it is
-     * defined, so a model class is run only for the steps it was written for.
+     * The kernel key of model class {@code i}, whose segments have {@code digests}: it names what the class runs
+     * (kernel keys name what they compute: "matmul …", "fused …", "step …"), and a class file carries a digest of
+     * its key, checked when it is defined, so a model class is run only for the segments it was written for.
      */
-    static String classKey(int i, List<StepWriter.Segment> segments) {
-        StringBuilder sb = new StringBuilder();
-        for (StepWriter.Segment s : segments) sb.append(digest(s)).append(' ');
-        return "model steps " + i + " " + KernelArchive.digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+    static String classKey(int i, List<String> digests) { return "model steps " + i + " " + listDigest(digests); }
+
+    private static String listDigest(List<String> digests) {
+        return KernelArchive.digest(String.join(" ", digests).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Model class {@code i}'s internal name; in the package of the kernels, whose lookup defines it. */
@@ -63,43 +80,69 @@ final class ModelSteps {
     static boolean isClassKey(String key) { return key.startsWith("model steps "); }
 
     /**
+     * The most constants the segments of one model class hold together. Each costs the class a few constant-pool
+     * entries (the dynamic constant, its name and index), and a fork's parts are methods of their own, so steps
+     * with many threads' forks fill the pool (65,535 entries) long before their top-level actions reach
+     * {@link StepWriter#classActions}: a 125-layer MLP on 16 threads overflowed it (found by a review, 2026-11-30).
+     */
+    static final int CLASS_CONSTANTS = 8_000;
+
+    /**
      * Writes the model classes for {@code carried} (the executables a jar carries, by key, in key order), handing
-     * each class file to {@code record} under its key, and returns each executable's entry; those whose steps do not
-     * fit one class are left out (their step classes are recorded as without a model class).
+     * each class file to {@code record} under its key, and returns each executable's entry. One whose step does not
+     * fit one class is left out (its step classes are recorded as without a model class).
      */
     static Map<String, Entry> write(Map<String, Executable.Parts> carried, java.util.function.BiConsumer<String, byte[]> record) {
         Map<String, Entry> entries = new LinkedHashMap<>();
-        List<StepWriter.Segment> segments = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
-        int[] cls = {0};
-        Runnable flush = () -> {
-            if (segments.isEmpty()) return;
-            String key = classKey(cls[0], segments);
-            record.accept(key, StepWriter.modelClassFile(className(cls[0]), segments, KernelArchive.source(key)));
-            int base = 0, total = segments.stream().mapToInt(StepWriter.Segment::constants).sum();
-            for (int i = 0; i < segments.size(); i++) {
-                StepWriter.Segment s = segments.get(i);
-                entries.put(keys.get(i), new Entry(key, i, base, total, digest(s)));
-                base += s.constants();
-            }
-            segments.clear();
-            keys.clear();
-            cls[0]++;
-        };
-        int actions = 0;
+        List<String> group = new ArrayList<>();
+        int[] classes = {0};
+        int actions = 0, constants = 0;
         for (var e : carried.entrySet()) {
             Executable.Parts p = e.getValue();
             if (!StepWriter.fitsOneClass(p.kinds())) continue;
-            if (actions + p.kinds().size() > StepWriter.classActions()) {
-                flush.run();
+            int n = p.kinds().size(), c = segment(p).constants();
+            if (!group.isEmpty() && (actions + n > StepWriter.classActions() || constants + c > CLASS_CONSTANTS)) {
+                emit(List.copyOf(group), carried, record, entries, classes);
+                group.clear();
                 actions = 0;
+                constants = 0;
             }
-            segments.add(new StepWriter.Segment(p.kinds(), p.lockFrom(), p.lockTo()));
-            keys.add(e.getKey());
-            actions += p.kinds().size();
+            group.add(e.getKey());
+            actions += n;
+            constants += c;
         }
-        flush.run();
+        if (!group.isEmpty()) emit(group, carried, record, entries, classes);
         return entries;
+    }
+
+    private static StepWriter.Segment segment(Executable.Parts p) { return new StepWriter.Segment(p.kinds(), p.lockFrom(), p.lockTo()); }
+
+    /**
+     * One model class for the executables {@code keys}. A group the class file format cannot hold (the limits above
+     * are estimates) is split in two; a single step that cannot be a segment is left to step classes of its own.
+     */
+    private static void emit(List<String> keys, Map<String, Executable.Parts> carried, java.util.function.BiConsumer<String, byte[]> record,
+                             Map<String, Entry> entries, int[] classes) {
+        List<StepWriter.Segment> segments = keys.stream().map(k -> segment(carried.get(k))).toList();
+        List<String> digests = segments.stream().map(ModelSteps::digest).toList();
+        String key = classKey(classes[0], digests);
+        byte[] bytes;
+        try {
+            bytes = StepWriter.modelClassFile(className(classes[0]), segments, KernelArchive.source(key));
+        } catch (org.objectweb.asm.ClassTooLargeException | org.objectweb.asm.MethodTooLargeException tooLarge) {
+            if (keys.size() == 1) return;
+            int half = keys.size() / 2;
+            emit(keys.subList(0, half), carried, record, entries, classes);
+            emit(keys.subList(half, keys.size()), carried, record, entries, classes);
+            return;
+        }
+        record.accept(key, bytes);
+        int base = 0, total = segments.stream().mapToInt(StepWriter.Segment::constants).sum();
+        for (int i = 0; i < segments.size(); i++) {
+            entries.put(keys.get(i), new Entry(key, i, base, total, digests));
+            base += segments.get(i).constants();
+        }
+        classes[0]++;
     }
 
     /** What ties an entry to the actions it was written for: a digest of the segment's description. */
@@ -125,8 +168,11 @@ final class ModelSteps {
          */
         Step step(Entry e, Executable.Parts p) {
             try {
-                StepWriter.Segment s = new StepWriter.Segment(p.kinds(), p.lockFrom(), p.lockTo());
+                StepWriter.Segment s = segment(p);
                 if (!digest(s).equals(e.digest())) throw new IllegalStateException("its step is not the one its executable describes");
+                if (!e.classKey().endsWith(" " + listDigest(e.classDigests()))) {
+                    throw new IllegalStateException("its entry does not name the segments of " + e.classKey());
+                }
                 List<Object> values = s.constantValues();
                 if (e.base() + values.size() > e.classConstants()) throw new IllegalStateException("its constants are out of range");
                 Defined d = classes.computeIfAbsent(e.classKey(), key -> define(key, e.classConstants()));

@@ -16,9 +16,9 @@ public final class ModelConstants extends AbstractList<Object> {
     public ModelConstants(int size) { values = new AtomicReferenceArray<>(size); }
 
     /**
-     * Binds a segment's constants from {@code base} on. Binding again gives the same values (decoded from the
-     * same bytes, with the model's one instance of each kernel), so a segment bound by one session's executable
-     * serves another's.
+     * Binds a segment's constants from {@code base} on; the first binding of an element stays. Binding again gives
+     * equal values (decoded from the same bytes: the model's one instance of each kernel, and records and int arrays
+     * that kernels only read), so a segment bound by one session's executable serves another's.
      */
     public void bind(int base, List<Object> segment) {
         if (base < 0 || base + segment.size() > values.length()) {

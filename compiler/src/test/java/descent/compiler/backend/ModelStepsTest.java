@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import descent.compiler.Compiler;
+import descent.compiler.emit.FillKernel;
+import descent.compiler.emit.Invocation;
 import descent.compiler.emit.Step;
+import descent.compiler.emit.StepHooks;
 import descent.compiler.emit.StepWriter;
 import descent.compiler.emit.StepWriter.Action;
 import descent.compiler.ir.Model;
@@ -137,17 +140,103 @@ class ModelStepsTest {
 
     // ---- several model classes, with synthetic steps of moves: segment k copies buf[0] to buf[1 + k]
 
-    private static Executable.Parts moves(int k, int n) {
-        List<Action> kinds = Collections.nCopies(n, new Action.Move(0, 1 + k));
-        return new Executable.Parts(kinds.toArray(), kinds, null, null, List.of(), new int[0], -1, -1, List.of(), new int[0],
-                new String[0], 0);
-    }
+    private static Executable.Parts moves(int k, int n) { return parts(Collections.nCopies(n, new Action.Move(0, 1 + k))); }
 
     private static Step stderrOfStep(ModelSteps.Loaded loaded, ModelSteps.Entry e, Executable.Parts p) {
         Step[] step = new Step[1];
         String err = stderrOf(() -> step[0] = loaded.step(e, p));
         assertTrue(err.contains("is not the one its executable describes"), err);
         return step[0];
+    }
+
+    /** A call that fills buffer {@code slot} with {@code v}. */
+    private static Action fill(double v, int slot) {
+        return new Action.Invoke(new Invocation(new FillCalls.Constant(v), FillKernel.class, "run",
+                new Invocation.Arg.Slot(slot, Object.class), new Invocation.Arg.Count(1, 0), new Invocation.Arg.Step(), Invocation.Arg.batch()), "fill");
+    }
+
+    private static Executable.Parts parts(List<Action> kinds) {
+        return new Executable.Parts(kinds.toArray(), kinds, null, null, List.of(), new int[0], -1, -1, List.of(), new int[0],
+                new String[0], StepWriter.forks(kinds));
+    }
+
+    /** Hooks that run a fork's parts one after another on the calling thread. */
+    private static final StepHooks INLINE = new StepHooks() {
+        @Override public void write(Object ctx, int action) {}
+        @Override public void lock(Object ctx) {}
+        @Override public void unlock(Object ctx) {}
+        @Override public void fork(Object ctx, Step step, int fork, int parts, Object[] buf, long n, int b) {
+            for (int p = 0; p < parts; p++) step.part(fork, p, this, ctx, buf, n, b);
+        }
+    };
+
+    /**
+     * Steps far below the top-level limit whose many-thread forks hold many constants each (a review's finding: a
+     * 125-layer MLP compiled for 16 threads overflowed one class's constant pool, and `descent compile` failed):
+     * each goes into a model class within the constant budget, and each runs its own forks.
+     */
+    @Test
+    void stepsWithManyForksAreSplitByTheirConstants() {
+        Map<String, Executable.Parts> carried = new TreeMap<>();
+        for (int e = 0; e < 4; e++) {
+            List<Action> kinds = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                List<List<Action>> parts = new ArrayList<>();
+                for (int p = 0; p < 16; p++) parts.add(List.of(fill(10 * e + p, 2 + p)));
+                kinds.add(new Action.Choose(new StepWriter.Test.Below(1, 1, 64), List.of(fill(1, 1)), List.of(new Action.Fork(parts))));
+            }
+            carried.put("e" + e, parts(kinds));
+        }
+        Map<String, byte[]> classes = new HashMap<>();
+        Map<String, ModelSteps.Entry> entries = ModelSteps.write(carried, classes::put);
+        assertEquals(carried.keySet(), entries.keySet());
+        assertTrue(classes.size() >= 2, classes.size() + " model classes");
+        ModelSteps.Loaded loaded = new ModelSteps.Loaded(key -> classes.containsKey(key) ? List.of(classes.get(key)) : null);
+        for (int e = 0; e < 4; e++) {
+            Object[] buf = new Object[18];
+            for (int i = 0; i < buf.length; i++) buf[i] = new float[1];
+            loaded.step(entries.get("e" + e), carried.get("e" + e)).run(INLINE, null, buf, 0, 100);
+            for (int p = 0; p < 16; p++) assertEquals(10f * e + p, ((float[]) buf[2 + p])[0], "step " + e + ", part " + p);
+            assertEquals(0f, ((float[]) buf[1])[0], "the branch not taken");
+        }
+    }
+
+    /**
+     * One action object in several places (a choice's branch, a fork's fallback and the top level) is one constant
+     * of its segment; the step runs every place with it (the shape the encoder writes back-references for).
+     */
+    @Test
+    void aSharedActionRunsFromTheModelClass() {
+        Action shared = fill(7, 1);
+        List<Action> kinds = List.of(fill(1, 0),
+                new Action.Choose(new StepWriter.Test.Below(1, 1, 4), List.of(shared),
+                        new ArrayList<>(List.of(new Action.Fork(List.of(List.of(fill(3, 2)), List.of(fill(4, 3))), List.of(shared))))),
+                fill(9, 4), shared);
+        Map<String, Executable.Parts> carried = new TreeMap<>(Map.of("e", parts(kinds)));
+        Map<String, byte[]> classes = new HashMap<>();
+        Map<String, ModelSteps.Entry> entries = ModelSteps.write(carried, classes::put);
+        Step step = new ModelSteps.Loaded(key -> classes.containsKey(key) ? List.of(classes.get(key)) : null).step(entries.get("e"), carried.get("e"));
+        Object[] buf = new Object[5];
+        for (int i = 0; i < buf.length; i++) buf[i] = new float[1];
+        step.run(INLINE, null, buf, 0, 8);
+        List<Float> got = new ArrayList<>();
+        for (Object a : buf) got.add(((float[]) a)[0]);
+        assertEquals(List.of(1f, 7f, 3f, 4f, 9f), got);
+    }
+
+    /** An entry whose segment list is not the one its class was named for is refused, not run as another segment. */
+    @Test
+    void anEntryNamingOtherSegmentsIsRefused() {
+        Map<String, Executable.Parts> carried = new LinkedHashMap<>();
+        for (int k = 0; k < 2; k++) carried.put("e" + k, moves(k, 3));
+        Map<String, byte[]> classes = new HashMap<>();
+        Map<String, ModelSteps.Entry> entries = ModelSteps.write(carried, classes::put);
+        ModelSteps.Entry e1 = entries.get("e1");
+        // e1's digest, claimed at segment 0 of the same class: its digest list no longer gives the class's key.
+        ModelSteps.Entry forged = new ModelSteps.Entry(e1.classKey(), 0, 0, e1.classConstants(), List.of(e1.digest(), e1.digest()));
+        ModelSteps.Loaded loaded = new ModelSteps.Loaded(key -> classes.containsKey(key) ? List.of(classes.get(key)) : null);
+        String err = stderrOf(() -> assertNull(loaded.step(forged, carried.get("e1"))));
+        assertTrue(err.contains("does not name the segments"), err);
     }
 
     @Test
