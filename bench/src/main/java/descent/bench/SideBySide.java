@@ -41,7 +41,7 @@ public final class SideBySide {
                 + (o.tfThreads == 0 ? "its default thread pools" : o.tfThreads + " thread(s)") + "); Descent sessions with " + o.threads
                 + " thread(s) (the single matmuls of case f: one), "
                 + "vector length " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() + " floats; " + LocalDate.now() + ".");
-        out.add("Each case: " + o.warm + " s warm-up per side, then " + o.rounds + " alternating rounds of " + o.roundSeconds
+        out.add("Each case: " + o.warm + " s warm-up per side" + (o.smoke() ? "" : " (and on to " + WARM_CALLS + " calls or " + MAX_WARM_SECONDS + " s)") + ", then " + o.rounds + " alternating rounds of " + o.roundSeconds
                 + " s per side; times are the median per call over rounds, [min–max] over rounds.");
         out.add("");
         Limits0 before = limits(o);
@@ -74,6 +74,14 @@ public final class SideBySide {
         if (o.out != null) Files.writeString(o.out, text);
     }
 
+    /**
+     * Each side's warm-up runs at least this many calls (up to {@link #MAX_WARM_SECONDS}): case c's small kernels,
+     * called once per step, were still interpreted or C1-compiled after the 3 s (~1,800 steps) that were the whole
+     * warm-up until 2026-11-30 (about 35 µs of its ~1.6 ms step, BENCHMARKS.md's session-21 notes).
+     */
+    static final long WARM_CALLS = 12_000;
+    static final double MAX_WARM_SECONDS = 25;
+
     private static boolean smokeCase(Case c) {
         return List.of("a", "b", "d_adam_1M", "e_adagrad", "f_64").contains(c.key());
     }
@@ -85,8 +93,9 @@ public final class SideBySide {
                 if (!Float.isNaN(s.loss()) && !Float.isFinite(s.loss()))
                     throw new IllegalStateException(c.title() + ": non-finite loss " + s.loss());
             }
-            Timing.nsPerCall(d::run, o.warm);
-            Timing.nsPerCall(t::run, o.warm);
+            long calls = o.smoke() ? 0 : WARM_CALLS;   // a smoke run checks that the cases run, not their speed
+            Timing.warm(d::run, o.warm, calls, MAX_WARM_SECONDS);
+            Timing.warm(t::run, o.warm, calls, MAX_WARM_SECONDS);
             double[] dn = new double[o.rounds], tn = new double[o.rounds];
             for (int r = 0; r < o.rounds; r++) {
                 if (r % 2 == 0) { dn[r] = Timing.nsPerCall(d::run, o.roundSeconds); tn[r] = Timing.nsPerCall(t::run, o.roundSeconds); }
