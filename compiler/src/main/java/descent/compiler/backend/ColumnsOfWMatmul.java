@@ -66,6 +66,8 @@ final class ColumnsOfWMatmul {
                     label + "_cols" + p)));
         }
         Sz macs = whole.hasRuntimeM() ? new Sz((long) k * n, 1) : new Sz((long) whole.m() * k * n, 0);
-        c.choose(KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT), unsplit, List.of(new StepWriter.Action.Fork(split)));
+        StepWriter.Test small = KernelCalls.below(macs, WeightGradientCalls.PARALLEL_MACS_WEIGHT_GRADIENT);
+        c.spread.put(id, new StepWriter.Test.Not(small));
+        c.choose(small, unsplit, List.of(new StepWriter.Action.Fork(split)));
     }
 }

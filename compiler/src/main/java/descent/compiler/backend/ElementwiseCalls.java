@@ -93,6 +93,16 @@ final class ElementwiseCalls {
         };
         Arg.Count unit = hasRows ? (Arg.Count) row : (Arg.Count) Arg.constant(64);
         StepWriter.Test small = KernelCalls.below(length, PARALLEL_ELEMENTS);
+        StepWriter.Test spreadAt = null;
+        for (int in : inputs) if (c.spread.containsKey(in)) spreadAt = c.spread.get(in);
+        if (stateUnit == 0 && spreadAt != null) {
+            // An input both cores wrote, each its own columns (a layer's input gradient, before its relu gradient):
+            // on one core the pass pulls half its lines across, so it splits by rows from PARALLEL_SPREAD_ELEMENTS.
+            StepWriter.Test notSplit = new StepWriter.Test.Any(List.of(KernelCalls.below(length, PARALLEL_SPREAD_ELEMENTS),
+                    new StepWriter.Test.Not(spreadAt)));
+            c.choose(notSplit, KernelCalls.branch(small, whole, List.of(split.apply(unit))), List.of(split.apply(unit)));
+            return;
+        }
         if (stateUnit == 0) {
             c.choose(small, whole, List.of(split.apply(unit)));
             return;
@@ -201,6 +211,13 @@ final class ElementwiseCalls {
      * written the gradient), the update's stores would cost a line transfer each.
      */
     static final int PARALLEL_STATE_ELEMENTS = 1 << 15;
+
+    /**
+     * The threshold for a pass reading a value both cores wrote, each its own columns ({@link KernelCalls#spread}).
+     * Case c's relu gradients ([128, 512], after dZ·Wᵀ split by columns): 43–46 µs each on one core of a two-thread
+     * step against 12–15 in a one-thread step; split by rows, 23–24 µs (per-kernel timers, 2026-11-30).
+     */
+    static final int PARALLEL_SPREAD_ELEMENTS = 1 << 15;
 
     private static boolean readsStateOfShape(KernelCalls c, int[] inputs, Shape domain) {
         for (int in : inputs) if (c.g.node(in).op() instanceof descent.compiler.ir.Op.Variable && c.g.type(in).shape().equals(domain)) return true;

@@ -39,6 +39,11 @@ final class KernelCalls {
     final StepThreads threads;
     /** Weight gradients split by rows of W: C's node → their multiply-adds ({@link WeightGradientCalls#splitsAt}). */
     final Map<Integer, Sz> rowSplits = new java.util.HashMap<>();
+    /**
+     * Values the threads write part by part, each into its own columns (a layer's input gradient dZ·Wᵀ,
+     * {@link ColumnsOfWMatmul}): the node → the test under which it is split.
+     */
+    final Map<Integer, StepWriter.Test> spread = new java.util.HashMap<>();
         /** softmax nodes (f32, one kernel each) by their logits, with the index of their kernel: see {@link #softmaxLater}. */
     private final Map<Integer, int[]> softmaxes = new java.util.HashMap<>();
     /** Nodes an earlier kernel has already computed: their own kernels emit nothing. */
