@@ -450,13 +450,23 @@ public final class StepWriter implements Opcodes {
     /** A {@code tableswitch} on {@code which}: segment i runs {@code call}'s code where {@code has(i)}, anything else throws. */
     private static void bySegment(MethodVisitor mv, String owner, int segments, java.util.function.IntPredicate has,
                                   java.util.function.IntConsumer call) {
-        Label bad = new Label();
-        Label[] to = new Label[segments];
-        for (int i = 0; i < segments; i++) to[i] = has.test(i) ? new Label() : bad;
         mv.visitVarInsn(ALOAD, 0);
         mv.visitFieldInsn(GETFIELD, owner, "which", "I");
-        mv.visitTableSwitchInsn(0, segments - 1, bad, to);
-        for (int i = 0; i < segments; i++) {
+        switchTo(mv, segments, has, call, "no such step, fork or part");
+    }
+
+    /**
+     * A {@code tableswitch} on the int on the stack over {@code [0, cases)}: case i runs {@code call}'s code for i,
+     * then returns, where {@code has(i)}; anything else throws an IllegalArgumentException of {@code message}. Ends
+     * the method.
+     */
+    private static void switchTo(MethodVisitor mv, int cases, java.util.function.IntPredicate has, java.util.function.IntConsumer call,
+                                 String message) {
+        Label bad = new Label();
+        Label[] to = new Label[cases];
+        for (int i = 0; i < cases; i++) to[i] = has.test(i) ? new Label() : bad;
+        mv.visitTableSwitchInsn(0, cases - 1, bad, to);
+        for (int i = 0; i < cases; i++) {
             if (!has.test(i)) continue;
             mv.visitLabel(to[i]);
             call.accept(i);
@@ -465,7 +475,7 @@ public final class StepWriter implements Opcodes {
         mv.visitLabel(bad);
         mv.visitTypeInsn(NEW, "java/lang/IllegalArgumentException");
         mv.visitInsn(DUP);
-        mv.visitLdcInsn("no such step, fork or part");
+        mv.visitLdcInsn(message);
         mv.visitMethodInsn(INVOKESPECIAL, "java/lang/IllegalArgumentException", "<init>", "(Ljava/lang/String;)V", false);
         mv.visitInsn(ATHROW);
         mv.visitMaxs(0, 0);
@@ -751,28 +761,9 @@ public final class StepWriter implements Opcodes {
             }
         }
 
-        /**
-         * A {@code tableswitch} on the int on the stack over {@code [0, cases)}: case i runs {@code call}'s code for i,
-         * then returns; anything else throws.
-         */
+        /** A {@code tableswitch} on the int on the stack over {@code [0, cases)}: case i runs {@code call}'s code for i, then returns. */
         private static void switchTo(MethodVisitor mv, int cases, java.util.function.IntConsumer call) {
-            Label bad = new Label();
-            Label[] to = new Label[cases];
-            for (int i = 0; i < cases; i++) to[i] = new Label();
-            mv.visitTableSwitchInsn(0, cases - 1, bad, to);
-            for (int i = 0; i < cases; i++) {
-                mv.visitLabel(to[i]);
-                call.accept(i);
-                mv.visitInsn(RETURN);
-            }
-            mv.visitLabel(bad);
-            mv.visitTypeInsn(NEW, "java/lang/IllegalArgumentException");
-            mv.visitInsn(DUP);
-            mv.visitLdcInsn("no such fork or part");
-            mv.visitMethodInsn(INVOKESPECIAL, "java/lang/IllegalArgumentException", "<init>", "(Ljava/lang/String;)V", false);
-            mv.visitInsn(ATHROW);
-            mv.visitMaxs(0, 0);
-            mv.visitEnd();
+            StepWriter.switchTo(mv, cases, i -> true, call, "no such fork or part");
         }
 
         private static void finish(MethodVisitor mv) {

@@ -105,7 +105,7 @@ class CarriedExecutablesTest {
     }
 
     /** Runs {@code body} and returns what it printed on stderr. */
-    private static String stderrOf(Runnable body) {
+    static String stderrOf(Runnable body) {
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setErr(new PrintStream(err, true));

@@ -87,21 +87,8 @@ class ModelStepsTest {
         }
     }
 
-    /** Runs {@code body} and returns what it printed on stderr. */
-    private static String stderrOf(Runnable body) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true));
-        try {
-            body.run();
-        } finally {
-            System.setErr(old);
-        }
-        return err.toString();
-    }
-
     /**
-     * A model (w's seed {@code seed}, so that each case's warning is new) whose model class {@code files} changes:
+     * A model ({@code seed} features, so that each case's warning is new) whose model class {@code files} changes:
      * the same bits, from a generated step class, after {@code warning}.
      */
     private static void generatesInstead(int seed, Function<Recorded, Function<String, List<byte[]>>> files, String warning) {
@@ -111,7 +98,7 @@ class ModelStepsTest {
         List<Integer> expected = bits(new CompiledModel(m), m, 1);
         long generated = Kernels.stepClasses()[1];
         List<List<Integer>> got = new ArrayList<>();
-        String err = stderrOf(() -> got.add(bits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m", files.apply(r))), m, 1)));
+        String err = CarriedExecutablesTest.stderrOf(() -> got.add(bits(new CompiledModel(m, new CarriedExecutables(r.executables(), "m", files.apply(r))), m, 1)));
         assertEquals(expected, got.getFirst());
         assertTrue(Kernels.stepClasses()[1] > generated, "a step class generated");
         assertTrue(err.contains(warning), err);
@@ -144,7 +131,7 @@ class ModelStepsTest {
 
     private static Step stderrOfStep(ModelSteps.Loaded loaded, ModelSteps.Entry e, Executable.Parts p) {
         Step[] step = new Step[1];
-        String err = stderrOf(() -> step[0] = loaded.step(e, p));
+        String err = CarriedExecutablesTest.stderrOf(() -> step[0] = loaded.step(e, p));
         assertTrue(err.contains("is not the one its executable describes"), err);
         return step[0];
     }
@@ -235,7 +222,7 @@ class ModelStepsTest {
         // e1's digest, claimed at segment 0 of the same class: its digest list no longer gives the class's key.
         ModelSteps.Entry forged = new ModelSteps.Entry(e1.classKey(), 0, 0, e1.classConstants(), List.of(e1.digest(), e1.digest()));
         ModelSteps.Loaded loaded = new ModelSteps.Loaded(key -> classes.containsKey(key) ? List.of(classes.get(key)) : null);
-        String err = stderrOf(() -> assertNull(loaded.step(forged, carried.get("e1"))));
+        String err = CarriedExecutablesTest.stderrOf(() -> assertNull(loaded.step(forged, carried.get("e1"))));
         assertTrue(err.contains("does not name the segments"), err);
     }
 

@@ -35,13 +35,18 @@ class StepClassGoldenTest {
     @Test
     void logregStepClass() throws Exception {
         String text = trace(executable(Files.readString(ROOT.resolve("examples/logreg.descent")), Set.of()).stepClassFile());
-        Path golden = ROOT.resolve("tests/golden/examples/logreg.step.bytecode");
+        compareGolden("logreg.step.bytecode", text, "step class");
+    }
+
+    /** {@code text} against tests/golden/examples/{@code name} (written instead with -Ddescent.regenerate=true). */
+    private static void compareGolden(String name, String text, String what) throws java.io.IOException {
+        Path golden = ROOT.resolve("tests/golden/examples").resolve(name);
         if (Boolean.getBoolean("descent.regenerate")) {
             Files.writeString(golden, text, StandardCharsets.UTF_8);
             return;
         }
         assertTrue(Files.exists(golden), "missing golden " + golden + "; run with -Ddescent.regenerate=true");
-        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, "step class differs from " + golden);
+        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, what + " differs from " + golden);
     }
 
     /**
@@ -59,14 +64,7 @@ class StepClassGoldenTest {
         List<byte[]> model = files.entrySet().stream().filter(e -> ModelSteps.isClassKey(e.getKey())).map(Map.Entry::getValue)
                 .findFirst().orElseThrow();
         assertEquals(1, model.size());
-        String text = trace(model.getFirst());
-        Path golden = ROOT.resolve("tests/golden/examples/logreg.model.bytecode");
-        if (Boolean.getBoolean("descent.regenerate")) {
-            Files.writeString(golden, text, StandardCharsets.UTF_8);
-            return;
-        }
-        assertTrue(Files.exists(golden), "missing golden " + golden + "; run with -Ddescent.regenerate=true");
-        assertEquals(Files.readString(golden, StandardCharsets.UTF_8), text, "model class differs from " + golden);
+        compareGolden("logreg.model.bytecode", trace(model.getFirst()), "model class");
     }
 
     @Test
