@@ -18,9 +18,10 @@ import java.util.function.Function;
 /**
  * The model class of a model jar: the step of every executable the jar carries ({@link CarriedExecutables}), each a
  * segment of one generated class ({@link StepWriter#modelClassFile}), beside the kernel classes the steps call. A
- * model whose steps hold more than {@link StepWriter#fitsOneClass one class's} actions between them gets several
- * model classes ({@code ModelClass}, {@code ModelClass1}, …), and a step too large for one class alone keeps the
- * step classes of its own that {@link StepWriter#define} splits it into.
+ * model whose steps hold more than one class's actions ({@link StepWriter#classActions}) or constants
+ * ({@link #CLASS_CONSTANTS}) between them gets several model classes ({@code ModelClass}, {@code ModelClass1}, …),
+ * and a step too large for one class alone keeps the step classes of its own that {@link StepWriter#define} splits
+ * it into.
  *
  * <p>In process (no jar) each executable still gets a step class of its own, defined when a session first needs it:
  * its fetch list and thread count are the call's, so the set of steps is not known ahead.
